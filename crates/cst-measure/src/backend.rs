@@ -1,0 +1,147 @@
+//! The backend trait: what a CST storage strategy implements to be measured, verified and queried.
+//!
+//! A backend is a [`Backend`] type whose [`CstStore`] holds the CSTs of many files. The harness parses each file
+//! with tree-sitter and hands source and tree to [`CstStore::add`]; the store keeps whatever it needs to give
+//! back the file's text and tree-sitter's node sequence, and nothing else. Every query goes through a
+//! [`CstCursor`], the same three moves tree-sitter's `TreeCursor` offers, so every operation in [`crate::ops`]
+//! runs the same generic code against every backend. A backend may override [`CstStore::node_at_offset`] and
+//! [`CstStore::cursor_at_offset`] when it has a faster way than the generic descent.
+
+use crate::Language;
+use std::borrow::Cow;
+use thiserror::Error;
+
+/// One visible tree-sitter node, as every backend must reproduce it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct NodeInfo {
+    /// tree-sitter's kind id (`Node::kind_id`) in the file's language; `u16::MAX` is `ERROR`.
+    pub kind: u16,
+    /// Start byte offset in the file.
+    pub start: u32,
+    /// End byte offset in the file (exclusive).
+    pub end: u32,
+    /// Whether tree-sitter inserted this zero-width node during error recovery (`Node::is_missing`).
+    pub missing: bool,
+}
+
+impl NodeInfo {
+    /// Reads a tree-sitter node.
+    pub fn of(node: tree_sitter::Node<'_>) -> NodeInfo {
+        NodeInfo {
+            kind: node.kind_id(),
+            start: node.start_byte() as u32,
+            end: node.end_byte() as u32,
+            missing: node.is_missing(),
+        }
+    }
+}
+
+/// Why a backend could not hold a file. The harness reports it; it never turns into a wrong tree.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum BuildError {
+    /// The file exceeds a limit of the representation (a field width, a kind-id space, ...).
+    #[error("{0}")]
+    Limit(String),
+}
+
+/// A storage strategy for CSTs. Register it in the `backends` crate to have it measured and tested.
+pub trait Backend: 'static {
+    /// Row name in tables and JSON.
+    const NAME: &'static str;
+    /// One line saying what this row's retained bytes include.
+    const RETAINS: &'static str;
+    /// Whether the retained bytes include the file text (as a copy of the source or inside the tree).
+    const INCLUDES_SOURCE: bool;
+    /// Whether the store shares data between files, so per-file measurements cannot represent it.
+    const SHARES_ACROSS_FILES: bool = false;
+    /// The corpus-wide store.
+    type Store: CstStore;
+    /// An empty store.
+    fn new_store() -> Self::Store;
+}
+
+/// The CSTs of many files, addressed by the index [`CstStore::add`] gave them (0, 1, 2, ...).
+pub trait CstStore {
+    /// Walks one file's tree.
+    type Cursor<'a>: CstCursor
+    where
+        Self: 'a;
+
+    /// Takes in one file: its text and tree-sitter's tree for it (the store may keep or drop the tree).
+    fn add(
+        &mut self,
+        language: Language,
+        source: &str,
+        tree: tree_sitter::Tree,
+    ) -> Result<(), BuildError>;
+
+    /// Called once after the last `add` (and counted in build time): compaction, shrinking buffers.
+    fn finish(&mut self) {}
+
+    /// Number of files held.
+    fn len(&self) -> usize;
+
+    /// Whether no file is held.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The file's language.
+    fn language(&self, file: usize) -> Language;
+
+    /// The file's text, byte for byte.
+    fn text(&self, file: usize) -> Cow<'_, str>;
+
+    /// A cursor on the file's root node (tree-sitter's root, not any wrapper the backend adds).
+    fn cursor(&self, file: usize) -> Self::Cursor<'_>;
+
+    /// A cursor on the deepest node containing `offset`, chosen as tree-sitter's
+    /// `Node::descendant_for_byte_range(offset, offset)` chooses it, with its ancestors reachable by
+    /// [`CstCursor::goto_parent`].
+    fn cursor_at_offset(&self, file: usize, offset: u32) -> Self::Cursor<'_> {
+        let mut cursor = self.cursor(file);
+        descend_to_offset(&mut cursor, offset);
+        cursor
+    }
+
+    /// The deepest node containing `offset` (see [`CstStore::cursor_at_offset`]).
+    fn node_at_offset(&self, file: usize, offset: u32) -> NodeInfo {
+        self.cursor_at_offset(file, offset).node()
+    }
+}
+
+/// Moves through one file's tree like tree-sitter's `TreeCursor`. Moves return `false` and stay put when the
+/// node they look for does not exist.
+pub trait CstCursor {
+    /// The node under the cursor.
+    fn node(&self) -> NodeInfo;
+    /// The text of the node under the cursor.
+    fn text(&self) -> Cow<'_, str>;
+    fn goto_first_child(&mut self) -> bool;
+    fn goto_next_sibling(&mut self) -> bool;
+    fn goto_parent(&mut self) -> bool;
+}
+
+/// Descends from the cursor's node to the deepest visible node containing `offset`, applying tree-sitter's
+/// rule from `ts_node__descendant_for_byte_range` with an empty range at `offset`: at each level take the first
+/// child whose end reaches `offset` (and passes it, unless the child is empty), and stop if that child starts
+/// after `offset`.
+pub fn descend_to_offset<C: CstCursor + ?Sized>(cursor: &mut C, offset: u32) {
+    'level: while cursor.goto_first_child() {
+        loop {
+            let child = cursor.node();
+            let reaches = child.end >= offset && (child.end > offset || child.start == child.end);
+            if reaches {
+                if child.start > offset {
+                    break;
+                }
+                continue 'level;
+            }
+            if !cursor.goto_next_sibling() {
+                break;
+            }
+        }
+        cursor.goto_parent();
+        return;
+    }
+}

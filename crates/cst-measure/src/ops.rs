@@ -1,0 +1,213 @@
+//! The operations every backend answers through [`CstStore`]/[`CstCursor`], with one generic implementation
+//! each so that only the storage differs. Each returns an answer digest that must agree across backends.
+
+use crate::backend::{CstCursor, CstStore, NodeInfo};
+use crate::reference::for_each_preorder;
+use crate::Language;
+use serde::{Deserialize, Serialize};
+
+/// Byte offsets sampled for the node-at-offset operations, per corpus.
+pub const OFFSET_SAMPLES: usize = 10_000;
+/// Seed of the offset sampler, fixed so that every backend and every run asks the same questions.
+pub const OFFSET_SEED: u64 = 0x5eed_0ff5_e7;
+
+/// The operations, in table order.
+pub const OPERATIONS: [Operation; 5] = [
+    Operation::Walk,
+    Operation::NamedHistogram,
+    Operation::NodeAtOffset,
+    Operation::ParentChain,
+    Operation::IdentifierText,
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    /// Preorder walk reading every node's kind and byte range.
+    Walk,
+    /// Count of named nodes per kind.
+    NamedHistogram,
+    /// Deepest node at each sampled offset.
+    NodeAtOffset,
+    /// Depth of the node at each sampled offset (parent chain to the root).
+    ParentChain,
+    /// Text of every identifier-like leaf.
+    IdentifierText,
+}
+
+impl Operation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Walk => "full preorder walk",
+            Operation::NamedHistogram => "named-node histogram",
+            Operation::NodeAtOffset => "node at offset",
+            Operation::ParentChain => "parent chain to root",
+            Operation::IdentifierText => "identifier texts",
+        }
+    }
+
+    /// What one counted item is (per-item times divide by it).
+    pub fn item(self) -> &'static str {
+        match self {
+            Operation::Walk | Operation::NamedHistogram | Operation::IdentifierText => "node",
+            Operation::NodeAtOffset | Operation::ParentChain => "offset",
+        }
+    }
+}
+
+/// The result of one run of an operation: a digest to compare across backends and the items it covered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub digest: u64,
+    pub items: u64,
+}
+
+/// Per-language facts about kinds that the operations need, read from the grammar once.
+pub struct KindTables {
+    named: [Vec<bool>; 4],
+    identifier: [Vec<bool>; 4],
+}
+
+impl KindTables {
+    pub fn new() -> KindTables {
+        let table = |pick: fn(&tree_sitter::Language, u16) -> bool| {
+            Language::ALL.map(|language| {
+                let grammar = language.grammar();
+                (0..grammar.node_kind_count() as u16)
+                    .map(|kind| pick(&grammar, kind))
+                    .collect()
+            })
+        };
+        KindTables {
+            named: table(|g, k| g.node_kind_is_named(k)),
+            identifier: table(|g, k| {
+                g.node_kind_is_named(k)
+                    && g.node_kind_for_id(k).is_some_and(|name| name.ends_with("identifier"))
+            }),
+        }
+    }
+
+    fn is_named(&self, language: Language, kind: u16) -> bool {
+        kind == u16::MAX || self.named[language.index()].get(kind as usize) == Some(&true)
+    }
+
+    fn is_identifier(&self, language: Language, kind: u16) -> bool {
+        self.identifier[language.index()].get(kind as usize) == Some(&true)
+    }
+}
+
+impl Default for KindTables {
+    fn default() -> Self {
+        KindTables::new()
+    }
+}
+
+/// Sampled `(file, offset)` pairs: uniform over all source bytes of the corpus, fixed seed.
+pub fn sample_offsets(file_sizes: &[u64]) -> Vec<(usize, u32)> {
+    let mut starts = Vec::with_capacity(file_sizes.len());
+    let mut total = 0u64;
+    for &size in file_sizes {
+        starts.push(total);
+        total += size;
+    }
+    if total == 0 {
+        return Vec::new();
+    }
+    let mut rng = fastrand::Rng::with_seed(OFFSET_SEED);
+    (0..OFFSET_SAMPLES)
+        .map(|_| {
+            let global = rng.u64(0..total);
+            // The last file starting at or before `global` that is not empty holds it.
+            let file = starts.partition_point(|&s| s <= global) - 1;
+            (file, (global - starts[file]) as u32)
+        })
+        .collect()
+}
+
+/// Folds a value into a digest (FNV-1a-style on 64-bit words: cheap, so timings measure the storage).
+fn mix(digest: u64, value: u64) -> u64 {
+    (digest ^ value).wrapping_mul(0x0000_0100_0000_01b3)
+}
+
+fn pack(node: NodeInfo) -> u64 {
+    (u64::from(node.kind) << 48) ^ (u64::from(node.start) << 20) ^ u64::from(node.end) ^ (u64::from(node.missing) << 63)
+}
+
+const DIGEST_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Runs one operation over every file of `store`.
+pub fn run<S: CstStore>(
+    op: Operation,
+    store: &S,
+    tables: &KindTables,
+    offsets: &[(usize, u32)],
+) -> Answer {
+    let mut digest = DIGEST_START;
+    let mut items = 0u64;
+    match op {
+        Operation::Walk => {
+            for file in 0..store.len() {
+                for_each_preorder(&mut store.cursor(file), |c| {
+                    digest = mix(digest, pack(c.node()));
+                    items += 1;
+                });
+            }
+        }
+        Operation::NamedHistogram => {
+            // Histogram keyed by (language, kind): ERROR (u16::MAX) goes in the slot past the grammar's kinds.
+            let mut counts: Vec<Vec<u64>> = vec![Vec::new(); Language::ALL.len()];
+            for file in 0..store.len() {
+                let language = store.language(file);
+                let slots = &mut counts[language.index()];
+                for_each_preorder(&mut store.cursor(file), |c| {
+                    let kind = c.node().kind;
+                    items += 1;
+                    if tables.is_named(language, kind) {
+                        let slot = if kind == u16::MAX { tables.named[language.index()].len() } else { kind as usize };
+                        if slots.len() <= slot {
+                            slots.resize(slot + 1, 0);
+                        }
+                        slots[slot] += 1;
+                    }
+                });
+            }
+            for (language, slots) in counts.iter().enumerate() {
+                for (kind, &count) in slots.iter().enumerate().filter(|(_, &c)| c > 0) {
+                    digest = mix(mix(mix(digest, language as u64), kind as u64), count);
+                }
+            }
+        }
+        Operation::NodeAtOffset => {
+            for &(file, offset) in offsets {
+                digest = mix(digest, pack(store.node_at_offset(file, offset)));
+                items += 1;
+            }
+        }
+        Operation::ParentChain => {
+            for &(file, offset) in offsets {
+                let mut cursor = store.cursor_at_offset(file, offset);
+                let mut depth = 0u64;
+                while cursor.goto_parent() {
+                    depth += 1;
+                }
+                digest = mix(digest, depth);
+                items += 1;
+            }
+        }
+        Operation::IdentifierText => {
+            for file in 0..store.len() {
+                let language = store.language(file);
+                for_each_preorder(&mut store.cursor(file), |c| {
+                    items += 1;
+                    if tables.is_identifier(language, c.node().kind) {
+                        for byte in c.text().bytes() {
+                            digest = mix(digest, u64::from(byte));
+                        }
+                        digest = mix(digest, 0xff);
+                    }
+                });
+            }
+        }
+    }
+    Answer { digest, items }
+}
