@@ -36,7 +36,12 @@ pub struct TreeSitterStore {
 impl CstStore for TreeSitterStore {
     type Cursor<'a> = TreeSitterCursor<'a>;
 
-    fn add(&mut self, language: Language, source: &str, tree: tree_sitter::Tree) -> Result<(), BuildError> {
+    fn add(
+        &mut self,
+        language: Language,
+        source: &str,
+        tree: tree_sitter::Tree,
+    ) -> Result<(), BuildError> {
         self.files.push(File {
             language,
             text: source.into(),
@@ -70,6 +75,9 @@ impl CstStore for TreeSitterStore {
     fn node_at_offset(&self, file: usize, offset: u32) -> NodeInfo {
         let root = self.files[file].tree.root_node();
         let offset = offset as usize;
-        NodeInfo::of(root.descendant_for_byte_range(offset, offset).unwrap_or(root))
+        NodeInfo::of(
+            root.descendant_for_byte_range(offset, offset)
+                .unwrap_or(root),
+        )
     }
 }

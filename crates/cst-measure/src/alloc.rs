@@ -54,7 +54,8 @@ fn record_alloc(size: usize) {
 
 fn record_dealloc(size: usize) {
     let _ = COUNTERS.try_with(|c| {
-        c.live_bytes.set(c.live_bytes.get().wrapping_sub(size as u64));
+        c.live_bytes
+            .set(c.live_bytes.get().wrapping_sub(size as u64));
         c.deallocations.set(c.deallocations.get() + 1);
     });
 }
@@ -192,7 +193,10 @@ mod c_hooks {
     }
 
     pub unsafe extern "C" fn calloc(count: usize, size: usize) -> *mut c_void {
-        match count.checked_mul(size).and_then(|total| Some((total, layout_for(total)?))) {
+        match count
+            .checked_mul(size)
+            .and_then(|total| Some((total, layout_for(total)?)))
+        {
             // SAFETY: as in `malloc`; the block is zeroed, header included, then the header is overwritten.
             Some((total, layout)) => finish(System.alloc_zeroed(layout), total),
             None => std::ptr::null_mut(),
@@ -224,7 +228,10 @@ mod c_hooks {
         }
         // SAFETY: as in `realloc`.
         let (base, size) = header(ptr);
-        System.dealloc(base, layout_for(size).expect("stored size was valid when allocated"));
+        System.dealloc(
+            base,
+            layout_for(size).expect("stored size was valid when allocated"),
+        );
         record_dealloc(size);
     }
 }

@@ -108,6 +108,14 @@ pub trait CstStore {
     fn node_at_offset(&self, file: usize, offset: u32) -> NodeInfo {
         self.cursor_at_offset(file, offset).node()
     }
+
+    /// A backend's own lookup for the node at `offset`, when it has one that does not follow the rule above,
+    /// so that it can be timed for reference. tree-sitter's `descendant_for_byte_range` is one: it also steps
+    /// into hidden zero-width tokens (TypeScript's automatic semicolons, Python's indents) and then answers
+    /// with their visible parent, which no store of visible nodes can reproduce.
+    fn native_node_at_offset(&self, _file: usize, _offset: u32) -> Option<NodeInfo> {
+        None
+    }
 }
 
 /// Moves through one file's tree like tree-sitter's `TreeCursor`. Moves return `false` and stay put when the
@@ -123,9 +131,10 @@ pub trait CstCursor {
 }
 
 /// Descends from the cursor's node to the deepest visible node containing `offset`, applying tree-sitter's
-/// rule from `ts_node__descendant_for_byte_range` with an empty range at `offset`: at each level take the first
-/// child whose end reaches `offset` (and passes it, unless the child is empty), and stop if that child starts
-/// after `offset`.
+/// rule from `ts_node__descendant_for_byte_range` with an empty range at `offset` to the visible nodes: at
+/// each level take the first child whose end reaches `offset` (and passes it, unless the child is empty), and
+/// stop if that child starts after `offset`. (tree-sitter applies it to hidden nodes too; see
+/// [`CstStore::native_node_at_offset`].)
 pub fn descend_to_offset<C: CstCursor + ?Sized>(cursor: &mut C, offset: u32) {
     'level: while cursor.goto_first_child() {
         loop {

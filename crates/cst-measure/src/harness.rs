@@ -25,6 +25,8 @@ pub struct MeasureOptions {
     pub scaling_steps: Vec<usize>,
     /// Repetitions per operation timing (the median is reported); 0 skips the operations.
     pub repetitions: usize,
+    /// Byte offsets sampled for the node-at-offset operations.
+    pub offset_samples: usize,
 }
 
 impl Default for MeasureOptions {
@@ -33,6 +35,7 @@ impl Default for MeasureOptions {
             per_file: false,
             scaling_steps: vec![100, 300, 1000],
             repetitions: 5,
+            offset_samples: ops::OFFSET_SAMPLES,
         }
     }
 }
@@ -172,13 +175,27 @@ fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build
     let with_parsers = alloc::snapshot();
     drop(parsers);
     let end = alloc::snapshot();
+    // The harness's own bookkeeping was allocated inside the measured region; take it out again (the counts
+    // are of requested sizes, so these are exact).
+    let bookkeeping = held.capacity() * std::mem::size_of::<usize>()
+        + failures.capacity() * std::mem::size_of::<FileFailure>()
+        + failures
+            .iter()
+            .map(|f| f.path.capacity() + f.error.capacity())
+            .sum::<usize>();
+    let bookkeeping_blocks = u64::from(held.capacity() > 0)
+        + u64::from(failures.capacity() > 0)
+        + failures
+            .iter()
+            .map(|f| u64::from(f.path.capacity() > 0) + u64::from(f.error.capacity() > 0))
+            .sum::<u64>();
     Build {
         store,
         held,
         failures,
         parse_errors,
-        retained_bytes: end.live_bytes - start.live_bytes,
-        retained_blocks: end.live_blocks - start.live_blocks,
+        retained_bytes: end.live_bytes - start.live_bytes - bookkeeping as u64,
+        retained_blocks: end.live_blocks - start.live_blocks - bookkeeping_blocks,
         allocations: end.allocations - start.allocations,
         peak_bytes: end.peak_bytes - start.live_bytes,
         parser_bytes: with_parsers.live_bytes - end.live_bytes,
@@ -343,11 +360,22 @@ fn measure_whole<B: Backend>(
     if options.repetitions > 0 && !store.is_empty() {
         let tables = KindTables::new();
         let sizes: Vec<u64> = built.held.iter().map(|&i| corpus.files[i].bytes).collect();
-        let offsets = ops::sample_offsets(&sizes);
+        let offsets = ops::sample_offsets(&sizes, options.offset_samples);
         progress.phase("operations", OPERATIONS.len() as u64);
+        let has_native = offsets
+            .first()
+            .is_some_and(|&(file, offset)| store.native_node_at_offset(file, offset).is_some());
         for (done, &op) in OPERATIONS.iter().enumerate() {
-            m.operations
-                .push(time_operation(op, &store, &tables, &offsets, options.repetitions)?);
+            if op == Operation::NativeNodeAtOffset && !has_native {
+                continue;
+            }
+            m.operations.push(time_operation(
+                op,
+                &store,
+                &tables,
+                &offsets,
+                options.repetitions,
+            )?);
             progress.advance(done as u64 + 1);
         }
     }
@@ -435,7 +463,8 @@ fn measure_per_file<B: Backend>(
 pub struct BackendEntry {
     pub name: &'static str,
     pub shares_across_files: bool,
-    pub measure: fn(&Corpus, &MeasureOptions, &mut dyn Progress) -> anyhow::Result<BackendMeasurement>,
+    pub measure:
+        fn(&Corpus, &MeasureOptions, &mut dyn Progress) -> anyhow::Result<BackendMeasurement>,
 }
 
 impl BackendEntry {

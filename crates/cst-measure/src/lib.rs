@@ -6,6 +6,7 @@
 //! - [`backend`]: the trait a storage strategy implements.
 //! - [`reference`]: tree-sitter's own cursor, the reference every backend is checked against.
 //! - [`verify`]: the byte-for-byte and node-for-node check.
+//! - [`fixtures`]: generated test inputs, awkward ones included.
 //! - [`ops`]: the operations every backend answers, through the same generic code.
 //! - [`harness`]: measuring one backend (memory, time, scaling, verification, operations).
 //! - [`report`]: derived metrics, JSON and Markdown tables.
@@ -13,6 +14,7 @@
 pub mod alloc;
 pub mod backend;
 pub mod corpus;
+pub mod fixtures;
 pub mod harness;
 pub mod language;
 pub mod ops;

@@ -6,16 +6,17 @@ use crate::reference::for_each_preorder;
 use crate::Language;
 use serde::{Deserialize, Serialize};
 
-/// Byte offsets sampled for the node-at-offset operations, per corpus.
+/// Byte offsets sampled per corpus for the node-at-offset operations, by default.
 pub const OFFSET_SAMPLES: usize = 10_000;
 /// Seed of the offset sampler, fixed so that every backend and every run asks the same questions.
-pub const OFFSET_SEED: u64 = 0x5eed_0ff5_e7;
+pub const OFFSET_SEED: u64 = 0x0005_eed0_ff5e;
 
 /// The operations, in table order.
-pub const OPERATIONS: [Operation; 5] = [
+pub const OPERATIONS: [Operation; 6] = [
     Operation::Walk,
     Operation::NamedHistogram,
     Operation::NodeAtOffset,
+    Operation::NativeNodeAtOffset,
     Operation::ParentChain,
     Operation::IdentifierText,
 ];
@@ -29,6 +30,9 @@ pub enum Operation {
     NamedHistogram,
     /// Deepest node at each sampled offset.
     NodeAtOffset,
+    /// The same question put to a backend's own native lookup, where it has one that answers by a different
+    /// rule (tree-sitter's `descendant_for_byte_range`). Timed for reference; its answers are not compared.
+    NativeNodeAtOffset,
     /// Depth of the node at each sampled offset (parent chain to the root).
     ParentChain,
     /// Text of every identifier-like leaf.
@@ -41,16 +45,24 @@ impl Operation {
             Operation::Walk => "full preorder walk",
             Operation::NamedHistogram => "named-node histogram",
             Operation::NodeAtOffset => "node at offset",
+            Operation::NativeNodeAtOffset => "node at offset, native lookup",
             Operation::ParentChain => "parent chain to root",
             Operation::IdentifierText => "identifier texts",
         }
     }
 
     /// What one counted item is (per-item times divide by it).
+    /// Whether every backend's answers must agree.
+    pub fn compared(self) -> bool {
+        self != Operation::NativeNodeAtOffset
+    }
+
     pub fn item(self) -> &'static str {
         match self {
             Operation::Walk | Operation::NamedHistogram | Operation::IdentifierText => "node",
-            Operation::NodeAtOffset | Operation::ParentChain => "offset",
+            Operation::NodeAtOffset | Operation::NativeNodeAtOffset | Operation::ParentChain => {
+                "offset"
+            }
         }
     }
 }
@@ -82,7 +94,8 @@ impl KindTables {
             named: table(|g, k| g.node_kind_is_named(k)),
             identifier: table(|g, k| {
                 g.node_kind_is_named(k)
-                    && g.node_kind_for_id(k).is_some_and(|name| name.ends_with("identifier"))
+                    && g.node_kind_for_id(k)
+                        .is_some_and(|name| name.ends_with("identifier"))
             }),
         }
     }
@@ -102,8 +115,8 @@ impl Default for KindTables {
     }
 }
 
-/// Sampled `(file, offset)` pairs: uniform over all source bytes of the corpus, fixed seed.
-pub fn sample_offsets(file_sizes: &[u64]) -> Vec<(usize, u32)> {
+/// `count` sampled `(file, offset)` pairs: uniform over all source bytes of the corpus, fixed seed.
+pub fn sample_offsets(file_sizes: &[u64], count: usize) -> Vec<(usize, u32)> {
     let mut starts = Vec::with_capacity(file_sizes.len());
     let mut total = 0u64;
     for &size in file_sizes {
@@ -114,7 +127,7 @@ pub fn sample_offsets(file_sizes: &[u64]) -> Vec<(usize, u32)> {
         return Vec::new();
     }
     let mut rng = fastrand::Rng::with_seed(OFFSET_SEED);
-    (0..OFFSET_SAMPLES)
+    (0..count)
         .map(|_| {
             let global = rng.u64(0..total);
             // The last file starting at or before `global` that is not empty holds it.
@@ -130,7 +143,10 @@ fn mix(digest: u64, value: u64) -> u64 {
 }
 
 fn pack(node: NodeInfo) -> u64 {
-    (u64::from(node.kind) << 48) ^ (u64::from(node.start) << 20) ^ u64::from(node.end) ^ (u64::from(node.missing) << 63)
+    (u64::from(node.kind) << 48)
+        ^ (u64::from(node.start) << 20)
+        ^ u64::from(node.end)
+        ^ (u64::from(node.missing) << 63)
 }
 
 const DIGEST_START: u64 = 0xcbf2_9ce4_8422_2325;
@@ -163,7 +179,11 @@ pub fn run<S: CstStore>(
                     let kind = c.node().kind;
                     items += 1;
                     if tables.is_named(language, kind) {
-                        let slot = if kind == u16::MAX { tables.named[language.index()].len() } else { kind as usize };
+                        let slot = if kind == u16::MAX {
+                            tables.named[language.index()].len()
+                        } else {
+                            kind as usize
+                        };
                         if slots.len() <= slot {
                             slots.resize(slot + 1, 0);
                         }
@@ -181,6 +201,14 @@ pub fn run<S: CstStore>(
             for &(file, offset) in offsets {
                 digest = mix(digest, pack(store.node_at_offset(file, offset)));
                 items += 1;
+            }
+        }
+        Operation::NativeNodeAtOffset => {
+            for &(file, offset) in offsets {
+                if let Some(node) = store.native_node_at_offset(file, offset) {
+                    digest = mix(digest, pack(node));
+                    items += 1;
+                }
             }
         }
         Operation::ParentChain => {

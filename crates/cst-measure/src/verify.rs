@@ -39,8 +39,14 @@ pub fn verify_file<S: CstStore>(
         match (next_preorder(&mut expected), next_preorder(&mut actual)) {
             (true, true) => continue,
             (false, false) => return Ok(nodes),
-            (true, false) => return Err(format!("backend ends after {nodes} nodes; tree-sitter has more")),
-            (false, true) => return Err(format!("backend has more than tree-sitter's {nodes} nodes")),
+            (true, false) => {
+                return Err(format!(
+                    "backend ends after {nodes} nodes; tree-sitter has more"
+                ))
+            }
+            (false, true) => {
+                return Err(format!("backend has more than tree-sitter's {nodes} nodes"))
+            }
         }
     }
 }

@@ -215,7 +215,11 @@ impl Corpus {
         Language::ALL
             .iter()
             .filter_map(|&language| {
-                let files: Vec<_> = self.files.iter().filter(|f| f.language == language).collect();
+                let files: Vec<_> = self
+                    .files
+                    .iter()
+                    .filter(|f| f.language == language)
+                    .collect();
                 (!files.is_empty()).then(|| LanguageTotals {
                     language: language.name().into(),
                     files: files.len() as u64,
@@ -252,7 +256,9 @@ fn read_candidate(path: &Path, max_file_bytes: u64) -> Result<String, String> {
     }
     let bytes = std::fs::read(path).map_err(|e| format!("unreadable: {e}"))?;
     if bytes.len() as u64 > max_file_bytes {
-        return Err(format!("grew past the {max_file_bytes}-byte limit while read"));
+        return Err(format!(
+            "grew past the {max_file_bytes}-byte limit while read"
+        ));
     }
     check_text(bytes)
 }
@@ -262,8 +268,12 @@ fn check_text(bytes: Vec<u8>) -> Result<String, String> {
     if let Some(at) = bytes.iter().position(|&b| b == 0) {
         return Err(format!("binary: NUL byte at offset {at}"));
     }
-    String::from_utf8(bytes)
-        .map_err(|e| format!("not UTF-8: invalid byte at offset {}", e.utf8_error().valid_up_to()))
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not UTF-8: invalid byte at offset {}",
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
 
 fn walk_error_reason(error: &walkdir::Error) -> String {

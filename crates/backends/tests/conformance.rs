@@ -1,0 +1,274 @@
+//! The conformance suite: every registered backend, automatically, on the same inputs. Each must reproduce
+//! every file byte for byte with tree-sitter's exact node sequence (syntax errors, empty files, 100,000-deep
+//! nesting and multi-megabyte lines included), free exactly what it retained, and answer every operation
+//! exactly as every other backend does. A property test does the same on random token sequences.
+
+use cst_measure::corpus::{Corpus, CorpusFile};
+use cst_measure::fixtures::{deep_nesting, long_line, snippets, DEEP_NESTING};
+use cst_measure::harness::{BackendMeasurement, MeasureOptions, NoProgress};
+use cst_measure::Language;
+use proptest::prelude::*;
+
+#[global_allocator]
+static ALLOCATOR: cst_measure::alloc::CountingAllocator = cst_measure::alloc::CountingAllocator;
+
+fn corpus(files: Vec<CorpusFile>) -> Corpus {
+    Corpus {
+        name: "conformance".into(),
+        files,
+        skipped: Vec::new(),
+    }
+}
+
+/// Measures every registered backend on `corpus` and checks each one reproduced every file.
+fn measure_all(corpus: &Corpus, repetitions: usize) -> Vec<BackendMeasurement> {
+    measure_all_with(
+        corpus,
+        &MeasureOptions {
+            scaling_steps: vec![],
+            repetitions,
+            ..MeasureOptions::default()
+        },
+    )
+}
+
+fn measure_all_with(corpus: &Corpus, options: &MeasureOptions) -> Vec<BackendMeasurement> {
+    backends::ALL
+        .iter()
+        .map(|entry| {
+            let m = (entry.measure)(corpus, options, &mut NoProgress)
+                .unwrap_or_else(|e| panic!("{}: {e:#}", entry.name));
+            assert_eq!(m.failed_files, 0, "{}: {:#?}", entry.name, m.failures);
+            assert_eq!(
+                m.files_verified,
+                corpus.files.len() as u64,
+                "{}",
+                entry.name
+            );
+            m
+        })
+        .collect()
+}
+
+/// Every backend gave the same answer to every operation, and the same node count.
+fn assert_same_answers(measurements: &[BackendMeasurement]) {
+    let first = &measurements[0];
+    for m in &measurements[1..] {
+        assert_eq!(
+            m.nodes, first.nodes,
+            "{} vs {}: node count",
+            m.name, first.name
+        );
+        assert_eq!(m.operations.len(), first.operations.len());
+        for (a, b) in m.operations.iter().zip(&first.operations) {
+            assert_eq!(
+                a.answer, b.answer,
+                "{} vs {}: {:?}",
+                m.name, first.name, a.operation
+            );
+        }
+    }
+}
+
+#[test]
+fn the_registry_is_complete() {
+    let names: Vec<_> = backends::ALL.iter().map(|e| e.name).collect();
+    assert!(names.contains(&"tree-sitter"), "{names:?}");
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        names.len(),
+        "backend names must be unique: {names:?}"
+    );
+}
+
+#[test]
+fn snippets_round_trip_with_identical_answers() {
+    let files = snippets()
+        .into_iter()
+        .map(|s| CorpusFile::in_memory(s.name, s.language, s.text))
+        .collect();
+    let measurements = measure_all(&corpus(files), 1);
+    assert!(
+        measurements[0].parse_errors >= 6,
+        "the snippets include syntax errors"
+    );
+    assert_same_answers(&measurements);
+}
+
+#[test]
+fn deep_nesting_overflows_nothing() {
+    // Runs on a test thread's default 2 MiB stack: parsing, conversion, verification, operations and drop
+    // must all be iterative.
+    let files = Language::ALL
+        .iter()
+        .map(|&l| {
+            CorpusFile::in_memory(
+                format!("deep.{}", l.name()),
+                l,
+                deep_nesting(l, DEEP_NESTING),
+            )
+        })
+        .collect();
+    // Every sampled offset sits 50,000 levels deep on average, so sample fewer of them than usual.
+    let options = MeasureOptions {
+        scaling_steps: vec![],
+        repetitions: 1,
+        offset_samples: 200,
+        per_file: false,
+    };
+    let measurements = measure_all_with(&corpus(files), &options);
+    assert!(measurements[0].nodes > 4 * DEEP_NESTING as u64);
+    assert_same_answers(&measurements);
+}
+
+#[test]
+fn a_multi_megabyte_line_round_trips() {
+    let files = vec![CorpusFile::in_memory(
+        "long.rs",
+        Language::Rust,
+        long_line(Language::Rust, 3_000_000),
+    )];
+    // Each offset into one list of a million items is a linear scan (in tree-sitter too): sample a few.
+    let options = MeasureOptions {
+        scaling_steps: vec![],
+        repetitions: 1,
+        offset_samples: 20,
+        per_file: false,
+    };
+    assert_same_answers(&measure_all_with(&corpus(files), &options));
+}
+
+#[test]
+fn per_file_mode_sums_what_whole_corpus_mode_measures() {
+    let files: Vec<_> = snippets()
+        .into_iter()
+        .map(|s| CorpusFile::in_memory(s.name, s.language, s.text))
+        .collect();
+    let corpus = corpus(files);
+    for entry in backends::ALL {
+        let whole = MeasureOptions {
+            scaling_steps: vec![],
+            repetitions: 0,
+            ..MeasureOptions::default()
+        };
+        let per_file = MeasureOptions {
+            per_file: true,
+            ..whole.clone()
+        };
+        let a = (entry.measure)(&corpus, &whole, &mut NoProgress).unwrap();
+        let b = (entry.measure)(&corpus, &per_file, &mut NoProgress).unwrap();
+        assert_eq!(b.failed_files, 0, "{}: {:?}", entry.name, b.failures);
+        assert_eq!(a.nodes, b.nodes, "{}", entry.name);
+        assert!(
+            b.peak_bytes <= a.peak_bytes,
+            "{}: per-file peak {} > whole {}",
+            entry.name,
+            b.peak_bytes,
+            a.peak_bytes
+        );
+        if !entry.shares_across_files {
+            // Without sharing, per-file sums differ from the whole-corpus figure only by the store's own
+            // per-file bookkeeping (its Vec of files).
+            let (a, b) = (a.retained_bytes as f64, b.retained_bytes as f64);
+            assert!(
+                (a - b).abs() / a < 0.25,
+                "{}: whole {a} vs per-file sum {b}",
+                entry.name
+            );
+        }
+    }
+}
+
+#[test]
+fn two_measurements_give_identical_byte_counts() {
+    let files = snippets()
+        .into_iter()
+        .map(|s| CorpusFile::in_memory(s.name, s.language, s.text))
+        .collect();
+    let corpus = corpus(files);
+    let (a, b) = (measure_all(&corpus, 0), measure_all(&corpus, 0));
+    for (a, b) in a.iter().zip(&b) {
+        assert_eq!(
+            (a.retained_bytes, a.retained_blocks, a.peak_bytes, a.nodes),
+            (b.retained_bytes, b.retained_blocks, b.peak_bytes, b.nodes),
+            "{}",
+            a.name
+        );
+    }
+}
+
+/// Tokens of each grammar, valid and invalid, that random sequences are drawn from.
+fn tokens(language: Language) -> &'static [&'static str] {
+    match language {
+        Language::Python => &[
+            "def", "class", "if", "else", ":", "(", ")", "[", "]", "{", "}", "=", "+", "x", "y",
+            "1", "'s'", "\"t\"", ",", ".", "return", "lambda", "for", "in", "\n", "    ", " ",
+            "#c\n", "@", "not", "\\", "é",
+        ],
+        Language::Rust => &[
+            "fn", "let", "struct", "impl", "<", ">", "(", ")", "{", "}", "[", "]", ";", ":", "::",
+            "=", "=>", "x", "T", "1", "\"s\"", "'a", "&", "mut", "match", ",", "#", "!", "\n", " ",
+            "//c\n", "/*", "*/", "é",
+        ],
+        Language::TypeScript | Language::Tsx => &[
+            "function",
+            "let",
+            "const",
+            "class",
+            "interface",
+            "<",
+            ">",
+            "(",
+            ")",
+            "{",
+            "}",
+            "[",
+            "]",
+            ";",
+            ":",
+            "=",
+            "=>",
+            "x",
+            "T",
+            "1",
+            "'s'",
+            "`t${",
+            "`",
+            ",",
+            ".",
+            "?",
+            "\n",
+            " ",
+            "//c\n",
+            "/*",
+            "*/",
+            "é",
+            "</",
+            "/>",
+        ],
+    }
+}
+
+fn token_file() -> impl Strategy<Value = (Language, String)> {
+    prop::sample::select(Language::ALL.to_vec()).prop_flat_map(|language| {
+        prop::collection::vec(prop::sample::select(tokens(language)), 0..60)
+            .prop_map(move |parts| (language, parts.concat()))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn random_token_sequences_round_trip_on_every_backend(files in prop::collection::vec(token_file(), 1..4)) {
+        let files = files
+            .into_iter()
+            .enumerate()
+            .map(|(i, (language, text))| CorpusFile::in_memory(format!("random{i}"), language, text))
+            .collect();
+        assert_same_answers(&measure_all(&corpus(files), 1));
+    }
+}

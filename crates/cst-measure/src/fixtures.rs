@@ -1,0 +1,217 @@
+//! Test inputs that every part of the project is exercised with, generated rather than checked in: small
+//! snippets with syntax errors, empty and odd files, pathological nesting and line lengths, and an on-disk
+//! tree of bad inputs (binary, non-UTF-8, symlink loops, ...) with what the corpus loader must do with each.
+
+use crate::Language;
+use std::path::Path;
+
+/// Nesting depth of the deep fixtures: past any recursion a native stack could take.
+pub const DEEP_NESTING: usize = 100_000;
+
+/// An in-memory test input.
+pub struct Snippet {
+    pub name: String,
+    pub language: Language,
+    pub text: String,
+}
+
+fn snippet(name: &str, language: Language, text: impl Into<String>) -> Snippet {
+    Snippet {
+        name: format!("{}/{name}", language.name()),
+        language,
+        text: text.into(),
+    }
+}
+
+/// Small inputs per language: valid code, syntax errors (ERROR and MISSING nodes), empty, whitespace only,
+/// byte-order mark, CRLF, non-ASCII text.
+pub fn snippets() -> Vec<Snippet> {
+    use Language::*;
+    let mut all = vec![
+        snippet("valid.py", Python, "import os\n\n@cache\ndef f(x: int = 1) -> int:\n    \"\"\"Doc.\"\"\"\n    return [y for y in range(x) if y % 2]  # c\n\nclass A(B):\n    def m(self):\n        with open(f'{x}') as h:\n            pass\n"),
+        snippet("error.py", Python, "def f(:\n    return\nx = (1 +\n"),
+        snippet("missing.py", Python, "print(1\nif x\n    y = 2\n"),
+        snippet("valid.rs", Rust, "use std::fmt;\n\n#[derive(Debug)]\nstruct P<'a, T: Clone> { x: &'a T }\n\nimpl<T> Trait for P<'_, T> {\n    fn f(&self) -> Option<u8> { match self.x { Some(v) if v > 1 => None, _ => Some(1) } }\n}\n// done\n"),
+        snippet("error.rs", Rust, "fn f( {\n    let x = ;\n}\nstruct {\n"),
+        snippet("missing.rs", Rust, "fn main() { let x = 1 }\nfn g() -> u8 { (1 + 2 }\n"),
+        snippet("valid.ts", TypeScript, "import { a } from './a';\n\nexport interface I<T> { x: T; y?: string }\n\nenum E { A = 1, B }\n\nexport class C implements I<number> {\n  x = 1;\n  m(a: number): string { return `v${a}`; }\n}\n\nconst f = <T,>(v: T): T => v;\n"),
+        snippet("error.ts", TypeScript, "let x = ;\nfunction (a, {\nclass { x: }\n"),
+        snippet("missing.ts", TypeScript, "if (x { y(); }\nlet z = [1, 2;\n"),
+        snippet("valid.tsx", Tsx, "export const App = (p: { n: number }) => <div className=\"a\">{p.n}<b/></div>;\n"),
+        snippet("error.tsx", Tsx, "const x = <div><span></div>;\n"),
+    ];
+    for language in Language::ALL {
+        let code = match language {
+            Python => "x = 1\n",
+            Rust => "fn main() {}\n",
+            TypeScript | Tsx => "let x = 1;\n",
+        };
+        let ext = match language {
+            Python => "py",
+            Rust => "rs",
+            TypeScript => "ts",
+            Tsx => "tsx",
+        };
+        all.push(snippet(&format!("empty.{ext}"), language, ""));
+        all.push(snippet(
+            &format!("whitespace.{ext}"),
+            language,
+            "  \n\t\n   \n",
+        ));
+        all.push(snippet(
+            &format!("bom.{ext}"),
+            language,
+            format!("\u{feff}{code}"),
+        ));
+        all.push(snippet(
+            &format!("crlf.{ext}"),
+            language,
+            format!("{}\r\n{}\r\n", code.trim_end(), code.trim_end()),
+        ));
+        all.push(snippet(
+            &format!("no-final-newline.{ext}"),
+            language,
+            code.trim_end(),
+        ));
+        all.push(snippet(
+            &format!("leading-blank-lines.{ext}"),
+            language,
+            format!("\n\n\n   {code}\n\n\n"),
+        ));
+        all.push(snippet(
+            &format!("non-ascii.{ext}"),
+            language,
+            format!("{}// é 日本語 😀\n", code)
+                .replace("// ", if language == Python { "# " } else { "// " }),
+        ));
+    }
+    all
+}
+
+/// An expression nested `depth` levels deep, as a complete file of `language`.
+pub fn deep_nesting(language: Language, depth: usize) -> String {
+    let expression = format!("{}1{}", "(".repeat(depth), ")".repeat(depth));
+    match language {
+        Language::Python => format!("x = {expression}\n"),
+        Language::Rust => format!("fn f() {{ let x = {expression}; }}\n"),
+        Language::TypeScript | Language::Tsx => format!("let x = {expression};\n"),
+    }
+}
+
+/// A single line of about `bytes` bytes: one long list literal.
+pub fn long_line(language: Language, bytes: usize) -> String {
+    let items = "1, ".repeat(bytes / 3);
+    match language {
+        Language::Python => format!("x = [{items}]\n"),
+        Language::Rust => format!("const X: &[u8] = &[{items}];\n"),
+        Language::TypeScript | Language::Tsx => format!("let x = [{items}];\n"),
+    }
+}
+
+/// A file of about `bytes` bytes of ordinary code (the valid snippet repeated).
+pub fn big_file(language: Language, bytes: usize) -> String {
+    let unit = snippets()
+        .into_iter()
+        .find(|s| s.language == language && s.name.contains("/valid."))
+        .expect("every language has a valid snippet")
+        .text;
+    unit.repeat(bytes / unit.len() + 1)
+}
+
+/// What the corpus loader must do with one on-disk fixture.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expected {
+    /// Measured (and verified) like any file.
+    Measured,
+    /// Listed under `skipped`, with a reason containing this text.
+    Skipped(&'static str),
+}
+
+/// Writes a corpus of awkward inputs under `dir` and returns each path (relative to `dir`) with what must
+/// happen to it. With `huge`, it also holds a 20 MB file and a 4 MB single-line file.
+pub fn write_bad_inputs(dir: &Path, huge: bool) -> std::io::Result<Vec<(String, Expected)>> {
+    use Expected::*;
+    let mut expected = Vec::new();
+    let mut put = |name: &str, bytes: &[u8], outcome: Expected| -> std::io::Result<()> {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().expect("fixture paths have a parent"))?;
+        std::fs::write(&path, bytes)?;
+        expected.push((name.to_string(), outcome));
+        Ok(())
+    };
+    for s in snippets() {
+        put(&s.name, s.text.as_bytes(), Measured)?;
+    }
+    for language in Language::ALL {
+        let ext = match language {
+            Language::Python => "py",
+            Language::Rust => "rs",
+            Language::TypeScript => "ts",
+            Language::Tsx => "tsx",
+        };
+        put(
+            &format!("deep/nested.{ext}"),
+            deep_nesting(language, DEEP_NESTING).as_bytes(),
+            Measured,
+        )?;
+    }
+    put("odd/latin1.py", b"s = '\xe9t\xe9'\n", Skipped("not UTF-8"))?;
+    put(
+        "odd/blob.rs",
+        b"\x7fELF\x02\x01\x01\x00\x00\x00binary",
+        Skipped("binary"),
+    )?;
+    put(
+        "odd/README.md",
+        b"# not code\n",
+        Skipped("unknown extension"),
+    )?;
+    put("odd/data.json", b"{}\n", Skipped("unknown extension"))?;
+    put("odd/pkg.py/inside.py", b"y = 2\n", Measured)?; // a directory named like a Python file
+    if huge {
+        put(
+            "huge/long_line.ts",
+            long_line(Language::TypeScript, 4_000_000).as_bytes(),
+            Measured,
+        )?;
+        put(
+            "huge/big.py",
+            big_file(Language::Python, 20_000_000).as_bytes(),
+            Measured,
+        )?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::symlink;
+        symlink("does-not-exist.py", dir.join("odd/dangling.py"))?;
+        expected.push(("odd/dangling.py".into(), Skipped("dangling symlink")));
+        symlink("..", dir.join("odd/loop"))?;
+        expected.push(("odd/loop".into(), Skipped("symlink loop")));
+        // An unreadable file. Root reads through any permission bits, so there use a file the kernel refuses
+        // to read: this process's own memory at address 0.
+        if is_root() {
+            symlink("/proc/self/mem", dir.join("odd/unreadable.py"))?;
+        } else {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::write(dir.join("odd/unreadable.py"), b"x = 1\n")?;
+            std::fs::set_permissions(
+                dir.join("odd/unreadable.py"),
+                std::fs::Permissions::from_mode(0o000),
+            )?;
+        }
+        expected.push(("odd/unreadable.py".into(), Skipped("unreadable")));
+    }
+    Ok(expected)
+}
+
+#[cfg(unix)]
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // The owner of a file we just created is our effective user.
+    let probe = std::env::temp_dir().join(format!("cst-measure-uid-probe-{}", std::process::id()));
+    let uid = std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::metadata(&probe))
+        .map(|m| m.uid());
+    let _ = std::fs::remove_file(&probe);
+    uid.is_ok_and(|uid| uid == 0)
+}

@@ -1,0 +1,113 @@
+//! Snapshot of the rendered results (Markdown and JSON) for fixed figures, so a change to the tables is a
+//! visible, reviewed diff.
+
+use cst_measure::corpus::{Corpus, CorpusFile, Skipped};
+use cst_measure::harness::{BackendMeasurement, FileFailure, OperationTiming, ScalingPoint};
+use cst_measure::ops::Operation;
+use cst_measure::report::{render_markdown, CompareReport};
+use cst_measure::Language;
+
+fn corpus() -> Corpus {
+    Corpus {
+        name: "fixture".into(),
+        files: vec![
+            CorpusFile::in_memory("a.py", Language::Python, "x = 1\n".into()),
+            CorpusFile::in_memory("b.rs", Language::Rust, "fn main() {}\n".into()),
+        ],
+        skipped: vec![Skipped {
+            path: "blob.py".into(),
+            reason: "binary: NUL byte at offset 3".into(),
+        }],
+    }
+}
+
+fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> BackendMeasurement {
+    BackendMeasurement {
+        name: name.into(),
+        retains: format!("what {name} keeps"),
+        includes_source: true,
+        shares_across_files: false,
+        per_file: false,
+        files: 2,
+        lines: 2,
+        source_bytes: 19,
+        retained_bytes: retained,
+        retained_blocks: 7,
+        allocations_during_build: 40,
+        peak_bytes: retained * 2,
+        parser_bytes: 20_000,
+        nodes: 9,
+        parse_errors: 0,
+        parse_seconds: 0.001,
+        convert_seconds: 0.0005,
+        files_verified: if failed { 1 } else { 2 },
+        failed_files: u64::from(failed),
+        failures: if failed {
+            vec![FileFailure {
+                path: "b.rs".into(),
+                error: "node #3 differs".into(),
+            }]
+        } else {
+            vec![]
+        },
+        scaling: vec![
+            ScalingPoint {
+                files: 1,
+                lines: 1,
+                source_bytes: 6,
+                retained_bytes: retained / 3,
+                build_seconds: 0.0004,
+            },
+            ScalingPoint {
+                files: 2,
+                lines: 2,
+                source_bytes: 19,
+                retained_bytes: retained,
+                build_seconds: 0.0015,
+            },
+        ],
+        operations: vec![
+            OperationTiming {
+                operation: Operation::Walk,
+                median_seconds: walk_seconds,
+                items: 9,
+                answer: "00ff".into(),
+            },
+            OperationTiming {
+                operation: Operation::NodeAtOffset,
+                median_seconds: walk_seconds / 2.0,
+                items: 10_000,
+                answer: if failed { "dead".into() } else { "beef".into() },
+            },
+        ],
+    }
+}
+
+#[test]
+fn tables_for_verified_backends() {
+    let report = CompareReport::new(
+        &corpus(),
+        false,
+        &[
+            measurement("tree-sitter", 1_234, 0.002, false),
+            measurement("compact", 45, 0.0001, false),
+        ],
+    );
+    assert!(report.all_verified && report.answers_match);
+    insta::assert_snapshot!(render_markdown(&report));
+    insta::assert_snapshot!("json", report.to_json());
+}
+
+#[test]
+fn tables_for_a_failing_backend_in_per_file_mode() {
+    let report = CompareReport::new(
+        &corpus(),
+        true,
+        &[
+            measurement("tree-sitter", 1_234, 0.002, false),
+            measurement("broken", 45, 0.0001, true),
+        ],
+    );
+    assert!(!report.all_verified && !report.answers_match);
+    insta::assert_snapshot!(render_markdown(&report));
+}
