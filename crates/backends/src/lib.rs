@@ -7,6 +7,8 @@ use cst_measure::harness::BackendEntry;
 /// Every backend, in table order.
 pub const ALL: &[BackendEntry] = &[
     BackendEntry::of::<backend_tree_sitter::TreeSitter>(),
+    BackendEntry::of::<backend_rowan::Rowan>(),
+    BackendEntry::of::<backend_rowan::RowanSharedCache>(),
 ];
 
 /// The backend called `name`.

@@ -1,0 +1,157 @@
+//! Backends `rowan` and `rowan-shared-cache`: each file's tree-sitter tree is converted into a rowan
+//! `GreenNode` (the immutable, hash-consed tree rust-analyzer uses) and the tree-sitter tree is dropped. The
+//! text lives inside the green tokens, so the store keeps no copy of the source.
+//!
+//! - `kinds`: one rowan kind per tree-sitter kind per language, with ERROR and MISSING kinds of their own.
+//! - `convert`: tree-sitter tree to green tree, with text between visible nodes kept as TRIVIA tokens inside
+//!   a FILE wrapper; text and drop without recursion.
+//! - `cursor`: the `CstCursor` over a green tree, skipping the wrapper and the trivia.
+//!
+//! The two rows differ only in rowan's `NodeCache`, which deduplicates identical tokens and small subtrees:
+//! [`Rowan`] uses a fresh cache per file (as `GreenNodeBuilder::new()` does) and drops it once the file is
+//! built; [`RowanSharedCache`] keeps one cache for the whole store, so identical tokens and subtrees are shared
+//! across files and the cache's own tables count in the retained bytes.
+
+mod convert;
+mod cursor;
+mod kinds;
+
+pub use cursor::RowanCursor;
+
+use convert::{drop_deep, write_text, MAX_RECURSIVE_DROP_DEPTH};
+use cst_measure::{Backend, BuildError, CstStore, Language};
+use kinds::KindTable;
+use rowan::{GreenNode, GreenNodeBuilder, NodeCache};
+use std::borrow::Cow;
+
+/// rowan green trees, deduplicated within each file by a per-file `NodeCache`.
+pub struct Rowan;
+
+impl Backend for Rowan {
+    const NAME: &'static str = "rowan";
+    const RETAINS: &'static str = "each file's rowan green tree (green nodes, and tokens holding the text, \
+         deduplicated within the file by a NodeCache dropped after the build; trivia tokens for the text \
+         between visible nodes; a FILE wrapper node) plus one 16-byte entry per file (language, depth flag, \
+         root handle)";
+    const INCLUDES_SOURCE: bool = true;
+    type Store = RowanStore;
+
+    fn new_store() -> RowanStore {
+        RowanStore::new(None)
+    }
+}
+
+/// rowan green trees, deduplicated across all files by one `NodeCache` kept in the store.
+pub struct RowanSharedCache;
+
+impl Backend for RowanSharedCache {
+    const NAME: &'static str = "rowan-shared-cache";
+    const RETAINS: &'static str = "every file's rowan green tree (green nodes, and tokens holding the text, \
+         deduplicated across all files by one NodeCache; trivia tokens for the text between visible nodes; a \
+         FILE wrapper node per file), the NodeCache's two hash tables, kept alive in the store, plus one \
+         16-byte entry per file (language, depth flag, root handle)";
+    const INCLUDES_SOURCE: bool = true;
+    const SHARES_ACROSS_FILES: bool = true;
+    type Store = RowanStore;
+
+    fn new_store() -> RowanStore {
+        RowanStore::new(Some(NodeCache::default()))
+    }
+}
+
+/// One file: its FILE wrapper node.
+struct File {
+    language: Language,
+    /// Deeper than rowan's recursive drop can safely go: dropped with [`drop_deep`].
+    deep: bool,
+    green: GreenNode,
+}
+
+/// The green trees of many files, with the shared cache when the backend has one.
+pub struct RowanStore {
+    /// The kind layout, or why the grammars do not fit rowan's kind space (then every `add` fails).
+    kinds: Result<KindTable, String>,
+    files: Vec<File>,
+    /// `Some` for [`RowanSharedCache`].
+    cache: Option<NodeCache>,
+}
+
+impl RowanStore {
+    fn new(cache: Option<NodeCache>) -> RowanStore {
+        RowanStore {
+            kinds: KindTable::new(),
+            files: Vec::new(),
+            cache,
+        }
+    }
+}
+
+impl CstStore for RowanStore {
+    type Cursor<'a> = RowanCursor<'a>;
+
+    fn add(
+        &mut self,
+        language: Language,
+        source: &str,
+        tree: tree_sitter::Tree,
+    ) -> Result<(), BuildError> {
+        let kinds = self
+            .kinds
+            .as_ref()
+            .map_err(|e| BuildError::Limit(e.clone()))?
+            .get(language);
+        let builder = match &mut self.cache {
+            Some(cache) => GreenNodeBuilder::with_cache(cache),
+            None => GreenNodeBuilder::new(),
+        };
+        // The tree-sitter tree is dropped on return: only the green tree is kept.
+        let converted = convert::convert(builder, kinds, source, &tree)?;
+        self.files.push(File {
+            language,
+            deep: converted.depth > MAX_RECURSIVE_DROP_DEPTH,
+            green: converted.green,
+        });
+        Ok(())
+    }
+
+    fn finish(&mut self) {
+        self.files.shrink_to_fit();
+    }
+
+    fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    fn language(&self, file: usize) -> Language {
+        self.files[file].language
+    }
+
+    fn text(&self, file: usize) -> Cow<'_, str> {
+        let green = &self.files[file].green;
+        let mut text = String::with_capacity(u32::from(green.text_len()) as usize);
+        write_text(green, &mut text);
+        Cow::Owned(text)
+    }
+
+    fn cursor(&self, file: usize) -> RowanCursor<'_> {
+        let file = &self.files[file];
+        let kinds = self
+            .kinds
+            .as_ref()
+            .expect("a file was added, so the kinds fit")
+            .get(file.language);
+        RowanCursor::new(&file.green, kinds)
+    }
+}
+
+impl Drop for RowanStore {
+    fn drop(&mut self) {
+        // Deep trees would overflow the stack in rowan's drop. The shared cache (dropped after this) only
+        // holds interned subtrees, whose height the conversion bounds.
+        for file in std::mem::take(&mut self.files) {
+            if file.deep {
+                drop_deep(file.green);
+            }
+        }
+    }
+}
