@@ -9,6 +9,7 @@ pub const ALL: &[BackendEntry] = &[
     BackendEntry::of::<backend_tree_sitter::TreeSitter>(),
     BackendEntry::of::<backend_rowan::Rowan>(),
     BackendEntry::of::<backend_rowan::RowanSharedCache>(),
+    BackendEntry::of::<backend_arena::Arena>(),
 ];
 
 /// The backend called `name`.
