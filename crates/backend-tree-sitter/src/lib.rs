@@ -71,13 +71,13 @@ impl CstStore for TreeSitterStore {
         TreeSitterCursor::new(file.tree.root_node(), &file.text)
     }
 
-    /// tree-sitter's own `descendant_for_byte_range`, the figure the other backends are held to.
-    fn node_at_offset(&self, file: usize, offset: u32) -> NodeInfo {
+    /// tree-sitter's own `descendant_for_byte_range`, timed as the reference for node lookups.
+    fn native_node_at_offset(&self, file: usize, offset: u32) -> Option<NodeInfo> {
         let root = self.files[file].tree.root_node();
         let offset = offset as usize;
-        NodeInfo::of(
+        Some(NodeInfo::of(
             root.descendant_for_byte_range(offset, offset)
                 .unwrap_or(root),
-        )
+        ))
     }
 }
