@@ -56,20 +56,34 @@ fn bytes_per_cst(report: &CompareReport) -> anyhow::Result<String> {
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(70)
-            .build_cartesian_2d(0..bars.len(), (bottom..top).log_scale())?;
-        let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+            .build_cartesian_2d((0..bars.len()).into_segmented(), (bottom..top).log_scale())?;
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_labels(bars.len() + 1)
-            .x_label_formatter(&|i| labels.get(*i).cloned().unwrap_or_default())
+            .x_labels(bars.len())
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => bars.get(*i).map_or(String::new(), |b| b.0.clone()),
+                _ => String::new(),
+            })
+            .y_label_formatter(&|v| format!("{v:.0}"))
             .y_desc("bytes per CST (log scale)")
             .draw()?;
         chart.draw_series(bars.iter().enumerate().map(|(i, (_, value))| {
-            Rectangle::new([(i, bottom), (i + 1, *value)], color(i).filled())
+            let mut bar = Rectangle::new(
+                [
+                    (SegmentValue::Exact(i), bottom),
+                    (SegmentValue::Exact(i + 1), *value),
+                ],
+                color(i).filled(),
+            );
+            bar.set_margin(0, 0, 12, 12);
+            bar
         }))?;
         chart.draw_series(DashedLineSeries::new(
-            vec![(0, budget), (bars.len(), budget)],
+            vec![
+                (SegmentValue::Exact(0), budget),
+                (SegmentValue::Last, budget),
+            ],
             6,
             4,
             BLACK.stroke_width(2),
@@ -79,8 +93,9 @@ fn bytes_per_cst(report: &CompareReport) -> anyhow::Result<String> {
     Ok(svg)
 }
 
-/// Retained MB against files held, one line per backend.
+/// Retained MB against files held, one line per backend, with the 5 MB target.
 fn scaling(report: &CompareReport) -> anyhow::Result<String> {
+    let target_mb = report.target_bytes as f64 / MB_BYTES as f64;
     let max_files = report
         .backends
         .iter()
@@ -94,6 +109,7 @@ fn scaling(report: &CompareReport) -> anyhow::Result<String> {
         .flat_map(|b| &b.scaling)
         .map(|s| s.retained_bytes as f64 / MB_BYTES as f64)
         .fold(0.0, f64::max)
+        .max(target_mb)
         * 1.1;
     let mut svg = String::new();
     {
@@ -105,6 +121,15 @@ fn scaling(report: &CompareReport) -> anyhow::Result<String> {
             .x_label_area_size(40)
             .y_label_area_size(60)
             .build_cartesian_2d(0u64..max_files, 0.0..max_mb.max(0.001))?;
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(0, target_mb), (max_files, target_mb)],
+                6,
+                4,
+                BLACK.stroke_width(2),
+            ))?
+            .label("5 MB target")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK.stroke_width(2)));
         chart
             .configure_mesh()
             .x_desc("files held")
@@ -156,7 +181,8 @@ fn operations(report: &CompareReport) -> anyhow::Result<String> {
         .iter()
         .filter_map(|o| o.ratio_to_tree_sitter)
         .collect();
-    let top = ratios.iter().copied().fold(1.0, f64::max) * 2.0;
+    // Headroom above the tallest bar (log scale) for the legend.
+    let top = ratios.iter().copied().fold(1.0, f64::max) * 8.0;
     let bottom = ratios.iter().copied().fold(1.0, f64::min).max(1e-4) / 2.0;
     let group = backends.len() + 1;
     let mut svg = String::new();
@@ -186,6 +212,7 @@ fn operations(report: &CompareReport) -> anyhow::Result<String> {
                     String::new()
                 }
             })
+            .y_label_formatter(&|v| format!("{v:.2}x"))
             .y_desc("time / tree-sitter's (log scale)")
             .draw()?;
         for (b, backend) in backends.iter().enumerate() {

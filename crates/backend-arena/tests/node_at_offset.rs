@@ -8,6 +8,7 @@ mod common;
 
 use backend_arena::Arena;
 use cst_measure::backend::descend_to_offset;
+use cst_measure::fixtures::random_tokens;
 use cst_measure::reference::TreeSitterCursor;
 use cst_measure::{Backend, CstCursor, CstStore, Language, NodeInfo};
 use proptest::prelude::*;
@@ -110,58 +111,6 @@ fn offsets_past_the_end_give_what_tree_sitter_gives() {
     }
 }
 
-/// Tokens of each grammar, valid and invalid, that random files are drawn from.
-fn tokens(language: Language) -> &'static [&'static str] {
-    match language {
-        Language::Python => &[
-            "def", "class", "if", "else", ":", "(", ")", "[", "]", "{", "}", "=", "+", "x", "y",
-            "1", "'s'", "\"t\"", ",", ".", "return", "lambda", "for", "in", "\n", "    ", " ",
-            "#c\n", "@", "not", "\\", "é", "f'{", "\r\n",
-        ],
-        Language::Rust => &[
-            "fn", "let", "struct", "impl", "<", ">", "(", ")", "{", "}", "[", "]", ";", ":", "::",
-            "=", "=>", "x", "T", "1", "\"s\"", "'a", "&", "mut", "match", ",", "#", "!", "\n", " ",
-            "//c\n", "/*", "*/", "é", "r#\"", "///d\n",
-        ],
-        Language::TypeScript | Language::Tsx => &[
-            "function",
-            "let",
-            "const",
-            "class",
-            "interface",
-            "<",
-            ">",
-            "(",
-            ")",
-            "{",
-            "}",
-            "[",
-            "]",
-            ";",
-            ":",
-            "=",
-            "=>",
-            "x",
-            "T",
-            "1",
-            "'s'",
-            "`t${",
-            "`",
-            ",",
-            ".",
-            "?",
-            "\n",
-            " ",
-            "//c\n",
-            "/*",
-            "*/",
-            "é",
-            "</",
-            "/>",
-        ],
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -170,7 +119,7 @@ proptest! {
         language in prop::sample::select(Language::ALL.to_vec()),
         picks in prop::collection::vec(any::<prop::sample::Index>(), 0..60),
     ) {
-        let tokens = tokens(language);
+        let tokens = random_tokens(language);
         let text: String = picks.iter().map(|i| tokens[i.index(tokens.len())]).collect();
         let mut store = Arena::new_store();
         store.add(language, &text, language.parse(&text)).unwrap();

@@ -4,7 +4,7 @@
 //! exactly as every other backend does. A property test does the same on random token sequences.
 
 use cst_measure::corpus::{Corpus, CorpusFile};
-use cst_measure::fixtures::{deep_nesting, long_line, snippets, DEEP_NESTING};
+use cst_measure::fixtures::{deep_nesting, long_line, random_tokens, snippets, DEEP_NESTING};
 use cst_measure::harness::{BackendMeasurement, MeasureOptions, NoProgress};
 use cst_measure::Language;
 use proptest::prelude::*;
@@ -215,61 +215,9 @@ fn two_measurements_give_identical_byte_counts() {
     }
 }
 
-/// Tokens of each grammar, valid and invalid, that random sequences are drawn from.
-fn tokens(language: Language) -> &'static [&'static str] {
-    match language {
-        Language::Python => &[
-            "def", "class", "if", "else", ":", "(", ")", "[", "]", "{", "}", "=", "+", "x", "y",
-            "1", "'s'", "\"t\"", ",", ".", "return", "lambda", "for", "in", "\n", "    ", " ",
-            "#c\n", "@", "not", "\\", "é",
-        ],
-        Language::Rust => &[
-            "fn", "let", "struct", "impl", "<", ">", "(", ")", "{", "}", "[", "]", ";", ":", "::",
-            "=", "=>", "x", "T", "1", "\"s\"", "'a", "&", "mut", "match", ",", "#", "!", "\n", " ",
-            "//c\n", "/*", "*/", "é",
-        ],
-        Language::TypeScript | Language::Tsx => &[
-            "function",
-            "let",
-            "const",
-            "class",
-            "interface",
-            "<",
-            ">",
-            "(",
-            ")",
-            "{",
-            "}",
-            "[",
-            "]",
-            ";",
-            ":",
-            "=",
-            "=>",
-            "x",
-            "T",
-            "1",
-            "'s'",
-            "`t${",
-            "`",
-            ",",
-            ".",
-            "?",
-            "\n",
-            " ",
-            "//c\n",
-            "/*",
-            "*/",
-            "é",
-            "</",
-            "/>",
-        ],
-    }
-}
-
 fn token_file() -> impl Strategy<Value = (Language, String)> {
     prop::sample::select(Language::ALL.to_vec()).prop_flat_map(|language| {
-        prop::collection::vec(prop::sample::select(tokens(language)), 0..60)
+        prop::collection::vec(prop::sample::select(random_tokens(language)), 0..60)
             .prop_map(move |parts| (language, parts.concat()))
     })
 }

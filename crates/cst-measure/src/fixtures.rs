@@ -118,6 +118,58 @@ pub fn big_file(language: Language, bytes: usize) -> String {
     unit.repeat(bytes / unit.len() + 1)
 }
 
+/// Tokens of each grammar, valid and invalid, that property tests draw random files from.
+pub fn random_tokens(language: Language) -> &'static [&'static str] {
+    match language {
+        Language::Python => &[
+            "def", "class", "if", "else", ":", "(", ")", "[", "]", "{", "}", "=", "+", "x", "y",
+            "1", "'s'", "\"t\"", ",", ".", "return", "lambda", "for", "in", "\n", "    ", " ",
+            "#c\n", "@", "not", "\\", "é", "f'{", "\r\n",
+        ],
+        Language::Rust => &[
+            "fn", "let", "struct", "impl", "<", ">", "(", ")", "{", "}", "[", "]", ";", ":", "::",
+            "=", "=>", "x", "T", "1", "\"s\"", "'a", "&", "mut", "match", ",", "#", "!", "\n", " ",
+            "//c\n", "/*", "*/", "é", "r#\"", "///d\n",
+        ],
+        Language::TypeScript | Language::Tsx => &[
+            "function",
+            "let",
+            "const",
+            "class",
+            "interface",
+            "<",
+            ">",
+            "(",
+            ")",
+            "{",
+            "}",
+            "[",
+            "]",
+            ";",
+            ":",
+            "=",
+            "=>",
+            "x",
+            "T",
+            "1",
+            "'s'",
+            "`t${",
+            "`",
+            ",",
+            ".",
+            "?",
+            "\n",
+            " ",
+            "//c\n",
+            "/*",
+            "*/",
+            "é",
+            "</",
+            "/>",
+        ],
+    }
+}
+
 /// What the corpus loader must do with one on-disk fixture.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Expected {

@@ -311,13 +311,13 @@ pub fn render_markdown(r: &CompareReport) -> String {
     md
 }
 
-/// The part of the results the README shows: corpus, memory and operations.
+/// The part of the results the README shows (corpus, memory and operations), its headings one level down.
 pub fn render_summary(r: &CompareReport) -> String {
     let mut md = String::new();
     corpus_section(r, &mut md);
     memory_section(r, &mut md);
     operations_section(r, &mut md);
-    md
+    md.replace("\n## ", "\n### ")
 }
 
 fn corpus_section(r: &CompareReport, w: &mut String) {
