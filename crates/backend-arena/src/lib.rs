@@ -56,9 +56,9 @@
 //!   climbs back to the root. The answer is that rule's, which is tree-sitter's `descendant_for_byte_range(o,
 //!   o)` except where a *hidden* zero-width token sits exactly at `o` (e.g. TypeScript's automatic semicolon
 //!   in `{x}` at the `}`): tree-sitter's descent stops in it and answers its visible ancestor, the rule (which
-//!   sees visible nodes only, as this arena stores them) goes on to the next visible node. At none of the 19
-//!   million offsets of the built-in corpus and of the real code measured below (every offset of every file)
-//!   do the two differ; only error-recovery trees have shown it.
+//!   sees visible nodes only, as this arena stores them) goes on to the next visible node. Checked at every
+//!   offset of the built-in corpus and of real Python, Rust and TypeScript code, the two never differed;
+//!   only error-recovery trees have shown it. `cargo xtask compare` times tree-sitter's own lookup beside.
 //! - A preorder walk decodes every record exactly once.
 //!
 //! # Limits
@@ -71,25 +71,9 @@
 //!
 //! # Measured
 //!
-//! Retained bytes (allocator count, text included) over source bytes, and the bytes per node beyond the text
-//! (records and per-file offsets), whole-corpus mode:
-//!
-//! | corpus | source | nodes per byte | retained | per node |
-//! | --- | --: | --: | --: | --: |
-//! | built-in (3,000 files; Python / Rust / TypeScript) | 874 KB | 0.36 | 1.67x (1.63 / 1.75 / 1.64) | 1.85 B |
-//! | Python: flask, requests, jinja2, click, attr, werkzeug, networkx.algorithms | 6.3 MB | 0.20 | 1.32x | 1.62 B |
-//! | Rust: tree-sitter (binding), rowan, hashbrown, plotters, regex-automata, serde_core, indicatif | 4.9 MB | 0.21 | 1.38x | 1.81 B |
-//! | TypeScript: `@tanstack/query-core` 5 and `effect` 3 sources | 7.4 MB | 0.23 | 1.38x | 1.68 B |
-//!
-//! tree-sitter's own trees hold 21–36x on the same code. The real code above was not used to generate the
-//! opcode tables, which come from Python 3.11's top-level standard library modules, the Rust crates
-//! regex-syntax, serde_json, syn, proptest, indexmap, tempfile and walkdir, and the TypeScript sources of
-//! rxjs 7 and zod 3 (where the arena holds 1.29x, 1.47x and 1.44x).
-//!
-//! Operations, through `cst_measure::ops` on the same corpora (release, best of several runs, one quiet
-//! 2-core machine): the full preorder walk takes 8.2–8.7 ns per node against tree-sitter's 99–115 ns with its
-//! `TreeCursor` (12–13x faster); node at offset 127 ns (built-in) to 1.1 µs (TypeScript with long flat
-//! lists) against tree-sitter's 1.5–2.6 µs with `descendant_for_byte_range`.
+//! Figures are not kept here, where they would go stale: `cargo xtask compare` measures this backend beside
+//! the others (`results/compare.md` for the built-in corpus; `--corpus DIR` for any code). Retained bytes
+//! count the arena, the text and the per-file offsets at their full allocated size.
 //!
 //! # Building
 //!
