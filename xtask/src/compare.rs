@@ -231,3 +231,19 @@ pub fn write_builtin_corpus(out: &Path) -> anyhow::Result<()> {
     eprintln!("wrote {} files to {}", corpus.files.len(), out.display());
     Ok(())
 }
+
+/// `cargo xtask bad-inputs --out DIR`: the test suite's bad-input fixtures, on disk, with what must happen to
+/// each printed.
+pub fn write_bad_inputs(out: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    if std::fs::read_dir(out)?.next().is_some() {
+        bail!(
+            "{} is not empty; bad inputs go into an empty folder",
+            out.display()
+        );
+    }
+    for (path, expected) in cst_measure::fixtures::write_bad_inputs(out, true)? {
+        println!("{path}\t{expected:?}");
+    }
+    Ok(())
+}

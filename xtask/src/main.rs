@@ -3,6 +3,7 @@
 //! - `cargo xtask compare [--corpus DIR] [--out DIR] [--backends A,B] [--per-file]` measures every backend in
 //!   a fresh process of its own and writes `compare.md`, `compare.json` and the charts to `results/`.
 //! - `cargo xtask corpus --out DIR` writes the built-in corpus to disk.
+//! - `cargo xtask bad-inputs --out DIR` writes a folder of awkward inputs to measure.
 //!
 //! The `measure-backend` subcommand is internal: it is the child process that measures one backend.
 
@@ -68,6 +69,12 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Write a folder of awkward inputs (syntax errors, binary, non-UTF-8, 100,000-deep nesting, symlink
+    /// loops, a 20 MB file, ...) to try `compare --corpus` on.
+    BadInputs {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// (internal) Measure one backend in this process and write its figures as JSON.
     #[command(hide = true)]
     MeasureBackend {
@@ -88,6 +95,7 @@ fn main() -> ExitCode {
             backends,
         } => compare::run(&corpus, out.as_deref(), &backends),
         Command::Corpus { out } => compare::write_builtin_corpus(&out).map(|()| true),
+        Command::BadInputs { out } => compare::write_bad_inputs(&out).map(|()| true),
         Command::MeasureBackend {
             corpus,
             backend,
