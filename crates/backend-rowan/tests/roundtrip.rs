@@ -306,12 +306,7 @@ fn small_corpus() -> Corpus {
         .into_iter()
         .enumerate()
         .map(|(i, (language, text))| {
-            let ext = match language {
-                Language::Python => "py",
-                Language::Rust => "rs",
-                Language::TypeScript => "ts",
-                Language::Tsx => "tsx",
-            };
+            let ext = language.extension();
             CorpusFile::in_memory(format!("snippet{i}.{ext}"), language, text.to_string())
         })
         .collect();

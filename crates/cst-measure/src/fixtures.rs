@@ -46,12 +46,7 @@ pub fn snippets() -> Vec<Snippet> {
             Rust => "fn main() {}\n",
             TypeScript | Tsx => "let x = 1;\n",
         };
-        let ext = match language {
-            Python => "py",
-            Rust => "rs",
-            TypeScript => "ts",
-            Tsx => "tsx",
-        };
+        let ext = language.extension();
         all.push(snippet(&format!("empty.{ext}"), language, ""));
         all.push(snippet(
             &format!("whitespace.{ext}"),
@@ -195,12 +190,7 @@ pub fn write_bad_inputs(dir: &Path, huge: bool) -> std::io::Result<Vec<(String, 
         put(&s.name, s.text.as_bytes(), Measured)?;
     }
     for language in Language::ALL {
-        let ext = match language {
-            Language::Python => "py",
-            Language::Rust => "rs",
-            Language::TypeScript => "ts",
-            Language::Tsx => "tsx",
-        };
+        let ext = language.extension();
         put(
             &format!("deep/nested.{ext}"),
             deep_nesting(language, DEEP_NESTING).as_bytes(),

@@ -265,6 +265,36 @@ fn record_failure(m: &mut BackendMeasurement, failure: FileFailure) {
     }
 }
 
+/// Counts one file's verification: its nodes when it passed, a listed failure when it did not.
+fn record_verification(m: &mut BackendMeasurement, path: &str, verified: Result<u64, String>) {
+    match verified {
+        Ok(nodes) => {
+            m.nodes += nodes;
+            m.files_verified += 1;
+        }
+        Err(error) => record_failure(
+            m,
+            FileFailure {
+                path: path.to_string(),
+                error,
+            },
+        ),
+    }
+}
+
+impl ScalingPoint {
+    /// The scaling figures of one build of `files`.
+    fn of<S>(files: &[(usize, &str, Language)], corpus: &Corpus, built: &Build<S>) -> ScalingPoint {
+        ScalingPoint {
+            files: files.len() as u64,
+            lines: files.iter().map(|f| corpus.files[f.0].lines).sum(),
+            source_bytes: files.iter().map(|f| corpus.files[f.0].bytes).sum(),
+            retained_bytes: built.retained_bytes,
+            build_seconds: (built.parse + built.convert).as_secs_f64(),
+        }
+    }
+}
+
 /// Whole-corpus mode: every CST alive at once, as an application holding them would have them.
 fn measure_whole<B: Backend>(
     corpus: &Corpus,
@@ -293,26 +323,13 @@ fn measure_whole<B: Backend>(
     for (done, &count) in spread_steps.iter().enumerate() {
         let slice: Vec<_> = (0..count).map(|j| all[j * all.len() / count]).collect();
         let built = build::<B>(&slice, corpus);
-        m.scaling.push(ScalingPoint {
-            files: count as u64,
-            lines: slice.iter().map(|f| corpus.files[f.0].lines).sum(),
-            source_bytes: slice.iter().map(|f| corpus.files[f.0].bytes).sum(),
-            retained_bytes: built.retained_bytes,
-            build_seconds: (built.parse + built.convert).as_secs_f64(),
-        });
+        m.scaling.push(ScalingPoint::of(&slice, corpus, &built));
         release(built.store, built.retained_bytes, "scaling slice")?;
-        drop(slice);
         progress.advance(done as u64 + 1);
     }
     let built = build::<B>(&all, corpus);
     progress.advance(spread_steps.len() as u64 + 1);
-    m.scaling.push(ScalingPoint {
-        files: all.len() as u64,
-        lines: m.lines,
-        source_bytes: m.source_bytes,
-        retained_bytes: built.retained_bytes,
-        build_seconds: (built.parse + built.convert).as_secs_f64(),
-    });
+    m.scaling.push(ScalingPoint::of(&all, corpus, &built));
     m.retained_bytes = built.retained_bytes;
     m.retained_blocks = built.retained_blocks;
     m.allocations_during_build = built.allocations;
@@ -340,19 +357,8 @@ fn measure_whole<B: Backend>(
         let (text, language) = (all[index].1, all[index].2);
         let parser = parsers[language.index()].get_or_insert_with(|| language.parser());
         let reference = parser.parse(text, None).expect("no timeout is set");
-        match verify_file(&store, position, text, &reference) {
-            Ok(nodes) => {
-                m.nodes += nodes;
-                m.files_verified += 1;
-            }
-            Err(error) => record_failure(
-                m,
-                FileFailure {
-                    path: corpus.files[index].path.clone(),
-                    error,
-                },
-            ),
-        }
+        let verified = verify_file(&store, position, text, &reference);
+        record_verification(m, &corpus.files[index].path, verified);
         progress.advance(position as u64 + 1);
     }
     drop(parsers);
@@ -436,20 +442,8 @@ fn measure_per_file<B: Backend>(
         }
         if !built.held.is_empty() {
             let reference = language.parse(&text);
-            match verify_file(&built.store, 0, &text, &reference) {
-                Ok(nodes) => {
-                    m.nodes += nodes;
-                    m.files_verified += 1;
-                }
-                Err(error) => record_failure(
-                    m,
-                    FileFailure {
-                        path: file.path.clone(),
-                        error,
-                    },
-                ),
-            }
-            drop(reference);
+            let verified = verify_file(&built.store, 0, &text, &reference);
+            record_verification(m, &file.path, verified);
         }
         release(built.store, built.retained_bytes, &file.path)?;
         progress.advance(index as u64 + 1);

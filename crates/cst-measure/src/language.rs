@@ -24,12 +24,19 @@ impl Language {
 
     /// Picks the grammar from a file extension (`py`, `rs`, `ts`, `tsx`), or `None` for anything else.
     pub fn from_path(path: &Path) -> Option<Language> {
-        match path.extension()?.to_str()? {
-            "py" => Some(Language::Python),
-            "rs" => Some(Language::Rust),
-            "ts" => Some(Language::TypeScript),
-            "tsx" => Some(Language::Tsx),
-            _ => None,
+        let extension = path.extension()?.to_str()?;
+        Language::ALL
+            .into_iter()
+            .find(|language| language.extension() == extension)
+    }
+
+    /// The file extension that selects this grammar.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Language::Python => "py",
+            Language::Rust => "rs",
+            Language::TypeScript => "ts",
+            Language::Tsx => "tsx",
         }
     }
 

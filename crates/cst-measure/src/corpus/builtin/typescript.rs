@@ -884,28 +884,22 @@ impl Ts {
             _ => format!("export interface {name} {{"),
         };
         self.emit(0, head);
-        let lines = self.member_lines(left - 2);
-        for line in lines {
-            self.emit(1, line);
-        }
-        self.emit(0, "}");
-        let fields = self
-            .cx
-            .sample(NOUNS, 3)
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        self.types.push((name, fields));
+        self.type_body(name, left - 2, "}");
     }
 
     fn object_type(&mut self, size: usize) {
         let name = self.cx.type_name();
         self.emit(0, format!("export type {name} = {{"));
-        let lines = self.member_lines(size - 2);
-        for line in lines {
+        self.type_body(name, size - 2, "};");
+    }
+
+    /// The `members` member lines and `close` of an interface or object type whose head is written, and
+    /// the type recorded (with made-up fields) for later code to use.
+    fn type_body(&mut self, name: String, members: usize, close: &str) {
+        for line in self.member_lines(members) {
             self.emit(1, line);
         }
-        self.emit(0, "};");
+        self.emit(0, close);
         let fields = self
             .cx
             .sample(NOUNS, 3)
