@@ -1,11 +1,9 @@
-//! Corpora: the built-in generated one, or any directory on disk.
+//! Corpora: files held in memory (the built-in generated corpus, tests) or any directory on disk.
 //!
 //! Loading happens in two steps so that every backend measures exactly the same files: [`Corpus::scan`] reads
 //! each candidate once, decides whether it can be measured (a known extension, readable, UTF-8, no NUL bytes,
 //! within the size limit) and records why not otherwise; [`CorpusFile::text`] reads an accepted file again
 //! when a measurement needs it, so a corpus larger than memory can be measured one file at a time.
-
-pub mod builtin;
 
 use crate::Language;
 use serde::Serialize;
@@ -16,6 +14,9 @@ use thiserror::Error;
 /// Largest file measured by default. Larger files are skipped with a reason; every backend's own limits
 /// (32-bit offsets and the like) lie far above it.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Why a file whose extension selects no grammar is skipped.
+const UNKNOWN_EXTENSION: &str = "unknown extension (not .py, .rs, .ts or .tsx)";
 
 /// A corpus path that cannot be used at all.
 #[derive(Debug, Error)]
@@ -101,21 +102,29 @@ pub struct Corpus {
 }
 
 impl Corpus {
-    /// The deterministic built-in corpus (see [`builtin`]).
-    pub fn builtin() -> Corpus {
-        let files = builtin::generate()
-            .into_iter()
-            .map(|f| {
-                let language = Language::from_path(Path::new(&f.path))
-                    .expect("built-in corpus files have a known extension");
-                CorpusFile::in_memory(f.path, language, f.text)
-            })
-            .collect();
-        Corpus {
-            name: "built-in".into(),
-            files,
+    /// A corpus of files already in memory, each `(path, text)`; the extension of a path picks its grammar,
+    /// and a path with an unknown extension is listed as skipped.
+    pub fn in_memory(
+        name: impl Into<String>,
+        files: impl IntoIterator<Item = (String, String)>,
+    ) -> Corpus {
+        let mut corpus = Corpus {
+            name: name.into(),
+            files: Vec::new(),
             skipped: Vec::new(),
+        };
+        for (path, text) in files {
+            match Language::from_path(Path::new(&path)) {
+                Some(language) => corpus
+                    .files
+                    .push(CorpusFile::in_memory(path, language, text)),
+                None => corpus.skipped.push(Skipped {
+                    path,
+                    reason: UNKNOWN_EXTENSION.into(),
+                }),
+            }
         }
+        corpus
     }
 
     /// Walks `root` (a directory or a single file), following symlinks, in a stable (sorted) order.
@@ -181,9 +190,7 @@ impl Corpus {
                 continue;
             }
             let Some(language) = Language::from_path(entry.path()) else {
-                corpus
-                    .skipped
-                    .push(skip("unknown extension (not .py, .rs, .ts or .tsx)".into()));
+                corpus.skipped.push(skip(UNKNOWN_EXTENSION.into()));
                 continue;
             };
             match read_candidate(entry.path(), max_file_bytes) {
