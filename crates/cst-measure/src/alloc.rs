@@ -143,12 +143,12 @@ pub fn route_tree_sitter_allocations() {
         // `Language::parser`, which comes here first), so no object allocated by the previous allocator is ever
         // freed by ours. The shims below honour the C contracts of malloc/calloc/realloc/free.
         unsafe {
-            tree_sitter::set_allocator(
-                Some(c_hooks::malloc),
-                Some(c_hooks::calloc),
-                Some(c_hooks::realloc),
-                Some(c_hooks::free),
-            );
+            tree_sitter::set_allocator(Some(tree_sitter::Allocator {
+                malloc: c_hooks::malloc,
+                calloc: c_hooks::calloc,
+                realloc: c_hooks::realloc,
+                free: c_hooks::free,
+            }));
         }
     });
 }
