@@ -17,7 +17,8 @@ use std::process::ExitCode;
 
 // Every measurement is taken in this binary, so it must count at the allocator.
 #[global_allocator]
-static ALLOCATOR: cst_measure::alloc::CountingAllocator = cst_measure::alloc::CountingAllocator;
+static ALLOCATOR: cst_measure::alloc::MeasuringAllocator =
+    cst_measure::alloc::MeasuringAllocator::new();
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Measure CST storage strategies")]

@@ -2,9 +2,10 @@
 //! one record plus its context (where the node's gap counts from, its parent) into a [`Frame`].
 //!
 //! A record is `opcode [flags kind] [gap] [len] [size]`:
-//! - `opcode`: one byte. 0..=254 index the language's [`crate::table::Table`] (kind and shape in one byte);
-//!   255 ([`ESCAPE`]) is followed by a `flags` byte and the kind as a varint of `kind + 1` (so `ERROR`,
-//!   `u16::MAX`, is the single byte 0).
+//! - `opcode`: one byte. 0..=254 index the language's [`crate::table::Table`] (kind and shape in one byte)
+//!   and are followed by the field id as a varint (0: no field); 255 ([`ESCAPE`]) is followed by a `flags`
+//!   byte, the kind as a varint of `kind + 1` (so `ERROR`, `u16::MAX`, is the single byte 0) and, when the
+//!   flags have [`HAS_FIELD`], the field id as a varint.
 //! - `gap`: start minus base (base = the parent's start for a first child, the previous sibling's end
 //!   otherwise). Gap class 0 and 1 are in the shape; class 2 stores a varint; class 3 (escape only) stores a
 //!   varint to subtract (never seen from tree-sitter, kept so that no input can make a wrong tree).
@@ -40,10 +41,12 @@ pub(crate) const MISSING: u8 = 1 << 5;
 pub(crate) const END_EXPLICIT: u8 = 1 << 6;
 /// In a decoding [`Entry`]: this opcode is the escape (or unused).
 pub(crate) const ENTRY_ESCAPE: u8 = 1 << 7;
+/// In an escaped record's flags byte: a field id follows the kind (compact opcodes mean "no field").
+pub(crate) const HAS_FIELD: u8 = 1 << 7;
 
-/// Longest record: opcode, flags, a 3-byte kind and three 10-byte (u64) varints as the encoder may write them
-/// before it checks its limits.
-pub(crate) const RECORD_MAX: usize = 2 + 3 + 3 * 10;
+/// Longest record: opcode, flags, a 3-byte kind, a 3-byte field and three 10-byte (u64) varints as the encoder
+/// may write them before it checks its limits.
+pub(crate) const RECORD_MAX: usize = 2 + 3 + 3 + 3 * 10;
 
 /// What a compact opcode means: its kind and its flags with [`END_EXPLICIT`] already worked out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,8 +91,8 @@ pub(crate) struct Frame {
     pub(crate) flags: u8,
 }
 
-const _: () = assert!(std::mem::size_of::<NodeInfo>() == 12);
-const _: () = assert!(std::mem::size_of::<Frame>() == 24);
+const _: () = assert!(std::mem::size_of::<NodeInfo>() == 16);
+const _: () = assert!(std::mem::size_of::<Frame>() == 28);
 
 impl Frame {
     pub(crate) fn is_leaf(&self) -> bool {
@@ -106,6 +109,7 @@ impl Frame {
         Frame {
             info: NodeInfo {
                 kind: 0,
+                field: 0,
                 start: 0,
                 end: text_len,
                 missing: false,
@@ -164,8 +168,9 @@ pub(crate) fn decode(
     let mut p = at as usize;
     let entry = table[usize::from(bytes[p])];
     p += 1;
-    let (kind, flags, fixed) = if entry.flags & ENTRY_ESCAPE == 0 {
-        (entry.kind, entry.flags, entry.fixed)
+    let (kind, field, flags, fixed) = if entry.flags & ENTRY_ESCAPE == 0 {
+        let field = read_varint(bytes, &mut p) as u16;
+        (entry.kind, field, entry.flags, entry.fixed)
     } else {
         escape_header(bytes, &mut p)
     };
@@ -195,6 +200,7 @@ pub(crate) fn decode(
     Frame {
         info: NodeInfo {
             kind,
+            field,
             start,
             end,
             missing: flags & MISSING != 0,
@@ -205,12 +211,17 @@ pub(crate) fn decode(
     }
 }
 
-/// The flags byte and kind of an escaped record.
+/// The kind, field and flags byte of an escaped record.
 #[cold]
 #[inline(never)]
-fn escape_header(bytes: &[u8], p: &mut usize) -> (u16, u8, u8) {
+fn escape_header(bytes: &[u8], p: &mut usize) -> (u16, u16, u8, u8) {
     let flags = bytes[*p];
     *p += 1;
     let kind = (read_varint(bytes, p) as u16).wrapping_sub(1);
-    (kind, flags, 0)
+    let field = if flags & HAS_FIELD != 0 {
+        read_varint(bytes, p) as u16
+    } else {
+        0
+    };
+    (kind, field, flags, 0)
 }

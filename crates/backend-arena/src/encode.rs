@@ -10,8 +10,8 @@
 //! per-node allocation, and no scratch memory survives the build.
 
 use crate::codec::{
-    self, END_EXPLICIT, ESCAPE, GAP_NEGATIVE, GAP_ONE, GAP_VARINT, GAP_ZERO, LAST, LEAF, MISSING,
-    RECORD_MAX,
+    self, END_EXPLICIT, ESCAPE, GAP_NEGATIVE, GAP_ONE, GAP_VARINT, GAP_ZERO, HAS_FIELD, LAST, LEAF,
+    MISSING, RECORD_MAX,
 };
 use crate::table::{Table, MAX_FIXED};
 use bumpalo::collections::Vec as BumpVec;
@@ -31,11 +31,13 @@ struct Flat {
     /// Bytes of the records from this node to the end of the file, once written.
     written: u32,
     kind: u16,
+    /// Field id in the parent, 0 for none.
+    field: u16,
     /// [`LEAF`], [`LAST`], [`MISSING`].
     flags: u8,
 }
 
-const _: () = assert!(std::mem::size_of::<Flat>() == 28);
+const _: () = assert!(std::mem::size_of::<Flat>() == 32);
 
 /// Encodes `tree` (of a text of `text_len` bytes) into `scratch`, returning the stream *reversed*; fails if the
 /// stream would exceed `max_stream` bytes.
@@ -103,6 +105,7 @@ fn flatten<'s>(
             next: 0,
             written: 0,
             kind: node.kind_id(),
+            field: cursor.field_id().map_or(0, |id| id.get()),
             flags: if node.is_missing() { MISSING } else { 0 },
         });
         if index as u64 >= u64::from(u32::MAX) {
@@ -162,6 +165,7 @@ fn write_record(table: &Table, node: &Flat, size: u32, out: &mut [u8; RECORD_MAX
     let explicit_len = match opcode {
         Some((op, explicit_len)) => {
             out[0] = op;
+            codec::write_varint(out, &mut at, u64::from(node.field));
             explicit_len
         }
         None => {
@@ -173,9 +177,14 @@ fn write_record(table: &Table, node: &Flat, size: u32, out: &mut [u8; RECORD_MAX
                 _ => GAP_NEGATIVE,
             };
             let explicit_len = !ends_with_parent;
-            out[1] = node.flags | gap_flags | if explicit_len { END_EXPLICIT } else { 0 };
+            let field_flag = if node.field != 0 { HAS_FIELD } else { 0 };
+            out[1] =
+                node.flags | gap_flags | field_flag | if explicit_len { END_EXPLICIT } else { 0 };
             at = 2;
             codec::write_varint(out, &mut at, u64::from(node.kind.wrapping_add(1)));
+            if node.field != 0 {
+                codec::write_varint(out, &mut at, u64::from(node.field));
+            }
             explicit_len
         }
     };
@@ -210,10 +219,12 @@ mod tests {
             .id_for_node_kind("identifier", true);
         let paren = Language::Rust.grammar().id_for_node_kind("(", false);
         let kinds = [identifier, paren, u16::MAX, 1, 600, 40_000];
+        let fields = [0u16, 1, 300];
         let base = 1_000_000u32;
         let parent = Frame {
             info: NodeInfo {
                 kind: 7,
+                field: 0,
                 start: 0,
                 end: 3_000_000_000,
                 missing: false,
@@ -223,7 +234,7 @@ mod tests {
             flags: 0,
         };
         let mut cases = 0;
-        for kind in kinds {
+        for (kind, field) in kinds.into_iter().flat_map(|k| fields.map(|f| (k, f))) {
             for flags in 0..8u8 {
                 let (leaf, last, missing) = (flags & 1 != 0, flags & 2 != 0, flags & 4 != 0);
                 for gap in [-1000i64, -1, 0, 1, 2, 127, 128, 300_000, 1 << 28] {
@@ -239,6 +250,7 @@ mod tests {
                             next: 0,
                             written: 0,
                             kind,
+                            field,
                             flags: (u8::from(leaf) * LEAF)
                                 | (u8::from(last) * LAST)
                                 | (u8::from(missing) * MISSING),
@@ -251,6 +263,7 @@ mod tests {
                         let frame = decode(&bytes, 3, base, &parent, &table.decode);
                         let info = NodeInfo {
                             kind,
+                            field,
                             start,
                             end,
                             missing,
@@ -273,6 +286,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cases, 6 * 8 * 9 * 6);
+        assert_eq!(cases, 6 * 3 * 8 * 9 * 6);
     }
 }

@@ -113,6 +113,9 @@ impl Backend for Arena {
         "one exactly-sized byte arena of variable-length preorder records for all files, \
          one copy of all source text, and two u32 offsets per file";
     const INCLUDES_SOURCE: bool = true;
+    const LOOKUP: &'static str =
+        "the descent through the records, decoding only the children passed at each \
+         level and skipping their subtrees by their stored sizes: linear in the siblings passed";
     type Store = ArenaStore;
 
     fn new_store() -> ArenaStore {
@@ -254,22 +257,22 @@ impl CstStore for ArenaStore {
         }
     }
 
-    fn cursor_at_offset(&self, file: usize, offset: u32) -> ArenaCursor<'_> {
-        let mut cursor = self.cursor(file);
+    fn reset_cursor<'a>(&'a self, cursor: &mut ArenaCursor<'a>, file: usize) {
+        let (stream, text, table, above) = self.parts(file);
+        cursor.stream = stream;
+        cursor.text = text;
+        cursor.table = table;
+        cursor.current = codec::decode(stream, codec::ROOT_RECORD, 0, &above, table);
+        cursor.ancestors.clear();
+        cursor.ancestors.push(above);
+    }
+
+    fn seek<'a>(&'a self, cursor: &mut ArenaCursor<'a>, file: usize, offset: u32) {
+        self.reset_cursor(cursor, file);
         while let Some(child) = step_toward(cursor.stream, cursor.table, &cursor.current, offset) {
             cursor.ancestors.push(cursor.current);
             cursor.current = child;
         }
-        cursor
-    }
-
-    fn node_at_offset(&self, file: usize, offset: u32) -> NodeInfo {
-        let (stream, _, table, above) = self.parts(file);
-        let mut node = codec::decode(stream, codec::ROOT_RECORD, 0, &above, table);
-        while let Some(child) = step_toward(stream, table, &node, offset) {
-            node = child;
-        }
-        node.info
     }
 }
 

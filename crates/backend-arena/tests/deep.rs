@@ -4,6 +4,7 @@
 mod common;
 
 use backend_arena::Arena;
+use cst_measure::backend::cursor_at;
 use cst_measure::reference::for_each_preorder;
 use cst_measure::verify::verify_file;
 use cst_measure::{Backend, CstCursor, CstStore, Language, NodeInfo};
@@ -25,7 +26,7 @@ fn check(language: Language) {
     let mut store = Arena::new_store();
     store.add(language, &text, language.parse(&text)).unwrap();
     store.finish();
-    let nodes = verify_file(&store, 0, &text, &tree).unwrap();
+    let nodes = verify_file(&store, 0, language, &text, &tree).unwrap();
     assert!(nodes > 3 * DEPTH as u64, "{nodes}");
 
     let mut walked = 0u64;
@@ -38,9 +39,8 @@ fn check(language: Language) {
         .root_node()
         .descendant_for_byte_range(one, one)
         .unwrap();
-    assert_eq!(store.node_at_offset(0, one as u32), NodeInfo::of(want));
-    let mut cursor = store.cursor_at_offset(0, one as u32);
-    assert_eq!(cursor.node(), NodeInfo::of(want));
+    let mut cursor = cursor_at(&store, 0, one as u32);
+    assert_eq!(cursor.node(), NodeInfo::of(want, cursor.node().field));
     let mut depth = 0;
     while cursor.goto_parent() {
         depth += 1;
@@ -52,7 +52,8 @@ fn check(language: Language) {
         .root_node()
         .descendant_for_byte_range(close, close)
         .unwrap();
-    assert_eq!(store.node_at_offset(0, close as u32), NodeInfo::of(want));
+    let node = cursor_at(&store, 0, close as u32).node();
+    assert_eq!(node, NodeInfo::of(want, node.field));
     drop(store);
     drop(tree);
 }

@@ -27,11 +27,12 @@ fn a_file_over_the_text_limit_is_refused() {
     verify_file(
         &store,
         0,
+        Language::Python,
         "x = 10000\n",
         &Language::Python.parse("x = 10000\n"),
     )
     .unwrap();
-    verify_file(&store, 1, "", &Language::Python.parse("")).unwrap();
+    verify_file(&store, 1, Language::Python, "", &Language::Python.parse("")).unwrap();
 }
 
 #[test]
@@ -44,7 +45,14 @@ fn a_file_over_the_stream_limit_is_refused() {
     add(&mut store, "x\n").unwrap();
     store.finish();
     assert_eq!(store.len(), 1);
-    verify_file(&store, 0, "x\n", &Language::Python.parse("x\n")).unwrap();
+    verify_file(
+        &store,
+        0,
+        Language::Python,
+        "x\n",
+        &Language::Python.parse("x\n"),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -67,6 +75,13 @@ fn refused_files_do_not_shift_the_ones_after() {
     assert_eq!(kept.len(), 4);
     for (index, text) in kept.iter().enumerate() {
         assert_eq!(store.text(index), *text);
-        verify_file(&store, index, text, &Language::Python.parse(text)).unwrap();
+        verify_file(
+            &store,
+            index,
+            Language::Python,
+            text,
+            &Language::Python.parse(text),
+        )
+        .unwrap();
     }
 }

@@ -9,7 +9,8 @@ use cst_measure::corpus::{Corpus, CorpusFile};
 use cst_measure::harness::{measure, MeasureOptions, NoProgress};
 
 #[global_allocator]
-static ALLOC: cst_measure::alloc::CountingAllocator = cst_measure::alloc::CountingAllocator;
+static ALLOC: cst_measure::alloc::MeasuringAllocator =
+    cst_measure::alloc::MeasuringAllocator::new();
 
 fn corpus() -> Corpus {
     let mut files: Vec<CorpusFile> = common::snippets()

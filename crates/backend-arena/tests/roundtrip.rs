@@ -14,7 +14,7 @@ fn snippets_round_trip_in_one_store() {
     assert_eq!(store.len(), files.len());
     for (index, (name, language, text)) in files.iter().enumerate() {
         assert_eq!(store.language(index), *language, "{name}");
-        let nodes = verify_file(&store, index, text, &language.parse(text))
+        let nodes = verify_file(&store, index, *language, text, &language.parse(text))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(nodes >= 1, "{name}");
     }
@@ -25,7 +25,7 @@ fn snippets_round_trip_each_alone() {
     for file in common::snippets() {
         let store = common::store_of(std::slice::from_ref(&file));
         let (name, language, text) = &file;
-        verify_file(&store, 0, text, &language.parse(text))
+        verify_file(&store, 0, *language, text, &language.parse(text))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }

@@ -15,7 +15,7 @@
 //! a node reaching [`MAX_INTERNED_HEIGHT`] with empty TRIVIA tokens up to 4 children: that node, and hence
 //! every ancestor, is not interned. Real code never gets there; the padding is invisible to the cursor.
 
-use crate::kinds::{KindMap, FILE, TRIVIA};
+use crate::kinds::{KindTable, NodeKind, FILE, TRIVIA};
 use cst_measure::BuildError;
 use rowan::{GreenNode, GreenNodeBuilder, GreenNodeData, NodeOrToken, SyntaxKind};
 
@@ -25,18 +25,25 @@ pub(crate) const MAX_INTERNED_HEIGHT: u32 = 128;
 /// Green trees at most this deep are dropped by rowan's own (recursive) drop; deeper ones by [`drop_deep`].
 pub(crate) const MAX_RECURSIVE_DROP_DEPTH: usize = 1_000;
 
+/// Green nodes with more children than this get an index of their children's offsets (see `wide.rs`).
+pub(crate) const WIDE: u32 = 64;
+
 /// A converted file.
 pub(crate) struct Converted {
     /// The FILE wrapper.
     pub(crate) green: GreenNode,
     /// Green nodes on the longest root-to-leaf path, wrapper included.
     pub(crate) depth: usize,
+    /// Where the nodes with more than [`WIDE`] children are: each a path of child indices from the wrapper.
+    pub(crate) wide: Vec<Vec<u32>>,
 }
 
 /// An open green node during conversion.
 struct Open {
     /// End byte of the tree-sitter node (the file's length for the wrapper).
     end: usize,
+    /// Its index among its parent's children.
+    index: u32,
     children: u32,
     /// Height this node would have as an interned subtree, so far; `None` once a child is not interned.
     height: Option<u32>,
@@ -47,13 +54,16 @@ struct Sink<'c> {
     builder: GreenNodeBuilder<'c>,
     open: Vec<Open>,
     depth: usize,
+    wide: Vec<Vec<u32>>,
 }
 
 impl Sink<'_> {
     fn start(&mut self, kind: SyntaxKind, end: usize) {
         self.builder.start_node(kind);
+        let index = self.open.last().map_or(0, |parent| parent.children);
         self.open.push(Open {
             end,
+            index,
             children: 0,
             height: Some(0),
         });
@@ -73,6 +83,11 @@ impl Sink<'_> {
     }
 
     fn finish(&mut self) {
+        if self.open.last().is_some_and(|open| open.children > WIDE) {
+            // The wrapper is the root of the paths: skip its own (zero) index.
+            self.wide
+                .push(self.open[1..].iter().map(|open| open.index).collect());
+        }
         let open = self.open.pop().expect("finish matches a start");
         // NodeCache's rule: at most 3 children, all of them interned.
         let mut height = match open.height {
@@ -100,7 +115,7 @@ impl Sink<'_> {
 /// Converts one file. `builder` is fresh (own cache) or borrows the store's shared cache.
 pub(crate) fn convert(
     builder: GreenNodeBuilder<'_>,
-    kinds: KindMap,
+    kinds: &mut KindTable,
     source: &str,
     tree: &tree_sitter::Tree,
 ) -> Result<Converted, BuildError> {
@@ -114,6 +129,7 @@ pub(crate) fn convert(
         builder,
         open: Vec::new(),
         depth: 0,
+        wide: Vec::new(),
     };
     sink.start(FILE, source.len());
     let result = walk(&mut sink, kinds, source, tree);
@@ -124,7 +140,11 @@ pub(crate) fn convert(
     let depth = sink.depth;
     let green = sink.builder.finish();
     match result {
-        Ok(()) => Ok(Converted { green, depth }),
+        Ok(()) => Ok(Converted {
+            green,
+            depth,
+            wide: sink.wide,
+        }),
         Err(error) => {
             drop_deep(green);
             Err(error)
@@ -135,7 +155,7 @@ pub(crate) fn convert(
 /// Emits the root and everything below it, then the trailing trivia, into the open FILE node.
 fn walk(
     sink: &mut Sink<'_>,
-    kinds: KindMap,
+    kinds: &mut KindTable,
     source: &str,
     tree: &tree_sitter::Tree,
 ) -> Result<(), BuildError> {
@@ -153,7 +173,11 @@ fn walk(
                 node.kind()
             )));
         }
-        let kind = kinds.encode(node.kind_id(), node.is_missing())?;
+        let kind = kinds.encode(NodeKind {
+            kind: node.kind_id(),
+            field: cursor.field_id().map_or(0, |id| id.get()),
+            missing: node.is_missing(),
+        })?;
         sink.trivia(slice(source, pos, start)?);
         if cursor.goto_first_child() {
             sink.start(kind, end);

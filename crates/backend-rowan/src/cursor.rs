@@ -6,7 +6,8 @@
 //! gap token between two visible siblings, plus padding at the end of a node), so every move is O(1).
 
 use crate::convert::write_text;
-use crate::kinds::{KindMap, TRIVIA};
+use crate::kinds::{KindView, TRIVIA};
+use crate::wide::WideIndex;
 use cst_measure::{CstCursor, NodeInfo};
 use rowan::{GreenNodeData, GreenTokenData, NodeOrToken};
 use std::borrow::Cow;
@@ -25,7 +26,7 @@ struct Frame<'a> {
 
 /// A cursor over one file's green tree.
 pub struct RowanCursor<'a> {
-    kinds: KindMap,
+    kinds: KindView<'a>,
     /// Path from tree-sitter's root to the current element; never empty.
     stack: Vec<Frame<'a>>,
 }
@@ -58,11 +59,49 @@ fn first_visible<'a>(parent: &'a GreenNodeData, index: usize, mut start: u32) ->
 
 impl<'a> RowanCursor<'a> {
     /// A cursor on tree-sitter's root inside the FILE wrapper `file`.
-    pub(crate) fn new(file: &'a GreenNodeData, kinds: KindMap) -> RowanCursor<'a> {
+    pub(crate) fn new(file: &'a GreenNodeData, kinds: KindView<'a>) -> RowanCursor<'a> {
+        let mut cursor = RowanCursor {
+            kinds,
+            stack: Vec::with_capacity(32),
+        };
+        cursor.reset(file);
+        cursor
+    }
+
+    /// Puts the cursor on tree-sitter's root inside `file`, keeping its stack's memory.
+    pub(crate) fn reset(&mut self, file: &'a GreenNodeData) {
         let root = first_visible(file, 0, 0).expect("the FILE wrapper holds tree-sitter's root");
-        let mut stack = Vec::with_capacity(32);
-        stack.push(root);
-        RowanCursor { kinds, stack }
+        self.stack.clear();
+        self.stack.push(root);
+    }
+
+    /// Moves from the root to the deepest visible node containing `offset` by the rule of
+    /// `cst_measure::backend::descend_to_offset`, starting each level's scan where `wide` allows.
+    pub(crate) fn descend(&mut self, offset: u32, wide: &WideIndex) {
+        loop {
+            let frame = *self.top();
+            let NodeOrToken::Node(node) = frame.element else {
+                return;
+            };
+            let (index, start) = wide.scan_from(node, frame.start, offset);
+            let Some(mut child) = first_visible(node, index, start) else {
+                return;
+            };
+            loop {
+                let end = child.start + len(child.element);
+                if end >= offset && (end > offset || child.start == end) {
+                    if child.start > offset {
+                        return;
+                    }
+                    self.stack.push(child);
+                    break;
+                }
+                match first_visible(node, child.index + 1, end) {
+                    Some(next) => child = next,
+                    None => return,
+                }
+            }
+        }
     }
 
     fn top(&self) -> &Frame<'a> {
@@ -80,12 +119,13 @@ impl CstCursor for RowanCursor<'_> {
             NodeOrToken::Node(node) => node.kind(),
             NodeOrToken::Token(token) => token.kind(),
         };
-        let (kind, missing) = self.kinds.decode(kind);
+        let node = self.kinds.decode(kind);
         NodeInfo {
-            kind,
+            kind: node.kind,
+            field: node.field,
+            missing: node.missing,
             start: frame.start,
             end: frame.start + len(frame.element),
-            missing,
         }
     }
 

@@ -1,112 +1,96 @@
-//! The mapping between tree-sitter kinds and rowan's `SyntaxKind(u16)`.
+//! The mapping between what tree-sitter says of a node (kind, field in its parent, MISSING flag) and rowan's
+//! `SyntaxKind(u16)`.
 //!
-//! rowan has one flat kind space, so every language gets its own block of it, and a MISSING node, which
-//! tree-sitter reports with the kind of the token it stands for plus an `is_missing` flag, gets a kind of its
-//! own so that the flag survives without any extra storage. With `n = grammar.node_kind_count()`:
+//! rowan keeps one `u16` kind per node and token and nothing else, so the field and the missing flag ride in
+//! it: each distinct (kind id, field id, missing) triple met in the store gets the next rowan kind, in the
+//! order first seen. Kind ids are those of the file's own grammar, so the same triple in two languages is one
+//! rowan kind (its numbers mean the same thing to each file's cursor), and identical tokens of two languages
+//! can share green tokens.
 //!
 //! ```text
-//! 0                TRIVIA: text between visible nodes (whitespace, hidden tokens, text around the root)
-//! 1                FILE: the synthetic wrapper holding [leading trivia, tree-sitter's root, trailing trivia]
-//! base + k         kind k            (0 <= k < n)
-//! base + n         ERROR             (tree-sitter's kind id 65535)
-//! base + n + 1 + k MISSING kind k
-//! base + 2n + 1    MISSING ERROR
+//! 0        TRIVIA: text between visible nodes (whitespace, hidden tokens, text around the root)
+//! 1        FILE: the synthetic wrapper holding [leading trivia, tree-sitter's root, trailing trivia]
+//! 2 + i    the i-th triple (kind, field, missing) the store met
 //! ```
 //!
-//! Blocks follow each other in [`Language::ALL`] order, starting at 2, so no two languages share a kind. A
-//! kind id outside `0..n` other than ERROR (tree-sitter never produces one for a visible node) is refused.
+//! The store keeps the list (6 bytes a triple; a few thousand triples at most, counted in its retained bytes)
+//! for the cursor, and a hash index for the conversion, which `finish()` drops and the next `add` rebuilds.
 
-use cst_measure::{BuildError, Language};
+use cst_measure::BuildError;
 use rowan::SyntaxKind;
+use std::collections::HashMap;
 
 /// Kind of the trivia tokens (never presented by the cursor).
 pub(crate) const TRIVIA: SyntaxKind = SyntaxKind(0);
 /// Kind of the per-file wrapper node (never presented by the cursor).
 pub(crate) const FILE: SyntaxKind = SyntaxKind(1);
-/// tree-sitter's kind id for ERROR nodes.
-const ERROR: u16 = u16::MAX;
+/// The first rowan kind given to a triple.
+const FIRST: u16 = 2;
 
-/// One language's block of rowan kinds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct KindMap {
-    base: u16,
-    /// The grammar's `node_kind_count`.
-    count: u16,
+/// What tree-sitter says of a visible node besides its range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct NodeKind {
+    pub(crate) kind: u16,
+    pub(crate) field: u16,
+    pub(crate) missing: bool,
 }
 
-impl KindMap {
-    /// The rowan kind for a visible tree-sitter node, or why it has none.
-    pub(crate) fn encode(self, kind_id: u16, missing: bool) -> Result<SyntaxKind, BuildError> {
-        let local = if kind_id == ERROR {
-            self.count
-        } else if kind_id < self.count {
-            kind_id
-        } else {
-            return Err(BuildError::Limit(format!(
-                "tree-sitter kind id {kind_id} is outside its grammar's {} kinds and is not ERROR; \
-                 the rowan kind scheme has no slot for it",
-                self.count
-            )));
-        };
-        let offset = if missing {
-            self.count + 1 + local
-        } else {
-            local
-        };
-        // Cannot overflow: `KindTable::new` checked that the whole block fits in u16.
-        Ok(SyntaxKind(self.base + offset))
-    }
-
-    /// The tree-sitter kind id and MISSING flag of a rowan kind from this block (never TRIVIA or FILE).
-    #[inline]
-    pub(crate) fn decode(self, kind: SyntaxKind) -> (u16, bool) {
-        let local = kind.0.wrapping_sub(self.base);
-        let n = self.count;
-        if local < n {
-            (local, false)
-        } else if local == n {
-            (ERROR, false)
-        } else if local < 2 * n + 1 {
-            (local - n - 1, true)
-        } else {
-            (ERROR, true)
-        }
-    }
-}
-
-/// The blocks of all four languages.
-#[derive(Clone, Copy, Debug)]
+/// The triples met so far, by rowan kind.
+#[derive(Default)]
 pub(crate) struct KindTable {
-    maps: [KindMap; 4],
+    kinds: Vec<NodeKind>,
+    /// Triple to rowan kind, while files are being added.
+    index: Option<HashMap<NodeKind, SyntaxKind>>,
 }
 
 impl KindTable {
-    /// Lays the blocks out from the grammars, or says why they do not fit in rowan's 16-bit kinds.
-    pub(crate) fn new() -> Result<KindTable, String> {
-        let mut next: u32 = 2;
-        let mut maps = [KindMap { base: 0, count: 0 }; 4];
-        for language in Language::ALL {
-            let count = language.grammar().node_kind_count();
-            let block = 2 * count as u32 + 2;
-            // The block's last kind must stay below u16::MAX so that `encode` never overflows.
-            if count >= usize::from(ERROR) || next + block > u32::from(u16::MAX) {
-                return Err(format!(
-                    "the {} grammar's {count} kinds do not fit in rowan's 16-bit kind space after the \
-                     other languages' blocks",
-                    language.name()
-                ));
-            }
-            maps[language.index()] = KindMap {
-                base: next as u16,
-                count: count as u16,
-            };
-            next += block;
+    /// The rowan kind of a triple, given a new one if it was not met before.
+    pub(crate) fn encode(&mut self, node: NodeKind) -> Result<SyntaxKind, BuildError> {
+        let kinds = &mut self.kinds;
+        let index = self.index.get_or_insert_with(|| {
+            kinds
+                .iter()
+                .enumerate()
+                .map(|(i, &k)| (k, SyntaxKind(FIRST + i as u16)))
+                .collect()
+        });
+        if let Some(&kind) = index.get(&node) {
+            return Ok(kind);
         }
-        Ok(KindTable { maps })
+        let next = u16::try_from(kinds.len() + usize::from(FIRST))
+            .ok()
+            .filter(|&k| k < u16::MAX)
+            .ok_or_else(|| {
+                BuildError::Limit(
+                    "more distinct (kind, field, missing) triples than rowan's 16-bit kinds can number".into(),
+                )
+            })?;
+        kinds.push(node);
+        index.insert(node, SyntaxKind(next));
+        Ok(SyntaxKind(next))
     }
 
-    pub(crate) fn get(&self, language: Language) -> KindMap {
-        self.maps[language.index()]
+    /// Drops the conversion's hash index and spare room: what is left is what the cursors read.
+    pub(crate) fn shrink(&mut self) {
+        self.index = None;
+        self.kinds.shrink_to_fit();
+    }
+
+    /// The decoding view the cursors use.
+    pub(crate) fn view(&self) -> KindView<'_> {
+        KindView(&self.kinds)
+    }
+}
+
+/// Rowan kind to triple, for the cursors.
+#[derive(Clone, Copy)]
+pub(crate) struct KindView<'a>(&'a [NodeKind]);
+
+impl KindView<'_> {
+    /// The triple of a rowan kind of this store (never TRIVIA or FILE).
+    #[inline]
+    pub(crate) fn decode(self, kind: SyntaxKind) -> NodeKind {
+        self.0[usize::from(kind.0 - FIRST)]
     }
 }
 
@@ -115,25 +99,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn blocks_round_trip_and_never_collide() {
-        let table = KindTable::new().unwrap();
+    fn triples_round_trip_and_never_collide() {
+        let mut table = KindTable::default();
         let mut seen = std::collections::HashSet::new();
-        for language in Language::ALL {
-            let map = table.get(language);
-            let n = language.grammar().node_kind_count() as u16;
-            for kind_id in (0..n).chain([ERROR]) {
-                for missing in [false, true] {
-                    let kind = map.encode(kind_id, missing).unwrap();
-                    assert!(kind != TRIVIA && kind != FILE);
-                    assert!(seen.insert(kind), "{kind:?} used twice");
-                    assert_eq!(map.decode(kind), (kind_id, missing));
-                }
-            }
-            assert!(matches!(map.encode(n, false), Err(BuildError::Limit(_))));
-            assert!(matches!(
-                map.encode(ERROR - 1, true),
-                Err(BuildError::Limit(_))
-            ));
+        let triples: Vec<NodeKind> = [0, 1, 7, 300, u16::MAX]
+            .into_iter()
+            .flat_map(|kind| {
+                [0, 1, 40].into_iter().flat_map(move |field| {
+                    [false, true].map(|missing| NodeKind {
+                        kind,
+                        field,
+                        missing,
+                    })
+                })
+            })
+            .collect();
+        for &triple in &triples {
+            let kind = table.encode(triple).unwrap();
+            assert!(kind != TRIVIA && kind != FILE);
+            assert!(seen.insert(kind), "{kind:?} used twice");
+            assert_eq!(table.encode(triple).unwrap(), kind, "stable");
         }
+        table.shrink();
+        for &triple in &triples {
+            // After `finish`, a new file finds the same kinds again.
+            let kind = table.encode(triple).unwrap();
+            assert_eq!(table.view().decode(kind), triple);
+        }
+    }
+
+    #[test]
+    fn the_kind_space_runs_out_with_an_error() {
+        let mut table = KindTable::default();
+        let mut result = Ok(SyntaxKind(0));
+        for i in 0..=u32::from(u16::MAX) {
+            result = table.encode(NodeKind {
+                kind: i as u16,
+                field: (i >> 16) as u16,
+                missing: false,
+            });
+            if result.is_err() {
+                break;
+            }
+        }
+        assert!(matches!(result, Err(BuildError::Limit(_))));
     }
 }

@@ -2,10 +2,12 @@
 //! `GreenNode` (the immutable, hash-consed tree rust-analyzer uses) and the tree-sitter tree is dropped. The
 //! text lives inside the green tokens, so the store keeps no copy of the source.
 //!
-//! - `kinds`: one rowan kind per tree-sitter kind per language, with ERROR and MISSING kinds of their own.
+//! - `kinds`: one rowan kind per (tree-sitter kind, field, missing) triple met, so fields and MISSING flags
+//!   cost no storage beyond the kind rowan keeps anyway.
 //! - `convert`: tree-sitter tree to green tree, with text between visible nodes kept as TRIVIA tokens inside
 //!   a FILE wrapper; text and drop without recursion.
 //! - `cursor`: the `CstCursor` over a green tree, skipping the wrapper and the trivia.
+//! - `wide`: sampled child offsets of nodes with more than 64 children, for lookups by offset.
 //!
 //! The two rows differ only in rowan's `NodeCache`, which deduplicates identical tokens and small subtrees:
 //! [`Rowan`] uses a fresh cache per file (as `GreenNodeBuilder::new()` does) and drops it once the file is
@@ -15,6 +17,7 @@
 mod convert;
 mod cursor;
 mod kinds;
+mod wide;
 
 pub use cursor::RowanCursor;
 
@@ -22,6 +25,12 @@ use convert::{drop_deep, write_text, MAX_RECURSIVE_DROP_DEPTH};
 use cst_measure::{Backend, BuildError, CstStore, Language};
 use kinds::KindTable;
 use rowan::{GreenNode, GreenNodeBuilder, NodeCache};
+use wide::WideIndex;
+
+/// How both rows find the node at an offset.
+const LOOKUP: &str = "the descent through the green tree, scanning each node's children from the first, or, in \
+     a node with more than 64 children, from the last of every 32nd child's offsets (kept by the store) that \
+     starts before the offset";
 use std::borrow::Cow;
 
 /// rowan green trees, deduplicated within each file by a per-file `NodeCache`.
@@ -32,8 +41,10 @@ impl Backend for Rowan {
     const RETAINS: &'static str = "each file's rowan green tree (green nodes, and tokens holding the text, \
          deduplicated within the file by a NodeCache dropped after the build; trivia tokens for the text \
          between visible nodes; a FILE wrapper node) plus one 16-byte entry per file (language, depth flag, \
-         root handle)";
+         root handle), the store's table of (kind, field, missing) triples, and the sampled child offsets of \
+         nodes with more than 64 children";
     const INCLUDES_SOURCE: bool = true;
+    const LOOKUP: &'static str = LOOKUP;
     type Store = RowanStore;
 
     fn new_store() -> RowanStore {
@@ -49,9 +60,11 @@ impl Backend for RowanSharedCache {
     const RETAINS: &'static str = "every file's rowan green tree (green nodes, and tokens holding the text, \
          deduplicated across all files by one NodeCache; trivia tokens for the text between visible nodes; a \
          FILE wrapper node per file), the NodeCache's two hash tables, kept alive in the store, plus one \
-         16-byte entry per file (language, depth flag, root handle)";
+         16-byte entry per file (language, depth flag, root handle), the store's table of (kind, field, missing) \
+         triples, and the sampled child offsets of nodes with more than 64 children";
     const INCLUDES_SOURCE: bool = true;
     const SHARES_ACROSS_FILES: bool = true;
+    const LOOKUP: &'static str = LOOKUP;
     type Store = RowanStore;
 
     fn new_store() -> RowanStore {
@@ -69,9 +82,10 @@ struct File {
 
 /// The green trees of many files, with the shared cache when the backend has one.
 pub struct RowanStore {
-    /// The kind layout, or why the grammars do not fit rowan's kind space (then every `add` fails).
-    kinds: Result<KindTable, String>,
+    /// The (kind, field, missing) triples, by rowan kind.
+    kinds: KindTable,
     files: Vec<File>,
+    wide: WideIndex,
     /// `Some` for [`RowanSharedCache`].
     cache: Option<NodeCache>,
 }
@@ -79,8 +93,9 @@ pub struct RowanStore {
 impl RowanStore {
     fn new(cache: Option<NodeCache>) -> RowanStore {
         RowanStore {
-            kinds: KindTable::new(),
+            kinds: KindTable::default(),
             files: Vec::new(),
+            wide: WideIndex::default(),
             cache,
         }
     }
@@ -95,17 +110,13 @@ impl CstStore for RowanStore {
         source: &str,
         tree: tree_sitter::Tree,
     ) -> Result<(), BuildError> {
-        let kinds = self
-            .kinds
-            .as_ref()
-            .map_err(|e| BuildError::Limit(e.clone()))?
-            .get(language);
         let builder = match &mut self.cache {
             Some(cache) => GreenNodeBuilder::with_cache(cache),
             None => GreenNodeBuilder::new(),
         };
         // The tree-sitter tree is dropped on return: only the green tree is kept.
-        let converted = convert::convert(builder, kinds, source, &tree)?;
+        let converted = convert::convert(builder, &mut self.kinds, source, &tree)?;
+        self.wide.add(&converted.green, &converted.wide);
         self.files.push(File {
             language,
             deep: converted.depth > MAX_RECURSIVE_DROP_DEPTH,
@@ -116,6 +127,8 @@ impl CstStore for RowanStore {
 
     fn finish(&mut self) {
         self.files.shrink_to_fit();
+        self.kinds.shrink();
+        self.wide.shrink();
     }
 
     fn len(&self) -> usize {
@@ -134,13 +147,16 @@ impl CstStore for RowanStore {
     }
 
     fn cursor(&self, file: usize) -> RowanCursor<'_> {
-        let file = &self.files[file];
-        let kinds = self
-            .kinds
-            .as_ref()
-            .expect("a file was added, so the kinds fit")
-            .get(file.language);
-        RowanCursor::new(&file.green, kinds)
+        RowanCursor::new(&self.files[file].green, self.kinds.view())
+    }
+
+    fn reset_cursor<'a>(&'a self, cursor: &mut RowanCursor<'a>, file: usize) {
+        cursor.reset(&self.files[file].green);
+    }
+
+    fn seek<'a>(&'a self, cursor: &mut RowanCursor<'a>, file: usize, offset: u32) {
+        cursor.reset(&self.files[file].green);
+        cursor.descend(offset, &self.wide);
     }
 }
 

@@ -3,14 +3,16 @@
 //! (converted, verified, walked and dropped on a normal test thread's stack) and through the harness.
 
 use backend_rowan::{Rowan, RowanSharedCache};
+use cst_measure::backend::cursor_at;
 use cst_measure::corpus::{Corpus, CorpusFile};
 use cst_measure::harness::{measure, MeasureOptions, NoProgress};
 use cst_measure::reference::for_each_preorder;
-use cst_measure::verify::verify_file;
+use cst_measure::verify::{verify_file, verify_lookups};
 use cst_measure::{Backend, CstCursor, CstStore, Language, NodeInfo};
 
 #[global_allocator]
-static ALLOC: cst_measure::alloc::CountingAllocator = cst_measure::alloc::CountingAllocator;
+static ALLOC: cst_measure::alloc::MeasuringAllocator =
+    cst_measure::alloc::MeasuringAllocator::new();
 
 const ERROR: u16 = u16::MAX;
 
@@ -88,7 +90,7 @@ fn check<B: Backend>(language: Language, text: &str) -> Vec<NodeInfo> {
         .unwrap_or_else(|e| panic!("{} {language:?} {text:?}: {e}", B::NAME));
     store.finish();
     let reference = language.parse(text);
-    verify_file(&store, 0, text, &reference)
+    verify_file(&store, 0, language, text, &reference)
         .unwrap_or_else(|e| panic!("{} {language:?} {text:?}: {e}", B::NAME));
     assert_eq!(store.language(0), language);
 
@@ -104,26 +106,10 @@ fn check<B: Backend>(language: Language, text: &str) -> Vec<NodeInfo> {
         nodes.push(node);
     });
 
-    // Node at every offset, as tree-sitter chooses it, and the same parent chain.
-    let root = reference.root_node();
-    for offset in 0..=text.len() {
-        let want = root
-            .descendant_for_byte_range(offset, offset)
-            .unwrap_or(root);
-        let mut cursor = store.cursor_at_offset(0, offset as u32);
-        assert_eq!(
-            cursor.node(),
-            NodeInfo::of(want),
-            "offset {offset} in {text:?}"
-        );
-        let mut ancestor = want;
-        while let Some(parent) = ancestor.parent() {
-            assert!(cursor.goto_parent());
-            assert_eq!(cursor.node(), NodeInfo::of(parent));
-            ancestor = parent;
-        }
-        assert!(!cursor.goto_parent());
-    }
+    // Node at every offset, by the rule tree-sitter's descent applies to visible nodes, and the same parent
+    // chain.
+    verify_lookups(&store, 0, text, &reference, 0..=text.len() as u32)
+        .unwrap_or_else(|e| panic!("{} {language:?} {text:?}: {e}", B::NAME));
 
     // Moves that fail stay put.
     let mut cursor = store.cursor(0);
@@ -184,7 +170,7 @@ fn many_files_in_one_store() {
         assert_eq!(store.len(), files.len());
         for (index, &(language, text)) in files.iter().enumerate() {
             assert_eq!(store.language(index), language);
-            verify_file(&store, index, text, &language.parse(text)).unwrap();
+            verify_file(&store, index, language, text, &language.parse(text)).unwrap();
         }
     }
 }
@@ -216,7 +202,7 @@ fn deep_file<B: Backend>(language: Language) {
     }
     store.finish();
     let reference = language.parse(&text);
-    let nodes = verify_file(&store, 0, &text, &reference).unwrap();
+    let nodes = verify_file(&store, 0, language, &text, &reference).unwrap();
     assert!(nodes > DEPTH as u64, "{nodes} nodes");
     drop(reference);
 
@@ -246,7 +232,7 @@ fn deep_file<B: Backend>(language: Language) {
 
     // The innermost `1`, its parent chain, and the root's text.
     let middle = text.find('1').unwrap() as u32;
-    let mut cursor = store.cursor_at_offset(0, middle);
+    let mut cursor = cursor_at(&store, 0, middle);
     assert_eq!(cursor.node().start, middle);
     assert_eq!(cursor.text(), "1");
     let mut chain = 0;
@@ -298,7 +284,7 @@ fn nesting_just_below_the_recursive_drop_threshold() {
 fn check_file<B: Backend>(language: Language, text: &str) {
     let mut store = B::new_store();
     store.add(language, text, language.parse(text)).unwrap();
-    verify_file(&store, 0, text, &language.parse(text)).unwrap();
+    verify_file(&store, 0, language, text, &language.parse(text)).unwrap();
 }
 
 fn small_corpus() -> Corpus {

@@ -14,6 +14,9 @@ impl Backend for TreeSitter {
     const RETAINS: &'static str =
         "each file's native tree_sitter::Tree (C heap, via the allocator hooks) plus a copy of its source text";
     const INCLUDES_SOURCE: bool = true;
+    const LOOKUP: &'static str = "the descent through tree-sitter's TreeCursor, skipping to the child at the offset \
+         at each level with TreeCursor::goto_first_child_for_byte (tree-sitter's own scan over its children, \
+         linear but without making a node per child), then the visible-node rule over the next sibling or two";
     type Store = TreeSitterStore;
 
     fn new_store() -> TreeSitterStore {
@@ -71,13 +74,53 @@ impl CstStore for TreeSitterStore {
         TreeSitterCursor::new(file.tree.root_node(), &file.text)
     }
 
-    /// tree-sitter's own `descendant_for_byte_range`, timed as the reference for node lookups.
+    fn reset_cursor<'a>(&'a self, cursor: &mut TreeSitterCursor<'a>, file: usize) {
+        let file = &self.files[file];
+        cursor.reset(file.tree.root_node(), &file.text);
+    }
+
+    fn seek<'a>(&'a self, cursor: &mut TreeSitterCursor<'a>, file: usize, offset: u32) {
+        self.reset_cursor(cursor, file);
+        let cursor = cursor.tree_cursor();
+        loop {
+            // The first visible child whose end reaches the offset: tree-sitter's skip finds the first ending
+            // past `offset - 1`. It gives up (None) when there is none, and also when a hidden child reaches the
+            // offset but none of its visible children do; a scan from the first child then decides.
+            let found = offset > 0
+                && cursor
+                    .goto_first_child_for_byte(offset as usize - 1)
+                    .is_some();
+            if !found && !cursor.goto_first_child() {
+                return; // A leaf: the answer.
+            }
+            // The rule of `descend_to_offset` from there: skip children that end at the offset unless empty.
+            loop {
+                let node = cursor.node();
+                let (start, end) = (node.start_byte() as u32, node.end_byte() as u32);
+                if end >= offset && (end > offset || start == end) {
+                    if start > offset {
+                        cursor.goto_parent();
+                        return;
+                    }
+                    break;
+                }
+                if !cursor.goto_next_sibling() {
+                    cursor.goto_parent();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// tree-sitter's own `descendant_for_byte_range`, timed as the reference for node lookups (a `Node` does
+    /// not know its field, so the answer's field is 0; these answers are not compared).
     fn native_node_at_offset(&self, file: usize, offset: u32) -> Option<NodeInfo> {
         let root = self.files[file].tree.root_node();
         let offset = offset as usize;
         Some(NodeInfo::of(
             root.descendant_for_byte_range(offset, offset)
                 .unwrap_or(root),
+            0,
         ))
     }
 }

@@ -1,7 +1,9 @@
 //! The conformance suite: every registered backend, automatically, on the same inputs. Each must reproduce
-//! every file byte for byte with tree-sitter's exact node sequence (syntax errors, empty files, 100,000-deep
-//! nesting and multi-megabyte lines included), free exactly what it retained, and answer every operation
-//! exactly as every other backend does. A property test does the same on random token sequences.
+//! every file byte for byte and what tree-sitter's tree gives back (kinds, fields, ranges, MISSING flags,
+//! per-node text, shape move by move) on syntax errors, empty files, 100,000-deep nesting, 100,000-wide nodes
+//! and multi-megabyte lines; find the node at an offset as tree-sitter's rule does (at every offset of the
+//! small inputs); free exactly what it retained; and answer every operation exactly as every other backend
+//! does. A property test does the same on random token sequences.
 
 use cst_measure::corpus::{Corpus, CorpusFile};
 use cst_measure::fixtures::{deep_nesting, long_line, random_tokens, snippets, DEEP_NESTING};
@@ -10,7 +12,8 @@ use cst_measure::Language;
 use proptest::prelude::*;
 
 #[global_allocator]
-static ALLOCATOR: cst_measure::alloc::CountingAllocator = cst_measure::alloc::CountingAllocator;
+static ALLOCATOR: cst_measure::alloc::MeasuringAllocator =
+    cst_measure::alloc::MeasuringAllocator::new();
 
 fn corpus(files: Vec<CorpusFile>) -> Corpus {
     Corpus {
@@ -20,13 +23,15 @@ fn corpus(files: Vec<CorpusFile>) -> Corpus {
     }
 }
 
-/// Measures every registered backend on `corpus` and checks each one reproduced every file.
+/// Measures every registered backend on `corpus` and checks each one reproduced every file, with lookups
+/// checked at every offset.
 fn measure_all(corpus: &Corpus, repetitions: usize) -> Vec<BackendMeasurement> {
     measure_all_with(
         corpus,
         &MeasureOptions {
             scaling_steps: vec![],
             repetitions,
+            lookup_checks: usize::MAX,
             ..MeasureOptions::default()
         },
     )
@@ -132,7 +137,7 @@ fn deep_nesting_overflows_nothing() {
         scaling_steps: vec![],
         repetitions: 1,
         offset_samples: 200,
-        per_file: false,
+        ..MeasureOptions::default()
     };
     let measurements = measure_all_with(&corpus(files), &options);
     assert!(measurements[0].nodes > 4 * DEEP_NESTING as u64);
@@ -146,12 +151,10 @@ fn a_multi_megabyte_line_round_trips() {
         Language::Rust,
         long_line(Language::Rust, 3_000_000),
     )];
-    // Each offset into one list of a million items is a linear scan (in tree-sitter too): sample a few.
     let options = MeasureOptions {
         scaling_steps: vec![],
         repetitions: 1,
-        offset_samples: 20,
-        per_file: false,
+        ..MeasureOptions::default()
     };
     assert_same_answers(&measure_all_with(&corpus(files), &options));
 }

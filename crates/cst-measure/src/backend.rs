@@ -2,10 +2,15 @@
 //!
 //! A backend is a [`Backend`] type whose [`CstStore`] holds the CSTs of many files. The harness parses each file
 //! with tree-sitter and hands source and tree to [`CstStore::add`]; the store keeps whatever it needs to give
-//! back the file's text and tree-sitter's node sequence, and nothing else. Every query goes through a
+//! back the file's text and what tree-sitter's tree gives back for every visible node (kind, field in its
+//! parent, byte range, MISSING flag, and the tree's shape), and nothing else. Every query goes through a
 //! [`CstCursor`], the same three moves tree-sitter's `TreeCursor` offers, so every operation in [`crate::ops`]
-//! runs the same generic code against every backend. A backend may override [`CstStore::node_at_offset`] and
-//! [`CstStore::cursor_at_offset`] when it has a faster way than the generic descent.
+//! runs the same generic code against every backend.
+//!
+//! Lookups by offset go through [`CstStore::seek`], which moves a cursor the caller already has (so no backend
+//! allocates a cursor per lookup where another does not). Its default is the generic descent
+//! [`descend_to_offset`], linear in the siblings passed at each level; a backend with a faster way (an index
+//! over wide nodes, a binary search) overrides it and says so in [`Backend::LOOKUP`].
 
 use crate::Language;
 use std::borrow::Cow;
@@ -16,6 +21,9 @@ use thiserror::Error;
 pub struct NodeInfo {
     /// tree-sitter's kind id (`Node::kind_id`) in the file's language; `u16::MAX` is `ERROR`.
     pub kind: u16,
+    /// tree-sitter's field id of this node in its parent (`TreeCursor::field_id`: `name`, `body`, `left`, ...,
+    /// inherited through hidden parents as the cursor reports it); 0 when the node has no field.
+    pub field: u16,
     /// Start byte offset in the file.
     pub start: u32,
     /// End byte offset in the file (exclusive).
@@ -25,10 +33,11 @@ pub struct NodeInfo {
 }
 
 impl NodeInfo {
-    /// Reads a tree-sitter node.
-    pub fn of(node: tree_sitter::Node<'_>) -> NodeInfo {
+    /// Reads a tree-sitter node whose field in its parent is `field` (a `Node` alone does not know it).
+    pub fn of(node: tree_sitter::Node<'_>, field: u16) -> NodeInfo {
         NodeInfo {
             kind: node.kind_id(),
+            field,
             start: node.start_byte() as u32,
             end: node.end_byte() as u32,
             missing: node.is_missing(),
@@ -54,6 +63,10 @@ pub trait Backend: 'static {
     const INCLUDES_SOURCE: bool;
     /// Whether the store shares data between files, so per-file measurements cannot represent it.
     const SHARES_ACROSS_FILES: bool = false;
+    /// One line saying how [`CstStore::seek`] finds the node at an offset, for the tables.
+    const LOOKUP: &'static str =
+        "the generic descent (first child, then next sibling until the one that \
+         reaches the offset, at every level): linear in the siblings passed";
     /// The corpus-wide store.
     type Store: CstStore;
     /// An empty store.
@@ -95,18 +108,19 @@ pub trait CstStore {
     /// A cursor on the file's root node (tree-sitter's root, not any wrapper the backend adds).
     fn cursor(&self, file: usize) -> Self::Cursor<'_>;
 
-    /// A cursor on the deepest node containing `offset`, chosen as tree-sitter's
-    /// `Node::descendant_for_byte_range(offset, offset)` chooses it, with its ancestors reachable by
-    /// [`CstCursor::goto_parent`].
-    fn cursor_at_offset(&self, file: usize, offset: u32) -> Self::Cursor<'_> {
-        let mut cursor = self.cursor(file);
-        descend_to_offset(&mut cursor, offset);
-        cursor
+    /// Puts `cursor` (on any file of this store) on the root of `file`, reusing the memory it holds. The default
+    /// makes a new cursor; backends whose cursors own a stack override it to keep that stack.
+    fn reset_cursor<'a>(&'a self, cursor: &mut Self::Cursor<'a>, file: usize) {
+        *cursor = self.cursor(file);
     }
 
-    /// The deepest node containing `offset` (see [`CstStore::cursor_at_offset`]).
-    fn node_at_offset(&self, file: usize, offset: u32) -> NodeInfo {
-        self.cursor_at_offset(file, offset).node()
+    /// Moves `cursor` to the deepest visible node of `file` containing `offset`, chosen as tree-sitter's
+    /// `Node::descendant_for_byte_range(offset, offset)` chooses it among visible nodes (see
+    /// [`descend_to_offset`]), with its ancestors reachable by [`CstCursor::goto_parent`]. The default resets
+    /// the cursor and applies [`descend_to_offset`]; an override must give the same node and ancestors.
+    fn seek<'a>(&'a self, cursor: &mut Self::Cursor<'a>, file: usize, offset: u32) {
+        self.reset_cursor(cursor, file);
+        descend_to_offset(cursor, offset);
     }
 
     /// A backend's own lookup for the node at `offset`, when it has one that does not follow the rule above,
@@ -125,9 +139,19 @@ pub trait CstCursor {
     fn node(&self) -> NodeInfo;
     /// The text of the node under the cursor.
     fn text(&self) -> Cow<'_, str>;
+    /// Moves to the first visible child.
     fn goto_first_child(&mut self) -> bool;
+    /// Moves to the next visible sibling (never past the node the cursor started on).
     fn goto_next_sibling(&mut self) -> bool;
+    /// Moves to the visible parent (never above the node the cursor started on).
     fn goto_parent(&mut self) -> bool;
+}
+
+/// A cursor on `file` moved to `offset` by [`CstStore::seek`]: for one-off lookups (loops reuse one cursor).
+pub fn cursor_at<S: CstStore>(store: &S, file: usize, offset: u32) -> S::Cursor<'_> {
+    let mut cursor = store.cursor(file);
+    store.seek(&mut cursor, file, offset);
+    cursor
 }
 
 /// Descends from the cursor's node to the deepest visible node containing `offset`, applying tree-sitter's

@@ -4,16 +4,23 @@
 //! Memory figures are differences of [`crate::alloc`] snapshots taken around the build, with the corpus text
 //! already loaded (it is the input, not part of any CST). Parsers are created inside the build and dropped
 //! before the retained bytes are read: their memory shows in the peak and, separately, as `parser_bytes`.
+//!
+//! Time is bounded for any input: each operation repeats until it has run the repetitions asked for or spent
+//! its time budget, whichever comes first (always one complete run, whose answer is the one reported, so
+//! answers never depend on timing). Per-file mode measures files on several threads at once; the counters are
+//! per thread, so each file's figures are its own.
 
 use crate::alloc;
 use crate::backend::{Backend, CstStore};
 use crate::corpus::{Corpus, CorpusFile};
 use crate::ops::{self, KindTables, Operation, OPERATIONS};
-use crate::verify::verify_file;
+use crate::verify::{spread_offsets, verify_file, verify_lookups};
 use crate::Language;
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How to measure.
@@ -23,11 +30,24 @@ pub struct MeasureOptions {
     pub per_file: bool,
     /// Corpus slices (file counts) for the scaling table; counts at or above the corpus size are left out.
     pub scaling_steps: Vec<usize>,
-    /// Repetitions per operation timing (the median is reported); 0 skips the operations.
+    /// Most repetitions per operation timing (the median is reported); 0 skips the operations.
     pub repetitions: usize,
+    /// Time after which an operation stops repeating (it always completes one run).
+    pub budget: Duration,
     /// Byte offsets sampled for the node-at-offset operations.
     pub offset_samples: usize,
+    /// Threads measuring files at once in per-file mode.
+    pub jobs: usize,
+    /// Offsets per file, spread evenly, at which verification checks the backend's lookup (and every ancestor
+    /// it reports) against tree-sitter's; `usize::MAX` checks every offset.
+    pub lookup_checks: usize,
 }
+
+/// Default offsets per file at which lookups are verified.
+pub const LOOKUP_CHECKS: usize = 16;
+
+/// Default time budget per operation per backend.
+pub const DEFAULT_BUDGET: Duration = Duration::from_secs(2);
 
 impl Default for MeasureOptions {
     fn default() -> Self {
@@ -35,7 +55,10 @@ impl Default for MeasureOptions {
             per_file: false,
             scaling_steps: vec![100, 300, 1000],
             repetitions: 5,
+            budget: DEFAULT_BUDGET,
             offset_samples: ops::OFFSET_SAMPLES,
+            jobs: 1,
+            lookup_checks: LOOKUP_CHECKS,
         }
     }
 }
@@ -78,6 +101,8 @@ pub struct OperationTiming {
     pub operation: Operation,
     /// Median over the repetitions.
     pub median_seconds: f64,
+    /// Complete runs the median is taken over (fewer than asked when the time budget ran out).
+    pub repetitions: u64,
     /// Nodes or offsets covered by one run.
     pub items: u64,
     /// Digest of the answer, hex; equal across backends when they agree.
@@ -89,6 +114,8 @@ pub struct OperationTiming {
 pub struct BackendMeasurement {
     pub name: String,
     pub retains: String,
+    /// How the backend finds the node at an offset.
+    pub lookup: String,
     pub includes_source: bool,
     pub shares_across_files: bool,
     pub per_file: bool,
@@ -96,8 +123,10 @@ pub struct BackendMeasurement {
     pub files: u64,
     pub lines: u64,
     pub source_bytes: u64,
-    /// Bytes still allocated for the CSTs once built (parsers dropped).
+    /// Bytes still allocated for the CSTs once built (parsers dropped), as requested from the allocator.
     pub retained_bytes: u64,
+    /// What the system allocator holds for those blocks (headers and rounding included).
+    pub retained_footprint: u64,
     /// Heap blocks those bytes occupy.
     pub retained_blocks: u64,
     /// Allocations made while building (parsers and transient trees included).
@@ -113,6 +142,8 @@ pub struct BackendMeasurement {
     pub parse_errors: u64,
     pub parse_seconds: f64,
     pub convert_seconds: f64,
+    /// Wall time of the whole measurement (per-file mode: all threads together).
+    pub wall_seconds: f64,
     pub files_verified: u64,
     /// Files that failed to build or verify (all of them counted in `failed_files`, the first few listed).
     pub failed_files: u64,
@@ -132,6 +163,7 @@ struct Build<S> {
     failures: Vec<FileFailure>,
     parse_errors: u64,
     retained_bytes: u64,
+    retained_footprint: u64,
     retained_blocks: u64,
     allocations: u64,
     peak_bytes: u64,
@@ -142,15 +174,17 @@ struct Build<S> {
 
 /// Builds a store from `files` (corpus index and text), counting memory from the current live bytes.
 fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build<B::Store> {
+    // The harness's own list of held files is allocated before the measured region starts.
+    let mut held = Vec::with_capacity(files.len());
     let start = alloc::snapshot();
     alloc::reset_peak();
     let mut parsers: [Option<tree_sitter::Parser>; 4] = Default::default();
     let mut store = B::new_store();
-    let mut held = Vec::with_capacity(files.len());
     let mut failures = Vec::new();
     let mut parse_errors = 0;
     let (mut parse, mut convert) = (Duration::ZERO, Duration::ZERO);
     for &(index, text, language) in files {
+        alloc::set_building(Some(index));
         let parser = parsers[language.index()].get_or_insert_with(|| language.parser());
         let clock = Instant::now();
         let tree = parser
@@ -172,19 +206,23 @@ fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build
     let clock = Instant::now();
     store.finish();
     convert += clock.elapsed();
+    alloc::set_building(None);
     let with_parsers = alloc::snapshot();
     drop(parsers);
     let end = alloc::snapshot();
-    // The harness's own bookkeeping was allocated inside the measured region; take it out again (the counts
-    // are of requested sizes, so these are exact).
-    let bookkeeping = held.capacity() * std::mem::size_of::<usize>()
-        + failures.capacity() * std::mem::size_of::<FileFailure>()
+    // Failures were recorded inside the measured region; take their blocks out again (exactly: the counts are
+    // of requested sizes, and the footprints are read from the blocks themselves).
+    let bookkeeping = failures.capacity() * std::mem::size_of::<FileFailure>()
         + failures
             .iter()
             .map(|f| f.path.capacity() + f.error.capacity())
             .sum::<usize>();
-    let bookkeeping_blocks = u64::from(held.capacity() > 0)
-        + u64::from(failures.capacity() > 0)
+    let bookkeeping_footprint = alloc::vec_footprint(&failures)
+        + failures
+            .iter()
+            .map(|f| alloc::string_footprint(&f.path) + alloc::string_footprint(&f.error))
+            .sum::<u64>();
+    let bookkeeping_blocks = u64::from(failures.capacity() > 0)
         + failures
             .iter()
             .map(|f| u64::from(f.path.capacity() > 0) + u64::from(f.error.capacity() > 0))
@@ -195,6 +233,7 @@ fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build
         failures,
         parse_errors,
         retained_bytes: end.live_bytes - start.live_bytes - bookkeeping as u64,
+        retained_footprint: end.live_footprint - start.live_footprint - bookkeeping_footprint,
         retained_blocks: end.live_blocks - start.live_blocks - bookkeeping_blocks,
         allocations: end.allocations - start.allocations,
         peak_bytes: end.peak_bytes - start.live_bytes,
@@ -226,9 +265,11 @@ pub fn measure<B: Backend>(
         bail!("the counting allocator is not this process's global allocator; memory cannot be measured");
     }
     alloc::route_tree_sitter_allocations();
+    let clock = Instant::now();
     let mut m = BackendMeasurement {
         name: B::NAME.into(),
         retains: B::RETAINS.into(),
+        lookup: B::LOOKUP.into(),
         includes_source: B::INCLUDES_SOURCE,
         shares_across_files: B::SHARES_ACROSS_FILES,
         per_file: options.per_file,
@@ -236,6 +277,7 @@ pub fn measure<B: Backend>(
         lines: corpus.lines(),
         source_bytes: corpus.source_bytes(),
         retained_bytes: 0,
+        retained_footprint: 0,
         retained_blocks: 0,
         allocations_during_build: 0,
         peak_bytes: 0,
@@ -244,6 +286,7 @@ pub fn measure<B: Backend>(
         parse_errors: 0,
         parse_seconds: 0.0,
         convert_seconds: 0.0,
+        wall_seconds: 0.0,
         files_verified: 0,
         failed_files: 0,
         failures: Vec::new(),
@@ -251,10 +294,11 @@ pub fn measure<B: Backend>(
         operations: Vec::new(),
     };
     if options.per_file {
-        measure_per_file::<B>(corpus, &mut m, progress)?;
+        measure_per_file::<B>(corpus, options, &mut m, progress)?;
     } else {
         measure_whole::<B>(corpus, options, &mut m, progress)?;
     }
+    m.wall_seconds = clock.elapsed().as_secs_f64();
     Ok(m)
 }
 
@@ -263,6 +307,21 @@ fn record_failure(m: &mut BackendMeasurement, failure: FileFailure) {
     if m.failures.len() < LISTED_FAILURES {
         m.failures.push(failure);
     }
+}
+
+/// The whole check of one held file: [`verify_file`], then [`verify_lookups`] at `lookup_checks` offsets.
+fn verify<S: CstStore>(
+    store: &S,
+    index: usize,
+    language: Language,
+    text: &str,
+    lookup_checks: usize,
+) -> Result<u64, String> {
+    let reference = language.parse(text);
+    let nodes = verify_file(store, index, language, text, &reference)?;
+    let offsets = spread_offsets(text.len() as u32, lookup_checks);
+    verify_lookups(store, index, text, &reference, offsets).map_err(|e| format!("lookup: {e}"))?;
+    Ok(nodes)
 }
 
 /// Counts one file's verification: its nodes when it passed, a listed failure when it did not.
@@ -331,6 +390,7 @@ fn measure_whole<B: Backend>(
     progress.advance(spread_steps.len() as u64 + 1);
     m.scaling.push(ScalingPoint::of(&all, corpus, &built));
     m.retained_bytes = built.retained_bytes;
+    m.retained_footprint = built.retained_footprint;
     m.retained_blocks = built.retained_blocks;
     m.allocations_during_build = built.allocations;
     m.peak_bytes = built.peak_bytes;
@@ -352,16 +412,12 @@ fn measure_whole<B: Backend>(
     }
 
     progress.phase("verifying", built.held.len() as u64);
-    let mut parsers: [Option<tree_sitter::Parser>; 4] = Default::default();
     for (position, &index) in built.held.iter().enumerate() {
         let (text, language) = (all[index].1, all[index].2);
-        let parser = parsers[language.index()].get_or_insert_with(|| language.parser());
-        let reference = parser.parse(text, None).expect("no timeout is set");
-        let verified = verify_file(&store, position, text, &reference);
+        let verified = verify(&store, position, language, text, options.lookup_checks);
         record_verification(m, &corpus.files[index].path, verified);
         progress.advance(position as u64 + 1);
     }
-    drop(parsers);
 
     if options.repetitions > 0 && !store.is_empty() {
         let tables = KindTables::new();
@@ -381,6 +437,7 @@ fn measure_whole<B: Backend>(
                 &tables,
                 &offsets,
                 options.repetitions,
+                options.budget,
             )?);
             progress.advance(done as u64 + 1);
         }
@@ -388,17 +445,20 @@ fn measure_whole<B: Backend>(
     release(store, retained, "whole corpus").context(B::NAME)
 }
 
-/// Runs `op` `repetitions` times; the answer must not change between runs.
+/// Runs `op` until it has run `repetitions` times or spent `budget` (at least once); every run's answer
+/// must be the same.
 fn time_operation<S: CstStore>(
     op: Operation,
     store: &S,
     tables: &KindTables,
     offsets: &[(usize, u32)],
     repetitions: usize,
+    budget: Duration,
 ) -> anyhow::Result<OperationTiming> {
     let mut times = Vec::with_capacity(repetitions);
     let mut answer = None;
-    for _ in 0..repetitions {
+    let started = Instant::now();
+    while times.is_empty() || (times.len() < repetitions && started.elapsed() < budget) {
         let clock = Instant::now();
         let this = ops::run(op, store, tables, offsets);
         times.push(clock.elapsed().as_secs_f64());
@@ -412,42 +472,131 @@ fn time_operation<S: CstStore>(
     Ok(OperationTiming {
         operation: op,
         median_seconds: times[times.len() / 2],
+        repetitions: times.len() as u64,
         items: answer.items,
         answer: format!("{:016x}", answer.digest),
     })
 }
 
-/// Per-file mode: each file's CST is built, measured, verified and dropped before the next, so memory stays
-/// near the largest single file's cost whatever the corpus size. Retained bytes are the exact per-file sums.
+/// What one file measured alone contributes to the per-file sums.
+struct FileResult {
+    index: usize,
+    retained_bytes: u64,
+    retained_footprint: u64,
+    retained_blocks: u64,
+    allocations: u64,
+    peak_bytes: u64,
+    parser_bytes: u64,
+    parse_errors: u64,
+    parse: Duration,
+    convert: Duration,
+    failures: Vec<FileFailure>,
+    /// `Some` when the store held the file: its verification.
+    verified: Option<Result<u64, String>>,
+}
+
+/// Builds, verifies and drops one file's store on the calling thread.
+fn measure_one<B: Backend>(
+    corpus: &Corpus,
+    index: usize,
+    lookup_checks: usize,
+) -> anyhow::Result<FileResult> {
+    let file = &corpus.files[index];
+    let text = file.text()?;
+    let language = file.language;
+    let built = build::<B>(&[(index, &text, language)], corpus);
+    let verified =
+        (!built.held.is_empty()).then(|| verify(&built.store, 0, language, &text, lookup_checks));
+    release(built.store, built.retained_bytes, &file.path)?;
+    Ok(FileResult {
+        index,
+        retained_bytes: built.retained_bytes,
+        retained_footprint: built.retained_footprint,
+        retained_blocks: built.retained_blocks,
+        allocations: built.allocations,
+        peak_bytes: built.peak_bytes,
+        parser_bytes: built.parser_bytes,
+        parse_errors: built.parse_errors,
+        parse: built.parse,
+        convert: built.convert,
+        failures: built.failures,
+        verified,
+    })
+}
+
+/// Per-file mode: each file's CST is built, measured, verified and dropped alone, so memory stays near the
+/// largest single file's cost (per thread) whatever the corpus size. `jobs` threads take files in turn; each
+/// file is measured entirely on one thread, whose counters see only its own work, and the results are summed
+/// in corpus order, so every figure but the times is the same for any number of jobs.
 fn measure_per_file<B: Backend>(
     corpus: &Corpus,
+    options: &MeasureOptions,
     m: &mut BackendMeasurement,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<()> {
-    progress.phase("measuring per file", corpus.files.len() as u64);
-    for (index, file) in corpus.files.iter().enumerate() {
-        let text = file.text()?;
-        let language = file.language;
-        let built = build::<B>(&[(index, &text, language)], corpus);
-        m.retained_bytes += built.retained_bytes;
-        m.retained_blocks += built.retained_blocks;
-        m.allocations_during_build += built.allocations;
-        m.peak_bytes = m.peak_bytes.max(built.peak_bytes);
-        m.parser_bytes = m.parser_bytes.max(built.parser_bytes);
-        m.parse_errors += built.parse_errors;
-        m.parse_seconds += built.parse.as_secs_f64();
-        m.convert_seconds += built.convert.as_secs_f64();
-        for failure in built.failures {
+    let total = corpus.files.len();
+    progress.phase("measuring per file", total as u64);
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<FileResult>> = Mutex::new(Vec::with_capacity(total));
+    let error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..options.jobs.clamp(1, total.max(1)) {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if index >= total || error.lock().map_or(true, |e| e.is_some()) {
+                    return;
+                }
+                match measure_one::<B>(corpus, index, options.lookup_checks) {
+                    Ok(result) => results
+                        .lock()
+                        .expect("a measuring thread panicked")
+                        .push(result),
+                    Err(e) => {
+                        *error.lock().expect("a measuring thread panicked") = Some(e);
+                        return;
+                    }
+                }
+                done.fetch_add(1, Ordering::Relaxed);
+            });
+        }
+        // This thread reports progress while the others measure.
+        let mut reported = 0;
+        loop {
+            let now = done.load(Ordering::Relaxed);
+            if now != reported {
+                reported = now;
+                progress.advance(now as u64);
+            }
+            if now >= total || error.lock().map_or(true, |e| e.is_some()) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    if let Some(error) = error.into_inner().expect("a measuring thread panicked") {
+        return Err(error);
+    }
+    let mut results = results.into_inner().expect("a measuring thread panicked");
+    results.sort_by_key(|r| r.index);
+    for r in results {
+        m.retained_bytes += r.retained_bytes;
+        m.retained_footprint += r.retained_footprint;
+        m.retained_blocks += r.retained_blocks;
+        m.allocations_during_build += r.allocations;
+        m.peak_bytes = m.peak_bytes.max(r.peak_bytes);
+        m.parser_bytes = m.parser_bytes.max(r.parser_bytes);
+        m.parse_errors += r.parse_errors;
+        m.parse_seconds += r.parse.as_secs_f64();
+        m.convert_seconds += r.convert.as_secs_f64();
+        for failure in r.failures {
             record_failure(m, failure);
         }
-        if !built.held.is_empty() {
-            let reference = language.parse(&text);
-            let verified = verify_file(&built.store, 0, &text, &reference);
-            record_verification(m, &file.path, verified);
+        if let Some(verified) = r.verified {
+            record_verification(m, &corpus.files[r.index].path, verified);
         }
-        release(built.store, built.retained_bytes, &file.path)?;
-        progress.advance(index as u64 + 1);
     }
+    progress.advance(total as u64);
     Ok(())
 }
 

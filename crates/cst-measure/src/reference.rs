@@ -23,11 +23,23 @@ impl<'a> TreeSitterCursor<'a> {
     pub fn ts_node(&self) -> tree_sitter::Node<'a> {
         self.cursor.node()
     }
+
+    /// Moves the cursor to `node` of another (or the same) tree, keeping its stack's memory.
+    pub fn reset(&mut self, node: tree_sitter::Node<'a>, source: &'a str) {
+        self.cursor.reset(node);
+        self.source = source;
+    }
+
+    /// The underlying `TreeCursor`, for backends that use its own moves (`goto_first_child_for_byte`).
+    pub fn tree_cursor(&mut self) -> &mut tree_sitter::TreeCursor<'a> {
+        &mut self.cursor
+    }
 }
 
 impl CstCursor for TreeSitterCursor<'_> {
     fn node(&self) -> NodeInfo {
-        NodeInfo::of(self.cursor.node())
+        let field = self.cursor.field_id().map_or(0, |id| id.get());
+        NodeInfo::of(self.cursor.node(), field)
     }
 
     fn text(&self) -> Cow<'_, str> {

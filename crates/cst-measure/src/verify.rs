@@ -1,52 +1,223 @@
-//! Losslessness check: a backend's file must give back the source byte for byte and tree-sitter's exact
-//! preorder node sequence (kind, start, end, missing), compared node by node against a fresh parse.
+//! Losslessness check: a backend's file must give back its language, the source byte for byte, and what
+//! tree-sitter's tree gives back: every visible node's kind, field in its parent, byte range, MISSING flag and
+//! text, reached by the same moves (so the shape is the same, not only the preorder sequence). Compared node by
+//! node against a fresh parse.
 
-use crate::backend::{CstCursor, CstStore};
-use crate::reference::{next_preorder, TreeSitterCursor};
+use crate::backend::{descend_to_offset, CstCursor, CstStore, NodeInfo};
+use crate::reference::TreeSitterCursor;
+use crate::Language;
+use std::borrow::Cow;
 
-/// Compares file `index` of `store` with `source` and its reference parse; returns the number of nodes
-/// checked, or the first difference.
+/// Inner nodes' texts are compared until they add up to this many times the file's size (plus
+/// [`INNER_TEXT_SLACK`]); leaves' texts always are. Every byte of a file lies in one leaf or one gap, so the
+/// leaves cover the text in O(size); an inner node's text is as long as its subtree, and comparing them all
+/// is O(size × depth), which a 100,000-deep file turns into hours.
+pub const INNER_TEXT_BUDGET: usize = 4;
+/// Bytes of inner-node text always compared, however small the file.
+pub const INNER_TEXT_SLACK: usize = 1 << 16;
+
+/// A move of the lockstep walk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Move {
+    FirstChild,
+    NextSibling,
+    Parent,
+}
+
+impl Move {
+    fn apply<C: CstCursor + ?Sized>(self, cursor: &mut C) -> bool {
+        match self {
+            Move::FirstChild => cursor.goto_first_child(),
+            Move::NextSibling => cursor.goto_next_sibling(),
+            Move::Parent => cursor.goto_parent(),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Move::FirstChild => "goto_first_child",
+            Move::NextSibling => "goto_next_sibling",
+            Move::Parent => "goto_parent",
+        }
+    }
+}
+
+/// Compares file `index` of `store` with `source`, its `language` and its reference parse; returns the number
+/// of nodes checked, or the first difference.
 pub fn verify_file<S: CstStore>(
     store: &S,
     index: usize,
+    language: Language,
     source: &str,
     reference: &tree_sitter::Tree,
 ) -> Result<u64, String> {
+    let stored = store.language(index);
+    if stored != language {
+        return Err(format!(
+            "language is {}, not {}",
+            stored.name(),
+            language.name()
+        ));
+    }
     let text = store.text(index);
     if text != source {
-        let at = text
-            .bytes()
-            .zip(source.bytes())
-            .position(|(a, b)| a != b)
-            .unwrap_or(text.len().min(source.len()));
         return Err(format!(
-            "text differs from the source at byte {at} (backend {} bytes, source {} bytes)",
+            "text differs from the source at byte {} (backend {} bytes, source {} bytes)",
+            first_difference(text.as_bytes(), source.as_bytes()),
             text.len(),
             source.len()
         ));
     }
     let mut expected = TreeSitterCursor::new(reference.root_node(), source);
     let mut actual = store.cursor(index);
+    let mut inner_text_budget = source.len() * INNER_TEXT_BUDGET + INNER_TEXT_SLACK;
     let mut nodes = 0u64;
     loop {
-        let (want, got) = (expected.node(), actual.node());
-        if want != got {
-            return Err(format!(
-                "node #{nodes} differs: tree-sitter has {want:?}, backend has {got:?}"
-            ));
+        let want = expected.node();
+        check_node(nodes, want, actual.node())?;
+        // Leaves always; inner nodes while the budget lasts (see INNER_TEXT_BUDGET). A node's `child_count` is
+        // its visible children's, the ones the cursor moves to.
+        let leaf = expected.ts_node().child_count() == 0;
+        let length = (want.end - want.start) as usize;
+        if leaf || length <= inner_text_budget {
+            if !leaf {
+                inner_text_budget -= length;
+            }
+            let (want_text, got_text) = (expected.text(), actual.text());
+            if want_text != got_text {
+                return Err(format!(
+                    "node #{nodes} ({want:?}): text differs at byte {} of the node ({:?} vs {:?})",
+                    first_difference(got_text.as_bytes(), want_text.as_bytes()),
+                    clip(&want_text),
+                    clip(&got_text),
+                ));
+            }
         }
         nodes += 1;
-        match (next_preorder(&mut expected), next_preorder(&mut actual)) {
-            (true, true) => continue,
-            (false, false) => return Ok(nodes),
-            (true, false) => {
-                return Err(format!(
-                    "backend ends after {nodes} nodes; tree-sitter has more"
-                ))
-            }
-            (false, true) => {
-                return Err(format!("backend has more than tree-sitter's {nodes} nodes"))
+        // The next node in preorder, by the same moves on both sides.
+        if !step(nodes, Move::FirstChild, &mut expected, &mut actual)? {
+            while !step(nodes, Move::NextSibling, &mut expected, &mut actual)? {
+                if !step(nodes, Move::Parent, &mut expected, &mut actual)? {
+                    return Ok(nodes);
+                }
             }
         }
+    }
+}
+
+/// `count` offsets spread evenly over `0..=len` (all of them when `count` exceeds that), first and last
+/// included: where [`verify_lookups`] looks.
+pub fn spread_offsets(len: u32, count: usize) -> impl Iterator<Item = u32> {
+    let positions = u64::from(len) + 1;
+    let count = (count as u64).min(positions);
+    (0..count).map(move |i| {
+        if count == 1 {
+            0
+        } else {
+            (i * (positions - 1) / (count - 1)) as u32
+        }
+    })
+}
+
+/// Checks [`CstStore::seek`] on file `index` at each of `offsets` against the rule of [`descend_to_offset`]
+/// applied to tree-sitter's own cursor: the node found, and every ancestor up to the root. Returns the number
+/// of offsets checked, or the first difference.
+pub fn verify_lookups<S: CstStore>(
+    store: &S,
+    index: usize,
+    source: &str,
+    reference: &tree_sitter::Tree,
+    offsets: impl IntoIterator<Item = u32>,
+) -> Result<u64, String> {
+    let root = reference.root_node();
+    let mut expected = TreeSitterCursor::new(root, source);
+    let mut actual = store.cursor(index);
+    let mut checked = 0;
+    for offset in offsets {
+        expected.reset(root, source);
+        descend_to_offset(&mut expected, offset);
+        store.seek(&mut actual, index, offset);
+        let mut level = 0;
+        loop {
+            let (want, got) = (expected.node(), actual.node());
+            if want != got {
+                return Err(format!(
+                    "node at offset {offset}, {level} levels up: tree-sitter's rule gives {want:?}, the backend's \
+                     lookup {got:?}"
+                ));
+            }
+            match (expected.goto_parent(), actual.goto_parent()) {
+                (true, true) => level += 1,
+                (false, false) => break,
+                (want, _) => {
+                    return Err(format!(
+                        "node at offset {offset}: tree-sitter's has {} ancestors, the backend's {}",
+                        if want { "more than" } else { "exactly" },
+                        level
+                    ))
+                }
+            }
+        }
+        checked += 1;
+    }
+    Ok(checked)
+}
+
+/// Applies `mv` to both cursors; they must agree on whether it succeeded.
+fn step<C: CstCursor>(
+    nodes: u64,
+    mv: Move,
+    expected: &mut TreeSitterCursor<'_>,
+    actual: &mut C,
+) -> Result<bool, String> {
+    let (want, got) = (mv.apply(expected), mv.apply(actual));
+    if want != got {
+        let at = expected.node();
+        return Err(format!(
+            "after {nodes} nodes, at {at:?}: {} {} on tree-sitter's tree but {} on the backend's (the shapes \
+             differ)",
+            mv.name(),
+            if want { "succeeds" } else { "fails" },
+            if got { "succeeds" } else { "fails" },
+        ));
+    }
+    Ok(want)
+}
+
+fn check_node(index: u64, want: NodeInfo, got: NodeInfo) -> Result<(), String> {
+    if want == got {
+        return Ok(());
+    }
+    let mut parts = Vec::new();
+    if want.kind != got.kind {
+        parts.push("kind");
+    }
+    if want.field != got.field {
+        parts.push("field");
+    }
+    if (want.start, want.end) != (got.start, got.end) {
+        parts.push("range");
+    }
+    if want.missing != got.missing {
+        parts.push("missing flag");
+    }
+    Err(format!(
+        "node #{index} differs ({}): tree-sitter has {want:?}, backend has {got:?}",
+        parts.join(", ")
+    ))
+}
+
+fn first_difference(a: &[u8], b: &[u8]) -> usize {
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()))
+}
+
+/// At most 40 characters of a text, for messages.
+fn clip(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(40) {
+        Some((at, _)) => Cow::Owned(format!("{}…", &text[..at])),
+        None => Cow::Borrowed(text),
     }
 }

@@ -25,6 +25,7 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
     BackendMeasurement {
         name: name.into(),
         retains: format!("what {name} keeps"),
+        lookup: format!("how {name} finds a node"),
         includes_source: true,
         shares_across_files: false,
         per_file: false,
@@ -32,6 +33,7 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
         lines: 2,
         source_bytes: 19,
         retained_bytes: retained,
+        retained_footprint: retained + 7 * 16,
         retained_blocks: 7,
         allocations_during_build: 40,
         peak_bytes: retained * 2,
@@ -40,6 +42,7 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
         parse_errors: 0,
         parse_seconds: 0.001,
         convert_seconds: 0.0005,
+        wall_seconds: 0.01,
         files_verified: if failed { 1 } else { 2 },
         failed_files: u64::from(failed),
         failures: if failed {
@@ -70,12 +73,14 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
             OperationTiming {
                 operation: Operation::Walk,
                 median_seconds: walk_seconds,
+                repetitions: 5,
                 items: 9,
                 answer: "00ff".into(),
             },
             OperationTiming {
                 operation: Operation::NodeAtOffset,
                 median_seconds: walk_seconds / 2.0,
+                repetitions: 3,
                 items: 10_000,
                 answer: if failed { "dead".into() } else { "beef".into() },
             },
