@@ -1,10 +1,17 @@
-//! SVG charts of a compare run, drawn with plotters: bytes per CST against the 5 MB target, the scaling
-//! curve, and operation times relative to tree-sitter.
+//! SVG charts of a compare run, drawn with plotters: what each CST costs against the 5 MB target, the scaling
+//! curve, and operation times relative to tree-sitter. Rows differ by orders of magnitude, so every value axis
+//! is logarithmic, and every bar carries its figure.
 
-use cst_measure::report::{CompareReport, MB_BYTES};
+use cst_measure::report::{per_item, CompareReport, BASELINE_BACKEND, MB_BYTES};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-const SIZE: (u32, u32) = (900, 480);
+const SIZE: (u32, u32) = (960, 500);
+
+/// The charts as the README shows them.
+pub const README_CHARTS: &str =
+    "![Bytes per CST](results/bytes-per-cst.svg)\n\n![Scaling](results/scaling.svg)\n\n\
+     ![Operations relative to tree-sitter](results/operations.svg)\n";
 
 /// Every chart as (file name, SVG text). Charts with nothing to show are left out.
 pub fn render_all(report: &CompareReport) -> anyhow::Result<Vec<(&'static str, String)>> {
@@ -12,35 +19,59 @@ pub fn render_all(report: &CompareReport) -> anyhow::Result<Vec<(&'static str, S
     if report.backends.iter().any(|b| b.scaling.len() > 1) {
         charts.push(("scaling.svg", scaling(report)?));
     }
-    if !report.operations.is_empty() {
+    if operation_groups(report).next().is_some() {
         charts.push(("operations.svg", operations(report)?));
     }
     Ok(charts)
 }
 
-fn color(index: usize) -> RGBColor {
-    const PALETTE: [RGBColor; 6] = [
+/// A colour per backend, by its place in the report (the same in every chart).
+fn color(report: &CompareReport, backend: &str) -> RGBColor {
+    const PALETTE: [RGBColor; 10] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
         RGBColor(44, 160, 44),
         RGBColor(214, 39, 40),
         RGBColor(148, 103, 189),
         RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(23, 190, 207),
     ];
+    let index = report
+        .backends
+        .iter()
+        .position(|b| b.name == backend)
+        .unwrap_or(report.backends.len());
     PALETTE[index % PALETTE.len()]
 }
 
-/// Bars of retained bytes per CST per backend (log scale), with the per-CST budget the 5 MB target leaves.
+/// A log-scale range around `values` with room above for labels.
+fn log_range(values: impl Iterator<Item = f64>, headroom: f64) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| *v > 0.0)
+        .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if lo > hi {
+        return (0.1, 10.0);
+    }
+    (lo / 2.0, hi * headroom)
+}
+
+/// Footprint per CST per backend, the published figure beside them, and the per-CST budget of the target.
 fn bytes_per_cst(report: &CompareReport) -> anyhow::Result<String> {
-    let mut bars: Vec<(String, f64)> = report
+    let mut bars: Vec<(String, f64, RGBColor)> = report
         .backends
         .iter()
-        .map(|b| (b.name.clone(), b.bytes_per_cst))
+        .map(|b| (b.name.clone(), b.bytes_per_cst, color(report, &b.name)))
         .collect();
-    bars.push(("published".into(), report.reference.bytes_per_cst));
+    bars.push((
+        "published".into(),
+        report.reference.bytes_per_cst,
+        RGBColor(90, 90, 90),
+    ));
     let budget = report.target_bytes as f64 / report.corpus.files.max(1) as f64;
-    let top = bars.iter().map(|b| b.1).fold(budget, f64::max) * 2.0;
-    let bottom = bars.iter().map(|b| b.1).fold(budget, f64::min).max(1.0) / 2.0;
+    let (bottom, top) = log_range(bars.iter().map(|b| b.1).chain([budget]), 4.0);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -48,7 +79,7 @@ fn bytes_per_cst(report: &CompareReport) -> anyhow::Result<String> {
         let mut chart = ChartBuilder::on(&root)
             .caption(
                 format!(
-                    "Retained bytes per CST ({} files); dashed: the 5 MB target's {:.0} B per CST",
+                    "Bytes paid per CST ({} files); dashed: the 5 MB target's {:.0} B per CST",
                     report.corpus.files, budget
                 ),
                 ("sans-serif", 18),
@@ -56,7 +87,10 @@ fn bytes_per_cst(report: &CompareReport) -> anyhow::Result<String> {
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(70)
-            .build_cartesian_2d((0..bars.len()).into_segmented(), (bottom..top).log_scale())?;
+            .build_cartesian_2d(
+                (0..bars.len() - 1).into_segmented(),
+                (bottom..top).log_scale(),
+            )?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -68,16 +102,24 @@ fn bytes_per_cst(report: &CompareReport) -> anyhow::Result<String> {
             .y_label_formatter(&|v| format!("{v:.0}"))
             .y_desc("bytes per CST (log scale)")
             .draw()?;
-        chart.draw_series(bars.iter().enumerate().map(|(i, (_, value))| {
+        chart.draw_series(bars.iter().enumerate().map(|(i, (_, value, c))| {
             let mut bar = Rectangle::new(
                 [
                     (SegmentValue::Exact(i), bottom),
                     (SegmentValue::Exact(i + 1), *value),
                 ],
-                color(i).filled(),
+                c.filled(),
             );
-            bar.set_margin(0, 0, 12, 12);
+            bar.set_margin(0, 0, 10, 10);
             bar
+        }))?;
+        chart.draw_series(bars.iter().enumerate().map(|(i, (_, value, _))| {
+            Text::new(
+                format!("{} B", thousands_f(*value)),
+                (SegmentValue::CenterOf(i), *value * 1.15),
+                TextStyle::from(("sans-serif", 13).into_font())
+                    .pos(Pos::new(HPos::Center, VPos::Bottom)),
+            )
         }))?;
         chart.draw_series(DashedLineSeries::new(
             vec![
@@ -93,7 +135,11 @@ fn bytes_per_cst(report: &CompareReport) -> anyhow::Result<String> {
     Ok(svg)
 }
 
-/// Retained MB against files held, one line per backend, with the 5 MB target.
+fn thousands_f(value: f64) -> String {
+    cst_measure::report::thousands(value.round() as u64)
+}
+
+/// Footprint against files held, one line per backend (log scale), with the 5 MB target.
 fn scaling(report: &CompareReport) -> anyhow::Result<String> {
     let target_mb = report.target_bytes as f64 / MB_BYTES as f64;
     let max_files = report
@@ -103,24 +149,34 @@ fn scaling(report: &CompareReport) -> anyhow::Result<String> {
         .map(|s| s.files)
         .max()
         .unwrap_or(1);
-    let max_mb = report
-        .backends
-        .iter()
-        .flat_map(|b| &b.scaling)
-        .map(|s| s.retained_bytes as f64 / MB_BYTES as f64)
-        .fold(0.0, f64::max)
-        .max(target_mb)
-        * 1.1;
+    let (bottom, top) = log_range(
+        report
+            .backends
+            .iter()
+            .flat_map(|b| &b.scaling)
+            .map(|s| s.retained_footprint as f64 / MB_BYTES as f64)
+            .chain([target_mb]),
+        3.0,
+    );
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption("Retained memory as the corpus grows", ("sans-serif", 18))
+            .caption(
+                "Memory paid as the corpus grows (log scale)",
+                ("sans-serif", 18),
+            )
             .margin(12)
             .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0u64..max_files, 0.0..max_mb.max(0.001))?;
+            .y_label_area_size(70)
+            .build_cartesian_2d(0u64..max_files + max_files / 8, (bottom..top).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc("files held")
+            .y_desc("MB paid (log scale)")
+            .y_label_formatter(&|v| format!("{v:.2}"))
+            .draw()?;
         chart
             .draw_series(DashedLineSeries::new(
                 vec![(0, target_mb), (max_files, target_mb)],
@@ -130,28 +186,28 @@ fn scaling(report: &CompareReport) -> anyhow::Result<String> {
             ))?
             .label("5 MB target")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK.stroke_width(2)));
-        chart
-            .configure_mesh()
-            .x_desc("files held")
-            .y_desc("retained MB")
-            .draw()?;
-        for (i, backend) in report.backends.iter().enumerate() {
+        for backend in &report.backends {
+            let c = color(report, &backend.name);
             let points: Vec<(u64, f64)> = backend
                 .scaling
                 .iter()
-                .map(|s| (s.files, s.retained_bytes as f64 / MB_BYTES as f64))
+                .map(|s| (s.files, s.retained_footprint as f64 / MB_BYTES as f64))
                 .collect();
             chart
-                .draw_series(LineSeries::new(points.clone(), color(i).stroke_width(2)))?
+                .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))?
                 .label(backend.name.clone())
                 .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], color(i).stroke_width(2))
+                    PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2))
                 });
-            chart.draw_series(
-                points
-                    .into_iter()
-                    .map(|p| Circle::new(p, 3, color(i).filled())),
-            )?;
+            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
+            if let Some(&(files, value)) = points.last() {
+                chart.draw_series([Text::new(
+                    format!("{value:.2} MB"),
+                    (files, value),
+                    TextStyle::from(("sans-serif", 12).into_font())
+                        .pos(Pos::new(HPos::Left, VPos::Center)),
+                )])?;
+            }
         }
         chart
             .configure_series_labels()
@@ -164,76 +220,104 @@ fn scaling(report: &CompareReport) -> anyhow::Result<String> {
     Ok(svg)
 }
 
-/// Each backend's time over tree-sitter's, per operation (log scale; below 1 is faster).
+/// The operations worth a group: those timed on tree-sitter and at least one other backend, each with the
+/// other backends' rows (tree-sitter itself is the line at 1).
+fn operation_groups(
+    report: &CompareReport,
+) -> impl Iterator<Item = (&'static str, Vec<&cst_measure::report::OperationRow>)> {
+    cst_measure::ops::OPERATIONS.into_iter().filter_map(|op| {
+        let rows: Vec<_> = report
+            .operations
+            .iter()
+            .filter(|o| o.operation == op && o.backend != BASELINE_BACKEND)
+            .filter(|o| o.ratio_to_tree_sitter.is_some_and(|x| x > 0.0))
+            .collect();
+        (!rows.is_empty()).then_some((op.name(), rows))
+    })
+}
+
+/// Each backend's time over tree-sitter's, per operation (log scale; below 1 is faster), labelled with the
+/// time per item.
 fn operations(report: &CompareReport) -> anyhow::Result<String> {
-    let mut backends: Vec<&str> = Vec::new();
-    let mut operations = Vec::new();
-    for row in &report.operations {
-        if !backends.contains(&row.backend.as_str()) {
-            backends.push(&row.backend);
-        }
-        if !operations.contains(&row.operation) {
-            operations.push(row.operation);
+    let groups: Vec<_> = operation_groups(report).collect();
+    // Slots: each group's bars side by side, one empty slot between groups.
+    let mut slots = Vec::new();
+    let mut centres = Vec::new();
+    for (g, (_, rows)) in groups.iter().enumerate() {
+        let first = slots.len() + g;
+        centres.push(first as f64 + rows.len() as f64 / 2.0);
+        for (i, row) in rows.iter().enumerate() {
+            slots.push((first + i, *row));
         }
     }
-    let ratios: Vec<f64> = report
-        .operations
+    let width = slots.last().map_or(1, |(slot, _)| slot + 1);
+    let ratios = slots
         .iter()
-        .filter_map(|o| o.ratio_to_tree_sitter)
-        .collect();
-    // Headroom above the tallest bar (log scale) for the legend.
-    let top = ratios.iter().copied().fold(1.0, f64::max) * 8.0;
-    let bottom = ratios.iter().copied().fold(1.0, f64::min).max(1e-4) / 2.0;
-    let group = backends.len() + 1;
+        .filter_map(|(_, o)| o.ratio_to_tree_sitter)
+        .chain([1.0]);
+    let (bottom, top) = log_range(ratios, 12.0);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(
-                "Operation time relative to tree-sitter (below 1 is faster)",
+                "Operation time relative to tree-sitter (log scale; below the line at 1 is faster)",
                 ("sans-serif", 18),
             )
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(60)
-            .build_cartesian_2d(0..operations.len() * group, (bottom..top).log_scale())?;
-        let names: Vec<&str> = operations.iter().map(|o| o.name()).collect();
+            .build_cartesian_2d(0f64..width as f64, (bottom..top).log_scale())?;
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_labels(operations.len() * group)
-            .x_label_formatter(&|i| {
-                if i % group == backends.len() / 2 {
-                    names
-                        .get(i / group)
-                        .map_or(String::new(), |s| s.to_string())
-                } else {
-                    String::new()
-                }
-            })
+            .disable_x_axis()
             .y_label_formatter(&|v| format!("{v:.2}x"))
-            .y_desc("time / tree-sitter's (log scale)")
+            .y_desc("time / tree-sitter's")
             .draw()?;
-        for (b, backend) in backends.iter().enumerate() {
-            let bars: Vec<_> = report
-                .operations
-                .iter()
-                .filter(|o| o.backend == *backend)
-                .filter_map(|o| {
-                    let slot = operations.iter().position(|p| *p == o.operation)? * group + b;
-                    Some(Rectangle::new(
-                        [(slot, bottom), (slot + 1, o.ratio_to_tree_sitter?)],
-                        color(b).filled(),
-                    ))
-                })
-                .collect();
-            chart
-                .draw_series(bars)?
-                .label(backend.to_string())
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color(b).filled())
+        // Group names go under the axis, in the label area (drawn on the whole area, in pixels).
+        for ((name, _), &x) in groups.iter().zip(&centres) {
+            let (px, py) = chart.backend_coord(&(x, bottom));
+            root.draw(&Text::new(
+                name.to_string(),
+                (px, py + 8),
+                TextStyle::from(("sans-serif", 13).into_font())
+                    .pos(Pos::new(HPos::Center, VPos::Top)),
+            ))?;
+        }
+        chart.draw_series(DashedLineSeries::new(
+            vec![(0.0, 1.0), (width as f64, 1.0)],
+            6,
+            4,
+            BLACK.stroke_width(1),
+        ))?;
+        let mut legend_done: Vec<&str> = Vec::new();
+        for &(slot, row) in &slots {
+            let c = color(report, &row.backend);
+            let value = row.ratio_to_tree_sitter.unwrap_or(1.0);
+            let mut bar = Rectangle::new(
+                [(slot as f64, bottom), (slot as f64 + 1.0, value)],
+                c.filled(),
+            );
+            bar.set_margin(0, 0, 2, 2);
+            let series = chart.draw_series([bar])?;
+            if !legend_done.contains(&row.backend.as_str()) {
+                legend_done.push(&row.backend);
+                series.label(row.backend.clone()).legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled())
                 });
+            }
+            chart.draw_series([Text::new(
+                per_item(row.ns_per_item),
+                (slot as f64 + 0.5, value * 1.1),
+                TextStyle::from(
+                    ("sans-serif", 10)
+                        .into_font()
+                        .transform(FontTransform::Rotate270),
+                )
+                .pos(Pos::new(HPos::Left, VPos::Center)),
+            )])?;
         }
         chart
             .configure_series_labels()

@@ -4,13 +4,15 @@
 use crate::output::write_atomically;
 use crate::CorpusArgs;
 use anyhow::{bail, Context};
+use cst_measure::alloc::LIMIT_MARKER;
 use cst_measure::corpus::Corpus;
 use cst_measure::harness::{BackendMeasurement, MeasureOptions, Progress};
-use cst_measure::report::{render_markdown, CompareReport};
+use cst_measure::report::{render_markdown, BackendCrash, CompareReport};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// Loads the corpus the arguments name. A missing or unreadable path is an error naming it.
 pub fn load_corpus(args: &CorpusArgs) -> anyhow::Result<Corpus> {
@@ -41,7 +43,9 @@ pub fn measure_backend(args: &CorpusArgs, name: &str, json: &Path) -> anyhow::Re
     let options = MeasureOptions {
         per_file: args.per_file,
         repetitions: args.repetitions,
+        budget: Duration::from_secs_f64(args.budget.max(0.0)),
         offset_samples: args.offsets,
+        jobs: args.jobs(),
         ..MeasureOptions::default()
     };
     let measurement = (entry.measure)(&corpus, &options, &mut LineProgress::new())?;
@@ -70,9 +74,11 @@ impl Progress for LineProgress {
     }
 }
 
-/// Runs one child process for backend `name` and returns its figures.
+/// Runs one child process for backend `name` and returns its figures. When it stops at the memory limit, the
+/// error names the limit and the file it was building.
 fn run_child(
     args: &CorpusArgs,
+    corpus: &Corpus,
     name: &str,
     bar: &ProgressBar,
 ) -> anyhow::Result<BackendMeasurement> {
@@ -85,7 +91,12 @@ fn run_child(
         .arg(json.path())
         .args(["--max-file-bytes", &args.max_file_bytes.to_string()])
         .args(["--repetitions", &args.repetitions.to_string()])
-        .args(["--offsets", &args.offsets.to_string()]);
+        .args(["--budget", &args.budget.to_string()])
+        .args(["--offsets", &args.offsets.to_string()])
+        .args(["--jobs", &args.jobs().to_string()]);
+    if let Some(limit) = args.memory_limit() {
+        command.args(["--memory-limit", &limit.to_string()]);
+    }
     if let Some(path) = &args.corpus {
         command.arg("--corpus").arg(path);
     }
@@ -97,9 +108,23 @@ fn run_child(
     }
     let mut child = command
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .spawn()
         .context("cannot start the measuring process")?;
+    // stderr is passed on line by line, except the memory-limit line, which is kept to explain the failure.
+    let stderr = BufReader::new(child.stderr.take().expect("stderr is piped"));
+    let errors = bar.clone();
+    let limit_line = std::thread::spawn(move || {
+        let mut limit_line = None;
+        for line in stderr.lines().map_while(Result::ok) {
+            if line.starts_with(LIMIT_MARKER) {
+                limit_line = Some(line);
+            } else if !(limit_line.is_some() && line.starts_with("memory allocation of")) {
+                errors.println(line);
+            }
+        }
+        limit_line
+    });
     let stdout = child.stdout.take().expect("stdout is piped");
     for line in BufReader::new(stdout).lines() {
         let line = line?;
@@ -115,6 +140,26 @@ fn run_child(
         }
     }
     let status = child.wait()?;
+    let limit_line = limit_line.join().unwrap_or(None);
+    if let Some(line) = limit_line {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let limit = fields
+            .get(1)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0);
+        let file = fields
+            .get(3)
+            .and_then(|f| f.parse::<usize>().ok())
+            .and_then(|i| corpus.files.get(i))
+            .map_or("no particular file (between builds)".to_string(), |f| {
+                format!("file {}", f.path)
+            });
+        bail!(
+            "backend {name} reached the memory limit of {} bytes while building {file}; measure with \
+             --per-file (one file's CST at a time) or raise --memory-limit",
+            cst_measure::report::thousands(limit)
+        );
+    }
     if !status.success() {
         bail!("measuring backend {name} failed ({status})");
     }
@@ -129,11 +174,17 @@ fn workspace_root() -> &'static Path {
         .expect("xtask lives inside the workspace")
 }
 
-/// `cargo xtask compare`. Returns whether every backend verified and every answer matched. Without `--out`,
-/// results go to the workspace's `results/` and the README's results section is regenerated from them.
-pub fn run(args: &CorpusArgs, out: Option<&Path>, names: &[String]) -> anyhow::Result<bool> {
-    let default_out = workspace_root().join("results");
-    let out = out.unwrap_or(&default_out);
+/// `cargo xtask compare`. Returns whether every backend was measured, verified and agreed on every answer.
+/// Without `--out`, a run where all went well writes the workspace's `results/` and regenerates the README's
+/// results section; a run where anything failed leaves both as they were and writes its report to
+/// `target/compare-failed/` instead, and says so. `root` stands in for the workspace root (tests).
+pub fn run(
+    args: &CorpusArgs,
+    out: Option<&Path>,
+    names: &[String],
+    root: Option<&Path>,
+) -> anyhow::Result<bool> {
+    let root = root.unwrap_or(workspace_root());
     let corpus = load_corpus(args)?;
     if corpus.files.is_empty() {
         bail!(
@@ -168,33 +219,66 @@ pub fn run(args: &CorpusArgs, out: Option<&Path>, names: &[String]) -> anyhow::R
             .progress_chars("=> "),
     );
     let mut measurements = Vec::with_capacity(entries.len());
+    let mut crashes = Vec::new();
     for entry in entries {
-        measurements.push(run_child(args, entry.name, &bar)?);
+        match run_child(args, &corpus, entry.name, &bar) {
+            Ok(m) => measurements.push(m),
+            Err(error) => {
+                bar.println(format!("error: {error:#}"));
+                crashes.push(BackendCrash {
+                    name: entry.name.to_string(),
+                    error: format!("{error:#}"),
+                });
+            }
+        }
     }
     bar.finish_and_clear();
 
-    let report = CompareReport::new(&corpus, args.per_file, &measurements);
+    let report = CompareReport::new(&corpus, args.per_file, &measurements, &crashes);
+    let ok = report.all_verified && report.answers_match && crashes.is_empty();
     let markdown = render_markdown(&report);
+    let destination: PathBuf = match out {
+        Some(out) => out.to_path_buf(),
+        None if ok => root.join("results"),
+        None => root.join("target").join("compare-failed"),
+    };
     let mut files = vec![
-        ("compare.md", markdown.clone().into_bytes()),
-        ("compare.json", report.to_json().into_bytes()),
+        (
+            destination.join("compare.md"),
+            markdown.clone().into_bytes(),
+        ),
+        (
+            destination.join("compare.json"),
+            report.to_json().into_bytes(),
+        ),
     ];
     for (name, svg) in crate::charts::render_all(&report)? {
-        files.push((name, svg.into_bytes()));
+        files.push((destination.join(name), svg.into_bytes()));
     }
-    write_atomically(out, &files)?;
-    if out == default_out {
-        update_readme(&report)?;
+    if ok && out.is_none() {
+        // The README's results section changes in the same step as results/.
+        files.push((root.join("README.md"), updated_readme(root, &report)?));
     }
+    write_atomically(&files)?;
     println!("{markdown}");
-    eprintln!("wrote {} files to {}", files.len(), out.display());
+    eprintln!("wrote {} files to {}", files.len(), destination.display());
     if !report.all_verified {
         eprintln!("error: a backend failed verification (see the Verification section)");
     }
     if !report.answers_match {
         eprintln!("error: the backends' operation answers differ (see the Operations table)");
     }
-    Ok(report.all_verified && report.answers_match)
+    for crash in &crashes {
+        eprintln!("error: {}", crash.error);
+    }
+    if !ok && out.is_none() {
+        eprintln!(
+            "error: the run failed, so results/ and the README were left as they were; this run's report is in \
+             {}",
+            destination.display()
+        );
+    }
+    Ok(ok)
 }
 
 /// Markers around the generated results section of the README.
@@ -202,9 +286,9 @@ const README_START: &str =
     "<!-- results:start (generated by `cargo xtask compare`; do not edit) -->";
 const README_END: &str = "<!-- results:end -->";
 
-/// Replaces the README's results section with the summary of `report`.
-fn update_readme(report: &CompareReport) -> anyhow::Result<()> {
-    let path = workspace_root().join("README.md");
+/// The README with its results section replaced by the summary of `report`.
+fn updated_readme(root: &Path, report: &CompareReport) -> anyhow::Result<Vec<u8>> {
+    let path = root.join("README.md");
     let readme = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
     let (Some(start), Some(end)) = (readme.find(README_START), readme.find(README_END)) else {
@@ -214,15 +298,13 @@ fn update_readme(report: &CompareReport) -> anyhow::Result<()> {
         );
     };
     let summary = cst_measure::report::render_summary(report);
-    let charts =
-        "![Bytes per CST](results/bytes-per-cst.svg)\n\n![Scaling](results/scaling.svg)\n\n\
-                  ![Operations relative to tree-sitter](results/operations.svg)\n";
-    let updated = format!(
+    let charts = crate::charts::README_CHARTS;
+    Ok(format!(
         "{}{README_START}\n{summary}\n{charts}{}",
         &readme[..start],
         &readme[end..]
-    );
-    write_atomically(workspace_root(), &[("README.md", updated.into_bytes())])
+    )
+    .into_bytes())
 }
 
 /// `cargo xtask corpus --out DIR`.

@@ -1,7 +1,9 @@
 //! `cargo xtask`: the project's automation.
 //!
-//! - `cargo xtask compare [--corpus DIR] [--out DIR] [--backends A,B] [--per-file]` measures every backend in
-//!   a fresh process of its own and writes `compare.md`, `compare.json` and the charts to `results/`.
+//! - `cargo xtask compare [--corpus DIR] [--out DIR] [--backends A,B] [--per-file] ...` measures every backend
+//!   in a fresh process of its own (under a memory limit) and writes `compare.md`, `compare.json` and the
+//!   charts to `results/` (and the README's results section), or, when something failed, to `--out` or
+//!   `target/compare-failed/`.
 //! - `cargo xtask corpus --out DIR` writes the built-in corpus to disk.
 //! - `cargo xtask bad-inputs --out DIR` writes a folder of awkward inputs to measure.
 //!
@@ -42,13 +44,47 @@ pub struct CorpusArgs {
     /// Measure each file's CST alone and sum the exact per-file figures: bounded memory for any corpus size.
     #[arg(long)]
     pub per_file: bool,
-    /// Repetitions of each timed operation (the median is reported); 0 skips the operations.
+    /// Most repetitions of each timed operation (the median is reported); 0 skips the operations.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub repetitions: usize,
-    /// Byte offsets sampled (fixed seed) for the node-at-offset operations. Finding a node is linear in the
-    /// siblings passed on the way down, so corpora with huge flat lists or extreme nesting may want fewer.
+    /// Seconds after which an operation stops repeating (it always completes one run, which gives the answer).
+    #[arg(long, value_name = "SECONDS", default_value_t = cst_measure::harness::DEFAULT_BUDGET.as_secs_f64())]
+    pub budget: f64,
+    /// Byte offsets sampled (fixed seed) for the node-at-offset operations.
     #[arg(long, value_name = "N", default_value_t = cst_measure::ops::OFFSET_SAMPLES)]
     pub offsets: usize,
+    /// Files measured at once in per-file mode [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Bytes a measuring process may hold; a backend that needs more stops with an error naming the file
+    /// [default: 75% of physical memory].
+    #[arg(long, value_name = "BYTES")]
+    pub memory_limit: Option<u64>,
+}
+
+impl CorpusArgs {
+    /// The memory limit in force: the one given, or 75% of physical memory (none if that cannot be read).
+    pub fn memory_limit(&self) -> Option<u64> {
+        self.memory_limit.or_else(|| {
+            let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+            let kib: u64 = meminfo
+                .lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))?
+                .trim()
+                .strip_suffix("kB")?
+                .trim()
+                .parse()
+                .ok()?;
+            Some(kib * 1024 / 4 * 3)
+        })
+    }
+
+    /// Threads for per-file mode.
+    pub fn jobs(&self) -> usize {
+        self.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -64,6 +100,9 @@ enum Command {
         /// Backends to run, comma-separated (default: all registered).
         #[arg(long, value_name = "NAMES", value_delimiter = ',')]
         backends: Vec<String>,
+        /// (tests) Act as if the workspace were DIR: its `results/`, `README.md` and `target/`.
+        #[arg(long, value_name = "DIR", hide = true)]
+        root: Option<PathBuf>,
     },
     /// Write the built-in corpus to a directory.
     Corpus {
@@ -94,14 +133,21 @@ fn main() -> ExitCode {
             corpus,
             out,
             backends,
-        } => compare::run(&corpus, out.as_deref(), &backends),
+            root,
+        } => compare::run(&corpus, out.as_deref(), &backends, root.as_deref()),
         Command::Corpus { out } => compare::write_builtin_corpus(&out).map(|()| true),
         Command::BadInputs { out } => compare::write_bad_inputs(&out).map(|()| true),
         Command::MeasureBackend {
             corpus,
             backend,
             json,
-        } => compare::measure_backend(&corpus, &backend, &json).map(|()| true),
+        } => corpus
+            .memory_limit()
+            .map_or(Ok(()), |limit| {
+                ALLOCATOR.set_limit(usize::try_from(limit).unwrap_or(usize::MAX))
+            })
+            .and_then(|()| compare::measure_backend(&corpus, &backend, &json))
+            .map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -6,7 +6,9 @@
 //! does. A property test does the same on random token sequences.
 
 use cst_measure::corpus::{Corpus, CorpusFile};
-use cst_measure::fixtures::{deep_nesting, long_line, random_tokens, snippets, DEEP_NESTING};
+use cst_measure::fixtures::{
+    deep_nesting, long_line, random_tokens, snippets, wide_file, DEEP_NESTING, WIDE_SIBLINGS,
+};
 use cst_measure::harness::{BackendMeasurement, MeasureOptions, NoProgress};
 use cst_measure::Language;
 use proptest::prelude::*;
@@ -141,6 +143,30 @@ fn deep_nesting_overflows_nothing() {
     };
     let measurements = measure_all_with(&corpus(files), &options);
     assert!(measurements[0].nodes > 4 * DEEP_NESTING as u64);
+    assert_same_answers(&measurements);
+}
+
+#[test]
+fn wide_nodes_are_looked_up_in_bounded_time() {
+    // One node of 100,000 children per language; 10,000 lookups into them (the default) must not scan
+    // siblings one by one, or this test takes minutes.
+    let files = Language::ALL
+        .iter()
+        .map(|&l| {
+            CorpusFile::in_memory(
+                format!("wide.{}", l.extension()),
+                l,
+                wide_file(l, WIDE_SIBLINGS),
+            )
+        })
+        .collect();
+    let options = MeasureOptions {
+        scaling_steps: vec![],
+        repetitions: 1,
+        ..MeasureOptions::default()
+    };
+    let measurements = measure_all_with(&corpus(files), &options);
+    assert!(measurements[0].nodes > 4 * WIDE_SIBLINGS as u64);
     assert_same_answers(&measurements);
 }
 

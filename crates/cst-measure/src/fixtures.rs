@@ -1,12 +1,15 @@
 //! Test inputs that every part of the project is exercised with, generated rather than checked in: small
-//! snippets with syntax errors, empty and odd files, pathological nesting and line lengths, and an on-disk
-//! tree of bad inputs (binary, non-UTF-8, symlink loops, ...) with what the corpus loader must do with each.
+//! snippets with syntax errors, empty and odd files, pathological nesting, width and line lengths, and an
+//! on-disk tree of bad inputs (binary, non-UTF-8, symlink loops, ...) with what the corpus loader must do with
+//! each.
 
 use crate::Language;
 use std::path::Path;
 
 /// Nesting depth of the deep fixtures: past any recursion a native stack could take.
 pub const DEEP_NESTING: usize = 100_000;
+/// Children of the one node of the wide fixtures.
+pub const WIDE_SIBLINGS: usize = 100_000;
 
 /// An in-memory test input.
 pub struct Snippet {
@@ -91,6 +94,20 @@ pub fn deep_nesting(language: Language, depth: usize) -> String {
         Language::Rust => format!("fn f() {{ let x = {expression}; }}\n"),
         Language::TypeScript | Language::Tsx => format!("let x = {expression};\n"),
     }
+}
+
+/// A file whose root has `siblings` children, one short statement each (like generated tables).
+pub fn wide_file(language: Language, siblings: usize) -> String {
+    let mut text = String::with_capacity(siblings * 24);
+    for i in 0..siblings {
+        let line = match language {
+            Language::Python => format!("x{i} = {i}\n"),
+            Language::Rust => format!("const X{i}: u32 = {i};\n"),
+            Language::TypeScript | Language::Tsx => format!("let x{i} = {i};\n"),
+        };
+        text.push_str(&line);
+    }
+    text
 }
 
 /// A single line of about `bytes` bytes: one long list literal.
@@ -194,6 +211,11 @@ pub fn write_bad_inputs(dir: &Path, huge: bool) -> std::io::Result<Vec<(String, 
         put(
             &format!("deep/nested.{ext}"),
             deep_nesting(language, DEEP_NESTING).as_bytes(),
+            Measured,
+        )?;
+        put(
+            &format!("wide/siblings.{ext}"),
+            wide_file(language, WIDE_SIBLINGS).as_bytes(),
             Measured,
         )?;
     }

@@ -92,6 +92,7 @@ pub struct ScalingPoint {
     pub lines: u64,
     pub source_bytes: u64,
     pub retained_bytes: u64,
+    pub retained_footprint: u64,
     pub build_seconds: f64,
 }
 
@@ -136,12 +137,17 @@ pub struct BackendMeasurement {
     pub peak_bytes: u64,
     /// Bytes the parsers held once the whole corpus was parsed (freed before `retained_bytes` is read).
     pub parser_bytes: u64,
+    /// What the system allocator held for them.
+    pub parser_footprint: u64,
     /// Visible nodes of the reference parses.
     pub nodes: u64,
     /// Files whose parse has ERROR or MISSING nodes (measured and verified like any other).
     pub parse_errors: u64,
     pub parse_seconds: f64,
     pub convert_seconds: f64,
+    /// A bare `TreeCursor` walk of the same trees reading kind, field, range and missing flag (timed apart,
+    /// not part of the build): the floor a conversion through tree-sitter's public API cannot go below.
+    pub walk_seconds: f64,
     /// Wall time of the whole measurement (per-file mode: all threads together).
     pub wall_seconds: f64,
     pub files_verified: u64,
@@ -168,8 +174,37 @@ struct Build<S> {
     allocations: u64,
     peak_bytes: u64,
     parser_bytes: u64,
+    parser_footprint: u64,
     parse: Duration,
     convert: Duration,
+    walk: Duration,
+}
+
+/// A bare preorder walk of `tree` with tree-sitter's `TreeCursor`, reading what every backend keeps of each
+/// node (kind, field, range, missing flag): the floor for any conversion through tree-sitter's public API.
+fn bare_walk(tree: &tree_sitter::Tree) -> u64 {
+    let mut cursor = tree.walk();
+    let mut sum = 0u64;
+    loop {
+        let node = cursor.node();
+        sum = sum
+            .wrapping_add(u64::from(node.kind_id()))
+            .wrapping_add(u64::from(cursor.field_id().map_or(0, |f| f.get())))
+            .wrapping_add(node.start_byte() as u64)
+            .wrapping_add(node.end_byte() as u64)
+            .wrapping_add(u64::from(node.is_missing()));
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return sum;
+            }
+        }
+    }
 }
 
 /// Builds a store from `files` (corpus index and text), counting memory from the current live bytes.
@@ -182,7 +217,7 @@ fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build
     let mut store = B::new_store();
     let mut failures = Vec::new();
     let mut parse_errors = 0;
-    let (mut parse, mut convert) = (Duration::ZERO, Duration::ZERO);
+    let (mut parse, mut convert, mut walk) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     for &(index, text, language) in files {
         alloc::set_building(Some(index));
         let parser = parsers[language.index()].get_or_insert_with(|| language.parser());
@@ -192,6 +227,9 @@ fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build
             .expect("no timeout or cancellation is set, so tree-sitter always returns a tree");
         parse += clock.elapsed();
         parse_errors += u64::from(tree.root_node().has_error());
+        let clock = Instant::now();
+        std::hint::black_box(bare_walk(&tree));
+        walk += clock.elapsed();
         let clock = Instant::now();
         let added = store.add(language, text, tree);
         convert += clock.elapsed();
@@ -238,8 +276,10 @@ fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build
         allocations: end.allocations - start.allocations,
         peak_bytes: end.peak_bytes - start.live_bytes,
         parser_bytes: with_parsers.live_bytes - end.live_bytes,
+        parser_footprint: with_parsers.live_footprint - end.live_footprint,
         parse,
         convert,
+        walk,
     }
 }
 
@@ -282,10 +322,12 @@ pub fn measure<B: Backend>(
         allocations_during_build: 0,
         peak_bytes: 0,
         parser_bytes: 0,
+        parser_footprint: 0,
         nodes: 0,
         parse_errors: 0,
         parse_seconds: 0.0,
         convert_seconds: 0.0,
+        walk_seconds: 0.0,
         wall_seconds: 0.0,
         files_verified: 0,
         failed_files: 0,
@@ -349,6 +391,7 @@ impl ScalingPoint {
             lines: files.iter().map(|f| corpus.files[f.0].lines).sum(),
             source_bytes: files.iter().map(|f| corpus.files[f.0].bytes).sum(),
             retained_bytes: built.retained_bytes,
+            retained_footprint: built.retained_footprint,
             build_seconds: (built.parse + built.convert).as_secs_f64(),
         }
     }
@@ -395,9 +438,11 @@ fn measure_whole<B: Backend>(
     m.allocations_during_build = built.allocations;
     m.peak_bytes = built.peak_bytes;
     m.parser_bytes = built.parser_bytes;
+    m.parser_footprint = built.parser_footprint;
     m.parse_errors = built.parse_errors;
     m.parse_seconds = built.parse.as_secs_f64();
     m.convert_seconds = built.convert.as_secs_f64();
+    m.walk_seconds = built.walk.as_secs_f64();
     for failure in built.failures {
         record_failure(m, failure);
     }
@@ -487,9 +532,11 @@ struct FileResult {
     allocations: u64,
     peak_bytes: u64,
     parser_bytes: u64,
+    parser_footprint: u64,
     parse_errors: u64,
     parse: Duration,
     convert: Duration,
+    walk: Duration,
     failures: Vec<FileFailure>,
     /// `Some` when the store held the file: its verification.
     verified: Option<Result<u64, String>>,
@@ -516,9 +563,11 @@ fn measure_one<B: Backend>(
         allocations: built.allocations,
         peak_bytes: built.peak_bytes,
         parser_bytes: built.parser_bytes,
+        parser_footprint: built.parser_footprint,
         parse_errors: built.parse_errors,
         parse: built.parse,
         convert: built.convert,
+        walk: built.walk,
         failures: built.failures,
         verified,
     })
@@ -586,9 +635,11 @@ fn measure_per_file<B: Backend>(
         m.allocations_during_build += r.allocations;
         m.peak_bytes = m.peak_bytes.max(r.peak_bytes);
         m.parser_bytes = m.parser_bytes.max(r.parser_bytes);
+        m.parser_footprint = m.parser_footprint.max(r.parser_footprint);
         m.parse_errors += r.parse_errors;
         m.parse_seconds += r.parse.as_secs_f64();
         m.convert_seconds += r.convert.as_secs_f64();
+        m.walk_seconds += r.walk.as_secs_f64();
         for failure in r.failures {
             record_failure(m, failure);
         }

@@ -12,7 +12,8 @@ pub const OFFSET_SAMPLES: usize = 10_000;
 pub const OFFSET_SEED: u64 = 0x0005_eed0_ff5e;
 
 /// The operations, in table order.
-pub const OPERATIONS: [Operation; 6] = [
+pub const OPERATIONS: [Operation; 7] = [
+    Operation::Open,
     Operation::Walk,
     Operation::NamedHistogram,
     Operation::NodeAtOffset,
@@ -24,6 +25,8 @@ pub const OPERATIONS: [Operation; 6] = [
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
+    /// A cursor on every file's root (moved there by `reset_cursor`, so a store that thaws files thaws each).
+    Open,
     /// Preorder walk reading every node's kind, field, byte range and missing flag.
     Walk,
     /// Count of named nodes per kind.
@@ -42,6 +45,7 @@ pub enum Operation {
 impl Operation {
     pub fn name(self) -> &'static str {
         match self {
+            Operation::Open => "open every file",
             Operation::Walk => "full preorder walk",
             Operation::NamedHistogram => "named-node histogram",
             Operation::NodeAtOffset => "node at offset",
@@ -59,6 +63,7 @@ impl Operation {
     /// What one counted item is (per-item times divide by it).
     pub fn item(self) -> &'static str {
         match self {
+            Operation::Open => "file",
             Operation::Walk | Operation::NamedHistogram | Operation::IdentifierText => "node",
             Operation::NodeAtOffset | Operation::NativeNodeAtOffset | Operation::ParentChain => {
                 "offset"
@@ -165,6 +170,16 @@ pub fn run<S: CstStore>(
     let mut digest = DIGEST_START;
     let mut items = 0u64;
     match op {
+        Operation::Open => {
+            if !store.is_empty() {
+                let mut cursor = store.cursor(0);
+                for file in 0..store.len() {
+                    store.reset_cursor(&mut cursor, file);
+                    digest = mix_node(digest, cursor.node());
+                    items += 1;
+                }
+            }
+        }
         Operation::Walk => {
             for file in 0..store.len() {
                 for_each_preorder(&mut store.cursor(file), |c| {

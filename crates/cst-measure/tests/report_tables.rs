@@ -38,10 +38,12 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
         allocations_during_build: 40,
         peak_bytes: retained * 2,
         parser_bytes: 20_000,
+        parser_footprint: 21_000,
         nodes: 9,
         parse_errors: 0,
         parse_seconds: 0.001,
         convert_seconds: 0.0005,
+        walk_seconds: 0.0002,
         wall_seconds: 0.01,
         files_verified: if failed { 1 } else { 2 },
         failed_files: u64::from(failed),
@@ -59,6 +61,7 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
                 lines: 1,
                 source_bytes: 6,
                 retained_bytes: retained / 3,
+                retained_footprint: retained / 3 + 48,
                 build_seconds: 0.0004,
             },
             ScalingPoint {
@@ -66,6 +69,7 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
                 lines: 2,
                 source_bytes: 19,
                 retained_bytes: retained,
+                retained_footprint: retained + 7 * 16,
                 build_seconds: 0.0015,
             },
         ],
@@ -97,6 +101,7 @@ fn tables_for_verified_backends() {
             measurement("tree-sitter", 1_234, 0.002, false),
             measurement("compact", 45, 0.0001, false),
         ],
+        &[],
     );
     assert!(report.all_verified && report.answers_match);
     insta::assert_snapshot!(render_markdown(&report));
@@ -112,6 +117,7 @@ fn tables_for_a_failing_backend_in_per_file_mode() {
             measurement("tree-sitter", 1_234, 0.002, false),
             measurement("broken", 45, 0.0001, true),
         ],
+        &[],
     );
     assert!(!report.all_verified && !report.answers_match);
     insta::assert_snapshot!(render_markdown(&report));
