@@ -6,7 +6,7 @@ use backend_rowan::{Rowan, RowanSharedCache};
 use cst_measure::backend::cursor_at;
 use cst_measure::corpus::{Corpus, CorpusFile};
 use cst_measure::harness::{measure, MeasureOptions, NoProgress};
-use cst_measure::reference::for_each_preorder;
+use cst_measure::reference::{for_each_preorder, ReferenceTree};
 use cst_measure::verify::{verify_file, verify_lookups};
 use cst_measure::{Backend, CstCursor, CstStore, Language, NodeInfo};
 
@@ -108,8 +108,14 @@ fn check<B: Backend>(language: Language, text: &str) -> Vec<NodeInfo> {
 
     // Node at every offset, by the rule tree-sitter's descent applies to visible nodes, and the same parent
     // chain.
-    verify_lookups(&store, 0, text, &reference, 0..=text.len() as u32)
-        .unwrap_or_else(|e| panic!("{} {language:?} {text:?}: {e}", B::NAME));
+    verify_lookups(
+        &store,
+        0,
+        text,
+        &ReferenceTree::of(&reference),
+        0..=text.len() as u32,
+    )
+    .unwrap_or_else(|e| panic!("{} {language:?} {text:?}: {e}", B::NAME));
 
     // Moves that fail stay put.
     let mut cursor = store.cursor(0);

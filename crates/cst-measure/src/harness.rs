@@ -14,11 +14,13 @@ use crate::alloc;
 use crate::backend::{Backend, CstStore};
 use crate::corpus::{Corpus, CorpusFile};
 use crate::ops::{self, KindTables, Operation, OPERATIONS};
-use crate::verify::{spread_offsets, verify_file, verify_lookups};
+use crate::reference::ReferenceTree;
+use crate::verify::{spread_offsets, verify_against, verify_lookups};
 use crate::Language;
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+use std::io::{BufReader, BufWriter, Seek, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -207,8 +209,64 @@ fn bare_walk(tree: &tree_sitter::Tree) -> u64 {
     }
 }
 
-/// Builds a store from `files` (corpus index and text), counting memory from the current live bytes.
-fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build<B::Store> {
+/// Where the build records tree-sitter's answer for each file ([`ReferenceTree::write`]), for verification to
+/// read back: a temporary file behind a buffer allocated before any measurement, so recording allocates nothing
+/// inside the measured region.
+struct Recorder {
+    out: BufWriter<std::fs::File>,
+}
+
+impl Recorder {
+    fn new() -> anyhow::Result<Recorder> {
+        let file =
+            tempfile::tempfile().context("cannot create a temporary file for reference trees")?;
+        Ok(Recorder {
+            out: BufWriter::with_capacity(1 << 20, file),
+        })
+    }
+
+    fn record(&mut self, tree: &tree_sitter::Tree) -> anyhow::Result<()> {
+        ReferenceTree::write(tree, &mut self.out).context("cannot record a reference tree")
+    }
+
+    /// The trees recorded so far, in order. The reader shares the file's position with the recorder, so record
+    /// nothing more until it is done.
+    fn replay(&mut self) -> anyhow::Result<Replay> {
+        self.out.flush()?;
+        let mut file = self.out.get_ref().try_clone()?;
+        file.rewind()?;
+        Ok(Replay {
+            input: BufReader::with_capacity(1 << 20, file),
+        })
+    }
+
+    /// Forgets what was recorded.
+    fn clear(&mut self) -> anyhow::Result<()> {
+        self.out.flush()?;
+        self.out.get_mut().set_len(0)?;
+        self.out.rewind()?;
+        Ok(())
+    }
+}
+
+/// Reads back what a [`Recorder`] recorded.
+struct Replay {
+    input: BufReader<std::fs::File>,
+}
+
+impl Replay {
+    fn next(&mut self) -> anyhow::Result<ReferenceTree> {
+        ReferenceTree::read(&mut self.input).context("cannot read back a reference tree")
+    }
+}
+
+/// Builds a store from `files` (corpus index and text), counting memory from the current live bytes, and
+/// records each file's reference tree when given a recorder.
+fn build<B: Backend>(
+    files: &[(usize, &str, Language)],
+    paths: &Corpus,
+    mut recorder: Option<&mut Recorder>,
+) -> anyhow::Result<Build<B::Store>> {
     // The harness's own list of held files is allocated before the measured region starts.
     let mut held = Vec::with_capacity(files.len());
     let start = alloc::snapshot();
@@ -230,6 +288,9 @@ fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build
         let clock = Instant::now();
         std::hint::black_box(bare_walk(&tree));
         walk += clock.elapsed();
+        if let Some(recorder) = recorder.as_deref_mut() {
+            recorder.record(&tree)?;
+        }
         let clock = Instant::now();
         let added = store.add(language, text, tree);
         convert += clock.elapsed();
@@ -265,7 +326,7 @@ fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build
             .iter()
             .map(|f| u64::from(f.path.capacity() > 0) + u64::from(f.error.capacity() > 0))
             .sum::<u64>();
-    Build {
+    Ok(Build {
         store,
         held,
         failures,
@@ -280,7 +341,7 @@ fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build
         parse,
         convert,
         walk,
-    }
+    })
 }
 
 /// Drops a store and checks that it frees exactly the bytes it was measured to retain: none leaked, and none
@@ -357,12 +418,12 @@ fn verify<S: CstStore>(
     index: usize,
     language: Language,
     text: &str,
+    reference: &ReferenceTree,
     lookup_checks: usize,
 ) -> Result<u64, String> {
-    let reference = language.parse(text);
-    let nodes = verify_file(store, index, language, text, &reference)?;
+    let nodes = verify_against(store, index, language, text, reference)?;
     let offsets = spread_offsets(text.len() as u32, lookup_checks);
-    verify_lookups(store, index, text, &reference, offsets).map_err(|e| format!("lookup: {e}"))?;
+    verify_lookups(store, index, text, reference, offsets).map_err(|e| format!("lookup: {e}"))?;
     Ok(nodes)
 }
 
@@ -424,12 +485,13 @@ fn measure_whole<B: Backend>(
     progress.phase("building", spread_steps.len() as u64 + 1);
     for (done, &count) in spread_steps.iter().enumerate() {
         let slice: Vec<_> = (0..count).map(|j| all[j * all.len() / count]).collect();
-        let built = build::<B>(&slice, corpus);
+        let built = build::<B>(&slice, corpus, None)?;
         m.scaling.push(ScalingPoint::of(&slice, corpus, &built));
         release(built.store, built.retained_bytes, "scaling slice")?;
         progress.advance(done as u64 + 1);
     }
-    let built = build::<B>(&all, corpus);
+    let mut recorder = Recorder::new()?;
+    let built = build::<B>(&all, corpus, Some(&mut recorder))?;
     progress.advance(spread_steps.len() as u64 + 1);
     m.scaling.push(ScalingPoint::of(&all, corpus, &built));
     m.retained_bytes = built.retained_bytes;
@@ -457,11 +519,25 @@ fn measure_whole<B: Backend>(
     }
 
     progress.phase("verifying", built.held.len() as u64);
-    for (position, &index) in built.held.iter().enumerate() {
-        let (text, language) = (all[index].1, all[index].2);
-        let verified = verify(&store, position, language, text, options.lookup_checks);
+    // Every file was recorded, held or not; the store holds the held ones in order.
+    let mut replay = recorder.replay()?;
+    let mut position = 0;
+    for (index, text, language) in all.iter().copied() {
+        let reference = replay.next()?;
+        if built.held.get(position) != Some(&index) {
+            continue;
+        }
+        let verified = verify(
+            &store,
+            position,
+            language,
+            text,
+            &reference,
+            options.lookup_checks,
+        );
         record_verification(m, &corpus.files[index].path, verified);
-        progress.advance(position as u64 + 1);
+        position += 1;
+        progress.advance(position as u64);
     }
 
     if options.repetitions > 0 && !store.is_empty() {
@@ -546,14 +622,17 @@ struct FileResult {
 fn measure_one<B: Backend>(
     corpus: &Corpus,
     index: usize,
+    recorder: &mut Recorder,
     lookup_checks: usize,
 ) -> anyhow::Result<FileResult> {
     let file = &corpus.files[index];
     let text = file.text()?;
     let language = file.language;
-    let built = build::<B>(&[(index, &text, language)], corpus);
-    let verified =
-        (!built.held.is_empty()).then(|| verify(&built.store, 0, language, &text, lookup_checks));
+    recorder.clear()?;
+    let built = build::<B>(&[(index, &text, language)], corpus, Some(recorder))?;
+    let reference = recorder.replay()?.next()?;
+    let verified = (!built.held.is_empty())
+        .then(|| verify(&built.store, 0, language, &text, &reference, lookup_checks));
     release(built.store, built.retained_bytes, &file.path)?;
     Ok(FileResult {
         index,
@@ -591,22 +670,31 @@ fn measure_per_file<B: Backend>(
     let error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..options.jobs.clamp(1, total.max(1)) {
-            scope.spawn(|| loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                if index >= total || error.lock().map_or(true, |e| e.is_some()) {
-                    return;
-                }
-                match measure_one::<B>(corpus, index, options.lookup_checks) {
-                    Ok(result) => results
-                        .lock()
-                        .expect("a measuring thread panicked")
-                        .push(result),
+            scope.spawn(|| {
+                let mut recorder = match Recorder::new() {
+                    Ok(recorder) => recorder,
                     Err(e) => {
                         *error.lock().expect("a measuring thread panicked") = Some(e);
                         return;
                     }
+                };
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= total || error.lock().map_or(true, |e| e.is_some()) {
+                        return;
+                    }
+                    match measure_one::<B>(corpus, index, &mut recorder, options.lookup_checks) {
+                        Ok(result) => results
+                            .lock()
+                            .expect("a measuring thread panicked")
+                            .push(result),
+                        Err(e) => {
+                            *error.lock().expect("a measuring thread panicked") = Some(e);
+                            return;
+                        }
+                    }
+                    done.fetch_add(1, Ordering::Relaxed);
                 }
-                done.fetch_add(1, Ordering::Relaxed);
             });
         }
         // This thread reports progress while the others measure.

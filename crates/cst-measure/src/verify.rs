@@ -4,7 +4,7 @@
 //! node against a fresh parse.
 
 use crate::backend::{descend_to_offset, CstCursor, CstStore, NodeInfo};
-use crate::reference::TreeSitterCursor;
+use crate::reference::{ReferenceCursor, ReferenceTree};
 use crate::Language;
 use std::borrow::Cow;
 
@@ -42,14 +42,25 @@ impl Move {
     }
 }
 
-/// Compares file `index` of `store` with `source`, its `language` and its reference parse; returns the number
+/// Compares file `index` of `store` with `source`, its `language` and its tree-sitter tree; returns the number
 /// of nodes checked, or the first difference.
 pub fn verify_file<S: CstStore>(
     store: &S,
     index: usize,
     language: Language,
     source: &str,
-    reference: &tree_sitter::Tree,
+    tree: &tree_sitter::Tree,
+) -> Result<u64, String> {
+    verify_against(store, index, language, source, &ReferenceTree::of(tree))
+}
+
+/// [`verify_file`] against a recorded tree.
+pub fn verify_against<S: CstStore>(
+    store: &S,
+    index: usize,
+    language: Language,
+    source: &str,
+    reference: &ReferenceTree,
 ) -> Result<u64, String> {
     let stored = store.language(index);
     if stored != language {
@@ -68,16 +79,15 @@ pub fn verify_file<S: CstStore>(
             source.len()
         ));
     }
-    let mut expected = TreeSitterCursor::new(reference.root_node(), source);
+    let mut expected = reference.cursor(source);
     let mut actual = store.cursor(index);
     let mut inner_text_budget = source.len() * INNER_TEXT_BUDGET + INNER_TEXT_SLACK;
     let mut nodes = 0u64;
     loop {
         let want = expected.node();
         check_node(nodes, want, actual.node())?;
-        // Leaves always; inner nodes while the budget lasts (see INNER_TEXT_BUDGET). A node's `child_count` is
-        // its visible children's, the ones the cursor moves to.
-        let leaf = expected.ts_node().child_count() == 0;
+        // Leaves always; inner nodes while the budget lasts (see INNER_TEXT_BUDGET).
+        let leaf = expected.is_leaf();
         let length = (want.end - want.start) as usize;
         if leaf || length <= inner_text_budget {
             if !leaf {
@@ -120,21 +130,20 @@ pub fn spread_offsets(len: u32, count: usize) -> impl Iterator<Item = u32> {
 }
 
 /// Checks [`CstStore::seek`] on file `index` at each of `offsets` against the rule of [`descend_to_offset`]
-/// applied to tree-sitter's own cursor: the node found, and every ancestor up to the root. Returns the number
-/// of offsets checked, or the first difference.
+/// applied to tree-sitter's tree: the node found, and every ancestor up to the root. Returns the number of
+/// offsets checked, or the first difference.
 pub fn verify_lookups<S: CstStore>(
     store: &S,
     index: usize,
     source: &str,
-    reference: &tree_sitter::Tree,
+    reference: &ReferenceTree,
     offsets: impl IntoIterator<Item = u32>,
 ) -> Result<u64, String> {
-    let root = reference.root_node();
-    let mut expected = TreeSitterCursor::new(root, source);
+    let mut expected = reference.cursor(source);
     let mut actual = store.cursor(index);
     let mut checked = 0;
     for offset in offsets {
-        expected.reset(root, source);
+        expected.reset();
         descend_to_offset(&mut expected, offset);
         store.seek(&mut actual, index, offset);
         let mut level = 0;
@@ -167,7 +176,7 @@ pub fn verify_lookups<S: CstStore>(
 fn step<C: CstCursor>(
     nodes: u64,
     mv: Move,
-    expected: &mut TreeSitterCursor<'_>,
+    expected: &mut ReferenceCursor<'_>,
     actual: &mut C,
 ) -> Result<bool, String> {
     let (want, got) = (mv.apply(expected), mv.apply(actual));
