@@ -7,6 +7,7 @@ use anyhow::{bail, Context};
 use cst_measure::alloc::LIMIT_MARKER;
 use cst_measure::corpus::Corpus;
 use cst_measure::harness::{BackendMeasurement, MeasureOptions, Progress};
+use cst_measure::references::References;
 use cst_measure::report::{render_markdown, BackendCrash, CompareReport};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufRead, BufReader, Write};
@@ -36,7 +37,12 @@ fn builtin() -> Corpus {
 
 /// The child: measures one backend and writes its figures to `json`. Progress goes to stdout, one line per
 /// event, for the parent's progress bar.
-pub fn measure_backend(args: &CorpusArgs, name: &str, json: &Path) -> anyhow::Result<()> {
+pub fn measure_backend(
+    args: &CorpusArgs,
+    name: &str,
+    json: &Path,
+    references: &Path,
+) -> anyhow::Result<()> {
     let entry = backends::find(name)
         .with_context(|| format!("unknown backend {name:?} (known: {})", backends::names()))?;
     let corpus = load_corpus(args)?;
@@ -46,6 +52,7 @@ pub fn measure_backend(args: &CorpusArgs, name: &str, json: &Path) -> anyhow::Re
         budget: Duration::from_secs_f64(args.budget.max(0.0)),
         offset_samples: args.offsets,
         jobs: args.jobs(),
+        references: Some(references.to_path_buf()),
         ..MeasureOptions::default()
     };
     let measurement = (entry.measure)(&corpus, &options, &mut LineProgress::new())?;
@@ -74,11 +81,26 @@ impl Progress for LineProgress {
     }
 }
 
+/// Progress on the parent's bar.
+struct BarProgress<'a>(&'a ProgressBar);
+
+impl Progress for BarProgress<'_> {
+    fn phase(&mut self, name: &str, total: u64) {
+        self.0.set_message(name.to_string());
+        self.0.set_length(total);
+        self.0.set_position(0);
+    }
+    fn advance(&mut self, done: u64) {
+        self.0.set_position(done);
+    }
+}
+
 /// Runs one child process for backend `name` and returns its figures. When it stops at the memory limit, the
 /// error names the limit and the file it was building.
 fn run_child(
     args: &CorpusArgs,
     corpus: &Corpus,
+    references: &Path,
     name: &str,
     bar: &ProgressBar,
 ) -> anyhow::Result<BackendMeasurement> {
@@ -89,6 +111,8 @@ fn run_child(
         .args(["--backend", name])
         .arg("--json")
         .arg(json.path())
+        .arg("--references")
+        .arg(references)
         .args(["--max-file-bytes", &args.max_file_bytes.to_string()])
         .args(["--repetitions", &args.repetitions.to_string()])
         .args(["--budget", &args.budget.to_string()])
@@ -218,10 +242,13 @@ pub fn run(
             .expect("valid template")
             .progress_chars("=> "),
     );
+    // tree-sitter's trees, parsed once here for every child to verify against.
+    let references = tempfile::NamedTempFile::new()?;
+    References::record(&corpus, references.path(), &mut BarProgress(&bar))?;
     let mut measurements = Vec::with_capacity(entries.len());
     let mut crashes = Vec::new();
     for entry in entries {
-        match run_child(args, &corpus, entry.name, &bar) {
+        match run_child(args, &corpus, references.path(), entry.name, &bar) {
             Ok(m) => measurements.push(m),
             Err(error) => {
                 bar.println(format!("error: {error:#}"));

@@ -124,6 +124,9 @@ enum Command {
         backend: String,
         #[arg(long, value_name = "FILE")]
         json: PathBuf,
+        /// tree-sitter's trees of the corpus, as the parent recorded them for verification.
+        #[arg(long, value_name = "FILE")]
+        references: PathBuf,
     },
 }
 
@@ -141,12 +144,13 @@ fn main() -> ExitCode {
             corpus,
             backend,
             json,
+            references,
         } => corpus
             .memory_limit()
             .map_or(Ok(()), |limit| {
                 ALLOCATOR.set_limit(usize::try_from(limit).unwrap_or(usize::MAX))
             })
-            .and_then(|()| compare::measure_backend(&corpus, &backend, &json))
+            .and_then(|()| compare::measure_backend(&corpus, &backend, &json, &references))
             .map(|()| true),
     };
     match result {

@@ -137,6 +137,11 @@ pub trait CstStore {
 pub trait CstCursor {
     /// The node under the cursor.
     fn node(&self) -> NodeInfo;
+    /// The kind of the node under the cursor: `node().kind`, for operations that need nothing else (a
+    /// backend overrides it where the rest of [`NodeInfo`] costs more to read).
+    fn kind(&self) -> u16 {
+        self.node().kind
+    }
     /// The text of the node under the cursor.
     fn text(&self) -> Cow<'_, str>;
     /// Moves to the first visible child.

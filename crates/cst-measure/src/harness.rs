@@ -15,12 +15,13 @@ use crate::backend::{Backend, CstStore};
 use crate::corpus::{Corpus, CorpusFile};
 use crate::ops::{self, KindTables, Operation, OPERATIONS};
 use crate::reference::ReferenceTree;
+use crate::references::References;
 use crate::verify::{spread_offsets, verify_against, verify_lookups};
 use crate::Language;
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
-use std::io::{BufReader, BufWriter, Seek, Write};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -43,6 +44,9 @@ pub struct MeasureOptions {
     /// Offsets per file, spread evenly, at which verification checks the backend's lookup (and every ancestor
     /// it reports) against tree-sitter's; `usize::MAX` checks every offset.
     pub lookup_checks: usize,
+    /// tree-sitter's trees of the corpus, recorded by [`References::record`] (the compare run records them
+    /// once for all its processes); `None` records them here first.
+    pub references: Option<PathBuf>,
 }
 
 /// Default offsets per file at which lookups are verified.
@@ -61,6 +65,7 @@ impl Default for MeasureOptions {
             offset_samples: ops::OFFSET_SAMPLES,
             jobs: 1,
             lookup_checks: LOOKUP_CHECKS,
+            references: None,
         }
     }
 }
@@ -179,94 +184,10 @@ struct Build<S> {
     parser_footprint: u64,
     parse: Duration,
     convert: Duration,
-    walk: Duration,
 }
 
-/// A bare preorder walk of `tree` with tree-sitter's `TreeCursor`, reading what every backend keeps of each
-/// node (kind, field, range, missing flag): the floor for any conversion through tree-sitter's public API.
-fn bare_walk(tree: &tree_sitter::Tree) -> u64 {
-    let mut cursor = tree.walk();
-    let mut sum = 0u64;
-    loop {
-        let node = cursor.node();
-        sum = sum
-            .wrapping_add(u64::from(node.kind_id()))
-            .wrapping_add(u64::from(cursor.field_id().map_or(0, |f| f.get())))
-            .wrapping_add(node.start_byte() as u64)
-            .wrapping_add(node.end_byte() as u64)
-            .wrapping_add(u64::from(node.is_missing()));
-        if cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return sum;
-            }
-        }
-    }
-}
-
-/// Where the build records tree-sitter's answer for each file ([`ReferenceTree::write`]), for verification to
-/// read back: a temporary file behind a buffer allocated before any measurement, so recording allocates nothing
-/// inside the measured region.
-struct Recorder {
-    out: BufWriter<std::fs::File>,
-}
-
-impl Recorder {
-    fn new() -> anyhow::Result<Recorder> {
-        let file =
-            tempfile::tempfile().context("cannot create a temporary file for reference trees")?;
-        Ok(Recorder {
-            out: BufWriter::with_capacity(1 << 20, file),
-        })
-    }
-
-    fn record(&mut self, tree: &tree_sitter::Tree) -> anyhow::Result<()> {
-        ReferenceTree::write(tree, &mut self.out).context("cannot record a reference tree")
-    }
-
-    /// The trees recorded so far, in order. The reader shares the file's position with the recorder, so record
-    /// nothing more until it is done.
-    fn replay(&mut self) -> anyhow::Result<Replay> {
-        self.out.flush()?;
-        let mut file = self.out.get_ref().try_clone()?;
-        file.rewind()?;
-        Ok(Replay {
-            input: BufReader::with_capacity(1 << 20, file),
-        })
-    }
-
-    /// Forgets what was recorded.
-    fn clear(&mut self) -> anyhow::Result<()> {
-        self.out.flush()?;
-        self.out.get_mut().set_len(0)?;
-        self.out.rewind()?;
-        Ok(())
-    }
-}
-
-/// Reads back what a [`Recorder`] recorded.
-struct Replay {
-    input: BufReader<std::fs::File>,
-}
-
-impl Replay {
-    fn next(&mut self) -> anyhow::Result<ReferenceTree> {
-        ReferenceTree::read(&mut self.input).context("cannot read back a reference tree")
-    }
-}
-
-/// Builds a store from `files` (corpus index and text), counting memory from the current live bytes, and
-/// records each file's reference tree when given a recorder.
-fn build<B: Backend>(
-    files: &[(usize, &str, Language)],
-    paths: &Corpus,
-    mut recorder: Option<&mut Recorder>,
-) -> anyhow::Result<Build<B::Store>> {
+/// Builds a store from `files` (corpus index and text), counting memory from the current live bytes.
+fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build<B::Store> {
     // The harness's own list of held files is allocated before the measured region starts.
     let mut held = Vec::with_capacity(files.len());
     let start = alloc::snapshot();
@@ -275,7 +196,7 @@ fn build<B: Backend>(
     let mut store = B::new_store();
     let mut failures = Vec::new();
     let mut parse_errors = 0;
-    let (mut parse, mut convert, mut walk) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let (mut parse, mut convert) = (Duration::ZERO, Duration::ZERO);
     for &(index, text, language) in files {
         alloc::set_building(Some(index));
         let parser = parsers[language.index()].get_or_insert_with(|| language.parser());
@@ -285,12 +206,6 @@ fn build<B: Backend>(
             .expect("no timeout or cancellation is set, so tree-sitter always returns a tree");
         parse += clock.elapsed();
         parse_errors += u64::from(tree.root_node().has_error());
-        let clock = Instant::now();
-        std::hint::black_box(bare_walk(&tree));
-        walk += clock.elapsed();
-        if let Some(recorder) = recorder.as_deref_mut() {
-            recorder.record(&tree)?;
-        }
         let clock = Instant::now();
         let added = store.add(language, text, tree);
         convert += clock.elapsed();
@@ -326,7 +241,7 @@ fn build<B: Backend>(
             .iter()
             .map(|f| u64::from(f.path.capacity() > 0) + u64::from(f.error.capacity() > 0))
             .sum::<u64>();
-    Ok(Build {
+    Build {
         store,
         held,
         failures,
@@ -340,8 +255,7 @@ fn build<B: Backend>(
         parser_footprint: with_parsers.live_footprint - end.live_footprint,
         parse,
         convert,
-        walk,
-    })
+    }
 }
 
 /// Drops a store and checks that it frees exactly the bytes it was measured to retain: none leaked, and none
@@ -396,10 +310,27 @@ pub fn measure<B: Backend>(
         scaling: Vec::new(),
         operations: Vec::new(),
     };
+    let recorded;
+    let references = match &options.references {
+        Some(path) => References::open(path)?,
+        None => {
+            recorded = tempfile::NamedTempFile::new()?;
+            References::record(corpus, recorded.path(), progress)?;
+            References::open(recorded.path())?
+        }
+    };
+    if references.len() != corpus.files.len() {
+        bail!(
+            "the references hold {} files, the corpus {}",
+            references.len(),
+            corpus.files.len()
+        );
+    }
+    m.walk_seconds = references.walk_seconds;
     if options.per_file {
-        measure_per_file::<B>(corpus, options, &mut m, progress)?;
+        measure_per_file::<B>(corpus, options, &references, &mut m, progress)?;
     } else {
-        measure_whole::<B>(corpus, options, &mut m, progress)?;
+        measure_whole::<B>(corpus, options, &references, &mut m, progress)?;
     }
     m.wall_seconds = clock.elapsed().as_secs_f64();
     Ok(m)
@@ -462,6 +393,7 @@ impl ScalingPoint {
 fn measure_whole<B: Backend>(
     corpus: &Corpus,
     options: &MeasureOptions,
+    references: &References,
     m: &mut BackendMeasurement,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<()> {
@@ -485,13 +417,12 @@ fn measure_whole<B: Backend>(
     progress.phase("building", spread_steps.len() as u64 + 1);
     for (done, &count) in spread_steps.iter().enumerate() {
         let slice: Vec<_> = (0..count).map(|j| all[j * all.len() / count]).collect();
-        let built = build::<B>(&slice, corpus, None)?;
+        let built = build::<B>(&slice, corpus);
         m.scaling.push(ScalingPoint::of(&slice, corpus, &built));
         release(built.store, built.retained_bytes, "scaling slice")?;
         progress.advance(done as u64 + 1);
     }
-    let mut recorder = Recorder::new()?;
-    let built = build::<B>(&all, corpus, Some(&mut recorder))?;
+    let built = build::<B>(&all, corpus);
     progress.advance(spread_steps.len() as u64 + 1);
     m.scaling.push(ScalingPoint::of(&all, corpus, &built));
     m.retained_bytes = built.retained_bytes;
@@ -504,7 +435,6 @@ fn measure_whole<B: Backend>(
     m.parse_errors = built.parse_errors;
     m.parse_seconds = built.parse.as_secs_f64();
     m.convert_seconds = built.convert.as_secs_f64();
-    m.walk_seconds = built.walk.as_secs_f64();
     for failure in built.failures {
         record_failure(m, failure);
     }
@@ -519,14 +449,9 @@ fn measure_whole<B: Backend>(
     }
 
     progress.phase("verifying", built.held.len() as u64);
-    // Every file was recorded, held or not; the store holds the held ones in order.
-    let mut replay = recorder.replay()?;
-    let mut position = 0;
-    for (index, text, language) in all.iter().copied() {
-        let reference = replay.next()?;
-        if built.held.get(position) != Some(&index) {
-            continue;
-        }
+    for (position, &index) in built.held.iter().enumerate() {
+        let (text, language) = (all[index].1, all[index].2);
+        let reference = references.get(index)?;
         let verified = verify(
             &store,
             position,
@@ -536,8 +461,7 @@ fn measure_whole<B: Backend>(
             options.lookup_checks,
         );
         record_verification(m, &corpus.files[index].path, verified);
-        position += 1;
-        progress.advance(position as u64);
+        progress.advance(position as u64 + 1);
     }
 
     if options.repetitions > 0 && !store.is_empty() {
@@ -612,7 +536,6 @@ struct FileResult {
     parse_errors: u64,
     parse: Duration,
     convert: Duration,
-    walk: Duration,
     failures: Vec<FileFailure>,
     /// `Some` when the store held the file: its verification.
     verified: Option<Result<u64, String>>,
@@ -622,15 +545,14 @@ struct FileResult {
 fn measure_one<B: Backend>(
     corpus: &Corpus,
     index: usize,
-    recorder: &mut Recorder,
+    references: &References,
     lookup_checks: usize,
 ) -> anyhow::Result<FileResult> {
     let file = &corpus.files[index];
     let text = file.text()?;
     let language = file.language;
-    recorder.clear()?;
-    let built = build::<B>(&[(index, &text, language)], corpus, Some(recorder))?;
-    let reference = recorder.replay()?.next()?;
+    let built = build::<B>(&[(index, &text, language)], corpus);
+    let reference = references.get(index)?;
     let verified = (!built.held.is_empty())
         .then(|| verify(&built.store, 0, language, &text, &reference, lookup_checks));
     release(built.store, built.retained_bytes, &file.path)?;
@@ -646,7 +568,6 @@ fn measure_one<B: Backend>(
         parse_errors: built.parse_errors,
         parse: built.parse,
         convert: built.convert,
-        walk: built.walk,
         failures: built.failures,
         verified,
     })
@@ -659,6 +580,7 @@ fn measure_one<B: Backend>(
 fn measure_per_file<B: Backend>(
     corpus: &Corpus,
     options: &MeasureOptions,
+    references: &References,
     m: &mut BackendMeasurement,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<()> {
@@ -670,31 +592,22 @@ fn measure_per_file<B: Backend>(
     let error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..options.jobs.clamp(1, total.max(1)) {
-            scope.spawn(|| {
-                let mut recorder = match Recorder::new() {
-                    Ok(recorder) => recorder,
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if index >= total || error.lock().map_or(true, |e| e.is_some()) {
+                    return;
+                }
+                match measure_one::<B>(corpus, index, references, options.lookup_checks) {
+                    Ok(result) => results
+                        .lock()
+                        .expect("a measuring thread panicked")
+                        .push(result),
                     Err(e) => {
                         *error.lock().expect("a measuring thread panicked") = Some(e);
                         return;
                     }
-                };
-                loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    if index >= total || error.lock().map_or(true, |e| e.is_some()) {
-                        return;
-                    }
-                    match measure_one::<B>(corpus, index, &mut recorder, options.lookup_checks) {
-                        Ok(result) => results
-                            .lock()
-                            .expect("a measuring thread panicked")
-                            .push(result),
-                        Err(e) => {
-                            *error.lock().expect("a measuring thread panicked") = Some(e);
-                            return;
-                        }
-                    }
-                    done.fetch_add(1, Ordering::Relaxed);
                 }
+                done.fetch_add(1, Ordering::Relaxed);
             });
         }
         // This thread reports progress while the others measure.
@@ -727,7 +640,6 @@ fn measure_per_file<B: Backend>(
         m.parse_errors += r.parse_errors;
         m.parse_seconds += r.parse.as_secs_f64();
         m.convert_seconds += r.convert.as_secs_f64();
-        m.walk_seconds += r.walk.as_secs_f64();
         for failure in r.failures {
             record_failure(m, failure);
         }

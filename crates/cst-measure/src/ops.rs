@@ -195,7 +195,7 @@ pub fn run<S: CstStore>(
                 let language = store.language(file);
                 let slots = &mut counts[language.index()];
                 for_each_preorder(&mut store.cursor(file), |c| {
-                    let kind = c.node().kind;
+                    let kind = c.kind();
                     items += 1;
                     if tables.is_named(language, kind) {
                         let slot = if kind == u16::MAX {
@@ -254,7 +254,7 @@ pub fn run<S: CstStore>(
                 let language = store.language(file);
                 for_each_preorder(&mut store.cursor(file), |c| {
                     items += 1;
-                    if tables.is_identifier(language, c.node().kind) {
+                    if tables.is_identifier(language, c.kind()) {
                         for byte in c.text().bytes() {
                             digest = mix(digest, u64::from(byte));
                         }

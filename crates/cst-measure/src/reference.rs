@@ -48,6 +48,11 @@ impl CstCursor for TreeSitterCursor<'_> {
         NodeInfo::of(self.cursor.node(), field)
     }
 
+    /// Without the field, which tree-sitter finds by looking through the node's hidden ancestors.
+    fn kind(&self) -> u16 {
+        self.cursor.node().kind_id()
+    }
+
     fn text(&self) -> Cow<'_, str> {
         Cow::Borrowed(&self.source[self.cursor.node().byte_range()])
     }
