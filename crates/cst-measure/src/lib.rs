@@ -8,6 +8,7 @@
 //! - [`reference`]: tree-sitter's own cursor, the reference every backend is checked against.
 //! - [`references`]: tree-sitter's trees of a corpus, recorded once per run for verification.
 //! - [`verify`]: the byte-for-byte and node-for-node check.
+//! - [`edits`]: deterministic edit scripts that look like a person editing, for the editing measurements.
 //! - [`fixtures`]: generated test inputs, awkward ones included.
 //! - [`ops`]: the operations every backend answers, through the same generic code.
 //! - [`harness`]: measuring one backend (memory, time, scaling, verification, operations).
@@ -16,6 +17,7 @@
 pub mod alloc;
 pub mod backend;
 pub mod corpus;
+pub mod edits;
 pub mod fixtures;
 pub mod harness;
 pub mod language;
