@@ -12,8 +12,9 @@
 //! children, keyed by its `GreenNodeHead`: kind, text length and a *32-bit* hash of the children, compared by
 //! those three fields only (cstree 0.14, `green/builder.rs`). Two different subtrees of the same kind and length
 //! whose child hashes collide are one entry, and the second gets the first's children: a wrong tree, silently.
-//! Over a large shared cache that is not far-fetched (the birthday bound on 2^32 is about 77,000 nodes of one
-//! kind and length). So the conversion logs what it asked the builder for (one `u32` per start, token and
+//! That is not far-fetched: the child hash is FxHash, and the unit test below meets a collision after about
+//! 20,000 random subtrees of one shape (kind and length), fewer than a random 32-bit hash would need (about
+//! 77,000 for even odds); a shared cache over a large corpus holds far more. So the conversion logs what it asked the builder for (one `u32` per start, token and
 //! finish, freed before `add` returns), and [`check`] walks the finished green tree against that log and the
 //! source; a difference is a [`BuildError::Limit`], never a wrong tree.
 //!
@@ -305,5 +306,75 @@ pub(crate) fn drop_deep(green: GreenNode) {
     drop(green);
     for clone in clones {
         drop(clone);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds, with `cache`, the FILE-like tree `1[2[5[3:a 4:b] 3:c]]` and returns it with its event log and text.
+    fn build(
+        cache: &mut NodeCache<'static>,
+        a: &str,
+        b: &str,
+        c: &str,
+    ) -> (GreenNode, Vec<u32>, String) {
+        let mut builder: GreenNodeBuilder<'_, 'static, Kind> = GreenNodeBuilder::with_cache(cache);
+        builder.start_node(Kind(1));
+        builder.start_node(Kind(2));
+        builder.start_node(Kind(5));
+        builder.token(Kind(3), a);
+        builder.token(Kind(4), b);
+        builder.finish_node();
+        builder.token(Kind(3), c);
+        builder.finish_node();
+        builder.finish_node();
+        let (green, _) = builder.finish();
+        let events = vec![
+            1,
+            2,
+            5,
+            3 | TOKEN,
+            4 | TOKEN,
+            FINISH,
+            3 | TOKEN,
+            FINISH,
+            FINISH,
+        ];
+        (green, events, format!("{a}{b}{c}"))
+    }
+
+    /// cstree's cache does conflate different subtrees of one kind and length (here after about 20,000 of
+    /// them), and the check refuses the tree it gives back then.
+    #[test]
+    fn the_check_catches_the_caches_hash_collisions() {
+        let mut cache = NodeCache::new();
+        let mut state: u64 = 12345;
+        let mut random = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            format!("{:03}", state % 130)
+        };
+        for _ in 0..100_000 {
+            let (a, b, c) = (random(), random(), random());
+            let (green, events, text) = build(&mut cache, &a, &b, &c);
+            let mut built = String::new();
+            write_text(&green, cache.interner(), &mut built);
+            let checked = check(&green, &events, &text, cache.interner());
+            if built == text {
+                assert_eq!(checked, Ok(()));
+                // A log or a text that is not the tree's is refused too.
+                assert!(check(&green, &events[1..], &text, cache.interner()).is_err());
+                assert!(check(&green, &events, &text[1..], cache.interner()).is_err());
+            } else {
+                assert!(
+                    matches!(checked, Err(BuildError::Limit(m)) if m.contains("hash collision"))
+                );
+                return;
+            }
+        }
+        panic!("no collision in 100,000 subtrees: has cstree's NodeCache changed its key?");
     }
 }

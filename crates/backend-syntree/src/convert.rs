@@ -145,7 +145,11 @@ pub(crate) fn convert(source: &str, tree: &tree_sitter::Tree) -> Result<Converte
         loop {
             let Some(parent) = open.last() else {
                 // The root is done.
-                let tree = builder.build().map_err(syntree_error)?;
+                let built = builder.build().map_err(syntree_error)?;
+                // The builder grew both arrays by doubling, and syntree offers no way to shrink them or to
+                // presize a builder; a clone allocates each at its length (`Vec::clone`), and the spare room
+                // goes with `built`.
+                let tree = built.clone();
                 return Ok(Converted { tree, wide });
             };
             if cursor.goto_next_sibling() {
@@ -159,5 +163,32 @@ pub(crate) fn convert(source: &str, tree: &tree_sitter::Tree) -> Result<Converte
             pos = parent.end;
             open.pop();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_up_to_the_field_limit() {
+        for kind in [0, 1, 300, u16::MAX] {
+            for field in [0, 1, MAX_FIELD] {
+                for missing in [false, true] {
+                    let value = Value::new(kind, field, missing).unwrap();
+                    for value in [value, value.with_sampled()] {
+                        assert_eq!(
+                            (value.kind, value.field(), value.missing()),
+                            (kind, field, missing)
+                        );
+                    }
+                    assert!(!value.sampled() && value.with_sampled().sampled());
+                }
+            }
+        }
+        assert!(matches!(
+            Value::new(1, MAX_FIELD + 1, false),
+            Err(BuildError::Limit(m)) if m.contains("field id")
+        ));
     }
 }

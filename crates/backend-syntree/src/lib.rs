@@ -17,13 +17,14 @@
 //! | --- | --- | --- |
 //! | node (every visible node, inner or leaf) | `Links<Value, u32, PointerU32>`: value (`Cell<Value>`: kind `u16`, field and flags `u16`) 4, span (start, end `u32`) 8, parent, prev, next, first, last (`Option<PointerU32>`, a `NonZeroU32`) 20 | 32 |
 //! | token index | syntree's `TreeIndex` (end `u32`, pointer `u32`) per leaf that is not empty, in end order, for `Tree::node_with_range` | 8 per non-empty leaf |
-//! | growth | both arrays are `Vec`s grown by doubling while building, never shrunk: syntree has no way to shrink or presize a built `Tree` | up to 2x the above, ~1.4x on average |
+//! | growth | none kept: the builder grows both arrays by doubling and syntree can neither presize nor shrink them, so each file's tree is cloned once after its build (`Tree: Clone`, whose `Vec::clone`s allocate exactly their length) and the grown one dropped | 0 |
 //! | text | a copy of each file's source (`Box<str>`) | 1 per source byte |
 //! | per file | `File`: language, `Box<str>` 16, `Tree` 64 (the two `Vec`s, its span, first and last top-level pointers) | 88 |
 //! | per store | sampled (start, pointer) of every 32nd child of the nodes with more than 64 children: 8 per 32 children, in a hash map by (file, node) | |
 //!
-//! So every visible node costs 32 bytes whatever its kind or text, every non-empty leaf 8 more, and then the
-//! `Vec`s' spare room; the text costs its length once. There is no sharing between nodes or files, and nothing is
+//! So every visible node costs 32 bytes whatever its kind or text, every non-empty leaf 8 more; the text costs
+//! its length once. (Without the clone, the doubling `Vec`s' spare room added about 17 bytes per node on the
+//! built-in corpus.) There is no sharing between nodes or files, and nothing is
 //! allocated per node: a file is three blocks (links, index, text) plus its wide samples.
 //!
 //! **Where this use departs from syntree's design.** A syntree parser normally emits tokens back to back with
@@ -33,7 +34,8 @@
 //! (`Builder::open_with`, `Builder::token_with`), which syntree supports and which leaves gaps: the text between
 //! visible nodes is in no element, and comes back from the source copy. No trivia elements are stored, and the
 //! cursor skips nothing. The flavor has `u32` pointers where syntree's default (`FlavorDefault`) has `usize`
-//! ones, which would make each node 56 bytes; the file limits below follow from it.
+//! ones, which would make each node 56 bytes; the file limits below follow from it. And each file's tree is
+//! cloned once after its build to drop the builder's spare room, which a syntree user otherwise keeps.
 //!
 //! # Navigation and its costs
 //!
@@ -75,7 +77,7 @@ impl Backend for Syntree {
     const NAME: &'static str = "syntree";
     const RETAINS: &'static str = "each file's syntree Tree (one 32-byte link record per visible node: value, span, \
          parent, previous, next, first and last pointers; syntree's token index, 8 bytes per non-empty leaf; \
-         both in Vecs grown by doubling, which syntree cannot shrink), a copy of each file's source text, one \
+         both exactly sized by cloning the built tree), a copy of each file's source text, one \
          88-byte entry per file (language, text, tree), and the sampled starts and pointers of every 32nd child of nodes with more than \
          64 children";
     const INCLUDES_SOURCE: bool = true;
