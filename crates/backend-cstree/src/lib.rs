@@ -30,17 +30,23 @@
 //! | green node | one `triomphe::ThinArc` block: refcount 8, `GreenNodeHead` (kind `u32`, text length `u32`, child hash `u32`) 12 + 4 padding, child count 8, then one tagged pointer per child | 32 + 8 per child |
 //! | green token | one `triomphe::Arc` block: refcount 8, `GreenTokenData` (kind `u32`, interned key `Option<TokenKey>` 4, text length `u32`) | 24 (20 rounded up), once per distinct (kind, text) per cache |
 //! | an element's place in its parent | the tagged pointer above (bit 0 tells token from node) | 8 |
-//! | token text | `TokenInterner` = `IndexSet<String>`: one heap `String` per distinct text, an entry (hash 8 + `String` 24) and a hash slot (`usize` 8 + 1 control byte) per distinct text, tables grown by doubling and never shrunk | text + ~41–82 per distinct text |
+//! | token text | `TokenInterner` = `IndexSet<String>`: one heap `String` per distinct text, an entry (hash 8 + `String` 24) and a hash slot (`usize` 8 + 1 control byte) per distinct text, tables grown by doubling and never shrunk | text + ~42–85 per distinct text |
 //! | node cache (`cstree-shared` only) | `nodes: HashMap<GreenNodeHead, GreenNode>` and `tokens: HashMap<GreenTokenData, GreenToken>`, hashbrown, grown by doubling | 24 + 1 per slot |
-//! | per file | `File` (language, flags, widest node, FILE handle) 24, plus the file's `TokenInterner` (`cstree` only) 56 | 24 or 80 |
+//! | per file | `File` (language, depth flag, widest node, FILE handle) 16, plus the file's `TokenInterner` (`cstree` only) 56 | 16 or 72 |
 //! | per store | the (kind, field, missing) triples, 6 bytes each; sampled child offsets of wide nodes, 4 per 32 children | |
 //!
 //! So a visible leaf costs 8 (its slot) plus, the first time its (kind, text) is met, a 24-byte token and its
 //! interned text; an inner node costs 40 plus 8 per child unless an identical one (≤ 3 children) was cached;
-//! each gap between visible nodes adds an 8-byte trivia slot (and its token and string when new). Compared with
-//! rowan (whose tokens hold their text inline, `GreenTokenData` 8 + text, and whose node cache is consulted for
-//! nodes whose children are all cached): cstree's tokens are fixed 24-byte blocks deduplicated by key, so a
-//! repeated identifier costs 8 (a slot) instead of a fresh token, and its text is stored once per interner.
+//! each gap between visible nodes adds an 8-byte trivia slot (and its token and string when new).
+//!
+//! Compared with rowan 0.16 (the rowan backend): a rowan node is 24 bytes plus 16 per child (each child slot
+//! holds the child's offset beside its pointer), a cstree node 32 plus 8 per child (no offsets: the cursor sums
+//! lengths). A rowan token holds its text inline (24 + the text rounded up to 8, once per distinct (kind, text)
+//! per cache); a cstree token is a fixed 24-byte block holding an interner key, and the text is stored once per
+//! interner, with about 42–85 bytes of interner tables per distinct text and a heap `String` each (whose
+//! allocator footprint is at least 32 bytes). rowan's cache takes a node of at most 3 children only when its
+//! children are all cached, and compares children by identity; cstree's takes every node of at most 3 children
+//! and compares heads only (hence the check in `convert.rs`).
 //!
 //! **Where this use departs from cstree's design.** cstree is meant to be read through its red tree
 //! (`SyntaxNode`, `ResolvedNode`), made lazily and cached in place; the store keeps only green trees and the
@@ -61,8 +67,8 @@
 //!   its tokens, O(subtree). `CstStore::text` is the FILE wrapper's.
 //! - `seek`: descends from the root by the rule of `cst_measure::backend::descend_to_offset`, summing child
 //!   lengths to know offsets; in a node with more than 64 children the scan starts at the last sampled child
-//!   (every 32nd) starting before the offset. O(depth × 32) after the first lookups, no allocation once the
-//!   cursor's stack has grown.
+//!   (every 32nd) starting before the offset, so at most 64 children (plus trivia) are passed per level:
+//!   O(depth). No allocation once the cursor's stack has grown.
 //! - `native_node_at_offset`: cstree's own `SyntaxNode::covering_element` on a red root made for the call and
 //!   dropped after it (a red root kept in the store would grow it). It scans each level's children, making a red
 //!   element for each, and picks the first child whose range *contains* the empty range (so the left one at a
@@ -112,8 +118,8 @@ impl Backend for Cstree {
     const RETAINS: &'static str = "each file's cstree green tree (green nodes, and 24-byte tokens holding interned \
          keys, deduplicated within the file by a NodeCache whose two tables are dropped after the build; trivia \
          tokens for the text between visible nodes; a FILE wrapper node), each file's TokenInterner (every \
-         distinct token text of the file as a String, with its IndexSet tables), one 24-byte entry per file \
-         (language, flags, widest node, root handle), the store's table of (kind, field, missing) triples, and \
+         distinct token text of the file as a String, with its IndexSet tables), one 16-byte entry per file \
+         (language, depth flag, widest node, root handle), the store's table of (kind, field, missing) triples, and \
          the sampled child offsets of nodes with more than 64 children";
     const INCLUDES_SOURCE: bool = true;
     const LOOKUP: &'static str = LOOKUP;
@@ -133,7 +139,7 @@ impl Backend for CstreeShared {
          interned keys, deduplicated across all files by one NodeCache; trivia tokens for the text between \
          visible nodes; a FILE wrapper node per file), the NodeCache's two hash tables and its TokenInterner \
          (every distinct token text of the corpus as a String, with its IndexSet tables), kept alive in the \
-         store, one 24-byte entry per file (language, flags, widest node, root handle), the store's table of \
+         store, one 16-byte entry per file (language, depth flag, widest node, root handle), the store's table of \
          (kind, field, missing) triples, the sampled child offsets of nodes with more than 64 children, and \
          the partial trees of files refused mid-build (none in a clean run)";
     const INCLUDES_SOURCE: bool = true;
@@ -362,5 +368,12 @@ mod tests {
             store.finish();
             drop(store);
         }
+    }
+
+    /// The per-file bytes of the crate doc's layout table.
+    #[test]
+    fn a_file_entry_is_16_bytes_and_an_interner_56() {
+        assert_eq!(std::mem::size_of::<File>(), 16);
+        assert_eq!(std::mem::size_of::<TokenInterner>(), 56);
     }
 }

@@ -45,7 +45,8 @@
 //! - `text()`: a slice of the source copy by the node's span. O(1), no copy; `CstStore::text` likewise.
 //! - `seek`: descends from the root by the rule of `cst_measure::backend::descend_to_offset` along first-child
 //!   and next-sibling links, reading each child's absolute span; in a node with more than 64 children it starts
-//!   from the last sampled child (every 32nd) starting before the offset. O(depth × 32), no allocation.
+//!   from the last sampled child (every 32nd) starting before the offset (a binary search of the samples), so
+//!   at most 64 children are passed per level: O(depth). No allocation: the cursor is moved, not grown.
 //! - `native_node_at_offset`: syntree's own `Tree::node_with_range(offset..offset)`, a binary search of the
 //!   token index for the first non-empty leaf ending after the offset, then up its parents (and the preceding
 //!   leaf's, for offsets in gaps) to the smallest node containing the offset. O(log leaves + depth). Its rule
@@ -172,5 +173,17 @@ impl CstStore for SyntreeStore {
             end: span.end,
             missing: value.missing(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The per-file bytes of the crate doc's layout table.
+    #[test]
+    fn a_file_entry_is_88_bytes() {
+        assert_eq!(std::mem::size_of::<FileTree>(), 64);
+        assert_eq!(std::mem::size_of::<File>(), 88);
     }
 }
