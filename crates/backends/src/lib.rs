@@ -10,6 +10,9 @@ pub const ALL: &[BackendEntry] = &[
     BackendEntry::of::<backend_rowan::Rowan>(),
     BackendEntry::of::<backend_rowan::RowanSharedCache>(),
     BackendEntry::of::<backend_arena::Arena>(),
+    BackendEntry::of::<backend_cstree::Cstree>(),
+    BackendEntry::of::<backend_cstree::CstreeShared>(),
+    BackendEntry::of::<backend_syntree::Syntree>(),
 ];
 
 /// The backend called `name`.

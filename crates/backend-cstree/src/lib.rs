@@ -1,0 +1,379 @@
+//! Backends `cstree` and `cstree-shared`: each file's tree-sitter tree is converted into a cstree `GreenNode`
+//! (the immutable, deduplicated green tree of cstree 0.14, a rowan descendant that interns token text) and the
+//! tree-sitter tree is dropped. The text lives in cstree's `TokenInterner`, which the green tokens point into by
+//! key, so the store keeps no copy of the source.
+//!
+//! - `kinds`: one cstree kind per (tree-sitter kind, field, missing) triple met, so fields and MISSING flags
+//!   cost no storage beyond the kind cstree keeps anyway.
+//! - `convert`: tree-sitter tree to green tree, with text between visible nodes kept as TRIVIA tokens inside
+//!   a FILE wrapper; the check against cstree's cache's hash collisions; text and drop without recursion.
+//! - `cursor`: the `CstCursor` over a green tree (not cstree's red tree: see there why), skipping the wrapper
+//!   and the trivia.
+//! - `wide`: sampled child offsets of nodes with more than 64 children, for lookups by offset.
+//!
+//! The two rows differ in what outlives a file's build. cstree's `GreenNodeBuilder::new()` makes a `NodeCache`
+//! (two hash tables deduplicating tokens and nodes of at most 3 children) that owns a `TokenInterner`.
+//! [`Cstree`] uses one per file, and after the build keeps only the interner (`NodeCache::into_interner`): the
+//! tokens hold interned keys, not text, so the interner *is* the file's text and cannot go; the two dedup
+//! tables are only needed to build, so they are dropped. [`CstreeShared`] keeps one cache, with its interner,
+//! for the whole store, so identical tokens, small subtrees and strings are shared across files and the
+//! cache's tables count in the retained bytes.
+//!
+//! # Layout
+//!
+//! From cstree 0.14's own types (`green/node.rs`, `green/token.rs`, `green/element.rs`,
+//! `interning/default_interner.rs`, `green/builder.rs`) on 64-bit targets; bytes are those asked of the
+//! allocator (`tests/layout.rs` checks the per-node and per-token figures):
+//!
+//! | what | stored as | bytes |
+//! | --- | --- | --- |
+//! | green node | one `triomphe::ThinArc` block: refcount 8, `GreenNodeHead` (kind `u32`, text length `u32`, child hash `u32`) 12 + 4 padding, child count 8, then one tagged pointer per child | 32 + 8 per child |
+//! | green token | one `triomphe::Arc` block: refcount 8, `GreenTokenData` (kind `u32`, interned key `Option<TokenKey>` 4, text length `u32`) | 24 (20 rounded up), once per distinct (kind, text) per cache |
+//! | an element's place in its parent | the tagged pointer above (bit 0 tells token from node) | 8 |
+//! | token text | `TokenInterner` = `IndexSet<String>`: one heap `String` per distinct text, an entry (hash 8 + `String` 24) and a hash slot (`usize` 8 + 1 control byte) per distinct text, tables grown by doubling and never shrunk | text + ~42–85 per distinct text |
+//! | node cache (`cstree-shared` only) | `nodes: HashMap<GreenNodeHead, GreenNode>` and `tokens: HashMap<GreenTokenData, GreenToken>`, hashbrown, grown by doubling | 24 + 1 per slot |
+//! | per file | `File` (language, depth flag, widest node, FILE handle) 16, plus the file's `TokenInterner` (`cstree` only) 56 | 16 or 72 |
+//! | per store | the (kind, field, missing) triples, 6 bytes each; sampled child offsets of wide nodes, 4 per 32 children | |
+//!
+//! So a visible leaf costs 8 (its slot) plus, the first time its (kind, text) is met, a 24-byte token and its
+//! interned text; an inner node costs 40 plus 8 per child unless an identical one (≤ 3 children) was cached;
+//! each gap between visible nodes adds an 8-byte trivia slot (and its token and string when new).
+//!
+//! Compared with rowan 0.16 (the rowan backend): a rowan node is 24 bytes plus 16 per child (each child slot
+//! holds the child's offset beside its pointer), a cstree node 32 plus 8 per child (no offsets: the cursor sums
+//! lengths). A rowan token holds its text inline (24 + the text rounded up to 8, once per distinct (kind, text)
+//! per cache); a cstree token is a fixed 24-byte block holding an interner key, and the text is stored once per
+//! interner, with about 42–85 bytes of interner tables per distinct text and a heap `String` each (whose
+//! allocator footprint is at least 32 bytes). rowan's cache takes a node of at most 3 children only when its
+//! children are all cached, and compares children by identity; cstree's takes every node of at most 3 children
+//! and compares heads only (hence the check in `convert.rs`).
+//!
+//! **Where this use departs from cstree's design.** cstree is meant to be read through its red tree
+//! (`SyntaxNode`, `ResolvedNode`), made lazily and cached in place; the store keeps only green trees and the
+//! cursor walks them with its own stack (see `cursor.rs` for why). Its kinds are numbered at run time through
+//! the table, where a cstree user would derive `Syntax` on an enum. Trivia tokens and the FILE wrapper are this
+//! backend's, as in the rowan backend. Every build is checked against cstree's cache's 32-bit hash collisions
+//! (`convert.rs`).
+//!
+//! # Navigation and its costs
+//!
+//! - `node()`: the top frame's start and the element's kind and length (one load from the green block),
+//!   decoded through the triple table. O(1).
+//! - `goto_first_child`: pushes the first non-trivia child (at most one trivia slot skipped). O(1).
+//! - `goto_next_sibling`: replaces the top frame by the next non-trivia sibling, its start being the previous
+//!   end plus any trivia skipped. O(1).
+//! - `goto_parent`: pops the stack. O(1). Parents come from the cursor's stack: green nodes have no parent link.
+//! - `text()`: a leaf's text is borrowed from the interner (O(1) by key); an inner node's text is rebuilt from
+//!   its tokens, O(subtree). `CstStore::text` is the FILE wrapper's.
+//! - `seek`: descends from the root by the rule of `cst_measure::backend::descend_to_offset`, summing child
+//!   lengths to know offsets; in a node with more than 64 children the scan starts at the last sampled child
+//!   (every 32nd) starting before the offset, so at most 64 children (plus trivia) are passed per level:
+//!   O(depth). No allocation once the cursor's stack has grown.
+//! - `native_node_at_offset`: cstree's own `SyntaxNode::covering_element` on a red root made for the call and
+//!   dropped after it (a red root kept in the store would grow it). It scans each level's children, making a red
+//!   element for each, and picks the first child whose range *contains* the empty range (so the left one at a
+//!   boundary), then trivia answers with its parent. Files deeper than 1,000 levels (cstree drops red trees
+//!   recursively) or with a node of more than 4,096 children (a red node allocates a slot per child, and each
+//!   child passed gets a red node: quadratic over the sampled offsets) get `None`, so the timing covers the
+//!   other files only.
+//!
+//! # Limits
+//!
+//! Per file: at most `u32::MAX` bytes of text (cstree's `TextSize`). Per store: 2^31 − 3 triples (never met).
+//! A file whose build meets a cache hash collision, or tree-sitter offsets that are not character boundaries, or
+//! nodes that overlap, is refused with [`BuildError::Limit`].
+
+mod convert;
+mod cursor;
+mod kinds;
+mod wide;
+
+pub use cursor::CstreeCursor;
+
+use convert::{check, drop_deep, write_text, MAX_RECURSIVE_DROP_DEPTH};
+use cst_measure::{Backend, BuildError, CstStore, Language, NodeInfo};
+use cstree::build::{GreenNodeBuilder, NodeCache};
+use cstree::green::GreenNode;
+use cstree::interning::TokenInterner;
+use cstree::syntax::SyntaxNode;
+use cstree::text::{TextRange, TextSize};
+use cstree::util::NodeOrToken;
+use kinds::{Kind, KindTable, FILE, TRIVIA};
+use std::borrow::Cow;
+use wide::WideIndex;
+
+/// How both rows find the node at an offset.
+const LOOKUP: &str = "the descent through the green tree, scanning each node's children from the first, or, in \
+     a node with more than 64 children, from the last of every 32nd child's offsets (kept by the store) that \
+     starts before the offset";
+
+/// Widest node for which [`CstStore::native_node_at_offset`] asks cstree's red tree (see the crate doc).
+const NATIVE_MAX_CHILDREN: usize = 4_096;
+
+/// cstree green trees, each file with its own interner; the node cache is dropped after each file's build.
+pub struct Cstree;
+
+impl Backend for Cstree {
+    const NAME: &'static str = "cstree";
+    const RETAINS: &'static str = "each file's cstree green tree (green nodes, and 24-byte tokens holding interned \
+         keys, deduplicated within the file by a NodeCache whose two tables are dropped after the build; trivia \
+         tokens for the text between visible nodes; a FILE wrapper node), each file's TokenInterner (every \
+         distinct token text of the file as a String, with its IndexSet tables), one 16-byte entry per file \
+         (language, depth flag, widest node, root handle), the store's table of (kind, field, missing) triples, and \
+         the sampled child offsets of nodes with more than 64 children";
+    const INCLUDES_SOURCE: bool = true;
+    const LOOKUP: &'static str = LOOKUP;
+    type Store = CstreeStore;
+
+    fn new_store() -> CstreeStore {
+        CstreeStore::new(None)
+    }
+}
+
+/// cstree green trees, deduplicated across all files by one `NodeCache` and its interner, kept in the store.
+pub struct CstreeShared;
+
+impl Backend for CstreeShared {
+    const NAME: &'static str = "cstree-shared";
+    const RETAINS: &'static str = "every file's cstree green tree (green nodes, and 24-byte tokens holding \
+         interned keys, deduplicated across all files by one NodeCache; trivia tokens for the text between \
+         visible nodes; a FILE wrapper node per file), the NodeCache's two hash tables and its TokenInterner \
+         (every distinct token text of the corpus as a String, with its IndexSet tables), kept alive in the \
+         store, one 16-byte entry per file (language, depth flag, widest node, root handle), the store's table of \
+         (kind, field, missing) triples, the sampled child offsets of nodes with more than 64 children, and \
+         the partial trees of files refused mid-build (none in a clean run)";
+    const INCLUDES_SOURCE: bool = true;
+    const SHARES_ACROSS_FILES: bool = true;
+    const LOOKUP: &'static str = LOOKUP;
+    type Store = CstreeStore;
+
+    fn new_store() -> CstreeStore {
+        CstreeStore::new(Some(NodeCache::new()))
+    }
+}
+
+/// One file: its FILE wrapper node.
+struct File {
+    language: Language,
+    /// Deeper than cstree's recursive drop can safely go: dropped with [`drop_deep`].
+    deep: bool,
+    /// Children of its widest node.
+    widest: u32,
+    green: GreenNode,
+}
+
+/// The green trees of many files, with the shared cache or the per-file interners.
+pub struct CstreeStore {
+    /// The (kind, field, missing) triples, by cstree kind.
+    kinds: KindTable,
+    files: Vec<File>,
+    /// [`Cstree`]: each file's interner, by file.
+    interners: Vec<TokenInterner>,
+    wide: WideIndex,
+    /// [`CstreeShared`]: the cache, owning the interner of every file.
+    cache: Option<NodeCache<'static>>,
+    /// [`CstreeShared`]: partial trees of refused files, whose nodes the cache may hold (see `Drop`).
+    refused: Vec<GreenNode>,
+}
+
+impl CstreeStore {
+    fn new(cache: Option<NodeCache<'static>>) -> CstreeStore {
+        CstreeStore {
+            kinds: KindTable::default(),
+            files: Vec::new(),
+            interners: Vec::new(),
+            wide: WideIndex::default(),
+            cache,
+            refused: Vec::new(),
+        }
+    }
+
+    fn interner(&self, file: usize) -> &TokenInterner {
+        match &self.cache {
+            Some(cache) => cache.interner(),
+            None => &self.interners[file],
+        }
+    }
+}
+
+impl CstStore for CstreeStore {
+    type Cursor<'a> = CstreeCursor<'a>;
+
+    fn add(
+        &mut self,
+        language: Language,
+        source: &str,
+        tree: tree_sitter::Tree,
+    ) -> Result<(), BuildError> {
+        let builder = match &mut self.cache {
+            Some(cache) => GreenNodeBuilder::with_cache(cache),
+            None => GreenNodeBuilder::new(),
+        };
+        // The tree-sitter tree is dropped on return: only the green tree is kept.
+        let converted = convert::convert(builder, &mut self.kinds, source, &tree);
+        let interner = match (&converted.cache, &self.cache) {
+            (Some(own), _) => own.interner(),
+            (None, Some(shared)) => shared.interner(),
+            (None, None) => {
+                unreachable!("a builder without a cache of its own borrows the store's")
+            }
+        };
+        let error = match converted.error {
+            Some(error) => Some(error),
+            None => check(&converted.green, &converted.events, source, interner).err(),
+        };
+        let green = converted.green;
+        if let Some(error) = error {
+            // A file's own cache goes first: its handles are all to nodes of `green`, so dropping them frees
+            // nothing. The shared cache may keep some of them: the store keeps the tree (see `Drop`).
+            drop(converted.cache);
+            if self.cache.is_some() {
+                self.refused.push(green);
+            } else {
+                drop_deep(green);
+            }
+            return Err(error);
+        }
+        if let Some(cache) = converted.cache {
+            // The dedup tables go; the interner holds the tokens' text.
+            self.interners.push(
+                cache
+                    .into_interner()
+                    .expect("GreenNodeBuilder::new() owns its interner"),
+            );
+        }
+        self.wide.add(&green, &converted.wide);
+        self.files.push(File {
+            language,
+            deep: converted.depth > MAX_RECURSIVE_DROP_DEPTH,
+            widest: u32::try_from(converted.widest).unwrap_or(u32::MAX),
+            green,
+        });
+        Ok(())
+    }
+
+    fn finish(&mut self) {
+        self.files.shrink_to_fit();
+        self.interners.shrink_to_fit();
+        self.refused.shrink_to_fit();
+        self.kinds.shrink();
+        self.wide.shrink();
+    }
+
+    fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    fn language(&self, file: usize) -> Language {
+        self.files[file].language
+    }
+
+    fn text(&self, file: usize) -> Cow<'_, str> {
+        let green = &self.files[file].green;
+        let mut text = String::with_capacity(u32::from(green.text_len()) as usize);
+        write_text(green, self.interner(file), &mut text);
+        Cow::Owned(text)
+    }
+
+    fn cursor(&self, file: usize) -> CstreeCursor<'_> {
+        CstreeCursor::new(
+            &self.files[file].green,
+            self.interner(file),
+            self.kinds.view(),
+        )
+    }
+
+    fn reset_cursor<'a>(&'a self, cursor: &mut CstreeCursor<'a>, file: usize) {
+        cursor.reset(&self.files[file].green, self.interner(file));
+    }
+
+    fn seek<'a>(&'a self, cursor: &mut CstreeCursor<'a>, file: usize, offset: u32) {
+        cursor.reset(&self.files[file].green, self.interner(file));
+        cursor.descend(offset, &self.wide);
+    }
+
+    fn native_node_at_offset(&self, file: usize, offset: u32) -> Option<NodeInfo> {
+        let stored = &self.files[file];
+        if stored.deep || stored.widest as usize > NATIVE_MAX_CHILDREN {
+            return None;
+        }
+        let red: SyntaxNode<Kind> = SyntaxNode::new_root(stored.green.clone());
+        let offset = TextSize::from(offset.min(u32::from(stored.green.text_len())));
+        let mut element = red.covering_element(TextRange::empty(offset));
+        // Trivia is no node: answer with its parent.
+        if element.kind() == TRIVIA {
+            element = NodeOrToken::Node(element.parent().expect("trivia lies inside a node"));
+        }
+        // The wrapper is no node either: answer with tree-sitter's root, its one child that is not trivia.
+        if element.kind() == FILE {
+            element = red
+                .children_with_tokens()
+                .find(|child| child.kind() != TRIVIA)
+                .expect("the wrapper holds the root");
+        }
+        let (kind, range) = (element.syntax_kind(), element.text_range());
+        let node = self.kinds.view().decode(kind);
+        Some(NodeInfo {
+            kind: node.kind,
+            field: node.field,
+            start: range.start().into(),
+            end: range.end().into(),
+            missing: node.missing,
+        })
+    }
+}
+
+impl Drop for CstreeStore {
+    fn drop(&mut self) {
+        // The shared cache goes first, while every tree it has nodes of is alive (held files and refused
+        // partial trees), so dropping its handles frees nothing. Dropped after the trees, its entries would be
+        // freed in hash order, and a deep chain of nodes whose entries went first would be freed recursively
+        // by the one whose entry goes last.
+        drop(self.cache.take());
+        // Deep trees would overflow the stack in cstree's drop.
+        for file in std::mem::take(&mut self.files) {
+            if file.deep {
+                drop_deep(file.green);
+            }
+        }
+        for green in std::mem::take(&mut self.refused) {
+            drop_deep(green);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cst_measure::fixtures::{deep_nesting, DEEP_NESTING};
+
+    /// A 100,000-deep file refused at its innermost node (the kind table is made too small for its last
+    /// triples) leaves a partial tree as deep, which the store drops safely on this 2 MiB test thread: at once
+    /// with a per-file cache, or kept with the shared cache (which may hold its nodes) until the store goes.
+    #[test]
+    fn a_deep_file_refused_mid_build_is_dropped_safely() {
+        let text = deep_nesting(Language::Python, DEEP_NESTING);
+        for shared in [false, true] {
+            let mut store = CstreeStore::new(shared.then(NodeCache::new));
+            // module, expression_statement, assignment, `x` (left), `=`, the outer parentheses (right), `(` and
+            // the inner parentheses: the integer at the bottom is one triple too many.
+            store.kinds = KindTable::with_max(9);
+            let tree = Language::Python.parse(&text);
+            let refused = store.add(Language::Python, &text, tree);
+            assert!(
+                matches!(&refused, Err(BuildError::Limit(m)) if m.contains("kind table is full")),
+                "{refused:?}"
+            );
+            assert_eq!((store.len(), store.refused.len()), (0, usize::from(shared)));
+            store.finish();
+            drop(store);
+        }
+    }
+
+    /// The per-file bytes of the crate doc's layout table.
+    #[test]
+    fn a_file_entry_is_16_bytes_and_an_interner_56() {
+        assert_eq!(std::mem::size_of::<File>(), 16);
+        assert_eq!(std::mem::size_of::<TokenInterner>(), 56);
+    }
+}

@@ -1,0 +1,189 @@
+//! Backend `syntree`: each file's tree-sitter tree is converted into one flat syntree 0.19 `Tree` (every node a
+//! fixed-size link record in one array, with its span) and the tree-sitter tree is dropped; a copy of the source
+//! gives back the text, which syntree trees do not hold.
+//!
+//! - `convert`: tree-sitter tree to syntree tree, one element per visible node with tree-sitter's span; the
+//!   per-node value (kind, field, MISSING flag) and the 32-bit flavor.
+//! - `cursor`: the `CstCursor`, one `syntree::Node` moved along syntree's links.
+//! - `wide`: sampled child starts and pointers of nodes with more than 64 children, for lookups by offset.
+//!
+//! # Layout
+//!
+//! From syntree 0.19's own types (`links.rs`, `index.rs`, `pointer.rs`, `tree.rs`) with the flavor
+//! `convert::Compact` (`u32` spans, `u32` pointers); bytes are those asked of the allocator
+//! (`tests/layout.rs` checks the per-node and per-leaf figures):
+//!
+//! | what | stored as | bytes |
+//! | --- | --- | --- |
+//! | node (every visible node, inner or leaf) | `Links<Value, u32, PointerU32>`: value (`Cell<Value>`: kind `u16`, field and flags `u16`) 4, span (start, end `u32`) 8, parent, prev, next, first, last (`Option<PointerU32>`, a `NonZeroU32`) 20 | 32 |
+//! | token index | syntree's `TreeIndex` (end `u32`, pointer `u32`) per leaf that is not empty, in end order, for `Tree::node_with_range` | 8 per non-empty leaf |
+//! | growth | none kept: the builder grows both arrays by doubling and syntree can neither presize nor shrink them, so each file's tree is cloned once after its build (`Tree: Clone`, whose `Vec::clone`s allocate exactly their length) and the grown one dropped | 0 |
+//! | text | a copy of each file's source (`Box<str>`) | 1 per source byte |
+//! | per file | `File`: language, `Box<str>` 16, `Tree` 64 (the two `Vec`s, its span, first and last top-level pointers) | 88 |
+//! | per store | sampled (start, pointer) of every 32nd child of the nodes with more than 64 children: 8 per 32 children, in a hash map by (file, node) | |
+//!
+//! So every visible node costs 32 bytes whatever its kind or text, every non-empty leaf 8 more; the text costs
+//! its length once. (Without the clone, the doubling `Vec`s' spare room added about 17 bytes per node on the
+//! built-in corpus.) There is no sharing between nodes or files, and nothing is
+//! allocated per node: a file is three blocks (links, index, text) plus its wide samples.
+//!
+//! **Where this use departs from syntree's design.** A syntree parser normally emits tokens back to back with
+//! `Builder::token(value, len)`, so that the tokens tile the text and spans follow from lengths. tree-sitter's
+//! visible nodes do not tile it (whitespace and hidden tokens lie between them, and an inner node may extend
+//! past its visible children), so this backend gives every element its tree-sitter span explicitly
+//! (`Builder::open_with`, `Builder::token_with`), which syntree supports and which leaves gaps: the text between
+//! visible nodes is in no element, and comes back from the source copy. No trivia elements are stored, and the
+//! cursor skips nothing. The flavor has `u32` pointers where syntree's default (`FlavorDefault`) has `usize`
+//! ones, which would make each node 56 bytes; the file limits below follow from it. And each file's tree is
+//! cloned once after its build to drop the builder's spare room, which a syntree user otherwise keeps.
+//!
+//! # Navigation and its costs
+//!
+//! - `node()`: the current record's value and span. O(1).
+//! - `goto_first_child`, `goto_next_sibling`, `goto_parent`: one link each (`Node::first`, `Node::next`,
+//!   `Node::parent`). O(1), and the cursor has no stack: parents are stored links.
+//! - `text()`: a slice of the source copy by the node's span. O(1), no copy; `CstStore::text` likewise.
+//! - `seek`: descends from the root by the rule of `cst_measure::backend::descend_to_offset` along first-child
+//!   and next-sibling links, reading each child's absolute span; in a node with more than 64 children it starts
+//!   from the last sampled child (every 32nd) starting before the offset (a binary search of the samples), so
+//!   at most 64 children are passed per level: O(depth). No allocation: the cursor is moved, not grown.
+//! - `native_node_at_offset`: syntree's own `Tree::node_with_range(offset..offset)`, a binary search of the
+//!   token index for the first non-empty leaf ending after the offset, then up its parents (and the preceding
+//!   leaf's, for offsets in gaps) to the smallest node containing the offset. O(log leaves + depth). Its rule
+//!   differs from tree-sitter's (zero-width nodes are not in the index, and an offset in a gap goes to the
+//!   smallest node spanning the gap); where it finds nothing (the end of the file) it answers the root.
+//!
+//! # Limits
+//!
+//! Per file: fewer than 2^32 bytes (the spans are `u32`), fewer than 2^32 − 1 nodes (the pointers), and field
+//! ids up to 16,383 (the value's 14 field bits). Kinds may be any `u16`. A file over a limit is refused with
+//! [`BuildError::Limit`] before anything is stored.
+
+mod convert;
+mod cursor;
+mod wide;
+
+pub use convert::{Compact, Value};
+pub use cursor::SyntreeCursor;
+
+use convert::FileTree;
+use cst_measure::{Backend, BuildError, CstStore, Language, NodeInfo};
+use std::borrow::Cow;
+use wide::WideIndex;
+
+/// The syntree backend.
+pub struct Syntree;
+
+impl Backend for Syntree {
+    const NAME: &'static str = "syntree";
+    const RETAINS: &'static str = "each file's syntree Tree (one 32-byte link record per visible node: value, span, \
+         parent, previous, next, first and last pointers; syntree's token index, 8 bytes per non-empty leaf; \
+         both exactly sized by cloning the built tree), a copy of each file's source text, one \
+         88-byte entry per file (language, text, tree), and the sampled starts and pointers of every 32nd child of nodes with more than \
+         64 children";
+    const INCLUDES_SOURCE: bool = true;
+    const LOOKUP: &'static str = "the descent along syntree's first-child and next-sibling links, reading each \
+         child's absolute span, scanning each node's children from the first, or, in a node with more than 64 \
+         children (marked in its value), from the last of every 32nd child (start and pointer kept by the store) that \
+         starts before the offset; the cursor is one node, with no stack";
+    type Store = SyntreeStore;
+
+    fn new_store() -> SyntreeStore {
+        SyntreeStore {
+            files: Vec::new(),
+            wide: WideIndex::default(),
+        }
+    }
+}
+
+/// One file.
+struct File {
+    language: Language,
+    text: Box<str>,
+    tree: FileTree,
+}
+
+/// The trees and texts of many files.
+pub struct SyntreeStore {
+    files: Vec<File>,
+    wide: WideIndex,
+}
+
+impl CstStore for SyntreeStore {
+    type Cursor<'a> = SyntreeCursor<'a>;
+
+    fn add(
+        &mut self,
+        language: Language,
+        source: &str,
+        tree: tree_sitter::Tree,
+    ) -> Result<(), BuildError> {
+        // The tree-sitter tree is dropped on return: only syntree's tree and the text are kept.
+        let converted = convert::convert(source, &tree)?;
+        let index = u32::try_from(self.files.len())
+            .map_err(|_| BuildError::Limit("more than 2^32 files in one store".into()))?;
+        self.wide.add(index, &converted.tree, &converted.wide);
+        self.files.push(File {
+            language,
+            text: source.into(),
+            tree: converted.tree,
+        });
+        Ok(())
+    }
+
+    fn finish(&mut self) {
+        self.files.shrink_to_fit();
+        self.wide.shrink();
+    }
+
+    fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    fn language(&self, file: usize) -> Language {
+        self.files[file].language
+    }
+
+    fn text(&self, file: usize) -> Cow<'_, str> {
+        Cow::Borrowed(&self.files[file].text)
+    }
+
+    fn cursor(&self, file: usize) -> SyntreeCursor<'_> {
+        let file = &self.files[file];
+        SyntreeCursor::new(&file.tree, &file.text)
+    }
+
+    fn seek<'a>(&'a self, cursor: &mut SyntreeCursor<'a>, file: usize, offset: u32) {
+        let stored = &self.files[file];
+        *cursor = SyntreeCursor::new(&stored.tree, &stored.text);
+        cursor.descend(file as u32, &stored.tree, offset, &self.wide);
+    }
+
+    fn native_node_at_offset(&self, file: usize, offset: u32) -> Option<NodeInfo> {
+        let tree = &self.files[file].tree;
+        let offset = offset as usize;
+        let node = tree
+            .node_with_range(offset..offset)
+            .or_else(|| tree.first())?;
+        let (value, span) = (node.value(), node.span());
+        Some(NodeInfo {
+            kind: value.kind,
+            field: value.field(),
+            start: span.start,
+            end: span.end,
+            missing: value.missing(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The per-file bytes of the crate doc's layout table.
+    #[test]
+    fn a_file_entry_is_88_bytes() {
+        assert_eq!(std::mem::size_of::<FileTree>(), 64);
+        assert_eq!(std::mem::size_of::<File>(), 88);
+    }
+}
