@@ -9,6 +9,7 @@ use cst_measure::corpus::Corpus;
 use cst_measure::harness::{BackendMeasurement, MeasureOptions, Progress};
 use cst_measure::references::References;
 use cst_measure::report::{render_markdown, BackendCrash, CompareReport};
+use cst_measure::session::EditOptions;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -53,6 +54,13 @@ pub fn measure_backend(
         offset_samples: args.offsets,
         jobs: args.jobs(),
         references: Some(references.to_path_buf()),
+        edit: EditOptions {
+            edits: args.edits,
+            files: args.edit_files,
+            max_file_bytes: args.edit_max_file_bytes,
+            versions: args.versions,
+            ..EditOptions::default()
+        },
         ..MeasureOptions::default()
     };
     let measurement = (entry.measure)(&corpus, &options, &mut LineProgress::new())?;
@@ -117,7 +125,14 @@ fn run_child(
         .args(["--repetitions", &args.repetitions.to_string()])
         .args(["--budget", &args.budget.to_string()])
         .args(["--offsets", &args.offsets.to_string()])
-        .args(["--jobs", &args.jobs().to_string()]);
+        .args(["--jobs", &args.jobs().to_string()])
+        .args(["--edits", &args.edits.to_string()])
+        .args(["--edit-files", &args.edit_files.to_string()])
+        .args([
+            "--edit-max-file-bytes",
+            &args.edit_max_file_bytes.to_string(),
+        ])
+        .args(["--versions", &args.versions.to_string()]);
     if let Some(limit) = args.memory_limit() {
         command.args(["--memory-limit", &limit.to_string()]);
     }

@@ -56,6 +56,18 @@ pub struct CorpusArgs {
     /// Files measured at once in per-file mode [default: all cores].
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Edits per file in the edit sessions (0 skips them).
+    #[arg(long, value_name = "N", default_value_t = cst_measure::session::EditOptions::default().edits)]
+    pub edits: usize,
+    /// Files edited, spread evenly over the corpus.
+    #[arg(long, value_name = "N", default_value_t = cst_measure::session::EditOptions::default().files)]
+    pub edit_files: usize,
+    /// Files larger than this are left out of the edit sessions.
+    #[arg(long, value_name = "BYTES", default_value_t = cst_measure::session::EditOptions::default().max_file_bytes)]
+    pub edit_max_file_bytes: u64,
+    /// Versions of each edited file kept alive (the current one included).
+    #[arg(long, value_name = "N", default_value_t = cst_measure::session::EditOptions::default().versions)]
+    pub versions: usize,
     /// Bytes a measuring process may hold; a backend that needs more stops with an error naming the file
     /// [default: 75% of physical memory].
     #[arg(long, value_name = "BYTES")]

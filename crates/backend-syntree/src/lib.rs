@@ -86,6 +86,9 @@ impl Backend for Syntree {
          child's absolute span, scanning each node's children from the first, or, in a node with more than 64 \
          children (marked in its value), from the last of every 32nd child (start and pointer kept by the store) that \
          starts before the offset; the cursor is one node, with no stack";
+    const UPDATE: &'static str =
+        "rebuilds the edited file's tree from the new tree-sitter tree (the default \
+         update); a version is a copy of the file's tree, text and samples";
     type Store = SyntreeStore;
 
     fn new_store() -> SyntreeStore {
@@ -97,10 +100,17 @@ impl Backend for Syntree {
 }
 
 /// One file.
-struct File {
+#[derive(Clone)]
+pub struct File {
     language: Language,
     text: Box<str>,
     tree: FileTree,
+}
+
+/// One file's tree, text and wide-node samples, copied.
+pub struct Version {
+    file: File,
+    samples: Vec<(u32, Box<[wide::Sample]>)>,
 }
 
 /// The trees and texts of many files.
@@ -146,6 +156,40 @@ impl CstStore for SyntreeStore {
 
     fn text(&self, file: usize) -> Cow<'_, str> {
         Cow::Borrowed(&self.files[file].text)
+    }
+
+    type Version = Version;
+
+    fn version(&self, file: usize) -> Version {
+        Version {
+            file: self.files[file].clone(),
+            samples: self.wide.of_file(file as u32),
+        }
+    }
+
+    fn restore(&mut self, file: usize, version: &Version) {
+        self.files[file] = version.file.clone();
+        self.wide.take_file(file as u32);
+        self.wide.put_file(file as u32, version.samples.clone());
+    }
+
+    fn replace(
+        &mut self,
+        file: usize,
+        language: Language,
+        source: &str,
+        tree: tree_sitter::Tree,
+    ) -> Result<(), BuildError> {
+        let converted = convert::convert(source, &tree)?;
+        let index = file as u32;
+        self.wide.take_file(index);
+        self.wide.add(index, &converted.tree, &converted.wide);
+        self.files[file] = File {
+            language,
+            text: source.into(),
+            tree: converted.tree,
+        };
+        Ok(())
     }
 
     fn cursor(&self, file: usize) -> SyntreeCursor<'_> {

@@ -20,7 +20,7 @@ pub(crate) type TreeNode<'a> = Node<'a, Value, Compact>;
 
 /// The start and pointer of one sampled child.
 #[derive(Clone, Copy)]
-struct Sample {
+pub(crate) struct Sample {
     start: u32,
     id: u32,
 }
@@ -51,6 +51,34 @@ impl WideIndex {
                 .collect();
             self.samples.insert((file, id), samples);
         }
+    }
+
+    /// The samples of file `file`'s nodes, taken out of the index.
+    pub(crate) fn take_file(&mut self, file: u32) -> Vec<(u32, Box<[Sample]>)> {
+        let ids: Vec<u32> = self
+            .samples
+            .keys()
+            .filter(|k| k.0 == file)
+            .map(|k| k.1)
+            .collect();
+        ids.into_iter()
+            .filter_map(|id| Some((id, self.samples.remove(&(file, id))?)))
+            .collect()
+    }
+
+    /// A copy of the samples of file `file`'s nodes.
+    pub(crate) fn of_file(&self, file: u32) -> Vec<(u32, Box<[Sample]>)> {
+        self.samples
+            .iter()
+            .filter(|(k, _)| k.0 == file)
+            .map(|(k, v)| (k.1, v.clone()))
+            .collect()
+    }
+
+    /// Puts samples for file `file`'s nodes into the index.
+    pub(crate) fn put_file(&mut self, file: u32, samples: Vec<(u32, Box<[Sample]>)>) {
+        self.samples
+            .extend(samples.into_iter().map(|(id, s)| ((file, id), s)));
     }
 
     /// Drops spare room.

@@ -1,10 +1,15 @@
 //! Backend `tree-sitter`: keeps each file's native `tree_sitter::Tree` (its nodes live on the C heap, counted
 //! through the allocator hooks) together with a copy of the source text, which tree-sitter trees do not hold
 //! but every query for text needs. This is the baseline the other backends are compared with.
+//!
+//! Editing: the store keeps the tree tree-sitter's incremental reparse made, which shares every unchanged
+//! subtree with the previous version's (subtrees are reference-counted); a version is that tree (a new handle
+//! on the same nodes) and the text, shared with the store until the next edit replaces it.
 
 use cst_measure::reference::TreeSitterCursor;
 use cst_measure::{Backend, BuildError, CstStore, Language, NodeInfo};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// The native tree-sitter backend.
 pub struct TreeSitter;
@@ -12,11 +17,14 @@ pub struct TreeSitter;
 impl Backend for TreeSitter {
     const NAME: &'static str = "tree-sitter";
     const RETAINS: &'static str =
-        "each file's native tree_sitter::Tree (C heap, via the allocator hooks) plus a copy of its source text";
+        "each file's native tree_sitter::Tree (C heap, via the allocator hooks) plus a \
+         copy of its source text (reference-counted, so that a version shares it)";
     const INCLUDES_SOURCE: bool = true;
     const LOOKUP: &'static str = "the descent through tree-sitter's TreeCursor, skipping to the child at the offset \
          at each level with TreeCursor::goto_first_child_for_byte (tree-sitter's own scan over its children, \
          linear but without making a node per child), then the visible-node rule over the next sibling or two";
+    const UPDATE: &'static str = "keeps tree-sitter's incrementally reparsed tree, which shares its unchanged \
+         subtrees with the previous version's; a version is a tree handle on the same subtrees and the text";
     type Store = TreeSitterStore;
 
     fn new_store() -> TreeSitterStore {
@@ -24,10 +32,11 @@ impl Backend for TreeSitter {
     }
 }
 
-/// One file: its language, its text and its tree.
-struct File {
+/// One file: its language, its text and its tree; cloning it shares both.
+#[derive(Clone)]
+pub struct File {
     language: Language,
-    text: Box<str>,
+    text: Arc<str>,
     tree: tree_sitter::Tree,
 }
 
@@ -67,6 +76,31 @@ impl CstStore for TreeSitterStore {
 
     fn text(&self, file: usize) -> Cow<'_, str> {
         Cow::Borrowed(&self.files[file].text)
+    }
+
+    type Version = File;
+
+    fn version(&self, file: usize) -> File {
+        self.files[file].clone()
+    }
+
+    fn restore(&mut self, file: usize, version: &File) {
+        self.files[file] = version.clone();
+    }
+
+    fn replace(
+        &mut self,
+        file: usize,
+        language: Language,
+        source: &str,
+        tree: tree_sitter::Tree,
+    ) -> Result<(), BuildError> {
+        self.files[file] = File {
+            language,
+            text: source.into(),
+            tree,
+        };
+        Ok(())
     }
 
     fn cursor(&self, file: usize) -> TreeSitterCursor<'_> {

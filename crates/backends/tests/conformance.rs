@@ -10,6 +10,7 @@ use cst_measure::fixtures::{
     deep_nesting, long_line, random_tokens, snippets, wide_file, DEEP_NESTING, WIDE_SIBLINGS,
 };
 use cst_measure::harness::{BackendMeasurement, MeasureOptions, NoProgress};
+use cst_measure::session::EditOptions;
 use cst_measure::Language;
 use proptest::prelude::*;
 
@@ -52,6 +53,10 @@ fn measure_all_with(corpus: &Corpus, options: &MeasureOptions) -> Vec<BackendMea
                 "{}",
                 entry.name
             );
+            if let Some(edits) = &m.edits {
+                assert_eq!(edits.failed, 0, "{}: {:#?}", entry.name, edits.failures);
+                assert!(edits.versions_verified >= edits.edits, "{}", entry.name);
+            }
             m
         })
         .collect()
@@ -134,11 +139,17 @@ fn deep_nesting_overflows_nothing() {
             )
         })
         .collect();
-    // Every sampled offset sits 50,000 levels deep on average, so sample fewer of them than usual.
+    // Every sampled offset sits 50,000 levels deep on average, so sample fewer of them than usual; and a few
+    // edits of each file show that updates and versions of 100,000-deep trees overflow nothing either.
     let options = MeasureOptions {
         scaling_steps: vec![],
         repetitions: 1,
         offset_samples: 200,
+        edit: EditOptions {
+            edits: 3,
+            versions: 2,
+            ..EditOptions::default()
+        },
         ..MeasureOptions::default()
     };
     let measurements = measure_all_with(&corpus(files), &options);
@@ -196,6 +207,10 @@ fn per_file_mode_sums_what_whole_corpus_mode_measures() {
         let whole = MeasureOptions {
             scaling_steps: vec![],
             repetitions: 0,
+            edit: EditOptions {
+                edits: 0,
+                ..EditOptions::default()
+            },
             ..MeasureOptions::default()
         };
         let per_file = MeasureOptions {
@@ -233,7 +248,19 @@ fn two_measurements_give_identical_byte_counts() {
         .map(|s| CorpusFile::in_memory(s.name, s.language, s.text))
         .collect();
     let corpus = corpus(files);
-    let (a, b) = (measure_all(&corpus, 0), measure_all(&corpus, 0));
+    let options = MeasureOptions {
+        scaling_steps: vec![],
+        repetitions: 0,
+        edit: EditOptions {
+            edits: 0,
+            ..EditOptions::default()
+        },
+        ..MeasureOptions::default()
+    };
+    let (a, b) = (
+        measure_all_with(&corpus, &options),
+        measure_all_with(&corpus, &options),
+    );
     for (a, b) in a.iter().zip(&b) {
         assert_eq!(
             (a.retained_bytes, a.retained_blocks, a.peak_bytes, a.nodes),

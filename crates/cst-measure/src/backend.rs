@@ -7,6 +7,11 @@
 //! [`CstCursor`], the same three moves tree-sitter's `TreeCursor` offers, so every operation in [`crate::ops`]
 //! runs the same generic code against every backend.
 //!
+//! Editing goes through [`CstStore::update`], which replaces one file's CST with its next version (its default
+//! rebuilds the file through [`CstStore::replace`]; a backend that can share what did not change overrides it),
+//! and [`CstStore::version`], a handle on one file's CST as it is now that stays alive apart from the store (an
+//! undo history, a snapshot a request still reads), sharing with the store what the backend can share.
+//!
 //! Lookups by offset go through [`CstStore::seek`], which moves a cursor the caller already has (so no backend
 //! allocates a cursor per lookup where another does not). Its default is the generic descent
 //! [`descend_to_offset`], linear in the siblings passed at each level; a backend with a faster way (an index
@@ -67,6 +72,9 @@ pub trait Backend: 'static {
     const LOOKUP: &'static str =
         "the generic descent (first child, then next sibling until the one that \
          reaches the offset, at every level): linear in the siblings passed";
+    /// One line saying what [`CstStore::update`] does and what a [`CstStore::version`] shares, for the tables.
+    const UPDATE: &'static str =
+        "rebuilds the edited file from its new tree (the default update); a version is a copy";
     /// The corpus-wide store.
     type Store: CstStore;
     /// An empty store.
@@ -130,6 +138,50 @@ pub trait CstStore {
     fn native_node_at_offset(&self, _file: usize, _offset: u32) -> Option<NodeInfo> {
         None
     }
+
+    /// One file's CST at one moment, kept alive apart from the store.
+    type Version;
+
+    /// File `file`'s CST as it is now: it stays as it is whatever the store does next.
+    fn version(&self, file: usize) -> Self::Version;
+
+    /// Makes `version` (taken from file `file` of this store) the file's current CST again.
+    fn restore(&mut self, file: usize, version: &Self::Version);
+
+    /// Replaces file `file`'s CST by one built from `source` and its `tree`, as `add` builds a new file's. On
+    /// an error the file keeps its previous CST.
+    fn replace(
+        &mut self,
+        file: usize,
+        language: Language,
+        source: &str,
+        tree: tree_sitter::Tree,
+    ) -> Result<(), BuildError>;
+
+    /// Replaces file `file`'s CST with its next version after `edit`. The default rebuilds it from the new tree
+    /// through [`CstStore::replace`]; a backend that can rebuild only what changed, and share the rest with the
+    /// previous version, overrides it. On an error the file keeps its previous CST.
+    fn update(&mut self, file: usize, edit: FileEdit<'_>) -> Result<(), BuildError> {
+        self.replace(file, edit.language, edit.text, edit.tree)
+    }
+}
+
+/// What one edit of a file gives a store: the new text and tree, and what tree-sitter knows of the change.
+pub struct FileEdit<'a> {
+    pub language: Language,
+    /// The text before the edit.
+    pub old_text: &'a str,
+    /// The text after it.
+    pub text: &'a str,
+    /// The edit as tree-sitter was told it (`Tree::edit`).
+    pub input: tree_sitter::InputEdit,
+    /// The file's previous tree, edited, which the new one was parsed from.
+    pub old_tree: &'a tree_sitter::Tree,
+    /// The new tree, which shares its unchanged subtrees with `old_tree`.
+    pub tree: tree_sitter::Tree,
+    /// Ranges of the new text whose syntactic structure changed (`old_tree.changed_ranges(&tree)`). A token
+    /// whose text changed without changing the structure (a rename) lies in `input`'s range, maybe not here.
+    pub changed: &'a [tree_sitter::Range],
 }
 
 /// Moves through one file's tree like tree-sitter's `TreeCursor`. Moves return `false` and stay put when the

@@ -16,6 +16,7 @@ use crate::corpus::{Corpus, CorpusFile};
 use crate::ops::{self, KindTables, Operation, OPERATIONS};
 use crate::reference::ReferenceTree;
 use crate::references::References;
+use crate::session::{measure_edits, EditMeasurement, EditOptions};
 use crate::verify::{spread_offsets, verify_against, verify_lookups};
 use crate::Language;
 use anyhow::{bail, Context};
@@ -47,6 +48,8 @@ pub struct MeasureOptions {
     /// tree-sitter's trees of the corpus, recorded by [`References::record`] (the compare run records them
     /// once for all its processes); `None` records them here first.
     pub references: Option<PathBuf>,
+    /// The edit sessions.
+    pub edit: EditOptions,
 }
 
 /// Default offsets per file at which lookups are verified.
@@ -66,6 +69,7 @@ impl Default for MeasureOptions {
             jobs: 1,
             lookup_checks: LOOKUP_CHECKS,
             references: None,
+            edit: EditOptions::default(),
         }
     }
 }
@@ -124,6 +128,8 @@ pub struct BackendMeasurement {
     pub retains: String,
     /// How the backend finds the node at an offset.
     pub lookup: String,
+    /// What its update does, and what a version shares.
+    pub update: String,
     pub includes_source: bool,
     pub shares_across_files: bool,
     pub per_file: bool,
@@ -163,6 +169,8 @@ pub struct BackendMeasurement {
     pub failures: Vec<FileFailure>,
     pub scaling: Vec<ScalingPoint>,
     pub operations: Vec<OperationTiming>,
+    /// The edit sessions, when run.
+    pub edits: Option<EditMeasurement>,
 }
 
 /// Failures listed by name; the rest are only counted.
@@ -285,6 +293,7 @@ pub fn measure<B: Backend>(
         name: B::NAME.into(),
         retains: B::RETAINS.into(),
         lookup: B::LOOKUP.into(),
+        update: B::UPDATE.into(),
         includes_source: B::INCLUDES_SOURCE,
         shares_across_files: B::SHARES_ACROSS_FILES,
         per_file: options.per_file,
@@ -309,6 +318,7 @@ pub fn measure<B: Backend>(
         failures: Vec::new(),
         scaling: Vec::new(),
         operations: Vec::new(),
+        edits: None,
     };
     let recorded;
     let references = match &options.references {
@@ -331,6 +341,9 @@ pub fn measure<B: Backend>(
         measure_per_file::<B>(corpus, options, &references, &mut m, progress)?;
     } else {
         measure_whole::<B>(corpus, options, &references, &mut m, progress)?;
+    }
+    if options.edit.edits > 0 {
+        m.edits = Some(measure_edits::<B>(corpus, &options.edit, progress)?);
     }
     m.wall_seconds = clock.elapsed().as_secs_f64();
     Ok(m)

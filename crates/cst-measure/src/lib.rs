@@ -12,6 +12,7 @@
 //! - [`fixtures`]: generated test inputs, awkward ones included.
 //! - [`ops`]: the operations every backend answers, through the same generic code.
 //! - [`harness`]: measuring one backend (memory, time, scaling, verification, operations).
+//! - [`session`]: editing: what updating a file's CST costs each backend, and what keeping versions costs.
 //! - [`report`]: derived metrics, JSON and Markdown tables.
 
 pub mod alloc;
@@ -25,7 +26,8 @@ pub mod ops;
 pub mod reference;
 pub mod references;
 pub mod report;
+pub mod session;
 pub mod verify;
 
-pub use backend::{Backend, BuildError, CstCursor, CstStore, NodeInfo};
+pub use backend::{Backend, BuildError, CstCursor, CstStore, FileEdit, NodeInfo};
 pub use language::Language;

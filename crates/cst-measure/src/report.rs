@@ -227,6 +227,38 @@ pub struct OperationRow {
     pub answers_match: bool,
 }
 
+/// What editing cost one backend (see [`crate::session`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct EditRow {
+    pub backend: String,
+    /// What the backend's update does, and what a version shares.
+    pub update: String,
+    pub files: u64,
+    pub files_left_out: u64,
+    pub edits: u64,
+    pub reparse_median_seconds: f64,
+    pub reparse_p99_seconds: f64,
+    pub update_median_seconds: f64,
+    pub update_p99_seconds: f64,
+    pub rebuild_median_seconds: f64,
+    /// Median update over the common reparse's median (the reparse measured once, by the baseline's run).
+    pub update_over_reparse: f64,
+    /// Median update over the median full rebuild of the same files.
+    pub update_over_rebuild: f64,
+    pub versions_kept: u64,
+    pub retained_bytes_one_version: u64,
+    pub retained_bytes_all_versions: u64,
+    pub footprint_one_version: u64,
+    pub footprint_all_versions: u64,
+    pub bytes_per_extra_version: f64,
+    pub bytes_per_file_version: f64,
+    /// An extra version over one whole version of the file.
+    pub extra_version_over_file: f64,
+    pub versions_verified: u64,
+    pub failed: u64,
+    pub failures: Vec<FileFailure>,
+}
+
 /// A backend whose measurement did not finish (it crashed, or reached the memory limit).
 #[derive(Clone, Debug, Serialize)]
 pub struct BackendCrash {
@@ -248,7 +280,9 @@ pub struct CompareReport {
     /// Backends whose measurement did not finish.
     pub crashed: Vec<BackendCrash>,
     pub operations: Vec<OperationRow>,
-    /// Every backend was measured and reproduced every file.
+    /// The edit sessions, per backend that ran them.
+    pub edits: Vec<EditRow>,
+    /// Every backend was measured and reproduced every file (and every version of the edited ones).
     pub all_verified: bool,
     /// Every compared operation's answers agree.
     pub answers_match: bool,
@@ -292,6 +326,45 @@ impl CompareReport {
                 });
             }
         }
+        let common_reparse = measurements
+            .iter()
+            .filter_map(|m| Some((m, m.edits.as_ref()?)))
+            .min_by_key(|(m, _)| m.name != BASELINE_BACKEND)
+            .map_or(0.0, |(_, e)| e.reparse_median_seconds);
+        let edits: Vec<EditRow> = measurements
+            .iter()
+            .filter_map(|m| {
+                let e = m.edits.as_ref()?;
+                Some(EditRow {
+                    backend: m.name.clone(),
+                    update: m.update.clone(),
+                    files: e.files,
+                    files_left_out: e.files_left_out,
+                    edits: e.edits,
+                    reparse_median_seconds: e.reparse_median_seconds,
+                    reparse_p99_seconds: e.reparse_p99_seconds,
+                    update_median_seconds: e.update_median_seconds,
+                    update_p99_seconds: e.update_p99_seconds,
+                    rebuild_median_seconds: e.rebuild_median_seconds,
+                    update_over_reparse: ratio(e.update_median_seconds, common_reparse),
+                    update_over_rebuild: ratio(e.update_median_seconds, e.rebuild_median_seconds),
+                    versions_kept: e.versions_kept,
+                    retained_bytes_one_version: e.retained_bytes_one_version,
+                    retained_bytes_all_versions: e.retained_bytes_all_versions,
+                    footprint_one_version: e.footprint_one_version,
+                    footprint_all_versions: e.footprint_all_versions,
+                    bytes_per_extra_version: e.bytes_per_extra_version,
+                    bytes_per_file_version: e.bytes_per_file_version,
+                    extra_version_over_file: ratio(
+                        e.bytes_per_extra_version,
+                        e.bytes_per_file_version,
+                    ),
+                    versions_verified: e.versions_verified,
+                    failed: e.failed,
+                    failures: e.failures.clone(),
+                })
+            })
+            .collect();
         CompareReport {
             generated_by: "cargo xtask compare".into(),
             mode: if per_file { "per-file" } else { "whole-corpus" }.into(),
@@ -299,7 +372,10 @@ impl CompareReport {
             mb_bytes: MB_BYTES,
             target_bytes: TARGET_BYTES,
             reference: ReferenceRow::published(),
-            all_verified: backends.iter().all(|b| b.verified) && crashed.is_empty(),
+            all_verified: backends.iter().all(|b| b.verified)
+                && crashed.is_empty()
+                && edits.iter().all(|e| e.failed == 0),
+            edits,
             answers_match: operations.iter().all(|o| o.answers_match),
             crashed: crashed.to_vec(),
             backends,
@@ -391,6 +467,7 @@ pub fn render_markdown(r: &CompareReport) -> String {
     memory_section(r, w, true);
     build_section(r, w);
     operations_section(r, w);
+    edits_section(r, w);
     scaling_section(r, w);
     verification_section(r, w);
     md
@@ -404,6 +481,7 @@ pub fn render_summary(r: &CompareReport) -> String {
     corpus_section(r, &mut md);
     memory_section(r, &mut md, false);
     operations_section(r, &mut md);
+    edits_section(r, &mut md);
     if !r.crashed.is_empty() || !r.all_verified {
         verification_section(r, &mut md);
     }
@@ -745,6 +823,68 @@ fn operations_section(r: &CompareReport, w: &mut String) {
     let _ = writeln!(w);
 }
 
+fn edits_section(r: &CompareReport, w: &mut String) {
+    let Some(first) = r.edits.first() else {
+        return;
+    };
+    let common = r
+        .edits
+        .iter()
+        .find(|e| e.backend == BASELINE_BACKEND)
+        .unwrap_or(first);
+    let _ = writeln!(w, "## Editing\n");
+    let _ = writeln!(
+        w,
+        "{} edits over {} files ({} left out for their size), each applied as an editor does: `Tree::edit`, an \
+         incremental reparse from the old tree and `changed_ranges` (the part every backend shares: median {}, \
+         p99 {}, measured in {}'s run), then the backend's *update* of the file's CST. Every version is verified \
+         like a whole file, and the last {} versions of every file are kept alive, then restored and verified \
+         again. A *full rebuild* builds the same version from its tree in a fresh store.\n",
+        thousands(first.edits),
+        thousands(first.files),
+        thousands(first.files_left_out),
+        per_item(common.reparse_median_seconds * 1e9),
+        per_item(common.reparse_p99_seconds * 1e9),
+        common.backend,
+        first.versions_kept,
+    );
+    let _ = writeln!(
+        w,
+        "| backend | update, median | update, p99 | vs reparse | full rebuild | one version of a file | each extra \
+         version | extra / one | versions verified |"
+    );
+    let _ = writeln!(w, "|---|--:|--:|--:|--:|--:|--:|--:|:-:|");
+    for e in &r.edits {
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {:.2}x | {} | {} B | {} B | {:.2} | {} |",
+            e.backend,
+            per_item(e.update_median_seconds * 1e9),
+            per_item(e.update_p99_seconds * 1e9),
+            e.update_over_reparse,
+            per_item(e.rebuild_median_seconds * 1e9),
+            thousands(e.bytes_per_file_version.round() as u64),
+            thousands(e.bytes_per_extra_version.round() as u64),
+            e.extra_version_over_file,
+            if e.failed == 0 {
+                thousands(e.versions_verified)
+            } else {
+                format!("**FAILED** ({} files)", thousands(e.failed))
+            },
+        );
+    }
+    let _ = writeln!(
+        w,
+        "\nBytes are requested bytes, measured by freeing: dropping the kept versions frees what they hold on their \
+         own (*each extra version* is that over the versions kept), then dropping the store frees one version of \
+         every file. What each row's update does:\n"
+    );
+    for e in &r.edits {
+        let _ = writeln!(w, "- **{}**: {}.", e.backend, e.update);
+    }
+    let _ = writeln!(w);
+}
+
 fn scaling_section(r: &CompareReport, w: &mut String) {
     if r.backends.iter().any(|b| b.scaling.len() > 1) {
         let _ = writeln!(w, "## Scaling\n");
@@ -788,6 +928,18 @@ fn verification_section(r: &CompareReport, w: &mut String) {
             thousands(c.files)
         );
     } else {
+        for e in r.edits.iter().filter(|e| e.failed > 0) {
+            let _ = writeln!(
+                w,
+                "**{}** failed editing {} files:\n",
+                e.backend,
+                thousands(e.failed)
+            );
+            for f in &e.failures {
+                let _ = writeln!(w, "- `{}`: {}", f.path, f.error);
+            }
+            let _ = writeln!(w);
+        }
         for b in r.backends.iter().filter(|b| !b.verified) {
             let _ = writeln!(
                 w,

@@ -115,6 +115,25 @@ impl CstCursor for MutantCursor<'_> {
 
 impl CstStore for MutantStore {
     type Cursor<'a> = MutantCursor<'a>;
+    type Version = ();
+
+    fn version(&self, _: usize) {
+        unreachable!("these tests do not edit")
+    }
+
+    fn restore(&mut self, _: usize, _: &()) {
+        unreachable!("these tests do not edit")
+    }
+
+    fn replace(
+        &mut self,
+        _: usize,
+        _: Language,
+        _: &str,
+        _: tree_sitter::Tree,
+    ) -> Result<(), BuildError> {
+        unreachable!("these tests do not edit")
+    }
 
     fn add(&mut self, _: Language, _: &str, _: tree_sitter::Tree) -> Result<(), BuildError> {
         unreachable!("built directly")
@@ -339,6 +358,25 @@ impl CstCursor for EmptyCursor {
 
 impl<const B: u8> CstStore for TestStore<B> {
     type Cursor<'a> = EmptyCursor;
+    type Version = ();
+
+    fn version(&self, _: usize) {
+        unreachable!("these tests do not edit")
+    }
+
+    fn restore(&mut self, _: usize, _: &()) {
+        unreachable!("these tests do not edit")
+    }
+
+    fn replace(
+        &mut self,
+        _: usize,
+        _: Language,
+        _: &str,
+        _: tree_sitter::Tree,
+    ) -> Result<(), BuildError> {
+        unreachable!("these tests do not edit")
+    }
 
     fn add(&mut self, _: Language, _: &str, tree: tree_sitter::Tree) -> Result<(), BuildError> {
         drop(tree);

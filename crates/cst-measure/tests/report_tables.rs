@@ -5,6 +5,7 @@ use cst_measure::corpus::{Corpus, CorpusFile, Skipped};
 use cst_measure::harness::{BackendMeasurement, FileFailure, OperationTiming, ScalingPoint};
 use cst_measure::ops::Operation;
 use cst_measure::report::{render_markdown, CompareReport};
+use cst_measure::session::EditMeasurement;
 use cst_measure::Language;
 
 fn corpus() -> Corpus {
@@ -26,6 +27,7 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
         name: name.into(),
         retains: format!("what {name} keeps"),
         lookup: format!("how {name} finds a node"),
+        update: format!("how {name} takes an edit"),
         includes_source: true,
         shares_across_files: false,
         per_file: false,
@@ -89,6 +91,27 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
                 answer: if failed { "dead".into() } else { "beef".into() },
             },
         ],
+        edits: Some(EditMeasurement {
+            files: 2,
+            source_bytes: 19,
+            files_left_out: 0,
+            edits: 40,
+            reparse_median_seconds: 0.000_02,
+            reparse_p99_seconds: 0.000_09,
+            update_median_seconds: walk_seconds / 100.0,
+            update_p99_seconds: walk_seconds / 10.0,
+            rebuild_median_seconds: walk_seconds / 20.0,
+            versions_kept: 10,
+            retained_bytes_one_version: retained,
+            retained_bytes_all_versions: retained * 4,
+            bytes_per_extra_version: retained as f64 / 6.0,
+            bytes_per_file_version: retained as f64 / 2.0,
+            footprint_one_version: retained + 100,
+            footprint_all_versions: retained * 4 + 400,
+            versions_verified: if failed { 39 } else { 58 },
+            failed: u64::from(failed),
+            failures: vec![],
+        }),
     }
 }
 

@@ -1,0 +1,335 @@
+//! Editing: what a keystroke costs one backend, and what keeping versions costs.
+//!
+//! For each file of an evenly spread sample, a deterministic script of edits ([`crate::edits::script`]) is
+//! applied the way an editor does: `Tree::edit` with the edit, an incremental `Parser::parse` from the old tree
+//! (timed, with `changed_ranges`: the *reparse*, the part every backend shares), then [`CstStore::update`]
+//! (timed: the backend's own part). Each new version is verified like any file (text, nodes, shape, fields,
+//! lookups) against the tree it was built from, and a full rebuild of the same file into a fresh store is timed
+//! for comparison. The last `versions` versions of every file stay alive ([`CstStore::version`]), as an undo
+//! history or a snapshot would keep them; at the end each kept version is restored and verified again.
+//!
+//! Memory is measured by freeing: once everything else is dropped, dropping the kept versions frees what they
+//! hold on their own (what the extra versions cost), and dropping the store then frees one version of every file.
+
+use crate::alloc;
+use crate::backend::{Backend, CstStore, FileEdit};
+use crate::corpus::Corpus;
+use crate::edits::script;
+use crate::harness::{FileFailure, Progress};
+use crate::reference::ReferenceTree;
+use crate::verify::{spread_offsets, verify_against, verify_lookups};
+use crate::Language;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// How to edit.
+#[derive(Clone, Debug)]
+pub struct EditOptions {
+    /// Edits per file (0 skips editing).
+    pub edits: usize,
+    /// Files edited: this many, spread evenly over the corpus.
+    pub files: usize,
+    /// Files larger than this are left out of the sample (a full rebuild per keystroke of a 20 MB file is a
+    /// measurement of its size, not of editing).
+    pub max_file_bytes: u64,
+    /// Versions of each file kept alive, the current one included.
+    pub versions: usize,
+    /// Offsets per version at which lookups are verified.
+    pub lookup_checks: usize,
+}
+
+impl Default for EditOptions {
+    fn default() -> Self {
+        EditOptions {
+            edits: 20,
+            files: 3000,
+            max_file_bytes: 1 << 20,
+            versions: 10,
+            lookup_checks: crate::harness::LOOKUP_CHECKS,
+        }
+    }
+}
+
+/// What editing cost one backend.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct EditMeasurement {
+    /// Files edited, and their bytes before editing.
+    pub files: u64,
+    pub source_bytes: u64,
+    /// Files of the sample left out for their size.
+    pub files_left_out: u64,
+    pub edits: u64,
+    /// Incremental reparse (`Parser::parse` from the edited old tree, and `changed_ranges`), per edit.
+    pub reparse_median_seconds: f64,
+    pub reparse_p99_seconds: f64,
+    /// The backend's `update`, per edit.
+    pub update_median_seconds: f64,
+    pub update_p99_seconds: f64,
+    /// Building the same new version from its tree in a fresh store, per edit.
+    pub rebuild_median_seconds: f64,
+    /// Versions of each file kept alive, the current one included.
+    pub versions_kept: u64,
+    /// What one version of every edited file holds (freed by dropping the store last).
+    pub retained_bytes_one_version: u64,
+    /// With every kept version alive.
+    pub retained_bytes_all_versions: u64,
+    /// Bytes an extra version of one file costs: what the kept versions hold on their own, per kept version.
+    pub bytes_per_extra_version: f64,
+    /// One version of one file, on average: what each extra version is compared with.
+    pub bytes_per_file_version: f64,
+    pub footprint_one_version: u64,
+    pub footprint_all_versions: u64,
+    /// Versions verified: every version right after its update, and every kept version restored at the end.
+    pub versions_verified: u64,
+    pub failed: u64,
+    pub failures: Vec<FileFailure>,
+}
+
+/// One kept version, with what the harness needs to check it later.
+struct Kept<V> {
+    version: V,
+    text: String,
+    reference: ReferenceTree,
+}
+
+fn median_and_p99(mut times: Vec<f64>) -> (f64, f64) {
+    if times.is_empty() {
+        return (0.0, 0.0);
+    }
+    times.sort_by(f64::total_cmp);
+    let p99 = ((times.len() as f64 * 0.99).ceil() as usize).clamp(1, times.len()) - 1;
+    (times[times.len() / 2], times[p99])
+}
+
+/// Failures listed by name; the rest are only counted.
+const LISTED_FAILURES: usize = 20;
+
+/// Checks one version of file `index` of `store`.
+fn check<S: CstStore>(
+    store: &S,
+    index: usize,
+    language: Language,
+    text: &str,
+    reference: &ReferenceTree,
+    lookup_checks: usize,
+) -> Result<(), String> {
+    verify_against(store, index, language, text, reference)?;
+    let offsets = spread_offsets(text.len() as u32, lookup_checks);
+    verify_lookups(store, index, text, reference, offsets).map_err(|e| format!("lookup: {e}"))?;
+    Ok(())
+}
+
+/// Runs the edit sessions of backend `B` over a sample of `corpus`.
+pub fn measure_edits<B: Backend>(
+    corpus: &Corpus,
+    options: &EditOptions,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<EditMeasurement> {
+    let sample = corpus.spread(options.files);
+    let left_out = sample
+        .iter()
+        .filter(|f| f.bytes > options.max_file_bytes)
+        .count() as u64;
+    let files: Vec<(&str, Language, String)> = sample
+        .iter()
+        .filter(|f| f.bytes <= options.max_file_bytes)
+        .map(|f| Ok((f.path.as_str(), f.language, f.text()?.into_owned())))
+        .collect::<anyhow::Result<_>>()?;
+    let mut failures = Vec::new();
+    let mut failed = 0u64;
+    let mut fail = |path: &str, error: String| {
+        failed += 1;
+        if failures.len() < LISTED_FAILURES {
+            failures.push(FileFailure {
+                path: path.to_string(),
+                error,
+            });
+        }
+    };
+
+    // Every file's first version, from a fresh parse.
+    let mut parsers: [Option<tree_sitter::Parser>; 4] = Default::default();
+    let mut store = B::new_store();
+    let mut held = Vec::with_capacity(files.len());
+    let mut trees = Vec::with_capacity(files.len());
+    for (index, (path, language, text)) in files.iter().enumerate() {
+        let parser = parsers[language.index()].get_or_insert_with(|| language.parser());
+        let tree = parser.parse(text, None).expect("no timeout is set");
+        match store.add(*language, text, tree.clone()) {
+            Ok(()) => {
+                held.push(index);
+                trees.push(tree);
+            }
+            Err(error) => fail(path, format!("build: {error}")),
+        }
+    }
+    store.finish();
+
+    let keep = options.versions.saturating_sub(1);
+    // The harness's lists of kept versions are allocated now, at their full size, and taken out of the
+    // freed bytes at the end.
+    let mut kept: Vec<Vec<Kept<<B::Store as CstStore>::Version>>> =
+        (0..held.len()).map(|_| Vec::with_capacity(keep)).collect();
+    let (mut reparse, mut update, mut rebuild) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut edits, mut verified) = (0u64, 0u64);
+    progress.phase("editing", held.len() as u64);
+    for (position, (&index, tree)) in held.iter().zip(trees).enumerate() {
+        let (path, language, original) = (files[index].0, files[index].1, &files[index].2);
+        let parser = parsers[language.index()].get_or_insert_with(|| language.parser());
+        let mut text = original.clone();
+        let mut tree = tree;
+        let mut reference = ReferenceTree::of(&tree);
+        for edit in script(&text, options.edits, 0x0ed1_7000 + index as u64) {
+            let input = edit.input_edit(&text);
+            let new_text = edit.apply(&text);
+            let mut old_tree = tree.clone();
+            old_tree.edit(&input);
+            let clock = Instant::now();
+            let new_tree = parser
+                .parse(&new_text, Some(&old_tree))
+                .expect("no timeout is set");
+            let changed: Vec<tree_sitter::Range> = old_tree.changed_ranges(&new_tree).collect();
+            reparse.push(clock.elapsed().as_secs_f64());
+            let new_reference = ReferenceTree::of(&new_tree);
+
+            // The version this edit replaces stays alive (the oldest kept one goes).
+            if keep > 0 {
+                if kept[position].len() == keep {
+                    kept[position].remove(0);
+                }
+                kept[position].push(Kept {
+                    version: store.version(position),
+                    text: text.clone(),
+                    reference,
+                });
+            }
+            let file_edit = FileEdit {
+                language,
+                old_text: &text,
+                text: &new_text,
+                input,
+                old_tree: &old_tree,
+                tree: new_tree.clone(),
+                changed: &changed,
+            };
+            let clock = Instant::now();
+            let updated = store.update(position, file_edit);
+            update.push(clock.elapsed().as_secs_f64());
+            edits += 1;
+            if let Err(error) = updated {
+                fail(path, format!("update {edits}: {error}"));
+                break;
+            }
+            match check(
+                &store,
+                position,
+                language,
+                &new_text,
+                &new_reference,
+                options.lookup_checks,
+            ) {
+                Ok(()) => verified += 1,
+                Err(error) => {
+                    fail(
+                        path,
+                        format!("version after edit {edits} ({:?}): {error}", edit.kind),
+                    );
+                    break;
+                }
+            }
+
+            let clock = Instant::now();
+            let mut fresh = B::new_store();
+            let built = fresh.add(language, &new_text, new_tree.clone());
+            fresh.finish();
+            rebuild.push(clock.elapsed().as_secs_f64());
+            drop(fresh);
+            built.map_err(|e| anyhow::anyhow!("{path}: rebuild: {e}"))?;
+
+            text = new_text;
+            tree = new_tree;
+            reference = new_reference;
+        }
+        // Every kept version is still what it was: restore it, check it, and put the current one back.
+        let current = store.version(position);
+        for (age, old) in kept[position].iter().enumerate() {
+            store.restore(position, &old.version);
+            match check(
+                &store,
+                position,
+                language,
+                &old.text,
+                &old.reference,
+                options.lookup_checks,
+            ) {
+                Ok(()) => verified += 1,
+                Err(error) => fail(path, format!("kept version {age} restored: {error}")),
+            }
+        }
+        store.restore(position, &current);
+        drop(current);
+        progress.advance(position as u64 + 1);
+    }
+    drop(parsers);
+
+    // What the harness kept beside the versions goes first; then the versions, then the store.
+    let versions: Vec<Vec<_>> = kept
+        .into_iter()
+        .map(|list| {
+            let mut versions = Vec::with_capacity(keep);
+            versions.extend(list.into_iter().map(|k| k.version));
+            versions
+        })
+        .collect();
+    let bookkeeping = versions.capacity() * std::mem::size_of::<Vec<()>>()
+        + versions
+            .iter()
+            .map(|v| v.capacity() * std::mem::size_of::<<B::Store as CstStore>::Version>())
+            .sum::<usize>();
+    let bookkeeping_footprint =
+        alloc::vec_footprint(&versions) + versions.iter().map(alloc::vec_footprint).sum::<u64>();
+    let extra_versions: usize = versions.iter().map(Vec::len).sum();
+    let before = alloc::snapshot();
+    drop(versions);
+    let middle = alloc::snapshot();
+    drop(store);
+    let after = alloc::snapshot();
+    let freed_versions = before.live_bytes - middle.live_bytes - bookkeeping as u64;
+    let freed_versions_footprint =
+        before.live_footprint - middle.live_footprint - bookkeeping_footprint;
+    let one_version = middle.live_bytes - after.live_bytes;
+    let one_version_footprint = middle.live_footprint - after.live_footprint;
+
+    let (reparse_median, reparse_p99) = median_and_p99(reparse);
+    let (update_median, update_p99) = median_and_p99(update);
+    let (rebuild_median, _) = median_and_p99(rebuild);
+    Ok(EditMeasurement {
+        files: held.len() as u64,
+        source_bytes: held.iter().map(|&i| files[i].2.len() as u64).sum(),
+        files_left_out: left_out,
+        edits,
+        reparse_median_seconds: reparse_median,
+        reparse_p99_seconds: reparse_p99,
+        update_median_seconds: update_median,
+        update_p99_seconds: update_p99,
+        rebuild_median_seconds: rebuild_median,
+        versions_kept: options.versions as u64,
+        retained_bytes_one_version: one_version,
+        retained_bytes_all_versions: one_version + freed_versions,
+        bytes_per_extra_version: if extra_versions == 0 {
+            0.0
+        } else {
+            freed_versions as f64 / extra_versions as f64
+        },
+        bytes_per_file_version: if held.is_empty() {
+            0.0
+        } else {
+            one_version as f64 / held.len() as f64
+        },
+        footprint_one_version: one_version_footprint,
+        footprint_all_versions: one_version_footprint + freed_versions_footprint,
+        versions_verified: verified,
+        failed,
+        failures,
+    })
+}
