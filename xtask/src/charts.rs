@@ -22,6 +22,9 @@ pub fn render_all(report: &CompareReport) -> anyhow::Result<Vec<(&'static str, S
     if operation_groups(report).next().is_some() {
         charts.push(("operations.svg", operations(report)?));
     }
+    if !report.edits.is_empty() {
+        charts.push(("edits.svg", edits(report)?));
+    }
     Ok(charts)
 }
 
@@ -325,6 +328,126 @@ fn operations(report: &CompareReport) -> anyhow::Result<String> {
             .border_style(BLACK)
             .position(SeriesLabelPosition::UpperRight)
             .draw()?;
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+/// Two panels: each backend's median update (log scale) beside the common incremental reparse, and what an
+/// extra version of a file costs as a share of one whole version.
+fn edits(report: &CompareReport) -> anyhow::Result<String> {
+    let rows = &report.edits;
+    let reparse = rows
+        .iter()
+        .find(|e| e.backend == BASELINE_BACKEND)
+        .or(rows.first())
+        .map_or(0.0, |e| e.reparse_median_seconds * 1e9);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (SIZE.0, SIZE.1 + 200)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (left, right) = root.split_vertically((SIZE.1 + 200) / 2);
+        let names: Vec<&str> = rows.iter().map(|e| e.backend.as_str()).collect();
+        let label = |v: &SegmentValue<usize>| match v {
+            SegmentValue::CenterOf(i) => names.get(*i).map_or(String::new(), |n| n.to_string()),
+            _ => String::new(),
+        };
+
+        let times: Vec<f64> = rows.iter().map(|e| e.update_median_seconds * 1e9).collect();
+        let (bottom, top) = log_range(times.iter().copied().chain([reparse]), 6.0);
+        let mut chart = ChartBuilder::on(&left)
+            .caption(
+                format!(
+                    "Update per edit (median); dashed: reparse, {}",
+                    per_item(reparse)
+                ),
+                ("sans-serif", 15),
+            )
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(70)
+            .build_cartesian_2d(
+                (0..rows.len().max(1) - 1).into_segmented(),
+                (bottom..top).log_scale(),
+            )?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(rows.len())
+            .x_label_formatter(&label)
+            .y_label_formatter(&|v| per_item(*v))
+            .y_desc("time (log scale)")
+            .draw()?;
+        chart.draw_series(times.iter().enumerate().map(|(i, &t)| {
+            let mut bar = Rectangle::new(
+                [
+                    (SegmentValue::Exact(i), bottom),
+                    (SegmentValue::Exact(i + 1), t),
+                ],
+                color(report, &rows[i].backend).filled(),
+            );
+            bar.set_margin(0, 0, 6, 6);
+            bar
+        }))?;
+        chart.draw_series(times.iter().enumerate().map(|(i, &t)| {
+            Text::new(
+                per_item(t),
+                (SegmentValue::CenterOf(i), t * 1.15),
+                TextStyle::from(("sans-serif", 11).into_font())
+                    .pos(Pos::new(HPos::Center, VPos::Bottom)),
+            )
+        }))?;
+        chart.draw_series(DashedLineSeries::new(
+            vec![
+                (SegmentValue::Exact(0), reparse),
+                (SegmentValue::Last, reparse),
+            ],
+            6,
+            4,
+            BLACK.stroke_width(2),
+        ))?;
+
+        let shares: Vec<f64> = rows.iter().map(|e| e.extra_version_over_file).collect();
+        let top = shares.iter().copied().fold(1.0, f64::max) * 1.2;
+        let mut chart = ChartBuilder::on(&right)
+            .caption(
+                format!(
+                    "An extra version as a share of one version ({} kept)",
+                    rows.first().map_or(0, |e| e.versions_kept)
+                ),
+                ("sans-serif", 15),
+            )
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(70)
+            .build_cartesian_2d((0..rows.len().max(1) - 1).into_segmented(), 0.0..top)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(rows.len())
+            .x_label_formatter(&label)
+            .y_label_formatter(&|v| format!("{v:.1}"))
+            .y_desc("extra version / one version")
+            .draw()?;
+        chart.draw_series(shares.iter().enumerate().map(|(i, &x)| {
+            let mut bar = Rectangle::new(
+                [
+                    (SegmentValue::Exact(i), 0.0),
+                    (SegmentValue::Exact(i + 1), x),
+                ],
+                color(report, &rows[i].backend).filled(),
+            );
+            bar.set_margin(0, 0, 6, 6);
+            bar
+        }))?;
+        chart.draw_series(rows.iter().zip(&shares).enumerate().map(|(i, (e, &x))| {
+            Text::new(
+                format!("{} B", thousands_f(e.bytes_per_extra_version)),
+                (SegmentValue::CenterOf(i), x + top * 0.01),
+                TextStyle::from(("sans-serif", 11).into_font())
+                    .pos(Pos::new(HPos::Center, VPos::Bottom)),
+            )
+        }))?;
         root.present()?;
     }
     Ok(svg)
