@@ -10,6 +10,7 @@ pub const ALL: &[BackendEntry] = &[
     BackendEntry::of::<backend_rowan::Rowan>(),
     BackendEntry::of::<backend_rowan::RowanSharedCache>(),
     BackendEntry::of::<backend_arena::Arena>(),
+    BackendEntry::of::<backend_frozen::Frozen>(),
 ];
 
 /// The backend called `name`.

@@ -1,0 +1,779 @@
+//! One file's tree and text as symbols in context, and back: [`emit`] walks a flattened tree and its text
+//! and hands every decision to a [`Sink`] (the counting pass, then the encoder); [`thaw`] reads a blob back
+//! into flat node records and the text. The two walk in the same order and build the same context keys.
+//!
+//! Per visible node, in preorder:
+//!
+//! 1. **node**: (kind, field, leaf, MISSING, default-text) as one symbol in the context (parent kind, previous
+//!    sibling kind or START). After an inner node's last child, END in the same context closes it. The
+//!    shape, the kinds and the fields cost about one symbol per node, mostly near-certain.
+//! 2. **gap**: the text between the previous boundary (the parent's start for a first child, the previous
+//!    sibling's end otherwise) and the node's start, in the context (previous sibling kind, kind) or (FIRST,
+//!    parent kind, kind). A gap is empty, a run of spaces, or newlines plus an indentation coded as the change
+//!    from the current line's indentation; anything else (hidden tokens' text, tabs after text, trailing
+//!    spaces) is escaped: its length here and its bytes in the literal stream.
+//! 3. **leaf text**, for leaves only: nothing when the kind's most common text (a keyword, a punctuation
+//!    mark, `self`) is the text (the default-text flag of step 1); else a reference into the file's interner
+//!    for the kind's class (all identifier kinds share one): NEW (length here, bytes in the literal stream),
+//!    a move-to-front rank among the last [`WINDOW`] distinct texts, or FAR (an index among all of them).
+//! 4. **trailing gap**, after an inner node's END: the text between its last child's end and its own end
+//!    (a hidden trailing token), usually empty; and after the root, the text to the end of the file.
+//!
+//! Inner nodes' ranges follow from their children and gaps; every byte of the text is in exactly one leaf or
+//! one gap, so the text comes back whole.
+
+use crate::model::{Counts, Model};
+use crate::rans::{Decoder, Encoder};
+use cst_measure::BuildError;
+use std::collections::HashMap;
+
+/// Previous-sibling slot of a first child.
+const START: u32 = 0x1_0000;
+/// Parent slot of the root.
+const ROOT: u32 = 0x1_0001;
+/// Kind slot of the length of an escaped gap.
+const GAP_TEXT: u32 = 0x1_0002;
+
+// Context tags (the top byte of a key; never 0, so no key is 0).
+const NODE: u64 = 1;
+const GAP: u64 = 2;
+const GAP_FIRST: u64 = 3;
+const TRAIL: u64 = 4;
+const TEXT: u64 = 5;
+const LEN: u64 = 6;
+
+/// Closes the current inner node (a node symbol).
+const END: u32 = u32::MAX;
+/// Flag bits of a node symbol (above 16 bits of kind and 12 of field).
+pub(crate) const LEAF: u8 = 1;
+pub(crate) const MISSING: u8 = 2;
+const DEFAULT: u8 = 4;
+/// Largest field id a node symbol holds.
+pub(crate) const MAX_FIELD: u16 = 0xfff;
+
+/// Distinct texts a move-to-front list of the interner keeps (older ones are FAR).
+const WINDOW: usize = 1024;
+const TEXT_NEW: u32 = 0;
+const TEXT_FAR: u32 = 23;
+
+/// Inner nodes with more children than this get a child list in the thaw, for binary search.
+pub(crate) const WIDE: usize = 8;
+/// `Node::wide` of a node without a child list.
+pub(crate) const NO_LIST: u32 = u32::MAX;
+/// `KindInfo::default_len` of a kind without a default text.
+const NO_DEFAULT: u16 = u16::MAX;
+/// Longest default text.
+const MAX_DEFAULT: usize = 64;
+
+#[inline]
+fn key(tag: u64, lang: u64, a: u32, b: u32) -> u64 {
+    (tag << 56) | (lang << 54) | (u64::from(a) << 20) | u64::from(b)
+}
+
+#[inline]
+fn node_value(kind: u16, field: u16, flags: u8) -> u32 {
+    u32::from(kind) | (u32::from(field) << 16) | (u32::from(flags) << 28)
+}
+
+/// One visible node as flattened from tree-sitter's tree, in preorder.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Flat {
+    pub start: u32,
+    pub end: u32,
+    /// Index just past this node's subtree.
+    pub next: u32,
+    pub kind: u16,
+    pub field: u16,
+    /// [`LEAF`], [`MISSING`].
+    pub flags: u8,
+}
+
+/// The visible nodes of `tree` in preorder; fails on what a blob cannot hold (fields past [`MAX_FIELD`],
+/// ranges outside the text, overlapping siblings or children past their parent's end).
+pub(crate) fn flatten(tree: &tree_sitter::Tree, text_len: usize) -> Result<Vec<Flat>, BuildError> {
+    let root = tree.root_node();
+    let mut flat: Vec<Flat> = Vec::with_capacity(root.descendant_count());
+    let mut open: Vec<usize> = Vec::new();
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        let (start, end) = (node.start_byte(), node.end_byte());
+        if end > text_len || start > end {
+            return Err(BuildError::Limit(format!("a node spans {start}..{end}, outside the {text_len}-byte text")));
+        }
+        let field = cursor.field_id().map_or(0, |f| f.get());
+        if field > MAX_FIELD {
+            return Err(BuildError::Limit(format!("field id {field} is past the blob format's {MAX_FIELD}")));
+        }
+        let index = flat.len();
+        flat.push(Flat {
+            start: start as u32,
+            end: end as u32,
+            next: 0,
+            kind: node.kind_id(),
+            field,
+            flags: if node.is_missing() { MISSING } else { 0 },
+        });
+        if cursor.goto_first_child() {
+            open.push(index);
+            continue;
+        }
+        flat[index].flags |= LEAF;
+        let mut current = index;
+        loop {
+            flat[current].next = flat.len() as u32;
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                check_positions(&flat, text_len)?;
+                return Ok(flat);
+            }
+            current = open.pop().expect("a parent is open below the root");
+        }
+    }
+}
+
+/// Checks that the text splits into gaps and leaves in preorder: every node starts at or after the previous
+/// boundary, and every inner node ends at or after its last child.
+fn check_positions(flat: &[Flat], text_len: usize) -> Result<(), BuildError> {
+    let mut pos = 0u32;
+    let mut open: Vec<usize> = Vec::new();
+    let overlap = |what: &str| Err(BuildError::Limit(format!("{what}: the frozen format holds trees whose nodes do not overlap")));
+    for (i, n) in flat.iter().enumerate() {
+        while let Some(&p) = open.last() {
+            if (i as u32) < flat[p].next {
+                break;
+            }
+            if flat[p].end < pos {
+                return overlap("a node ends before its last child");
+            }
+            pos = flat[p].end;
+            open.pop();
+        }
+        if n.start < pos {
+            return overlap("a node starts before its previous sibling ends");
+        }
+        pos = n.start;
+        if n.flags & LEAF != 0 {
+            pos = n.end;
+        } else {
+            open.push(i);
+        }
+    }
+    while let Some(p) = open.pop() {
+        if flat[p].end < pos {
+            return overlap("a node ends before its last child");
+        }
+        pos = flat[p].end;
+    }
+    debug_assert!(pos as usize <= text_len);
+    Ok(())
+}
+
+/// What the store knows about one leaf kind: its default text and whether it is an identifier.
+#[derive(Clone, Copy, Debug)]
+struct KindInfo {
+    default_start: u32,
+    default_len: u16,
+    identifier: bool,
+}
+
+const PLAIN: KindInfo = KindInfo { default_start: 0, default_len: NO_DEFAULT, identifier: false };
+
+/// Per language, per kind: default texts (the most common text of each leaf kind in the corpus) and
+/// identifier kinds (named kinds whose name ends in `identifier`, which share one interner).
+pub(crate) struct Kinds {
+    by_language: [Vec<KindInfo>; 4],
+    error: [KindInfo; 4],
+    bytes: Vec<u8>,
+}
+
+impl Kinds {
+    /// Learns the default texts from `files` (language index, text, nodes).
+    pub fn learn<'t>(files: impl Iterator<Item = (usize, &'t [u8], &'t [Flat])>) -> Kinds {
+        let mut texts: HashMap<(usize, u16), HashMap<&'t [u8], u64>> = HashMap::new();
+        let mut seen: [Vec<u16>; 4] = Default::default();
+        for (lang, text, flat) in files {
+            for n in flat.iter().filter(|n| n.flags & LEAF != 0) {
+                seen[lang].push(n.kind);
+                let t = &text[n.start as usize..n.end as usize];
+                if t.len() <= MAX_DEFAULT && n.flags & MISSING == 0 {
+                    *texts.entry((lang, n.kind)).or_default().entry(t).or_default() += 1;
+                }
+            }
+        }
+        let mut kinds = Kinds { by_language: Default::default(), error: [PLAIN; 4], bytes: Vec::new() };
+        for (lang, seen) in seen.iter_mut().enumerate() {
+            seen.sort_unstable();
+            seen.dedup();
+            let grammar = cst_measure::Language::ALL[lang].grammar();
+            for &kind in seen.iter() {
+                let identifier = kind != u16::MAX
+                    && grammar.node_kind_is_named(kind)
+                    && grammar.node_kind_for_id(kind).is_some_and(|n| n.ends_with("identifier"));
+                let mut info = KindInfo { identifier, ..PLAIN };
+                if let Some(counts) = texts.get(&(lang, kind)) {
+                    let best = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)));
+                    if let Some((text, &count)) = best {
+                        if count >= 2 {
+                            info.default_start = kinds.bytes.len() as u32;
+                            info.default_len = text.len() as u16;
+                            kinds.bytes.extend_from_slice(text);
+                        }
+                    }
+                }
+                if info.default_len == NO_DEFAULT && !identifier {
+                    continue;
+                }
+                if kind == u16::MAX {
+                    kinds.error[lang] = info;
+                } else {
+                    let table = &mut kinds.by_language[lang];
+                    if table.len() <= usize::from(kind) {
+                        table.resize(usize::from(kind) + 1, PLAIN);
+                    }
+                    table[usize::from(kind)] = info;
+                }
+            }
+        }
+        kinds.bytes.shrink_to_fit();
+        for table in &mut kinds.by_language {
+            table.shrink_to_fit();
+        }
+        kinds
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.bytes.capacity() + self.by_language.iter().map(|t| t.capacity() * std::mem::size_of::<KindInfo>()).sum::<usize>()
+    }
+
+    #[inline]
+    fn info(&self, lang: usize, kind: u16) -> KindInfo {
+        if kind == u16::MAX {
+            self.error[lang]
+        } else {
+            self.by_language[lang].get(usize::from(kind)).copied().unwrap_or(PLAIN)
+        }
+    }
+
+    #[inline]
+    fn default_text(&self, info: KindInfo) -> Option<&[u8]> {
+        (info.default_len != NO_DEFAULT).then(|| {
+            &self.bytes[info.default_start as usize..info.default_start as usize + usize::from(info.default_len)]
+        })
+    }
+
+    /// The interner a leaf's text goes to: 0 for every identifier kind, 1 for ERROR, kind + 2 otherwise.
+    #[inline]
+    fn class(&self, info: KindInfo, kind: u16) -> usize {
+        if info.identifier {
+            0
+        } else if kind == u16::MAX {
+            1
+        } else {
+            usize::from(kind) + 2
+        }
+    }
+}
+
+/// Receives the decisions of [`emit`].
+pub(crate) trait Sink {
+    fn symbol(&mut self, key: u64, value: u32);
+    fn raw(&mut self, value: u32, bits: u32);
+    fn literal(&mut self, bytes: &[u8]);
+}
+
+/// The counting pass: every (context, value).
+impl Sink for Counts {
+    fn symbol(&mut self, key: u64, value: u32) {
+        self.add(key, value);
+    }
+    fn raw(&mut self, _: u32, _: u32) {}
+    fn literal(&mut self, _: &[u8]) {}
+}
+
+/// The coding pass: symbols into rANS, literal bytes into their own stream.
+pub(crate) struct Coder<'m> {
+    pub model: &'m Model,
+    pub rans: Encoder,
+    pub literal: Vec<u8>,
+}
+
+impl Sink for Coder<'_> {
+    fn symbol(&mut self, key: u64, value: u32) {
+        self.model.encode(key, value, &mut self.rans);
+    }
+    fn raw(&mut self, value: u32, bits: u32) {
+        self.rans.put_raw(value, bits);
+    }
+    fn literal(&mut self, bytes: &[u8]) {
+        self.literal.extend_from_slice(bytes);
+    }
+}
+
+/// Length `len` as a bucket value and its raw extra bits.
+#[inline]
+fn length_value(len: u32) -> (u32, u32, u32) {
+    if len < 16 {
+        (len, 0, 0)
+    } else {
+        let b = 31 - len.leading_zeros();
+        (12 + b, b, len - (1 << b))
+    }
+}
+
+/// Rank `r` (below [`WINDOW`]) of a move-to-front list as a value and its raw extra bits.
+#[inline]
+fn rank_value(r: usize) -> (u32, u32, u32) {
+    let r = r as u32;
+    if r < 16 {
+        (1 + r, 0, 0)
+    } else {
+        let b = 31 - r.leading_zeros();
+        (13 + b, b, r - (1 << b))
+    }
+}
+
+/// Raw bits that an index below `count` takes.
+#[inline]
+fn bits_for(count: usize) -> u32 {
+    if count <= 1 {
+        0
+    } else {
+        usize::BITS - (count - 1).leading_zeros()
+    }
+}
+
+const GAP_SPACES: u32 = 1 << 24;
+const GAP_LINES: u32 = 2 << 24;
+const GAP_ESCAPE: u32 = 3 << 24;
+
+/// A gap as a value, updating the current indentation; `None` when it must be escaped.
+fn gap_value(g: &[u8], indent: &mut u32) -> Option<u32> {
+    if g.is_empty() {
+        return Some(0);
+    }
+    if g.len() <= 255 && g.iter().all(|&b| b == b' ') {
+        return Some(GAP_SPACES | g.len() as u32);
+    }
+    let crlf = g[0] == b'\r';
+    let newline: &[u8] = if crlf { b"\r\n" } else { b"\n" };
+    let (mut lines, mut at) = (0u32, 0);
+    while g[at..].starts_with(newline) {
+        lines += 1;
+        at += newline.len();
+    }
+    let rest = &g[at..];
+    let tabs = rest.first() == Some(&b'\t');
+    let unit = if tabs { b'\t' } else { b' ' };
+    if lines == 0 || lines > 15 || !rest.iter().all(|&b| b == unit) {
+        return None;
+    }
+    let delta = rest.len() as i64 - i64::from(*indent);
+    if !(-256..=255).contains(&delta) {
+        return None;
+    }
+    *indent = rest.len() as u32;
+    Some(GAP_LINES | (u32::from(crlf) << 21) | (u32::from(tabs) << 20) | (lines << 9) | (delta + 256) as u32)
+}
+
+/// The indentation after an escaped gap: the run of spaces or tabs after its last newline, if it has one.
+fn indent_after(g: &[u8], indent: &mut u32) {
+    if let Some(nl) = g.iter().rposition(|&b| b == b'\n') {
+        let rest = &g[nl + 1..];
+        let unit = if rest.first() == Some(&b'\t') { b'\t' } else { b' ' };
+        *indent = rest.iter().take_while(|&&b| b == unit).count() as u32;
+    }
+}
+
+/// The interner of one class while encoding.
+#[derive(Default)]
+struct EncClass<'t> {
+    ids: HashMap<&'t [u8], u32>,
+    mtf: Vec<u32>,
+}
+
+fn push_front(mtf: &mut Vec<u32>, id: u32) {
+    mtf.push(id);
+    if mtf.len() > WINDOW {
+        mtf.remove(0);
+    }
+}
+
+struct Writer<'t, 'k, S> {
+    lang: u64,
+    text: &'t [u8],
+    kinds: &'k Kinds,
+    sink: &'k mut S,
+    pos: usize,
+    indent: u32,
+    classes: HashMap<usize, EncClass<'t>>,
+}
+
+impl<'t, S: Sink> Writer<'t, '_, S> {
+    fn gap(&mut self, key: u64, to: usize) {
+        let g = &self.text[self.pos..to];
+        match gap_value(g, &mut self.indent) {
+            Some(v) => self.sink.symbol(key, v),
+            None => {
+                self.sink.symbol(key, GAP_ESCAPE);
+                self.length(self::key(LEN, self.lang, GAP_TEXT, 0), g.len());
+                self.sink.literal(g);
+                indent_after(g, &mut self.indent);
+            }
+        }
+        self.pos = to;
+    }
+
+    fn length(&mut self, key: u64, len: usize) {
+        let (v, bits, extra) = length_value(len as u32);
+        self.sink.symbol(key, v);
+        self.sink.raw(extra, bits);
+    }
+
+    fn open(&mut self, n: &Flat, parent: u32, prev: u32) {
+        let lang = self.lang;
+        let leaf = n.flags & LEAF != 0;
+        let text = &self.text[n.start as usize..n.end as usize];
+        let info = self.kinds.info(lang as usize, n.kind);
+        let default = leaf && self.kinds.default_text(info) == Some(text);
+        let flags = n.flags | if default { DEFAULT } else { 0 };
+        self.sink.symbol(key(NODE, lang, parent, prev), node_value(n.kind, n.field, flags));
+        let kind = u32::from(n.kind);
+        let gap_key = if prev == START { key(GAP_FIRST, lang, parent, kind) } else { key(GAP, lang, prev, kind) };
+        self.gap(gap_key, n.start as usize);
+        if leaf {
+            if !default {
+                self.leaf_text(info, n.kind, parent, text);
+            }
+            self.pos = n.end as usize;
+        }
+    }
+
+    fn leaf_text(&mut self, info: KindInfo, kind: u16, parent: u32, text: &'t [u8]) {
+        let text_key = key(TEXT, self.lang, u32::from(kind), parent);
+        let state = self.classes.entry(self.kinds.class(info, kind)).or_default();
+        match state.ids.get(text) {
+            Some(&id) => match state.mtf.iter().rposition(|&x| x == id) {
+                Some(at) => {
+                    let (v, bits, extra) = rank_value(state.mtf.len() - 1 - at);
+                    state.mtf.remove(at);
+                    state.mtf.push(id);
+                    self.sink.symbol(text_key, v);
+                    self.sink.raw(extra, bits);
+                }
+                None => {
+                    let bits = bits_for(state.ids.len());
+                    push_front(&mut state.mtf, id);
+                    self.sink.symbol(text_key, TEXT_FAR);
+                    self.sink.raw(id, bits);
+                }
+            },
+            None => {
+                let id = state.ids.len() as u32;
+                state.ids.insert(text, id);
+                push_front(&mut state.mtf, id);
+                self.sink.symbol(text_key, TEXT_NEW);
+                self.length(key(LEN, self.lang, u32::from(kind), 0), text.len());
+                self.sink.literal(text);
+            }
+        }
+    }
+}
+
+/// Walks one file (language index `lang`, its text and nodes) and hands every decision to `sink`.
+pub(crate) fn emit<S: Sink>(lang: usize, text: &[u8], flat: &[Flat], kinds: &Kinds, sink: &mut S) {
+    let lang = lang as u64;
+    let mut w = Writer { lang, text, kinds, sink, pos: 0, indent: 0, classes: HashMap::new() };
+    w.open(&flat[0], ROOT, START);
+    let mut stack: Vec<(usize, u32)> = Vec::new();
+    if flat[0].flags & LEAF == 0 {
+        stack.push((0, START));
+    }
+    let mut i = 1;
+    while let Some(&(p, last)) = stack.last() {
+        let parent = u32::from(flat[p].kind);
+        if (i as u32) < flat[p].next {
+            w.open(&flat[i], parent, last);
+            if let Some(top) = stack.last_mut() {
+                top.1 = u32::from(flat[i].kind);
+            }
+            if flat[i].flags & LEAF == 0 {
+                stack.push((i, START));
+            }
+            i += 1;
+        } else {
+            w.sink.symbol(key(NODE, lang, parent, last), END);
+            w.gap(key(TRAIL, lang, parent, last), flat[p].end as usize);
+            stack.pop();
+        }
+    }
+    w.gap(key(TRAIL, lang, ROOT, u32::from(flat[0].kind)), text.len());
+}
+
+/// One thawed node: what the cursor reads, plus where its subtree ends and its child list.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Node {
+    pub start: u32,
+    pub end: u32,
+    /// Index just past this node's subtree (its next sibling, if it has one).
+    pub next: u32,
+    /// Where this node's child list starts in [`Thawed::lists`] (count, then indices), or [`NO_LIST`].
+    pub list: u32,
+    pub kind: u16,
+    pub field: u16,
+    pub flags: u8,
+}
+
+/// The interner of one class while decoding.
+#[derive(Default)]
+struct DecClass {
+    /// Thaw this state belongs to (older states are stale and cleared on first use).
+    epoch: u64,
+    mtf: Vec<u32>,
+    /// Each distinct text: where it first appears in the output text, and its length.
+    entries: Vec<(u32, u32)>,
+}
+
+/// An open inner node while thawing.
+#[derive(Clone, Copy)]
+struct Open {
+    node: u32,
+    kind: u32,
+    last: u32,
+    kids: u32,
+}
+
+/// A thawed file and the scratch its thaw reuses: nothing here is allocated per thaw once grown.
+#[derive(Default)]
+pub(crate) struct Thawed {
+    pub text: String,
+    pub nodes: Vec<Node>,
+    /// Child lists of wide nodes: a count, then the children's indices.
+    pub lists: Vec<u32>,
+    /// The decompressed literal stream.
+    pub literal: Vec<u8>,
+    classes: Vec<DecClass>,
+    epoch: u64,
+    stack: Vec<Open>,
+    kids: Vec<u32>,
+}
+
+struct Reader<'a, 'b> {
+    model: &'a Model,
+    kinds: &'a Kinds,
+    lang: u64,
+    dec: Decoder<'a>,
+    literal: &'b [u8],
+    literal_at: usize,
+    text: &'b mut Vec<u8>,
+    indent: u32,
+    classes: &'b mut Vec<DecClass>,
+    epoch: u64,
+}
+
+impl Reader<'_, '_> {
+    #[inline]
+    fn symbol(&mut self, key: u64) -> u32 {
+        self.model.decode(key, &mut self.dec)
+    }
+
+    #[inline]
+    fn length(&mut self, key: u64) -> usize {
+        let v = self.symbol(key);
+        (if v < 16 { v } else { (1 << (v - 12)) + self.dec.raw(v - 12) }) as usize
+    }
+
+    fn literal(&mut self, len: usize) {
+        let end = (self.literal_at + len).min(self.literal.len());
+        self.text.extend_from_slice(&self.literal[self.literal_at..end]);
+        self.literal_at = end;
+    }
+
+    fn gap(&mut self, key: u64) {
+        let v = self.symbol(key);
+        match v & (3 << 24) {
+            0 => {}
+            GAP_SPACES => self.text.resize(self.text.len() + (v & 0xff) as usize, b' '),
+            GAP_LINES => {
+                let newline: &[u8] = if v & (1 << 21) != 0 { b"\r\n" } else { b"\n" };
+                for _ in 0..(v >> 9) & 0xf {
+                    self.text.extend_from_slice(newline);
+                }
+                self.indent = (i64::from(self.indent) + i64::from(v & 0x1ff) - 256) as u32;
+                let unit = if v & (1 << 20) != 0 { b'\t' } else { b' ' };
+                self.text.resize(self.text.len() + self.indent as usize, unit);
+            }
+            _ => {
+                let len = self.length(self::key(LEN, self.lang, GAP_TEXT, 0));
+                let from = self.text.len();
+                self.literal(len);
+                let mut indent = self.indent;
+                indent_after(&self.text[from..], &mut indent);
+                self.indent = indent;
+            }
+        }
+    }
+
+    fn leaf_text(&mut self, kind: u16, parent: u32) {
+        let info = self.kinds.info(self.lang as usize, kind);
+        let class = self.kinds.class(info, kind);
+        if self.classes.len() <= class {
+            self.classes.resize_with(class + 1, DecClass::default);
+        }
+        let v = self.symbol(key(TEXT, self.lang, u32::from(kind), parent));
+        let state = &mut self.classes[class];
+        if state.epoch != self.epoch {
+            state.epoch = self.epoch;
+            state.mtf.clear();
+            state.entries.clear();
+        }
+        let id = match v {
+            TEXT_NEW => {
+                let len = self.length(key(LEN, self.lang, u32::from(kind), 0));
+                let start = self.text.len();
+                self.literal(len);
+                let state = &mut self.classes[class];
+                state.entries.push((start as u32, (self.text.len() - start) as u32));
+                push_front(&mut state.mtf, state.entries.len() as u32 - 1);
+                return;
+            }
+            TEXT_FAR => {
+                let id = self.dec.raw(bits_for(state.entries.len()));
+                push_front(&mut state.mtf, id);
+                id
+            }
+            _ => {
+                let rank = if v <= 16 { v - 1 } else { (1 << (v - 13)) + self.dec.raw(v - 13) };
+                let at = state.mtf.len() - 1 - rank as usize;
+                let id = state.mtf.remove(at);
+                state.mtf.push(id);
+                id
+            }
+        };
+        let (start, len) = self.classes[class].entries[id as usize];
+        self.text.extend_from_within(start as usize..(start + len) as usize);
+    }
+
+    /// Reads a node's gap and (for a leaf) its text, and appends its record; returns its index.
+    fn open(&mut self, v: u32, parent: u32, prev: u32, nodes: &mut Vec<Node>) -> u32 {
+        let kind = (v & 0xffff) as u16;
+        let flags = (v >> 28) as u8;
+        let gap_key = if prev == START { key(GAP_FIRST, self.lang, parent, u32::from(kind)) } else { key(GAP, self.lang, prev, u32::from(kind)) };
+        self.gap(gap_key);
+        let index = nodes.len() as u32;
+        let start = self.text.len() as u32;
+        if flags & LEAF != 0 {
+            if flags & DEFAULT != 0 {
+                let info = self.kinds.info(self.lang as usize, kind);
+                if let Some(t) = self.kinds.default_text(info) {
+                    self.text.extend_from_slice(t);
+                }
+            } else {
+                self.leaf_text(kind, parent);
+            }
+        }
+        nodes.push(Node {
+            start,
+            end: self.text.len() as u32,
+            next: index + 1,
+            list: NO_LIST,
+            kind,
+            field: ((v >> 16) & u32::from(MAX_FIELD)) as u16,
+            flags: flags & (LEAF | MISSING),
+        });
+        index
+    }
+}
+
+/// Thaws one file's blob (`rans`: its symbol stream, `literal`: its literal bytes, already decompressed)
+/// into `out`.
+pub(crate) fn thaw(model: &Model, kinds: &Kinds, lang: usize, rans: &[u8], literal: &[u8], out: &mut Thawed) {
+    out.epoch += 1;
+    let mut text = std::mem::take(&mut out.text).into_bytes();
+    text.clear();
+    let Thawed { nodes, lists, classes, stack, kids, epoch, .. } = out;
+    nodes.clear();
+    lists.clear();
+    stack.clear();
+    kids.clear();
+    let lang64 = lang as u64;
+    let mut r = Reader { model, kinds, lang: lang64, dec: Decoder::new(rans), literal, literal_at: 0, text: &mut text, indent: 0, classes, epoch: *epoch };
+    let v = r.symbol(key(NODE, lang64, ROOT, START));
+    let root = r.open(v, ROOT, START, nodes);
+    let root_kind = v & 0xffff;
+    if (v >> 28) as u8 & LEAF == 0 {
+        stack.push(Open { node: root, kind: root_kind, last: START, kids: 0 });
+    }
+    while let Some(&top) = stack.last() {
+        let v = r.symbol(key(NODE, lang64, top.kind, top.last));
+        if v == END {
+            r.gap(key(TRAIL, lang64, top.kind, top.last));
+            let count = kids.len() - top.kids as usize;
+            let next = nodes.len() as u32;
+            let node = &mut nodes[top.node as usize];
+            node.end = r.text.len() as u32;
+            node.next = next;
+            if count > WIDE {
+                node.list = lists.len() as u32;
+                lists.push(count as u32);
+                lists.extend_from_slice(&kids[top.kids as usize..]);
+            }
+            kids.truncate(top.kids as usize);
+            stack.pop();
+        } else {
+            let kind = v & 0xffff;
+            let child = r.open(v, top.kind, top.last, nodes);
+            kids.push(child);
+            let len = stack.len();
+            stack[len - 1].last = kind;
+            if (v >> 28) as u8 & LEAF == 0 {
+                stack.push(Open { node: child, kind, last: START, kids: kids.len() as u32 });
+            }
+        }
+    }
+    r.gap(key(TRAIL, lang64, ROOT, root_kind));
+    out.text = match String::from_utf8(text) {
+        Ok(text) => text,
+        // Only a damaged blob gets here: the text was a `&str` when it was frozen.
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{gap_value, indent_after, length_value, rank_value};
+
+    #[test]
+    fn gaps_of_every_form_classify_as_expected() {
+        let mut indent = 4;
+        assert_eq!(gap_value(b"", &mut indent), Some(0));
+        assert!(gap_value(b"   ", &mut indent).is_some());
+        assert!(gap_value(b"\n\n        ", &mut indent).is_some());
+        assert_eq!(indent, 8);
+        assert!(gap_value(b"\r\n\t", &mut indent).is_some());
+        assert_eq!(indent, 1);
+        for escaped in [&b" \n"[..], b"\n \t", b"\\\n", b"\n\r\n", b"x"] {
+            assert_eq!(gap_value(escaped, &mut indent), None, "{escaped:?}");
+        }
+        indent_after(b"// x\n  ", &mut indent);
+        assert_eq!(indent, 2);
+    }
+
+    #[test]
+    fn buckets_cover_their_ranges() {
+        for len in [0u32, 15, 16, 17, 1000, u32::MAX] {
+            let (v, bits, extra) = length_value(len);
+            let back = if v < 16 { v } else { (1 << (v - 12)) + extra };
+            assert_eq!((back, bits <= 32), (len, true));
+        }
+        for r in 0..1024 {
+            let (v, bits, extra) = rank_value(r);
+            assert!((1..=22).contains(&v));
+            let back = if v <= 16 { v - 1 } else { (1 << (v - 13)) + extra };
+            assert_eq!(back as usize, r);
+            assert!(extra < 1 << bits.max(1));
+        }
+    }
+}

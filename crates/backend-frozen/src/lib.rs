@@ -1,0 +1,397 @@
+//! Backend `frozen`: a cold tier. Every file's tree and text are frozen together into one compact blob,
+//! decodable on its own given the store's shared model, and thawed into flat node records to be navigated.
+//! Lossless: the text byte for byte and every visible node's kind, field, range and MISSING flag, in
+//! tree-sitter's shape.
+//!
+//! # Layout
+//!
+//! The store ([`FrozenStore`]) holds, each exactly sized by `finish()`:
+//!
+//! | what | contents | bytes |
+//! | --- | --- | --- |
+//! | `blobs: Vec<u8>` | every file's blob, end to end | see below |
+//! | `starts: Vec<u32>` | where each file's blob starts | 4 per file |
+//! | the model (`model.rs`) | per context, the symbols seen there and their 15-bit frequencies, behind an open-addressing index | 6 per table entry, 12 per index slot, 4 per context |
+//! | the kinds (`codec.rs`) | per language and leaf kind: its default text and whether it is an identifier | 8 per kind up to the highest kind with one, plus the texts |
+//! | the dictionary | zstd's prepared `DDict` of the literal streams' trained dictionary, if one pays | its content plus about 27 KB of zstd's entropy tables |
+//!
+//! A blob is a header byte (language, and whether the literal stream is compressed), the literal stream's
+//! length as a LEB128 varint (and its compressed length, if compressed), the literal stream (see
+//! `literal.rs`) and the rANS stream (`rans.rs`) of every other decision, coded with the model in contexts
+//! of the tree (`codec.rs` lists them): per node one symbol for (kind, field, leaf, MISSING, default text)
+//! given the parent's and previous sibling's kinds, one for the gap before it given the previous sibling's
+//! kind and its own, and for a leaf whose text is not its kind's default, an interner reference (a
+//! move-to-front rank in the identifiers or in the texts of its kind) or a new text's length. Keywords and
+//! punctuation cost only their kind; whitespace is mostly a newline and an indentation change.
+//!
+//! The model, kinds and dictionary are learned from the measured corpus itself at build time (two passes:
+//! count, then code) and are counted in the retained bytes; nothing is compiled into the binary, so the
+//! backend has no process statics.
+//!
+//! # Thawing and navigation
+//!
+//! A cursor ([`FrozenCursor`]) owns its thaw buffers: the text, one 24-byte record per node in preorder
+//! (start, end, index past its subtree, child list, kind, field, flags), child lists of wide nodes (more
+//! than 8 children), the interners' scratch and a zstd decompression context. `cursor(file)` thaws the file
+//! (decompresses the literal stream, decodes the rANS stream, rebuilds the text and the records) and sits on
+//! its root; `reset_cursor` thaws into the same buffers (no allocation once they have grown), and skips the
+//! thaw when the cursor already holds that file. Then:
+//!
+//! - `node()`, `text()`: a record and a slice of the thawed text. O(1).
+//! - `goto_first_child`: the next record. `goto_next_sibling`: the record past the subtree, if still inside
+//!   the parent. `goto_parent`: pops the cursor's stack of ancestors. All O(1).
+//! - `seek`: thaws, then descends from the root by [`cst_measure::backend::descend_to_offset`]'s rule, by
+//!   binary search over the child list of a wide node and by a scan of at most 8 siblings otherwise.
+//! - `CstStore::text`: thaws the file and returns its text (an owned copy).
+//!
+//! Every operation's time therefore includes thawing each file it visits, once per cursor or lookup.
+//!
+//! # Limits
+//!
+//! Positions are `u32` (as in [`NodeInfo`]) and field ids at most 4095; a tree whose nodes overlap (a node
+//! starting before its previous sibling ends, or ending before its last child does), which tree-sitter does
+//! not produce, is refused. The store's blobs are addressed by `u32`: a file that could take it past 4 GiB is
+//! refused. Each refusal is a [`BuildError::Limit`] before anything is stored. Thawing is iterative
+//! (nesting depth is bounded only by memory) and linear in the file's size; the interners' move-to-front
+//! lists are bounded at 1024 texts so that a file of 100,000 distinct identifiers stays linear.
+//!
+//! # Measured
+//!
+//! Figures live in the compare run's output, not here. [`measure_text_reference`] gives the rows this
+//! backend is judged against: the text alone, each file compressed with zstd level 19, without and with a
+//! dictionary trained on the corpus.
+
+mod codec;
+mod literal;
+mod model;
+mod rans;
+mod reference;
+
+pub use reference::{measure_text_reference, TextReference};
+
+use codec::{Flat, Kinds, Thawed, LEAF, MISSING, NO_LIST};
+use cst_measure::{Backend, BuildError, CstCursor, CstStore, Language, NodeInfo};
+use model::{Counts, Model};
+use std::borrow::Cow;
+use zstd_safe::{DCtx, DDict};
+
+/// The frozen backend.
+pub struct Frozen;
+
+impl Backend for Frozen {
+    const NAME: &'static str = "frozen";
+    const RETAINS: &'static str =
+        "every file's blob (rANS-coded tree, gaps and interner references, plus its zstd-compressed literal \
+         text) end to end, a u32 offset per file, and the shared model learned from the corpus at build time \
+         (context tables, default texts, the literal streams' zstd dictionary); no process statics";
+    const INCLUDES_SOURCE: bool = true;
+    const SHARES_ACROSS_FILES: bool = true;
+    const LOOKUP: &'static str =
+        "thaws the file into flat preorder records (part of the time), then descends by the rule: binary \
+         search over the child list of a node with more than 8 children, a scan of its few siblings otherwise";
+    type Store = FrozenStore;
+
+    fn new_store() -> FrozenStore {
+        FrozenStore::default()
+    }
+}
+
+/// A file taken in but not yet frozen (`finish()` freezes them all at once, with the model they share).
+struct Pending {
+    language: u8,
+    text: Box<str>,
+    flat: Vec<Flat>,
+}
+
+/// What every blob is decoded with.
+struct Shared {
+    model: Model,
+    kinds: Kinds,
+    dictionary: Option<DDict<'static>>,
+}
+
+/// Header byte: the language in the low two bits, and whether the literal stream is compressed.
+const COMPRESSED: u8 = 4;
+
+/// Every file's blob and the model they share.
+#[derive(Default)]
+pub struct FrozenStore {
+    pending: Vec<Pending>,
+    /// Upper bound of the blob bytes the pending files can take (to refuse a file before `u32` offsets overflow).
+    bound: u64,
+    blobs: Vec<u8>,
+    starts: Vec<u32>,
+    shared: Option<Shared>,
+}
+
+fn write_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn read_varint(bytes: &[u8], at: &mut usize) -> usize {
+    let (mut v, mut shift) = (0usize, 0);
+    while let Some(&b) = bytes.get(*at) {
+        *at += 1;
+        v |= usize::from(b & 0x7f) << shift;
+        shift += 7;
+        if b < 0x80 || shift > 56 {
+            break;
+        }
+    }
+    v
+}
+
+impl FrozenStore {
+    fn blob(&self, file: usize) -> &[u8] {
+        let start = self.starts[file] as usize;
+        let end = self.starts.get(file + 1).map_or(self.blobs.len(), |&e| e as usize);
+        &self.blobs[start..end]
+    }
+
+    fn shared(&self) -> &Shared {
+        self.shared.as_ref().expect("finish() freezes the files before they are read")
+    }
+
+    /// Thaws `file` into `out`, decompressing with `dctx` (created on first need).
+    fn thaw(&self, file: usize, out: &mut Thawed, dctx: &mut Option<DCtx<'static>>) {
+        let shared = self.shared();
+        let blob = self.blob(file);
+        let header = blob[0];
+        let mut at = 1;
+        let literal_len = read_varint(blob, &mut at);
+        let stored = if header & COMPRESSED != 0 { read_varint(blob, &mut at) } else { literal_len };
+        let (literal, rans) = blob[at..].split_at(stored.min(blob.len() - at));
+        let mut buffer = std::mem::take(&mut out.literal);
+        let literal: &[u8] = if header & COMPRESSED != 0 {
+            buffer.clear();
+            buffer.reserve(literal_len);
+            let dctx = dctx.get_or_insert_with(literal::decompressor);
+            let dictionary = shared.dictionary.as_ref().expect("a compressed stream has its dictionary");
+            if dctx.decompress_using_ddict(&mut buffer, literal, dictionary).is_err() {
+                buffer.clear(); // Damaged: the thaw gives a wrong text, never a panic or unsafety.
+            }
+            &buffer
+        } else {
+            literal
+        };
+        codec::thaw(&shared.model, &shared.kinds, usize::from(header & 3), rans, literal, out);
+        out.literal = buffer;
+    }
+
+    /// Retained bytes by part: (blobs and offsets, model tables, kinds, dictionary).
+    pub fn parts(&self) -> (usize, usize, usize, usize) {
+        let shared = self.shared();
+        (
+            self.blobs.capacity() + self.starts.capacity() * 4,
+            shared.model.heap_bytes(),
+            shared.kinds.heap_bytes(),
+            shared.dictionary.as_ref().map_or(0, DDict::sizeof),
+        )
+    }
+}
+
+impl CstStore for FrozenStore {
+    type Cursor<'a> = FrozenCursor<'a>;
+
+    fn add(&mut self, language: Language, source: &str, tree: tree_sitter::Tree) -> Result<(), BuildError> {
+        if source.len() > u32::MAX as usize {
+            return Err(BuildError::Limit(format!("the file has {} bytes; positions are 32-bit", source.len())));
+        }
+        let flat = codec::flatten(&tree, source.len())?;
+        drop(tree);
+        // Each node costs at most a few escaped symbols, each text byte one literal byte.
+        let bound = self.bound + source.len() as u64 + 40 * flat.len() as u64 + 64;
+        if bound > u64::from(u32::MAX) {
+            return Err(BuildError::Limit("the store's blobs could pass 4 GiB, the limit of its u32 offsets".into()));
+        }
+        self.bound = bound;
+        self.pending.push(Pending { language: language.index() as u8, text: source.into(), flat });
+        Ok(())
+    }
+
+    fn finish(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        let kinds = Kinds::learn(pending.iter().map(|p| (usize::from(p.language), p.text.as_bytes(), &p.flat[..])));
+        let mut counts = Counts::default();
+        for p in &pending {
+            codec::emit(usize::from(p.language), p.text.as_bytes(), &p.flat, &kinds, &mut counts);
+        }
+        let model = Model::build(counts);
+        let mut coder = codec::Coder { model: &model, rans: Default::default(), literal: Vec::new() };
+        let mut streams = Vec::with_capacity(pending.len());
+        for p in pending {
+            coder.rans.clear();
+            coder.literal.clear();
+            codec::emit(usize::from(p.language), p.text.as_bytes(), &p.flat, &kinds, &mut coder);
+            let mut rans = Vec::new();
+            coder.rans.finish(&mut rans);
+            streams.push((p.language, coder.literal.clone(), rans));
+        }
+        drop(coder);
+        let literals: Vec<&[u8]> = streams.iter().map(|s| &s.1[..]).collect();
+        let packed = literal::pack(&literals);
+        let mut blobs = Vec::new();
+        let mut starts = Vec::with_capacity(streams.len());
+        for ((language, literal, rans), compressed) in streams.iter().zip(&packed.compressed) {
+            starts.push(blobs.len() as u32);
+            blobs.push(language | if compressed.is_some() { COMPRESSED } else { 0 });
+            write_varint(&mut blobs, literal.len() as u64);
+            match compressed {
+                Some(c) => {
+                    write_varint(&mut blobs, c.len() as u64);
+                    blobs.extend_from_slice(c);
+                }
+                None => blobs.extend_from_slice(literal),
+            }
+            blobs.extend_from_slice(rans);
+        }
+        drop(packed.compressed);
+        drop(streams);
+        blobs.shrink_to_fit();
+        self.blobs = blobs;
+        self.starts = starts;
+        self.shared = Some(Shared { model, kinds, dictionary: packed.dictionary });
+        self.pending = Vec::new();
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len().max(self.pending.len())
+    }
+
+    fn language(&self, file: usize) -> Language {
+        Language::ALL[usize::from(self.blob(file)[0] & 3)]
+    }
+
+    fn text(&self, file: usize) -> Cow<'_, str> {
+        let mut thawed = Thawed::default();
+        self.thaw(file, &mut thawed, &mut None);
+        Cow::Owned(thawed.text)
+    }
+
+    fn cursor(&self, file: usize) -> FrozenCursor<'_> {
+        let mut cursor = FrozenCursor {
+            store: self,
+            file,
+            thawed: Thawed::default(),
+            dctx: None,
+            current: 0,
+            ancestors: Vec::new(),
+        };
+        self.thaw(file, &mut cursor.thawed, &mut cursor.dctx);
+        cursor
+    }
+
+    fn reset_cursor<'a>(&'a self, cursor: &mut FrozenCursor<'a>, file: usize) {
+        if cursor.file != file || !std::ptr::eq(cursor.store, self) {
+            self.thaw(file, &mut cursor.thawed, &mut cursor.dctx);
+            cursor.file = file;
+            cursor.store = self;
+        }
+        cursor.current = 0;
+        cursor.ancestors.clear();
+    }
+
+    fn seek<'a>(&'a self, cursor: &mut FrozenCursor<'a>, file: usize, offset: u32) {
+        self.reset_cursor(cursor, file);
+        let (nodes, lists) = (&cursor.thawed.nodes, &cursor.thawed.lists);
+        let reaches = |c: u32| {
+            let n = &nodes[c as usize];
+            n.end >= offset && (n.end > offset || n.start == n.end)
+        };
+        loop {
+            let node = &nodes[cursor.current as usize];
+            if node.flags & LEAF != 0 {
+                return;
+            }
+            let child = if node.list != NO_LIST {
+                let count = lists[node.list as usize] as usize;
+                let children = &lists[node.list as usize + 1..][..count];
+                children.get(children.partition_point(|&c| !reaches(c))).copied()
+            } else {
+                let mut c = cursor.current + 1;
+                loop {
+                    if reaches(c) {
+                        break Some(c);
+                    }
+                    c = nodes[c as usize].next;
+                    if c >= node.next {
+                        break None;
+                    }
+                }
+            };
+            match child {
+                Some(c) if nodes[c as usize].start <= offset => {
+                    cursor.ancestors.push(cursor.current);
+                    cursor.current = c;
+                }
+                _ => return,
+            }
+        }
+    }
+}
+
+/// A cursor over one thawed file: its records, and the stack of the current node's ancestors.
+pub struct FrozenCursor<'a> {
+    store: &'a FrozenStore,
+    file: usize,
+    thawed: Thawed,
+    dctx: Option<DCtx<'static>>,
+    current: u32,
+    ancestors: Vec<u32>,
+}
+
+impl CstCursor for FrozenCursor<'_> {
+    #[inline]
+    fn node(&self) -> NodeInfo {
+        let n = &self.thawed.nodes[self.current as usize];
+        NodeInfo { kind: n.kind, field: n.field, start: n.start, end: n.end, missing: n.flags & MISSING != 0 }
+    }
+
+    fn text(&self) -> Cow<'_, str> {
+        let n = &self.thawed.nodes[self.current as usize];
+        let range = n.start as usize..n.end as usize;
+        match self.thawed.text.get(range.clone()) {
+            Some(text) => Cow::Borrowed(text),
+            None => String::from_utf8_lossy(&self.thawed.text.as_bytes()[range]),
+        }
+    }
+
+    #[inline]
+    fn goto_first_child(&mut self) -> bool {
+        if self.thawed.nodes[self.current as usize].flags & LEAF != 0 {
+            return false;
+        }
+        self.ancestors.push(self.current);
+        self.current += 1;
+        true
+    }
+
+    #[inline]
+    fn goto_next_sibling(&mut self) -> bool {
+        let Some(&parent) = self.ancestors.last() else {
+            return false;
+        };
+        let next = self.thawed.nodes[self.current as usize].next;
+        if next < self.thawed.nodes[parent as usize].next {
+            self.current = next;
+            true
+        } else {
+            false
+        }
+    }
+
+    #[inline]
+    fn goto_parent(&mut self) -> bool {
+        match self.ancestors.pop() {
+            Some(parent) => {
+                self.current = parent;
+                true
+            }
+            None => false,
+        }
+    }
+}
