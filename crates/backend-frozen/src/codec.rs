@@ -27,20 +27,40 @@ use crate::rans::{Decoder, Encoder};
 use cst_measure::BuildError;
 use std::collections::HashMap;
 
+/// Context slot of a kind: kinds below [`ERROR_SLOT`] are their own slot; ERROR and the (never seen) rest
+/// share two.
+#[inline]
+pub(crate) fn slot(kind: u16) -> u32 {
+    match kind {
+        u16::MAX => ERROR_SLOT,
+        k if u32::from(k) < ERROR_SLOT => u32::from(k),
+        _ => ERROR_SLOT + 1,
+    }
+}
+pub(crate) const ERROR_SLOT: u32 = 1020;
 /// Previous-sibling slot of a first child.
-const START: u32 = 0x1_0000;
+const START: u32 = 1022;
 /// Parent slot of the root.
-const ROOT: u32 = 0x1_0001;
-/// Kind slot of the length of an escaped gap.
-const GAP_TEXT: u32 = 0x1_0002;
+const ROOT: u32 = 1023;
+/// Length context of an escaped gap.
+pub(crate) const GAP_TEXT: u32 = 1024;
+/// Literal byte contexts (inline literals, order 0): `LIT + group`.
+pub(crate) const LIT: u32 = 1536;
+/// Literal groups.
+const GROUP_IDENTIFIER: u32 = 0;
+const GROUP_GAP: u32 = 1;
+const GROUP_OTHER: u32 = 2;
 
-// Context tags (the top byte of a key; never 0, so no key is 0).
-const NODE: u64 = 1;
-const GAP: u64 = 2;
-const GAP_FIRST: u64 = 3;
-const TRAIL: u64 = 4;
-const TEXT: u64 = 5;
-const LEN: u64 = 6;
+// Context tags (never 0).
+pub(crate) const NODE: u32 = 1;
+pub(crate) const GAP: u32 = 2;
+pub(crate) const GAP_FIRST: u32 = 3;
+pub(crate) const TRAIL: u32 = 4;
+pub(crate) const TEXT: u32 = 5;
+pub(crate) const LEN: u32 = 6;
+pub(crate) const LEX: u32 = 7;
+/// Tags whose coarse context wildcards the first component (the previous sibling or parent of a gap).
+pub(crate) const WILD_A: u8 = (1 << GAP) | (1 << GAP_FIRST);
 
 /// Closes the current inner node (a node symbol).
 const END: u32 = u32::MAX;
@@ -55,6 +75,7 @@ pub(crate) const MAX_FIELD: u16 = 0xfff;
 const WINDOW: usize = 1024;
 const TEXT_NEW: u32 = 0;
 const TEXT_FAR: u32 = 23;
+const TEXT_LEXICON: u32 = 24;
 
 /// Inner nodes with more children than this get a child list in the thaw, for binary search.
 pub(crate) const WIDE: usize = 8;
@@ -66,8 +87,8 @@ const NO_DEFAULT: u16 = u16::MAX;
 const MAX_DEFAULT: usize = 64;
 
 #[inline]
-fn key(tag: u64, lang: u64, a: u32, b: u32) -> u64 {
-    (tag << 56) | (lang << 54) | (u64::from(a) << 20) | u64::from(b)
+fn key(tag: u32, lang: u32, a: u32, b: u32) -> u32 {
+    crate::model::key(tag, lang, a, b)
 }
 
 #[inline]
@@ -171,30 +192,41 @@ fn check_positions(flat: &[Flat], text_len: usize) -> Result<(), BuildError> {
     Ok(())
 }
 
-/// What the store knows about one leaf kind: its default text and whether it is an identifier.
+/// What the store knows about one leaf kind: its default text, its interner class, whether it is an
+/// identifier.
 #[derive(Clone, Copy, Debug)]
 struct KindInfo {
     default_start: u32,
     default_len: u16,
-    identifier: bool,
+    class: u16,
 }
 
-const PLAIN: KindInfo = KindInfo { default_start: 0, default_len: NO_DEFAULT, identifier: false };
+const PLAIN: KindInfo = KindInfo { default_start: 0, default_len: NO_DEFAULT, class: 0 };
 
-/// Per language, per kind: default texts (the most common text of each leaf kind in the corpus) and
-/// identifier kinds (named kinds whose name ends in `identifier`, which share one interner).
+/// Per language, per leaf kind: default texts (the most common text of each leaf kind in the corpus) and
+/// interner classes (every identifier kind is class 0; each other leaf kind has its own); and per class,
+/// the lexicon: texts that recur across files often enough to be worth holding once, most common first.
 pub(crate) struct Kinds {
     by_language: [Vec<KindInfo>; 4],
     error: [KindInfo; 4],
+    classes: usize,
     bytes: Vec<u8>,
+    /// End of each lexicon text in `bytes` (a text starts where the previous ends, the first at `lexicon_base`).
+    lexicon_ends: Vec<u32>,
+    lexicon_base: u32,
+    /// First lexicon entry of each class (one more entry than classes).
+    class_starts: Vec<u32>,
 }
 
+/// Looks up lexicon ranks while encoding.
+pub(crate) type LexiconIndex<'t> = HashMap<(u16, &'t [u8]), u32>;
+
 impl Kinds {
-    /// Learns the default texts from `files` (language index, text, nodes).
-    pub fn learn<'t>(files: impl Iterator<Item = (usize, &'t [u8], &'t [Flat])>) -> Kinds {
+    /// Learns default texts, classes and the lexicon from `files` (language index, text, nodes).
+    pub fn learn<'t>(files: &[(usize, &'t [u8], &'t [Flat])]) -> (Kinds, LexiconIndex<'t>) {
         let mut texts: HashMap<(usize, u16), HashMap<&'t [u8], u64>> = HashMap::new();
         let mut seen: [Vec<u16>; 4] = Default::default();
-        for (lang, text, flat) in files {
+        for &(lang, text, flat) in files {
             for n in flat.iter().filter(|n| n.flags & LEAF != 0) {
                 seen[lang].push(n.kind);
                 let t = &text[n.start as usize..n.end as usize];
@@ -203,7 +235,15 @@ impl Kinds {
                 }
             }
         }
-        let mut kinds = Kinds { by_language: Default::default(), error: [PLAIN; 4], bytes: Vec::new() };
+        let mut kinds = Kinds {
+            by_language: Default::default(),
+            error: [PLAIN; 4],
+            classes: 1,
+            bytes: Vec::new(),
+            lexicon_ends: Vec::new(),
+            lexicon_base: 0,
+            class_starts: Vec::new(),
+        };
         for (lang, seen) in seen.iter_mut().enumerate() {
             seen.sort_unstable();
             seen.dedup();
@@ -212,7 +252,13 @@ impl Kinds {
                 let identifier = kind != u16::MAX
                     && grammar.node_kind_is_named(kind)
                     && grammar.node_kind_for_id(kind).is_some_and(|n| n.ends_with("identifier"));
-                let mut info = KindInfo { identifier, ..PLAIN };
+                let class = if identifier {
+                    0
+                } else {
+                    kinds.classes += 1;
+                    (kinds.classes - 1) as u16
+                };
+                let mut info = KindInfo { class, ..PLAIN };
                 if let Some(counts) = texts.get(&(lang, kind)) {
                     let best = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)));
                     if let Some((text, &count)) = best {
@@ -222,9 +268,6 @@ impl Kinds {
                             kinds.bytes.extend_from_slice(text);
                         }
                     }
-                }
-                if info.default_len == NO_DEFAULT && !identifier {
-                    continue;
                 }
                 if kind == u16::MAX {
                     kinds.error[lang] = info;
@@ -237,15 +280,66 @@ impl Kinds {
                 }
             }
         }
+        // The lexicon: per class, texts that are not their kind's default, by the number of files they
+        // appear in, kept when the files that would spell them out save more than the entry costs.
+        let mut in_files: HashMap<(u16, &'t [u8]), u32> = HashMap::new();
+        let mut this_file: Vec<(u16, &'t [u8])> = Vec::new();
+        for &(lang, text, flat) in files {
+            this_file.clear();
+            for n in flat.iter().filter(|n| n.flags & LEAF != 0) {
+                let info = kinds.info(lang, n.kind);
+                let t = &text[n.start as usize..n.end as usize];
+                if kinds.default_text(info) != Some(t) && !t.is_empty() {
+                    this_file.push((info.class, t));
+                }
+            }
+            this_file.sort_unstable();
+            this_file.dedup();
+            for &entry in &this_file {
+                *in_files.entry(entry).or_default() += 1;
+            }
+        }
+        let mut lexicon: Vec<((u16, &[u8]), u32)> = in_files
+            .into_iter()
+            .filter(|&((_, t), n)| {
+                let (n, len) = (f64::from(n), t.len() as f64);
+                n * (0.5 * len - 1.5) > len + 4.0
+            })
+            .collect();
+        lexicon.sort_unstable_by(|a, b| (a.0 .0, std::cmp::Reverse(a.1), a.0 .1).cmp(&(b.0 .0, std::cmp::Reverse(b.1), b.0 .1)));
+        // Sorted by class: each class's entries are one run, and a class starts where the previous ends.
+        kinds.lexicon_base = kinds.bytes.len() as u32;
+        kinds.class_starts = vec![0; kinds.classes + 1];
+        for &((class, _), _) in &lexicon {
+            kinds.class_starts[usize::from(class) + 1] += 1;
+        }
+        for c in 0..kinds.classes {
+            kinds.class_starts[c + 1] += kinds.class_starts[c];
+        }
+        let mut index = LexiconIndex::new();
+        for (i, &((class, text), _)) in lexicon.iter().enumerate() {
+            index.insert((class, text), i as u32 - kinds.class_starts[usize::from(class)]);
+            kinds.bytes.extend_from_slice(text);
+            kinds.lexicon_ends.push(kinds.bytes.len() as u32);
+        }
         kinds.bytes.shrink_to_fit();
+        kinds.lexicon_ends.shrink_to_fit();
         for table in &mut kinds.by_language {
             table.shrink_to_fit();
         }
-        kinds
+        (kinds, index)
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.bytes.capacity() + self.by_language.iter().map(|t| t.capacity() * std::mem::size_of::<KindInfo>()).sum::<usize>()
+        self.bytes.capacity()
+            + self.lexicon_ends.capacity() * 4
+            + self.class_starts.capacity() * 4
+            + self.by_language.iter().map(|t| t.capacity() * std::mem::size_of::<KindInfo>()).sum::<usize>()
+    }
+
+    /// Entries and bytes of the lexicon.
+    pub fn lexicon_size(&self) -> (usize, usize) {
+        (self.lexicon_ends.len(), self.bytes.len() - self.lexicon_base as usize)
     }
 
     #[inline]
@@ -257,6 +351,11 @@ impl Kinds {
         }
     }
 
+    /// Whether `kind` is an identifier kind (its texts share class 0).
+    pub fn is_identifier(&self, lang: usize, kind: u16) -> bool {
+        self.info(lang, kind).class == 0 && (kind == u16::MAX || self.by_language[lang].len() > usize::from(kind))
+    }
+
     #[inline]
     fn default_text(&self, info: KindInfo) -> Option<&[u8]> {
         (info.default_len != NO_DEFAULT).then(|| {
@@ -264,33 +363,41 @@ impl Kinds {
         })
     }
 
-    /// The interner a leaf's text goes to: 0 for every identifier kind, 1 for ERROR, kind + 2 otherwise.
-    #[inline]
-    fn class(&self, info: KindInfo, kind: u16) -> usize {
-        if info.identifier {
-            0
-        } else if kind == u16::MAX {
-            1
-        } else {
-            usize::from(kind) + 2
-        }
+    /// Lexicon text `rank` of `class`.
+    fn lexicon(&self, class: u16, rank: u32) -> &[u8] {
+        let i = (self.class_starts[usize::from(class)] + rank) as usize;
+        let start = if i == 0 { self.lexicon_base } else { self.lexicon_ends[i - 1] };
+        &self.bytes[start as usize..self.lexicon_ends[i] as usize]
     }
 }
 
 /// Receives the decisions of [`emit`].
 pub(crate) trait Sink {
-    fn symbol(&mut self, key: u64, value: u32);
+    fn symbol(&mut self, key: u32, value: u32);
     fn raw(&mut self, value: u32, bits: u32);
+    /// Bytes for the literal stream (only for files whose literals are not coded inline).
     fn literal(&mut self, bytes: &[u8]);
 }
 
 /// The counting pass: every (context, value).
 impl Sink for Counts {
-    fn symbol(&mut self, key: u64, value: u32) {
+    fn symbol(&mut self, key: u32, value: u32) {
         self.add(key, value);
     }
     fn raw(&mut self, _: u32, _: u32) {}
     fn literal(&mut self, _: &[u8]) {}
+}
+
+/// Sums the literal bytes of a file (the pass that decides which files code their literals inline).
+#[derive(Default)]
+pub(crate) struct LiteralLength(pub usize);
+
+impl Sink for LiteralLength {
+    fn symbol(&mut self, _: u32, _: u32) {}
+    fn raw(&mut self, _: u32, _: u32) {}
+    fn literal(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
 }
 
 /// The coding pass: symbols into rANS, literal bytes into their own stream.
@@ -301,7 +408,7 @@ pub(crate) struct Coder<'m> {
 }
 
 impl Sink for Coder<'_> {
-    fn symbol(&mut self, key: u64, value: u32) {
+    fn symbol(&mut self, key: u32, value: u32) {
         self.model.encode(key, value, &mut self.rans);
     }
     fn raw(&mut self, value: u32, bits: u32) {
@@ -402,34 +509,47 @@ fn push_front(mtf: &mut Vec<u32>, id: u32) {
 }
 
 struct Writer<'t, 'k, S> {
-    lang: u64,
+    lang: u32,
     text: &'t [u8],
     kinds: &'k Kinds,
+    lexicon: &'k LexiconIndex<'k>,
+    inline: bool,
     sink: &'k mut S,
     pos: usize,
     indent: u32,
-    classes: HashMap<usize, EncClass<'t>>,
+    classes: HashMap<u16, EncClass<'t>>,
 }
 
 impl<'t, S: Sink> Writer<'t, '_, S> {
-    fn gap(&mut self, key: u64, to: usize) {
+    fn gap(&mut self, key: u32, to: usize) {
         let g = &self.text[self.pos..to];
         match gap_value(g, &mut self.indent) {
             Some(v) => self.sink.symbol(key, v),
             None => {
                 self.sink.symbol(key, GAP_ESCAPE);
                 self.length(self::key(LEN, self.lang, GAP_TEXT, 0), g.len());
-                self.sink.literal(g);
+                self.literal(GROUP_GAP, g);
                 indent_after(g, &mut self.indent);
             }
         }
         self.pos = to;
     }
 
-    fn length(&mut self, key: u64, len: usize) {
+    fn length(&mut self, key: u32, len: usize) {
         let (v, bits, extra) = length_value(len as u32);
         self.sink.symbol(key, v);
         self.sink.raw(extra, bits);
+    }
+
+    /// Literal bytes: inline as order-0 symbols of their group, or into the literal stream.
+    fn literal(&mut self, group: u32, bytes: &[u8]) {
+        if self.inline {
+            for &b in bytes {
+                self.sink.symbol(key(LEN, self.lang, LIT + group, 0), u32::from(b));
+            }
+        } else {
+            self.sink.literal(bytes);
+        }
     }
 
     fn open(&mut self, n: &Flat, parent: u32, prev: u32) {
@@ -440,7 +560,7 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
         let default = leaf && self.kinds.default_text(info) == Some(text);
         let flags = n.flags | if default { DEFAULT } else { 0 };
         self.sink.symbol(key(NODE, lang, parent, prev), node_value(n.kind, n.field, flags));
-        let kind = u32::from(n.kind);
+        let kind = slot(n.kind);
         let gap_key = if prev == START { key(GAP_FIRST, lang, parent, kind) } else { key(GAP, lang, prev, kind) };
         self.gap(gap_key, n.start as usize);
         if leaf {
@@ -452,8 +572,8 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
     }
 
     fn leaf_text(&mut self, info: KindInfo, kind: u16, parent: u32, text: &'t [u8]) {
-        let text_key = key(TEXT, self.lang, u32::from(kind), parent);
-        let state = self.classes.entry(self.kinds.class(info, kind)).or_default();
+        let text_key = key(TEXT, self.lang, slot(kind), parent);
+        let state = self.classes.entry(info.class).or_default();
         match state.ids.get(text) {
             Some(&id) => match state.mtf.iter().rposition(|&x| x == id) {
                 Some(at) => {
@@ -474,18 +594,44 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
                 let id = state.ids.len() as u32;
                 state.ids.insert(text, id);
                 push_front(&mut state.mtf, id);
-                self.sink.symbol(text_key, TEXT_NEW);
-                self.length(key(LEN, self.lang, u32::from(kind), 0), text.len());
-                self.sink.literal(text);
+                match self.lexicon.get(&(info.class, text)) {
+                    Some(&rank) => {
+                        self.sink.symbol(text_key, TEXT_LEXICON);
+                        self.length(key(LEX, self.lang, u32::from(info.class), 0), rank as usize);
+                    }
+                    None => {
+                        self.sink.symbol(text_key, TEXT_NEW);
+                        self.length(key(LEN, self.lang, slot(kind), 0), text.len());
+                        let group = if info.class == 0 { GROUP_IDENTIFIER } else { GROUP_OTHER };
+                        self.literal(group, text);
+                    }
+                }
             }
         }
     }
 }
 
-/// Walks one file (language index `lang`, its text and nodes) and hands every decision to `sink`.
-pub(crate) fn emit<S: Sink>(lang: usize, text: &[u8], flat: &[Flat], kinds: &Kinds, sink: &mut S) {
-    let lang = lang as u64;
-    let mut w = Writer { lang, text, kinds, sink, pos: 0, indent: 0, classes: HashMap::new() };
+/// What [`emit`] works with besides the file: the shared model's kinds and lexicon.
+pub(crate) struct Context<'k> {
+    pub kinds: &'k Kinds,
+    pub lexicon: &'k LexiconIndex<'k>,
+}
+
+/// Walks one file (language index `lang`, its text and nodes) and hands every decision to `sink`; literal
+/// bytes are coded as symbols if `inline`, else handed to [`Sink::literal`].
+pub(crate) fn emit<S: Sink>(lang: usize, text: &[u8], flat: &[Flat], cx: &Context<'_>, inline: bool, sink: &mut S) {
+    let lang = lang as u32;
+    let mut w = Writer {
+        lang,
+        text,
+        kinds: cx.kinds,
+        lexicon: cx.lexicon,
+        inline,
+        sink,
+        pos: 0,
+        indent: 0,
+        classes: HashMap::new(),
+    };
     w.open(&flat[0], ROOT, START);
     let mut stack: Vec<(usize, u32)> = Vec::new();
     if flat[0].flags & LEAF == 0 {
@@ -493,11 +639,11 @@ pub(crate) fn emit<S: Sink>(lang: usize, text: &[u8], flat: &[Flat], kinds: &Kin
     }
     let mut i = 1;
     while let Some(&(p, last)) = stack.last() {
-        let parent = u32::from(flat[p].kind);
+        let parent = slot(flat[p].kind);
         if (i as u32) < flat[p].next {
             w.open(&flat[i], parent, last);
             if let Some(top) = stack.last_mut() {
-                top.1 = u32::from(flat[i].kind);
+                top.1 = slot(flat[i].kind);
             }
             if flat[i].flags & LEAF == 0 {
                 stack.push((i, START));
@@ -509,7 +655,7 @@ pub(crate) fn emit<S: Sink>(lang: usize, text: &[u8], flat: &[Flat], kinds: &Kin
             stack.pop();
         }
     }
-    w.gap(key(TRAIL, lang, ROOT, u32::from(flat[0].kind)), text.len());
+    w.gap(key(TRAIL, lang, ROOT, slot(flat[0].kind)), text.len());
 }
 
 /// One thawed node: what the cursor reads, plus where its subtree ends and its child list.
@@ -563,9 +709,10 @@ pub(crate) struct Thawed {
 struct Reader<'a, 'b> {
     model: &'a Model,
     kinds: &'a Kinds,
-    lang: u64,
+    lang: u32,
     dec: Decoder<'a>,
-    literal: &'b [u8],
+    /// The literal stream, or `None` when literals are coded inline.
+    literal: Option<&'b [u8]>,
     literal_at: usize,
     text: &'b mut Vec<u8>,
     indent: u32,
@@ -575,23 +722,35 @@ struct Reader<'a, 'b> {
 
 impl Reader<'_, '_> {
     #[inline]
-    fn symbol(&mut self, key: u64) -> u32 {
+    fn symbol(&mut self, key: u32) -> u32 {
         self.model.decode(key, &mut self.dec)
     }
 
     #[inline]
-    fn length(&mut self, key: u64) -> usize {
+    fn length(&mut self, key: u32) -> usize {
         let v = self.symbol(key);
         (if v < 16 { v } else { (1 << (v - 12)) + self.dec.raw(v - 12) }) as usize
     }
 
-    fn literal(&mut self, len: usize) {
-        let end = (self.literal_at + len).min(self.literal.len());
-        self.text.extend_from_slice(&self.literal[self.literal_at..end]);
-        self.literal_at = end;
+    fn literal(&mut self, group: u32, len: usize) {
+        match self.literal {
+            Some(literal) => {
+                let end = (self.literal_at + len).min(literal.len());
+                self.text.extend_from_slice(&literal[self.literal_at..end]);
+                self.literal_at = end;
+            }
+            None if len > 0 => {
+                let table = self.model.table(key(LEN, self.lang, LIT + group, 0));
+                for _ in 0..len {
+                    let b = self.model.decode_at(table, &mut self.dec);
+                    self.text.push(b as u8);
+                }
+            }
+            None => {}
+        }
     }
 
-    fn gap(&mut self, key: u64) {
+    fn gap(&mut self, key: u32) {
         let v = self.symbol(key);
         match v & (3 << 24) {
             0 => {}
@@ -608,7 +767,7 @@ impl Reader<'_, '_> {
             _ => {
                 let len = self.length(self::key(LEN, self.lang, GAP_TEXT, 0));
                 let from = self.text.len();
-                self.literal(len);
+                self.literal(GROUP_GAP, len);
                 let mut indent = self.indent;
                 indent_after(&self.text[from..], &mut indent);
                 self.indent = indent;
@@ -618,11 +777,11 @@ impl Reader<'_, '_> {
 
     fn leaf_text(&mut self, kind: u16, parent: u32) {
         let info = self.kinds.info(self.lang as usize, kind);
-        let class = self.kinds.class(info, kind);
+        let class = usize::from(info.class);
         if self.classes.len() <= class {
             self.classes.resize_with(class + 1, DecClass::default);
         }
-        let v = self.symbol(key(TEXT, self.lang, u32::from(kind), parent));
+        let v = self.symbol(key(TEXT, self.lang, slot(kind), parent));
         let state = &mut self.classes[class];
         if state.epoch != self.epoch {
             state.epoch = self.epoch;
@@ -630,10 +789,16 @@ impl Reader<'_, '_> {
             state.entries.clear();
         }
         let id = match v {
-            TEXT_NEW => {
-                let len = self.length(key(LEN, self.lang, u32::from(kind), 0));
+            TEXT_NEW | TEXT_LEXICON => {
                 let start = self.text.len();
-                self.literal(len);
+                if v == TEXT_NEW {
+                    let len = self.length(key(LEN, self.lang, slot(kind), 0));
+                    let group = if class == 0 { GROUP_IDENTIFIER } else { GROUP_OTHER };
+                    self.literal(group, len);
+                } else {
+                    let rank = self.length(key(LEX, self.lang, class as u32, 0));
+                    self.text.extend_from_slice(self.kinds.lexicon(info.class, rank as u32));
+                }
                 let state = &mut self.classes[class];
                 state.entries.push((start as u32, (self.text.len() - start) as u32));
                 push_front(&mut state.mtf, state.entries.len() as u32 - 1);
@@ -660,7 +825,11 @@ impl Reader<'_, '_> {
     fn open(&mut self, v: u32, parent: u32, prev: u32, nodes: &mut Vec<Node>) -> u32 {
         let kind = (v & 0xffff) as u16;
         let flags = (v >> 28) as u8;
-        let gap_key = if prev == START { key(GAP_FIRST, self.lang, parent, u32::from(kind)) } else { key(GAP, self.lang, prev, u32::from(kind)) };
+        let gap_key = if prev == START {
+            key(GAP_FIRST, self.lang, parent, slot(kind))
+        } else {
+            key(GAP, self.lang, prev, slot(kind))
+        };
         self.gap(gap_key);
         let index = nodes.len() as u32;
         let start = self.text.len() as u32;
@@ -687,9 +856,9 @@ impl Reader<'_, '_> {
     }
 }
 
-/// Thaws one file's blob (`rans`: its symbol stream, `literal`: its literal bytes, already decompressed)
-/// into `out`.
-pub(crate) fn thaw(model: &Model, kinds: &Kinds, lang: usize, rans: &[u8], literal: &[u8], out: &mut Thawed) {
+/// Thaws one file's blob (`rans`: its symbol stream; `literal`: its literal stream, already decompressed,
+/// or `None` when its literals are inline) into `out`.
+pub(crate) fn thaw(model: &Model, kinds: &Kinds, lang: usize, rans: &[u8], literal: Option<&[u8]>, out: &mut Thawed) {
     out.epoch += 1;
     let mut text = std::mem::take(&mut out.text).into_bytes();
     text.clear();
@@ -698,18 +867,29 @@ pub(crate) fn thaw(model: &Model, kinds: &Kinds, lang: usize, rans: &[u8], liter
     lists.clear();
     stack.clear();
     kids.clear();
-    let lang64 = lang as u64;
-    let mut r = Reader { model, kinds, lang: lang64, dec: Decoder::new(rans), literal, literal_at: 0, text: &mut text, indent: 0, classes, epoch: *epoch };
-    let v = r.symbol(key(NODE, lang64, ROOT, START));
+    let lang = lang as u32;
+    let mut r = Reader {
+        model,
+        kinds,
+        lang,
+        dec: Decoder::new(rans),
+        literal,
+        literal_at: 0,
+        text: &mut text,
+        indent: 0,
+        classes,
+        epoch: *epoch,
+    };
+    let v = r.symbol(key(NODE, lang, ROOT, START));
     let root = r.open(v, ROOT, START, nodes);
-    let root_kind = v & 0xffff;
+    let root_kind = slot((v & 0xffff) as u16);
     if (v >> 28) as u8 & LEAF == 0 {
         stack.push(Open { node: root, kind: root_kind, last: START, kids: 0 });
     }
     while let Some(&top) = stack.last() {
-        let v = r.symbol(key(NODE, lang64, top.kind, top.last));
+        let v = r.symbol(key(NODE, lang, top.kind, top.last));
         if v == END {
-            r.gap(key(TRAIL, lang64, top.kind, top.last));
+            r.gap(key(TRAIL, lang, top.kind, top.last));
             let count = kids.len() - top.kids as usize;
             let next = nodes.len() as u32;
             let node = &mut nodes[top.node as usize];
@@ -723,7 +903,7 @@ pub(crate) fn thaw(model: &Model, kinds: &Kinds, lang: usize, rans: &[u8], liter
             kids.truncate(top.kids as usize);
             stack.pop();
         } else {
-            let kind = v & 0xffff;
+            let kind = slot((v & 0xffff) as u16);
             let child = r.open(v, top.kind, top.last, nodes);
             kids.push(child);
             let len = stack.len();
@@ -733,7 +913,7 @@ pub(crate) fn thaw(model: &Model, kinds: &Kinds, lang: usize, rans: &[u8], liter
             }
         }
     }
-    r.gap(key(TRAIL, lang64, ROOT, root_kind));
+    r.gap(key(TRAIL, lang, ROOT, root_kind));
     out.text = match String::from_utf8(text) {
         Ok(text) => text,
         // Only a damaged blob gets here: the text was a `&str` when it was frozen.

@@ -66,8 +66,10 @@ mod literal;
 mod model;
 mod rans;
 mod reference;
+mod stats;
 
 pub use reference::{measure_text_reference, TextReference};
+pub use stats::{breakdown, Breakdown, PARTS};
 
 use codec::{Flat, Kinds, Thawed, LEAF, MISSING, NO_LIST};
 use cst_measure::{Backend, BuildError, CstCursor, CstStore, Language, NodeInfo};
@@ -110,8 +112,11 @@ struct Shared {
     dictionary: Option<DDict<'static>>,
 }
 
-/// Header byte: the language in the low two bits, and whether the literal stream is compressed.
+/// Header byte: the language in the low two bits, and whether the literal stream is compressed or inline.
 const COMPRESSED: u8 = 4;
+const INLINE: u8 = 8;
+/// Files with fewer literal bytes than this code them inline, in the rANS stream.
+const INLINE_LITERALS: usize = 1024;
 
 /// Every file's blob and the model they share.
 #[derive(Default)]
@@ -161,6 +166,10 @@ impl FrozenStore {
         let shared = self.shared();
         let blob = self.blob(file);
         let header = blob[0];
+        if header & INLINE != 0 {
+            codec::thaw(&shared.model, &shared.kinds, usize::from(header & 3), &blob[1..], None, out);
+            return;
+        }
         let mut at = 1;
         let literal_len = read_varint(blob, &mut at);
         let stored = if header & COMPRESSED != 0 { read_varint(blob, &mut at) } else { literal_len };
@@ -178,7 +187,7 @@ impl FrozenStore {
         } else {
             literal
         };
-        codec::thaw(&shared.model, &shared.kinds, usize::from(header & 3), rans, literal, out);
+        codec::thaw(&shared.model, &shared.kinds, usize::from(header & 3), rans, Some(literal), out);
         out.literal = buffer;
     }
 
@@ -215,37 +224,58 @@ impl CstStore for FrozenStore {
 
     fn finish(&mut self) {
         let pending = std::mem::take(&mut self.pending);
-        let kinds = Kinds::learn(pending.iter().map(|p| (usize::from(p.language), p.text.as_bytes(), &p.flat[..])));
+        let files: Vec<(usize, &[u8], &[Flat])> =
+            pending.iter().map(|p| (usize::from(p.language), p.text.as_bytes(), &p.flat[..])).collect();
+        let (kinds, lexicon) = Kinds::learn(&files);
+        let cx = codec::Context { kinds: &kinds, lexicon: &lexicon };
+        // Files with few literal bytes code them inline (no zstd frame, no decompression context to thaw).
+        let inline: Vec<bool> = files
+            .iter()
+            .map(|&(lang, text, flat)| {
+                let mut length = codec::LiteralLength::default();
+                codec::emit(lang, text, flat, &cx, false, &mut length);
+                length.0 < INLINE_LITERALS
+            })
+            .collect();
         let mut counts = Counts::default();
-        for p in &pending {
-            codec::emit(usize::from(p.language), p.text.as_bytes(), &p.flat, &kinds, &mut counts);
+        for (&(lang, text, flat), &inline) in files.iter().zip(&inline) {
+            codec::emit(lang, text, flat, &cx, inline, &mut counts);
         }
-        let model = Model::build(counts);
+        let model = Model::build(counts, codec::WILD_A);
         let mut coder = codec::Coder { model: &model, rans: Default::default(), literal: Vec::new() };
-        let mut streams = Vec::with_capacity(pending.len());
-        for p in pending {
+        let mut streams = Vec::with_capacity(files.len());
+        for (&(lang, text, flat), &inline) in files.iter().zip(&inline) {
             coder.rans.clear();
             coder.literal.clear();
-            codec::emit(usize::from(p.language), p.text.as_bytes(), &p.flat, &kinds, &mut coder);
+            codec::emit(lang, text, flat, &cx, inline, &mut coder);
             let mut rans = Vec::new();
             coder.rans.finish(&mut rans);
-            streams.push((p.language, coder.literal.clone(), rans));
+            streams.push((lang as u8, inline, coder.literal.clone(), rans));
         }
         drop(coder);
-        let literals: Vec<&[u8]> = streams.iter().map(|s| &s.1[..]).collect();
+        drop(lexicon);
+        drop(files);
+        drop(pending);
+        let literals: Vec<&[u8]> = streams.iter().filter(|s| !s.1).map(|s| &s.2[..]).collect();
         let packed = literal::pack(&literals);
+        let mut compressed = packed.compressed.iter();
         let mut blobs = Vec::new();
         let mut starts = Vec::with_capacity(streams.len());
-        for ((language, literal, rans), compressed) in streams.iter().zip(&packed.compressed) {
+        for (language, inline, literal, rans) in &streams {
             starts.push(blobs.len() as u32);
-            blobs.push(language | if compressed.is_some() { COMPRESSED } else { 0 });
-            write_varint(&mut blobs, literal.len() as u64);
-            match compressed {
-                Some(c) => {
-                    write_varint(&mut blobs, c.len() as u64);
-                    blobs.extend_from_slice(c);
+            if *inline {
+                blobs.push(language | INLINE);
+            } else {
+                let compressed = compressed.next().expect("one per stream");
+                blobs.push(language | if compressed.is_some() { COMPRESSED } else { 0 });
+                write_varint(&mut blobs, literal.len() as u64);
+                match compressed {
+                    Some(c) => {
+                        write_varint(&mut blobs, c.len() as u64);
+                        blobs.extend_from_slice(c);
+                    }
+                    None => blobs.extend_from_slice(literal),
                 }
-                None => blobs.extend_from_slice(literal),
             }
             blobs.extend_from_slice(rans);
         }

@@ -1,11 +1,20 @@
-//! Static context models: for each context (a 64-bit key), the symbols seen in it across the corpus with
+//! Static context models: for each context (a 32-bit key), the symbols seen in it across the corpus with
 //! their frequencies quantised to 15 bits. Built once in `finish()` from counts over every file (so every
 //! symbol the encoder will meet is in its table), held by the store, counted in its retained bytes, and
 //! shared by every file's blob.
 //!
+//! Contexts come in two levels: a fine key, and a coarse key in which one component is the wildcard
+//! [`WILD`] (see [`coarse`]). A fine context keeps its own table only when the bits it saves over the coarse
+//! table exceed what the table costs to hold; the others share the coarse table, built from their counts
+//! alone. Both sides look the fine key up first, then the coarse one.
+//!
 //! A context with a single symbol costs nothing to code: neither side touches the rANS stream. Tables are
 //! ordered by falling frequency, so the decoder's linear scan of a table usually stops at its first entry.
 //! A table keeps at most [`MAX_SYMBOLS`]; rarer values are coded as [`ESCAPE`] and 32 raw bits.
+//!
+//! Memory: an open-addressing index of (key, table start) pairs, 8 bytes a slot at a load of 1/2 (so that
+//! the lookups of pruned fine contexts, which miss, stop after a probe or two), and 6 bytes per table entry
+//! (value and frequency).
 
 use crate::rans::{Decoder, Encoder};
 use std::collections::HashMap;
@@ -14,114 +23,181 @@ use std::collections::HashMap;
 pub(crate) const PRECISION: u32 = 15;
 /// Stands for a value the table does not list (followed by the value in 32 raw bits).
 pub(crate) const ESCAPE: u32 = u32::MAX - 1;
+/// The wildcard component of a coarse key.
+pub(crate) const WILD: u32 = 0x7ff;
 /// Most symbols one table lists.
 const MAX_SYMBOLS: usize = 4096;
-const EMPTY: u64 = 0;
+const EMPTY: u32 = 0;
+/// Bytes a context's own table costs besides its entries (index slot at 1/2 load), and per entry.
+const CONTEXT_BYTES: f64 = 16.0;
+const ENTRY_BYTES: f64 = 6.0;
 
-/// How often each value occurred in each context (the first pass over the corpus).
+/// A key: a tag (1..=7, never 0, so no key is 0), a language, and two components below 2^13.
+#[inline]
+pub(crate) fn key(tag: u32, lang: u32, a: u32, b: u32) -> u32 {
+    debug_assert!(tag >= 1 && tag < 8 && lang < 4 && a < 1 << 14 && b < 1 << 13);
+    (tag << 29) | (lang << 27) | (a << 13) | b
+}
+
+/// The coarse key of a fine one: component `a` wildcarded for tags listed in `wild_a`, `b` otherwise.
+/// Keys whose wildcarded component already is [`WILD`] are their own coarse key.
+#[inline]
+pub(crate) fn coarse(key: u32, wild_a: u8) -> u32 {
+    let tag = key >> 29;
+    if wild_a & (1 << tag) != 0 {
+        (key & !(0x3fff << 13)) | (WILD << 13)
+    } else {
+        (key & !0x1fff) | WILD
+    }
+}
+
+/// How often each value occurred in each fine context (the counting pass over the corpus).
 #[derive(Default)]
 pub(crate) struct Counts {
-    map: HashMap<(u64, u32), u64>,
+    map: HashMap<(u32, u32), u64>,
 }
 
 impl Counts {
     #[inline]
-    pub fn add(&mut self, key: u64, value: u32) {
+    pub fn add(&mut self, key: u32, value: u32) {
         *self.map.entry((key, value)).or_default() += 1;
     }
 }
 
-/// The tables, behind an open-addressing index from context key to table.
+/// The tables, behind an open-addressing index from context key to table start.
 pub(crate) struct Model {
-    /// Context keys by hash slot (`EMPTY` = free; no key is 0).
-    keys: Vec<u64>,
-    /// Table number of each occupied slot.
-    slots: Vec<u32>,
-    /// Where each table's entries start; table `t` is `heads[t]..heads[t + 1]`.
-    heads: Vec<u32>,
+    /// `(key, table start)` per slot (key `EMPTY` = free).
+    slots: Vec<(u32, u32)>,
     values: Vec<u32>,
-    /// Quantised frequencies (0 in one-symbol tables, which are never coded).
+    /// Quantised frequencies; a one-value table's single entry has 0 (it is never coded).
     freqs: Vec<u16>,
-    shift: u32,
+    wild_a: u8,
 }
 
 #[inline]
-fn hash(key: u64, shift: u32) -> usize {
-    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+fn home(key: u32, len: usize) -> usize {
+    ((u64::from(key.wrapping_mul(0x9E37_79B1)) * len as u64) >> 32) as usize
+}
+
+/// Bits to code the values of `counts` with a table of `table`'s distribution (ideal, unquantised).
+fn bits(counts: &[(u32, u64)], table: &HashMap<u32, u64>, total: u64) -> f64 {
+    counts.iter().map(|&(v, c)| c as f64 * (total as f64 / table[&v] as f64).log2()).sum()
 }
 
 impl Model {
-    /// Builds the tables from `counts` (deterministically: the order of a `HashMap` never shows).
-    pub fn build(counts: Counts) -> Model {
-        let mut pairs: Vec<((u64, u32), u64)> = counts.map.into_iter().collect();
-        pairs.sort_unstable_by(|a, b| (a.0 .0, std::cmp::Reverse(a.1), a.0 .1).cmp(&(b.0 .0, std::cmp::Reverse(b.1), b.0 .1)));
-        let tables = pairs.chunk_by(|a, b| a.0 .0 == b.0 .0).count();
-        let capacity = (tables * 4 / 3 + 1).next_power_of_two().max(2);
-        let mut model = Model {
-            keys: vec![EMPTY; capacity],
-            slots: vec![0; capacity],
-            heads: Vec::with_capacity(tables + 1),
-            values: Vec::with_capacity(pairs.len()),
-            freqs: Vec::with_capacity(pairs.len()),
-            shift: 64 - capacity.trailing_zeros(),
-        };
-        for group in pairs.chunk_by(|a, b| a.0 .0 == b.0 .0) {
-            let key = group[0].0 .0;
-            debug_assert_ne!(key, EMPTY);
-            let table = model.heads.len() as u32;
-            model.heads.push(model.values.len() as u32);
-            let mut slot = hash(key, model.shift);
-            while model.keys[slot] != EMPTY {
-                slot = (slot + 1) & (capacity - 1);
+    /// Builds the tables from `counts` (deterministically: the order of a `HashMap` never shows), pruning
+    /// fine contexts that do not pay for themselves. `wild_a` has bit `tag` set for tags whose coarse key
+    /// wildcards component `a`.
+    pub fn build(counts: Counts, wild_a: u8) -> Model {
+        let mut pairs: Vec<(u32, u32, u64)> = counts.map.into_iter().map(|((k, v), c)| (k, v, c)).collect();
+        pairs.sort_unstable();
+        let groups: Vec<&[(u32, u32, u64)]> = pairs.chunk_by(|a, b| a.0 == b.0).collect();
+        let mut all_coarse: HashMap<u32, HashMap<u32, u64>> = HashMap::new();
+        for &(k, v, c) in &pairs {
+            *all_coarse.entry(coarse(k, wild_a)).or_default().entry(v).or_default() += c;
+        }
+        // Which fine contexts keep a table of their own.
+        let mut tables: HashMap<u32, HashMap<u32, u64>> = HashMap::new();
+        for group in &groups {
+            let key = group[0].0;
+            let coarse_key = coarse(key, wild_a);
+            let own: Vec<(u32, u64)> = group.iter().map(|&(_, v, c)| (v, c)).collect();
+            let keep = key == coarse_key || {
+                let total: u64 = own.iter().map(|p| p.1).sum();
+                let own_map: HashMap<u32, u64> = own.iter().copied().collect();
+                let wide = &all_coarse[&coarse_key];
+                let saved = bits(&own, wide, wide.values().sum()) - bits(&own, &own_map, total);
+                saved > 8.0 * (CONTEXT_BYTES + ENTRY_BYTES * own.len() as f64)
+            };
+            let target = if keep { key } else { coarse_key };
+            let table = tables.entry(target).or_default();
+            for (v, c) in own {
+                *table.entry(v).or_default() += c;
             }
-            model.keys[slot] = key;
-            model.slots[slot] = table;
-            // The most frequent values, and an escape for the rest when there are too many.
-            let mut listed: Vec<(u32, u64)> = group.iter().map(|&((_, v), c)| (v, c)).collect();
+        }
+        let mut keys: Vec<u32> = tables.keys().copied().collect();
+        keys.sort_unstable();
+        let capacity = keys.len() * 2 + 1;
+        let entries: usize = tables.values().map(|t| t.len().min(MAX_SYMBOLS)).sum();
+        let mut model = Model {
+            slots: vec![(EMPTY, 0); capacity],
+            values: Vec::with_capacity(entries),
+            freqs: Vec::with_capacity(entries),
+            wild_a,
+        };
+        for key in keys {
+            let mut listed: Vec<(u32, u64)> = tables[&key].iter().map(|(&v, &c)| (v, c)).collect();
+            listed.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             if listed.len() > MAX_SYMBOLS {
                 let rest: u64 = listed[MAX_SYMBOLS - 1..].iter().map(|p| p.1).sum();
                 listed.truncate(MAX_SYMBOLS - 1);
                 listed.push((ESCAPE, rest));
                 listed.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             }
+            let mut slot = home(key, capacity);
+            while model.slots[slot].0 != EMPTY {
+                slot = (slot + 1) % capacity;
+            }
+            model.slots[slot] = (key, model.values.len() as u32);
             for (value, freq) in quantise(&listed) {
                 model.values.push(value);
                 model.freqs.push(freq);
             }
         }
-        model.heads.push(model.values.len() as u32);
-        model.heads.shrink_to_fit();
         model
     }
 
     /// Bytes this model holds on the heap.
     pub fn heap_bytes(&self) -> usize {
-        self.keys.capacity() * 8 + self.slots.capacity() * 4 + self.heads.capacity() * 4 + self.values.capacity() * 4 + self.freqs.capacity() * 2
+        self.slots.capacity() * 8 + self.values.capacity() * 4 + self.freqs.capacity() * 2
     }
 
-    /// Number of contexts and of table entries.
-    pub fn sizes(&self) -> (usize, usize) {
-        (self.heads.len() - 1, self.values.len())
+    /// Every context key with the number of entries of its table.
+    pub fn tables(&self) -> impl Iterator<Item = (u32, usize)> + '_ {
+        self.slots.iter().filter(|s| s.0 != EMPTY).map(|&(k, start)| (k, self.entries(start as usize).len()))
+    }
+
+    /// The entries of the table starting at `start`.
+    fn entries(&self, start: usize) -> std::ops::Range<usize> {
+        if self.freqs[start] == 0 {
+            return start..start + 1;
+        }
+        let mut sum = 0u32;
+        let mut end = start;
+        while sum < 1 << PRECISION {
+            sum += u32::from(self.freqs[end]);
+            end += 1;
+        }
+        start..end
     }
 
     #[inline]
-    fn table(&self, key: u64) -> std::ops::Range<usize> {
-        let mask = self.keys.len() - 1;
-        let mut slot = hash(key, self.shift);
+    fn find(&self, key: u32) -> Option<usize> {
+        let capacity = self.slots.len();
+        let mut slot = home(key, capacity);
         loop {
-            let k = self.keys[slot];
+            let (k, start) = self.slots[slot];
             if k == key {
-                let t = self.slots[slot] as usize;
-                return self.heads[t] as usize..self.heads[t + 1] as usize;
+                return Some(start as usize);
             }
-            assert!(k != EMPTY, "context {key:#x} is not in the model: the blob does not belong to this store");
-            slot = (slot + 1) & mask;
+            if k == EMPTY {
+                return None;
+            }
+            slot = if slot + 1 == capacity { 0 } else { slot + 1 };
         }
     }
 
+    /// The start of the table coding context `key`: its own, or its coarse context's.
+    #[inline]
+    pub fn table(&self, key: u32) -> usize {
+        self.find(key)
+            .or_else(|| self.find(coarse(key, self.wild_a)))
+            .expect("every context coded was counted: the blob belongs to this store")
+    }
+
     /// Codes `value` in context `key` (which the counting pass saw with that value).
-    pub fn encode(&self, key: u64, value: u32, enc: &mut Encoder) {
-        let range = self.table(key);
+    pub fn encode(&self, key: u32, value: u32, enc: &mut Encoder) {
+        let range = self.entries(self.table(key));
         if range.len() == 1 && self.values[range.start] == value {
             return;
         }
@@ -143,25 +219,49 @@ impl Model {
         enc.put_raw(value, 32);
     }
 
+    /// Bits that coding `value` in context `key` costs (an escape's raw bits included).
+    pub fn cost(&self, key: u32, value: u32) -> f64 {
+        let range = self.entries(self.table(key));
+        if range.len() == 1 {
+            return 0.0;
+        }
+        match range.clone().find(|&i| self.values[i] == value) {
+            Some(i) => f64::from(PRECISION) - f64::from(self.freqs[i]).log2(),
+            None => {
+                let i = range.clone().find(|&i| self.values[i] == ESCAPE).expect("escaped");
+                32.0 + f64::from(PRECISION) - f64::from(self.freqs[i]).log2()
+            }
+        }
+    }
+
     /// Decodes the value coded in context `key`.
     #[inline]
-    pub fn decode(&self, key: u64, dec: &mut Decoder<'_>) -> u32 {
-        let range = self.table(key);
-        if range.len() == 1 {
-            return self.values[range.start];
+    pub fn decode(&self, key: u32, dec: &mut Decoder<'_>) -> u32 {
+        self.decode_at(self.table(key), dec)
+    }
+
+    /// Decodes a value with the table starting at `start` (from [`Model::table`]).
+    #[inline]
+    pub fn decode_at(&self, start: usize, dec: &mut Decoder<'_>) -> u32 {
+        let mut i = start;
+        let mut freq = u32::from(self.freqs[i]);
+        if freq == 0 {
+            return self.values[i];
         }
         let slot = dec.peek(PRECISION);
         let mut start = 0;
-        for i in range.clone() {
-            let freq = u32::from(self.freqs[i]);
-            if slot < start + freq {
-                dec.advance(start, freq, PRECISION);
-                let value = self.values[i];
-                return if value == ESCAPE { dec.raw(32) } else { value };
-            }
+        while slot >= start + freq {
             start += freq;
+            i += 1;
+            freq = u32::from(self.freqs[i]);
         }
-        unreachable!("frequencies sum to 1 << PRECISION")
+        dec.advance(start, freq, PRECISION);
+        let value = self.values[i];
+        if value == ESCAPE {
+            dec.raw(32)
+        } else {
+            value
+        }
     }
 }
 
@@ -191,7 +291,7 @@ fn quantise(counts: &[(u32, u64)]) -> Vec<(u32, u16)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{quantise, Counts, Model, ESCAPE, MAX_SYMBOLS, PRECISION};
+    use super::{coarse, key, quantise, Counts, Model, ESCAPE, MAX_SYMBOLS, PRECISION, WILD};
     use crate::rans::{Decoder, Encoder};
 
     #[test]
@@ -205,20 +305,30 @@ mod tests {
     }
 
     #[test]
+    fn coarse_keys_wildcard_one_component() {
+        let k = key(2, 1, 17, 300);
+        assert_eq!(coarse(k, 1 << 2), key(2, 1, WILD, 300));
+        assert_eq!(coarse(k, 0), key(2, 1, 17, WILD));
+    }
+
+    #[test]
     fn values_round_trip_through_every_kind_of_table() {
         let mut counts = Counts::default();
         let mut sequence = Vec::new();
-        // Context 1: one value; 2: skewed; 3: more values than a table lists (escapes).
+        // Context 1: one value; 2: skewed; 3: more values than a table lists (escapes); 4..: rare fine
+        // contexts that fall back to their coarse context.
         for i in 0..10_000u32 {
-            sequence.push((1u64, 42u32));
-            sequence.push((2, if i % 10 == 0 { 7 } else { 8 }));
-            sequence.push((3, (i * 7919) % (MAX_SYMBOLS as u32 + 500)));
+            sequence.push((key(1, 0, 1, 1), 42u32));
+            sequence.push((key(1, 0, 2, 2), if i % 10 == 0 { 7 } else { 8 }));
+            sequence.push((key(1, 0, 3, 3), (i * 7919) % (MAX_SYMBOLS as u32 + 500)));
+            sequence.push((key(1, 0, 4, 4 + i % 1000), i % 3));
         }
-        sequence.push((3, 0xdead_beef));
+        sequence.push((key(1, 0, 3, 3), 0xdead_beef));
         for &(k, v) in &sequence {
             counts.add(k, v);
         }
-        let model = Model::build(counts);
+        let model = Model::build(counts, 0);
+        assert!(model.find(key(1, 0, 4, 5)).is_none(), "a rare context shares its coarse table");
         let mut enc = Encoder::default();
         for &(k, v) in &sequence {
             model.encode(k, v, &mut enc);
@@ -230,7 +340,6 @@ mod tests {
             assert_eq!(model.decode(k, &mut dec), v);
         }
         assert!(model.values.contains(&ESCAPE));
-        // The one-value context cost nothing: 10,000 coin-flip-free symbols in far fewer bytes than values.
         assert!(bytes.len() < 40_000, "{}", bytes.len());
     }
 }
