@@ -62,14 +62,16 @@ pub(crate) const LEX: u32 = 7;
 /// Tags whose coarse context wildcards the first component (the previous sibling or parent of a gap).
 pub(crate) const WILD_A: u8 = (1 << GAP) | (1 << GAP_FIRST);
 
-/// Closes the current inner node (a node symbol).
-const END: u32 = u32::MAX;
 /// Flag bits of a node symbol (above 16 bits of kind and 12 of field).
 pub(crate) const LEAF: u8 = 1;
 pub(crate) const MISSING: u8 = 2;
 const DEFAULT: u8 = 4;
 /// Largest field id a node symbol holds.
-pub(crate) const MAX_FIELD: u16 = 0xfff;
+pub(crate) const MAX_FIELD: u16 = 0xff;
+/// Kind slot of END in a node symbol.
+const END_SLOT: u32 = 1023;
+/// Gap class of a gap that follows as a symbol of its own (see [`short_gap`]).
+const LONG_GAP: u32 = 1023;
 
 /// Distinct texts a move-to-front list of the interner keeps (older ones are FAR).
 const WINDOW: usize = 1024;
@@ -91,9 +93,21 @@ fn key(tag: u32, lang: u32, a: u32, b: u32) -> u32 {
     crate::model::key(tag, lang, a, b)
 }
 
+/// A node symbol: kind slot (10 bits; [`END_SLOT`] closes the current node), field (8), flags (3) and the
+/// class of the gap before the node (or, for END, before the parent's end), 10 bits.
 #[inline]
-fn node_value(kind: u16, field: u16, flags: u8) -> u32 {
-    u32::from(kind) | (u32::from(field) << 16) | (u32::from(flags) << 28)
+fn node_value(kind_slot: u32, field: u16, flags: u8, gap: u32) -> u32 {
+    kind_slot | (u32::from(field) << 10) | (u32::from(flags) << 18) | (gap << 21)
+}
+
+/// The kind of a kind slot (the inverse of [`slot`] for the kinds a blob holds).
+#[inline]
+fn kind_of(slot: u32) -> u16 {
+    if slot == ERROR_SLOT {
+        u16::MAX
+    } else {
+        slot as u16
+    }
 }
 
 /// One visible node as flattened from tree-sitter's tree, in preorder.
@@ -126,12 +140,16 @@ pub(crate) fn flatten(tree: &tree_sitter::Tree, text_len: usize) -> Result<Vec<F
         if field > MAX_FIELD {
             return Err(BuildError::Limit(format!("field id {field} is past the blob format's {MAX_FIELD}")));
         }
+        let kind = node.kind_id();
+        if kind != u16::MAX && u32::from(kind) >= ERROR_SLOT {
+            return Err(BuildError::Limit(format!("kind id {kind} is past the blob format's {}", ERROR_SLOT - 1)));
+        }
         let index = flat.len();
         flat.push(Flat {
             start: start as u32,
             end: end as u32,
             next: 0,
-            kind: node.kind_id(),
+            kind,
             field,
             flags: if node.is_missing() { MISSING } else { 0 },
         });
@@ -204,8 +222,9 @@ struct KindInfo {
 const PLAIN: KindInfo = KindInfo { default_start: 0, default_len: NO_DEFAULT, class: 0 };
 
 /// Per language, per leaf kind: default texts (the most common text of each leaf kind in the corpus) and
-/// interner classes (every identifier kind is class 0; each other leaf kind has its own); and per class,
-/// the lexicon: texts that recur across files often enough to be worth holding once, most common first.
+/// interner classes (every identifier kind is class 0, every other leaf kind class 1: two interners per
+/// file keep a thaw to a few buffers); and per class, the lexicon: texts that recur across files often
+/// enough to be worth holding once, most common first.
 pub(crate) struct Kinds {
     by_language: [Vec<KindInfo>; 4],
     error: [KindInfo; 4],
@@ -238,7 +257,7 @@ impl Kinds {
         let mut kinds = Kinds {
             by_language: Default::default(),
             error: [PLAIN; 4],
-            classes: 1,
+            classes: 2,
             bytes: Vec::new(),
             lexicon_ends: Vec::new(),
             lexicon_base: 0,
@@ -252,12 +271,7 @@ impl Kinds {
                 let identifier = kind != u16::MAX
                     && grammar.node_kind_is_named(kind)
                     && grammar.node_kind_for_id(kind).is_some_and(|n| n.ends_with("identifier"));
-                let class = if identifier {
-                    0
-                } else {
-                    kinds.classes += 1;
-                    (kinds.classes - 1) as u16
-                };
+                let class = u16::from(!identifier);
                 let mut info = KindInfo { class, ..PLAIN };
                 if let Some(counts) = texts.get(&(lang, kind)) {
                     let best = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)));
@@ -494,6 +508,25 @@ fn indent_after(g: &[u8], indent: &mut u32) {
     }
 }
 
+/// The class (10 bits) a gap value takes inside a node symbol: 0 empty, 1..=255 that many spaces, 256..=639
+/// one to three newlines and an indentation change of -64..=63 spaces; [`LONG_GAP`] for every other gap
+/// (`value` `None`: escaped), which then follows as a symbol of its own.
+fn short_gap(value: Option<u32>) -> u32 {
+    match value {
+        Some(0) => 0,
+        Some(v) if v & (3 << 24) == GAP_SPACES => v & 0xff,
+        Some(v) if v & (3 << 24) == GAP_LINES && v & (3 << 20) == 0 => {
+            let (lines, delta) = ((v >> 9) & 0xf, (v & 0x1ff) as i32 - 256);
+            if (1..=3).contains(&lines) && (-64..=63).contains(&delta) {
+                256 + (lines - 1) * 128 + (delta + 64) as u32
+            } else {
+                LONG_GAP
+            }
+        }
+        _ => LONG_GAP,
+    }
+}
+
 /// The interner of one class while encoding.
 #[derive(Default)]
 struct EncClass<'t> {
@@ -521,9 +554,17 @@ struct Writer<'t, 'k, S> {
 }
 
 impl<'t, S: Sink> Writer<'t, '_, S> {
+    /// Codes the gap up to `to` as a symbol of its own in context `key`.
     fn gap(&mut self, key: u32, to: usize) {
         let g = &self.text[self.pos..to];
-        match gap_value(g, &mut self.indent) {
+        let value = gap_value(g, &mut self.indent);
+        self.long_gap(key, value, to);
+    }
+
+    /// The second half of a gap whose value is known (`None`: escaped).
+    fn long_gap(&mut self, key: u32, value: Option<u32>, to: usize) {
+        let g = &self.text[self.pos..to];
+        match value {
             Some(v) => self.sink.symbol(key, v),
             None => {
                 self.sink.symbol(key, GAP_ESCAPE);
@@ -533,6 +574,18 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
             }
         }
         self.pos = to;
+    }
+
+    /// The gap up to `to` as its class in a node symbol; codes it after that symbol when it is long.
+    fn node_with_gap(&mut self, node_key: u32, gap_key: u32, to: usize, symbol: impl FnOnce(u32) -> u32) {
+        let value = gap_value(&self.text[self.pos..to], &mut self.indent);
+        let class = short_gap(value);
+        self.sink.symbol(node_key, symbol(class));
+        if class == LONG_GAP {
+            self.long_gap(gap_key, value, to);
+        } else {
+            self.pos = to;
+        }
     }
 
     fn length(&mut self, key: u32, len: usize) {
@@ -559,10 +612,12 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
         let info = self.kinds.info(lang as usize, n.kind);
         let default = leaf && self.kinds.default_text(info) == Some(text);
         let flags = n.flags | if default { DEFAULT } else { 0 };
-        self.sink.symbol(key(NODE, lang, parent, prev), node_value(n.kind, n.field, flags));
         let kind = slot(n.kind);
         let gap_key = if prev == START { key(GAP_FIRST, lang, parent, kind) } else { key(GAP, lang, prev, kind) };
-        self.gap(gap_key, n.start as usize);
+        let field = n.field;
+        self.node_with_gap(key(NODE, lang, parent, prev), gap_key, n.start as usize, |gap| {
+            node_value(kind, field, flags, gap)
+        });
         if leaf {
             if !default {
                 self.leaf_text(info, n.kind, parent, text);
@@ -650,8 +705,9 @@ pub(crate) fn emit<S: Sink>(lang: usize, text: &[u8], flat: &[Flat], cx: &Contex
             }
             i += 1;
         } else {
-            w.sink.symbol(key(NODE, lang, parent, last), END);
-            w.gap(key(TRAIL, lang, parent, last), flat[p].end as usize);
+            w.node_with_gap(key(NODE, lang, parent, last), key(TRAIL, lang, parent, last), flat[p].end as usize, |gap| {
+                node_value(END_SLOT, 0, 0, gap)
+            });
             stack.pop();
         }
     }
@@ -750,6 +806,23 @@ impl Reader<'_, '_> {
         }
     }
 
+    /// A gap of class `class` (from a node symbol), reading its own symbol in context `key` if it is long.
+    fn short_gap(&mut self, class: u32, key: u32) {
+        match class {
+            0 => {}
+            1..=255 => self.text.resize(self.text.len() + class as usize, b' '),
+            LONG_GAP => self.gap(key),
+            _ => {
+                let (lines, delta) = ((class - 256) / 128 + 1, ((class - 256) % 128) as i64 - 64);
+                for _ in 0..lines {
+                    self.text.push(b'\n');
+                }
+                self.indent = (i64::from(self.indent) + delta) as u32;
+                self.text.resize(self.text.len() + self.indent as usize, b' ');
+            }
+        }
+    }
+
     fn gap(&mut self, key: u32) {
         let v = self.symbol(key);
         match v & (3 << 24) {
@@ -823,14 +896,15 @@ impl Reader<'_, '_> {
 
     /// Reads a node's gap and (for a leaf) its text, and appends its record; returns its index.
     fn open(&mut self, v: u32, parent: u32, prev: u32, nodes: &mut Vec<Node>) -> u32 {
-        let kind = (v & 0xffff) as u16;
-        let flags = (v >> 28) as u8;
+        let kind_slot = v & 0x3ff;
+        let kind = kind_of(kind_slot);
+        let flags = ((v >> 18) & 7) as u8;
         let gap_key = if prev == START {
-            key(GAP_FIRST, self.lang, parent, slot(kind))
+            key(GAP_FIRST, self.lang, parent, kind_slot)
         } else {
-            key(GAP, self.lang, prev, slot(kind))
+            key(GAP, self.lang, prev, kind_slot)
         };
-        self.gap(gap_key);
+        self.short_gap(v >> 21, gap_key);
         let index = nodes.len() as u32;
         let start = self.text.len() as u32;
         if flags & LEAF != 0 {
@@ -849,7 +923,7 @@ impl Reader<'_, '_> {
             next: index + 1,
             list: NO_LIST,
             kind,
-            field: ((v >> 16) & u32::from(MAX_FIELD)) as u16,
+            field: ((v >> 10) & u32::from(MAX_FIELD)) as u16,
             flags: flags & (LEAF | MISSING),
         });
         index
@@ -863,6 +937,14 @@ pub(crate) fn thaw(model: &Model, kinds: &Kinds, lang: usize, rans: &[u8], liter
     let mut text = std::mem::take(&mut out.text).into_bytes();
     text.clear();
     let Thawed { nodes, lists, classes, stack, kids, epoch, .. } = out;
+    // A new cursor's buffers start at about their final size (a blob is roughly a third of its text, and
+    // there are fewer nodes than text bytes): growing them a few times each would cost more than the thaw.
+    if text.capacity() == 0 {
+        text.reserve(rans.len() * 8 + 64);
+        nodes.reserve(rans.len() * 3 + 16);
+        kids.reserve(64);
+        stack.reserve(32);
+    }
     nodes.clear();
     lists.clear();
     stack.clear();
@@ -882,14 +964,14 @@ pub(crate) fn thaw(model: &Model, kinds: &Kinds, lang: usize, rans: &[u8], liter
     };
     let v = r.symbol(key(NODE, lang, ROOT, START));
     let root = r.open(v, ROOT, START, nodes);
-    let root_kind = slot((v & 0xffff) as u16);
-    if (v >> 28) as u8 & LEAF == 0 {
+    let root_kind = v & 0x3ff;
+    if (v >> 18) as u8 & LEAF == 0 {
         stack.push(Open { node: root, kind: root_kind, last: START, kids: 0 });
     }
     while let Some(&top) = stack.last() {
         let v = r.symbol(key(NODE, lang, top.kind, top.last));
-        if v == END {
-            r.gap(key(TRAIL, lang, top.kind, top.last));
+        if v & 0x3ff == END_SLOT {
+            r.short_gap(v >> 21, key(TRAIL, lang, top.kind, top.last));
             let count = kids.len() - top.kids as usize;
             let next = nodes.len() as u32;
             let node = &mut nodes[top.node as usize];
@@ -903,12 +985,12 @@ pub(crate) fn thaw(model: &Model, kinds: &Kinds, lang: usize, rans: &[u8], liter
             kids.truncate(top.kids as usize);
             stack.pop();
         } else {
-            let kind = slot((v & 0xffff) as u16);
+            let kind = v & 0x3ff;
             let child = r.open(v, top.kind, top.last, nodes);
             kids.push(child);
             let len = stack.len();
             stack[len - 1].last = kind;
-            if (v >> 28) as u8 & LEAF == 0 {
+            if (v >> 18) as u8 & LEAF == 0 {
                 stack.push(Open { node: child, kind, last: START, kids: kids.len() as u32 });
             }
         }
