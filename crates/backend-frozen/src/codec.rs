@@ -22,10 +22,10 @@
 //! Inner nodes' ranges follow from their children and gaps; every byte of the text is in exactly one leaf or
 //! one gap, so the text comes back whole.
 
-use crate::model::{Counts, Model};
+use crate::model::{Counts, Guided, Model};
 use crate::rans::{Decoder, Encoder};
 use cst_measure::BuildError;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 /// Context slot of a kind: kinds below [`ERROR_SLOT`] are their own slot; ERROR and the (never seen) rest
 /// share two.
@@ -79,6 +79,9 @@ const TEXT_NEW: u32 = 0;
 const TEXT_FAR: u32 = 23;
 const TEXT_LEXICON: u32 = 24;
 
+/// Entries of a thaw's context cache (a power of two): 8 KiB, more than the contexts a file uses.
+const CACHE_BITS: u32 = 10;
+
 /// Inner nodes with more children than this get a child list in the thaw, for binary search.
 pub(crate) const WIDE: usize = 8;
 /// `Node::wide` of a node without a child list.
@@ -87,6 +90,11 @@ pub(crate) const NO_LIST: u32 = u32::MAX;
 const NO_DEFAULT: u16 = u16::MAX;
 /// Longest default text.
 const MAX_DEFAULT: usize = 64;
+
+/// Whether `key` is a context of literal bytes (decoded many in a row: the model gives its table a guide).
+pub(crate) fn is_literal_context(key: u32) -> bool {
+    key >> 29 == LEN && (key >> 13) & 0x3fff >= LIT
+}
 
 #[inline]
 fn key(tag: u32, lang: u32, a: u32, b: u32) -> u32 {
@@ -531,13 +539,15 @@ fn short_gap(value: Option<u32>) -> u32 {
 #[derive(Default)]
 struct EncClass<'t> {
     ids: HashMap<&'t [u8], u32>,
-    mtf: Vec<u32>,
+    mtf: VecDeque<u32>,
 }
 
-fn push_front(mtf: &mut Vec<u32>, id: u32) {
-    mtf.push(id);
+/// Puts `id` at the front (the back of the deque) of a move-to-front list, dropping the oldest past
+/// [`WINDOW`].
+fn push_front(mtf: &mut VecDeque<u32>, id: u32) {
+    mtf.push_back(id);
     if mtf.len() > WINDOW {
-        mtf.remove(0);
+        mtf.pop_front();
     }
 }
 
@@ -634,7 +644,7 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
                 Some(at) => {
                     let (v, bits, extra) = rank_value(state.mtf.len() - 1 - at);
                     state.mtf.remove(at);
-                    state.mtf.push(id);
+                    state.mtf.push_back(id);
                     self.sink.symbol(text_key, v);
                     self.sink.raw(extra, bits);
                 }
@@ -733,7 +743,7 @@ pub(crate) struct Node {
 struct DecClass {
     /// Thaw this state belongs to (older states are stale and cleared on first use).
     epoch: u64,
-    mtf: Vec<u32>,
+    mtf: VecDeque<u32>,
     /// Each distinct text: where it first appears in the output text, and its length.
     entries: Vec<(u32, u32)>,
 }
@@ -760,6 +770,15 @@ pub(crate) struct Thawed {
     epoch: u64,
     stack: Vec<Open>,
     kids: Vec<u32>,
+    /// The reader's cache of context lookups (valid for one model: cleared by [`Thawed::forget_model`]).
+    cache: Vec<(u32, u32)>,
+}
+
+impl Thawed {
+    /// Drops what belongs to the model of the store last thawed from (before thawing from another store).
+    pub fn forget_model(&mut self) {
+        self.cache.clear();
+    }
 }
 
 struct Reader<'a, 'b> {
@@ -774,12 +793,26 @@ struct Reader<'a, 'b> {
     indent: u32,
     classes: &'b mut Vec<DecClass>,
     epoch: u64,
+    cache: &'b mut [(u32, u32)],
+    /// The guided literal tables of this file's language, by group, once looked up.
+    guides: [Option<Guided<'a>>; 3],
 }
 
 impl Reader<'_, '_> {
     #[inline]
     fn symbol(&mut self, key: u32) -> u32 {
-        self.model.decode(key, &mut self.dec)
+        // A small direct-mapped cache of context lookups: a file keeps coming back to the same few hundred
+        // contexts, and a pruned one costs two probes of the model's index otherwise.
+        let i = (key.wrapping_mul(0x9E37_79B1) >> (32 - CACHE_BITS)) as usize;
+        let (k, table) = self.cache[i];
+        let table = if k == key {
+            table
+        } else {
+            let table = self.model.table(key);
+            self.cache[i] = (key, table);
+            table
+        };
+        self.model.decode_at(table, &mut self.dec)
     }
 
     #[inline]
@@ -796,10 +829,28 @@ impl Reader<'_, '_> {
                 self.literal_at = end;
             }
             None if len > 0 => {
-                let table = self.model.table(key(LEN, self.lang, LIT + group, 0));
-                for _ in 0..len {
-                    let b = self.model.decode_at(table, &mut self.dec);
-                    self.text.push(b as u8);
+                let key = key(LEN, self.lang, LIT + group, 0);
+                let guide = match self.guides[group as usize] {
+                    Some(guide) => Some(guide),
+                    None => {
+                        let guide = self.model.guide(key);
+                        self.guides[group as usize] = guide;
+                        guide
+                    }
+                };
+                match guide {
+                    Some(guide) => {
+                        for _ in 0..len {
+                            let b = self.model.decode_guided(&guide, &mut self.dec);
+                            self.text.push(b as u8);
+                        }
+                    }
+                    None => {
+                        for _ in 0..len {
+                            let b = self.symbol(key);
+                            self.text.push(b as u8);
+                        }
+                    }
                 }
             }
             None => {}
@@ -885,8 +936,8 @@ impl Reader<'_, '_> {
             _ => {
                 let rank = if v <= 16 { v - 1 } else { (1 << (v - 13)) + self.dec.raw(v - 13) };
                 let at = state.mtf.len() - 1 - rank as usize;
-                let id = state.mtf.remove(at);
-                state.mtf.push(id);
+                let id = state.mtf.remove(at).unwrap_or(0);
+                state.mtf.push_back(id);
                 id
             }
         };
@@ -936,7 +987,10 @@ pub(crate) fn thaw(model: &Model, kinds: &Kinds, lang: usize, rans: &[u8], liter
     out.epoch += 1;
     let mut text = std::mem::take(&mut out.text).into_bytes();
     text.clear();
-    let Thawed { nodes, lists, classes, stack, kids, epoch, .. } = out;
+    let Thawed { nodes, lists, classes, stack, kids, epoch, cache, .. } = out;
+    if cache.is_empty() {
+        cache.resize(1 << CACHE_BITS, (0, 0));
+    }
     // A new cursor's buffers start at about their final size (a blob is roughly a third of its text, and
     // there are fewer nodes than text bytes): growing them a few times each would cost more than the thaw.
     if text.capacity() == 0 {
@@ -961,6 +1015,8 @@ pub(crate) fn thaw(model: &Model, kinds: &Kinds, lang: usize, rans: &[u8], liter
         indent: 0,
         classes,
         epoch: *epoch,
+        cache,
+        guides: [None; 3],
     };
     let v = r.symbol(key(NODE, lang, ROOT, START));
     let root = r.open(v, ROOT, START, nodes);

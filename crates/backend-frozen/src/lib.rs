@@ -241,7 +241,7 @@ impl CstStore for FrozenStore {
         for (&(lang, text, flat), &inline) in files.iter().zip(&inline) {
             codec::emit(lang, text, flat, &cx, inline, &mut counts);
         }
-        let model = Model::build(counts, codec::WILD_A);
+        let model = Model::build(counts, codec::WILD_A, codec::is_literal_context);
         let mut coder = codec::Coder { model: &model, rans: Default::default(), literal: Vec::new() };
         let mut streams = Vec::with_capacity(files.len());
         for (&(lang, text, flat), &inline) in files.iter().zip(&inline) {
@@ -316,6 +316,9 @@ impl CstStore for FrozenStore {
     }
 
     fn reset_cursor<'a>(&'a self, cursor: &mut FrozenCursor<'a>, file: usize) {
+        if !std::ptr::eq(cursor.store, self) {
+            cursor.thawed.forget_model();
+        }
         if cursor.file != file || !std::ptr::eq(cursor.store, self) {
             self.thaw(file, &mut cursor.thawed, &mut cursor.dctx);
             cursor.file = file;

@@ -28,6 +28,8 @@ pub(crate) const WILD: u32 = 0x7ff;
 /// Most symbols one table lists.
 const MAX_SYMBOLS: usize = 4096;
 const EMPTY: u32 = 0;
+/// Slot data flag: the context has one value, held in the slot (values are below 2^31).
+const SINGLE: u32 = 1 << 31;
 /// Bytes a context's own table costs besides its entries (index slot at 1/2 load), and per entry.
 const CONTEXT_BYTES: f64 = 16.0;
 const ENTRY_BYTES: f64 = 6.0;
@@ -66,12 +68,27 @@ impl Counts {
 
 /// The tables, behind an open-addressing index from context key to table start.
 pub(crate) struct Model {
-    /// `(key, table start)` per slot (key `EMPTY` = free).
+    /// `(key, data)` per slot (key `EMPTY` = free): the table start, or [`SINGLE`] | the value of a
+    /// context with a single value (decoded without touching the entries).
     slots: Vec<(u32, u32)>,
     values: Vec<u32>,
     /// Quantised frequencies; a one-value table's single entry has 0 (it is never coded).
     freqs: Vec<u16>,
     wild_a: u8,
+    /// Decoding guides of the tables of byte-valued contexts (see [`Model::guide`]): per guided table, its
+    /// start and where its guide starts in `guides` (256 bytes: the entry holding each 128-slot bucket's first
+    /// slot) and in `guide_starts` (each entry's cumulative start).
+    guided: Vec<(u32, u32, u32)>,
+    guides: Vec<u8>,
+    guide_starts: Vec<u16>,
+}
+
+/// A table with its decoding guide, for contexts that decode many symbols in a row (literal bytes).
+#[derive(Clone, Copy)]
+pub(crate) struct Guided<'m> {
+    table: u32,
+    buckets: &'m [u8],
+    starts: &'m [u16],
 }
 
 #[inline]
@@ -88,7 +105,7 @@ impl Model {
     /// Builds the tables from `counts` (deterministically: the order of a `HashMap` never shows), pruning
     /// fine contexts that do not pay for themselves. `wild_a` has bit `tag` set for tags whose coarse key
     /// wildcards component `a`.
-    pub fn build(counts: Counts, wild_a: u8) -> Model {
+    pub fn build(counts: Counts, wild_a: u8, guided: impl Fn(u32) -> bool) -> Model {
         let mut pairs: Vec<(u32, u32, u64)> = counts.map.into_iter().map(|((k, v), c)| (k, v, c)).collect();
         pairs.sort_unstable();
         let groups: Vec<&[(u32, u32, u64)]> = pairs.chunk_by(|a, b| a.0 == b.0).collect();
@@ -124,6 +141,9 @@ impl Model {
             values: Vec::with_capacity(entries),
             freqs: Vec::with_capacity(entries),
             wild_a,
+            guided: Vec::new(),
+            guides: Vec::new(),
+            guide_starts: Vec::new(),
         };
         for key in keys {
             let mut listed: Vec<(u32, u64)> = tables[&key].iter().map(|(&v, &c)| (v, c)).collect();
@@ -138,23 +158,88 @@ impl Model {
             while model.slots[slot].0 != EMPTY {
                 slot = (slot + 1) % capacity;
             }
-            model.slots[slot] = (key, model.values.len() as u32);
-            for (value, freq) in quantise(&listed) {
+            if listed.len() == 1 && listed[0].0 < SINGLE {
+                model.slots[slot] = (key, SINGLE | listed[0].0);
+                continue;
+            }
+            let start = model.values.len() as u32;
+            model.slots[slot] = (key, start);
+            let quantised = quantise(&listed);
+            if guided(key) && quantised.len() <= 256 {
+                model.guided.push((start, model.guides.len() as u32, model.guide_starts.len() as u32));
+                let mut cum = 0u32;
+                let mut entry = 0u8;
+                let mut bucket = 0u32;
+                for (i, &(_, freq)) in quantised.iter().enumerate() {
+                    model.guide_starts.push(cum as u16);
+                    cum += u32::from(freq);
+                    // Buckets whose first slot falls in this entry.
+                    while bucket < 256 && bucket << 7 < cum {
+                        model.guides.push(i as u8);
+                        bucket += 1;
+                    }
+                    entry = i as u8;
+                }
+                debug_assert_eq!((bucket, cum), (256, 1 << PRECISION), "last entry {entry}");
+            }
+            for (value, freq) in quantised {
                 model.values.push(value);
                 model.freqs.push(freq);
             }
         }
+        model.values.shrink_to_fit();
+        model.freqs.shrink_to_fit();
+        model.guided.shrink_to_fit();
+        model.guides.shrink_to_fit();
+        model.guide_starts.shrink_to_fit();
         model
+    }
+
+    /// The table of `key` with its guide, if it has one (`None` for one-value tables and unguided ones).
+    pub fn guide(&self, key: u32) -> Option<Guided<'_>> {
+        let table = self.table(key);
+        let &(_, buckets, starts) = self.guided.iter().find(|g| g.0 == table && table & SINGLE == 0)?;
+        let len = self.entries(table as usize).len();
+        Some(Guided {
+            table,
+            buckets: &self.guides[buckets as usize..buckets as usize + 256],
+            starts: &self.guide_starts[starts as usize..starts as usize + len],
+        })
+    }
+
+    /// Decodes a value of a guided table: a bucket lookup and a step or two instead of a scan.
+    #[inline]
+    pub fn decode_guided(&self, g: &Guided<'_>, dec: &mut Decoder<'_>) -> u32 {
+        let slot = dec.peek(PRECISION);
+        let mut j = usize::from(g.buckets[(slot >> 7) as usize]);
+        let base = g.table as usize;
+        while j + 1 < g.starts.len() && slot >= u32::from(g.starts[j + 1]) {
+            j += 1;
+        }
+        dec.advance(u32::from(g.starts[j]), u32::from(self.freqs[base + j]), PRECISION);
+        let value = self.values[base + j];
+        if value == ESCAPE {
+            dec.raw(32)
+        } else {
+            value
+        }
     }
 
     /// Bytes this model holds on the heap.
     pub fn heap_bytes(&self) -> usize {
-        self.slots.capacity() * 8 + self.values.capacity() * 4 + self.freqs.capacity() * 2
+        self.slots.capacity() * 8
+            + self.values.capacity() * 4
+            + self.freqs.capacity() * 2
+            + self.guided.capacity() * 12
+            + self.guides.capacity()
+            + self.guide_starts.capacity() * 2
     }
 
     /// Every context key with the number of entries of its table.
     pub fn tables(&self) -> impl Iterator<Item = (u32, usize)> + '_ {
-        self.slots.iter().filter(|s| s.0 != EMPTY).map(|&(k, start)| (k, self.entries(start as usize).len()))
+        self.slots.iter().filter(|s| s.0 != EMPTY).map(|&(k, data)| {
+            (k, if data & SINGLE != 0 { 1 } else { self.entries(data as usize).len() })
+        })
     }
 
     /// The entries of the table starting at `start`.
@@ -172,13 +257,13 @@ impl Model {
     }
 
     #[inline]
-    fn find(&self, key: u32) -> Option<usize> {
+    fn find(&self, key: u32) -> Option<u32> {
         let capacity = self.slots.len();
         let mut slot = home(key, capacity);
         loop {
-            let (k, start) = self.slots[slot];
+            let (k, data) = self.slots[slot];
             if k == key {
-                return Some(start as usize);
+                return Some(data);
             }
             if k == EMPTY {
                 return None;
@@ -187,9 +272,10 @@ impl Model {
         }
     }
 
-    /// The start of the table coding context `key`: its own, or its coarse context's.
+    /// The slot data of the table coding context `key` (its own, or its coarse context's): a table start, or
+    /// [`SINGLE`] and the only value.
     #[inline]
-    pub fn table(&self, key: u32) -> usize {
+    pub fn table(&self, key: u32) -> u32 {
         self.find(key)
             .or_else(|| self.find(coarse(key, self.wild_a)))
             .expect("every context coded was counted: the blob belongs to this store")
@@ -197,7 +283,12 @@ impl Model {
 
     /// Codes `value` in context `key` (which the counting pass saw with that value).
     pub fn encode(&self, key: u32, value: u32, enc: &mut Encoder) {
-        let range = self.entries(self.table(key));
+        let table = self.table(key);
+        if table & SINGLE != 0 {
+            assert_eq!(table & !SINGLE, value, "a one-value context codes its value");
+            return;
+        }
+        let range = self.entries(table as usize);
         if range.len() == 1 && self.values[range.start] == value {
             return;
         }
@@ -221,7 +312,11 @@ impl Model {
 
     /// Bits that coding `value` in context `key` costs (an escape's raw bits included).
     pub fn cost(&self, key: u32, value: u32) -> f64 {
-        let range = self.entries(self.table(key));
+        let table = self.table(key);
+        if table & SINGLE != 0 {
+            return 0.0;
+        }
+        let range = self.entries(table as usize);
         if range.len() == 1 {
             return 0.0;
         }
@@ -240,10 +335,13 @@ impl Model {
         self.decode_at(self.table(key), dec)
     }
 
-    /// Decodes a value with the table starting at `start` (from [`Model::table`]).
+    /// Decodes a value with the table `table` (from [`Model::table`]).
     #[inline]
-    pub fn decode_at(&self, start: usize, dec: &mut Decoder<'_>) -> u32 {
-        let mut i = start;
+    pub fn decode_at(&self, table: u32, dec: &mut Decoder<'_>) -> u32 {
+        if table & SINGLE != 0 {
+            return table & !SINGLE;
+        }
+        let mut i = table as usize;
         let mut freq = u32::from(self.freqs[i]);
         if freq == 0 {
             return self.values[i];
@@ -327,7 +425,7 @@ mod tests {
         for &(k, v) in &sequence {
             counts.add(k, v);
         }
-        let model = Model::build(counts, 0);
+        let model = Model::build(counts, 0, |_| false);
         assert!(model.find(key(1, 0, 4, 5)).is_none(), "a rare context shares its coarse table");
         let mut enc = Encoder::default();
         for &(k, v) in &sequence {

@@ -25,6 +25,8 @@ pub struct Breakdown {
     pub nodes: u64,
     pub leaves: u64,
     pub source_bytes: u64,
+    /// The most common escaped gaps and other literal texts (for working on the format).
+    pub common_literals: Vec<(usize, u64, String)>,
 }
 
 fn part(kinds: &Kinds, key: u32) -> usize {
@@ -48,6 +50,7 @@ fn part(kinds: &Kinds, key: u32) -> usize {
 }
 
 struct Tally<'a> {
+    seen: &'a mut std::collections::HashMap<(usize, Vec<u8>), u64>,
     model: &'a Model,
     kinds: &'a Kinds,
     current: usize,
@@ -65,6 +68,7 @@ impl Sink for Tally<'_> {
     }
     fn literal(&mut self, bytes: &[u8]) {
         self.out.literal_bytes[self.current] += bytes.len() as u64;
+        *self.seen.entry((self.current, bytes.to_vec())).or_default() += bytes.len() as u64;
     }
 }
 
@@ -90,19 +94,25 @@ pub fn breakdown(files: &[(Language, &str)]) -> (Breakdown, (usize, usize)) {
     for (&(lang, text, flat), &inline) in views.iter().zip(&inline) {
         codec::emit(lang, text, flat, &cx, inline, &mut counts);
     }
-    let model = Model::build(counts, codec::WILD_A);
+    let model = Model::build(counts, codec::WILD_A, codec::is_literal_context);
     let mut out = Breakdown::default();
     for (key, len) in model.tables() {
         let p = part(&kinds, key);
         out.contexts[p] += 1;
         out.entries[p] += len as u64;
     }
+    let mut seen = std::collections::HashMap::new();
     for (&(lang, text, flat), &inline) in views.iter().zip(&inline) {
         out.nodes += flat.len() as u64;
         out.leaves += flat.iter().filter(|n| n.flags & codec::LEAF != 0).count() as u64;
         out.source_bytes += text.len() as u64;
-        let mut tally = Tally { model: &model, kinds: &kinds, current: 0, out: &mut out };
+        let mut tally = Tally { seen: &mut seen, model: &model, kinds: &kinds, current: 0, out: &mut out };
         codec::emit(lang, text, flat, &cx, inline, &mut tally);
     }
+    let mut common: Vec<(usize, u64, String)> =
+        seen.into_iter().map(|((p, t), n)| (p, n, String::from_utf8_lossy(&t).into_owned())).collect();
+    common.sort_by(|a, b| b.1.cmp(&a.1));
+    common.truncate(30);
+    out.common_literals = common;
     (out, kinds.lexicon_size())
 }
