@@ -24,6 +24,17 @@ fn main() {
     };
     println!("DCtx {} bytes", dctx_size());
     let source: usize = files.iter().map(|f| f.1.len()).sum();
+    if std::env::var_os("REFERENCE").is_some() {
+        let texts: Vec<&str> = files.iter().map(|f| f.1.as_str()).collect();
+        let source: usize = texts.iter().map(|t| t.len()).sum();
+        for dictionary in [false, true] {
+            let r = backend_frozen::measure_text_reference(&texts, dictionary);
+            println!(
+                "reference dictionary={dictionary}: {} bytes ({:.4}x), dictionary {} B, compress {:.2} s, decompress {:.1} ms",
+                r.retained_bytes, r.retained_bytes as f64 / source as f64, r.dictionary_bytes, r.compress_seconds, r.decompress_seconds * 1e3
+            );
+        }
+    }
     if std::env::var_os("BREAKDOWN").is_some() {
         print_breakdown(&files);
     }

@@ -230,9 +230,9 @@ struct KindInfo {
 const PLAIN: KindInfo = KindInfo { default_start: 0, default_len: NO_DEFAULT, class: 0 };
 
 /// Per language, per leaf kind: default texts (the most common text of each leaf kind in the corpus) and
-/// interner classes (every identifier kind is class 0, every other leaf kind class 1: two interners per
-/// file keep a thaw to a few buffers); and per class, the lexicon: texts that recur across files often
-/// enough to be worth holding once, most common first.
+/// interner classes (each identifier kind has its own, from 1; every other leaf kind shares class 0: a few
+/// interners per file keep a thaw to a few buffers); and per class, the lexicon: texts that recur across
+/// files often enough to be worth holding once, most common first.
 pub(crate) struct Kinds {
     by_language: [Vec<KindInfo>; 4],
     error: [KindInfo; 4],
@@ -250,8 +250,10 @@ pub(crate) type LexiconIndex<'t> = HashMap<(u16, &'t [u8]), u32>;
 
 impl Kinds {
     /// Learns default texts, classes and the lexicon from `files` (language index, text, nodes).
-    pub fn learn<'t>(files: &[(usize, &'t [u8], &'t [Flat])]) -> (Kinds, LexiconIndex<'t>) {
-        let mut texts: HashMap<(usize, u16), HashMap<&'t [u8], u64>> = HashMap::new();
+    /// Learns default texts and classes from `files` (language index, text, nodes); the lexicon is empty
+    /// until [`Kinds::learn_lexicon`].
+    pub fn learn(files: &[(usize, &[u8], &[Flat])]) -> Kinds {
+        let mut texts: HashMap<(usize, u16), HashMap<&[u8], u64>> = HashMap::new();
         let mut seen: [Vec<u16>; 4] = Default::default();
         for &(lang, text, flat) in files {
             for n in flat.iter().filter(|n| n.flags & LEAF != 0) {
@@ -265,7 +267,7 @@ impl Kinds {
         let mut kinds = Kinds {
             by_language: Default::default(),
             error: [PLAIN; 4],
-            classes: 2,
+            classes: 1,
             bytes: Vec::new(),
             lexicon_ends: Vec::new(),
             lexicon_base: 0,
@@ -279,7 +281,12 @@ impl Kinds {
                 let identifier = kind != u16::MAX
                     && grammar.node_kind_is_named(kind)
                     && grammar.node_kind_for_id(kind).is_some_and(|n| n.ends_with("identifier"));
-                let class = u16::from(!identifier);
+                let class = if identifier {
+                    kinds.classes += 1;
+                    (kinds.classes - 1) as u16
+                } else {
+                    0
+                };
                 let mut info = KindInfo { class, ..PLAIN };
                 if let Some(counts) = texts.get(&(lang, kind)) {
                     let best = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)));
@@ -302,8 +309,15 @@ impl Kinds {
                 }
             }
         }
-        // The lexicon: per class, texts that are not their kind's default, by the number of files they
-        // appear in, kept when the files that would spell them out save more than the entry costs.
+        kinds.lexicon_base = kinds.bytes.len() as u32;
+        kinds.class_starts = vec![0; kinds.classes + 1];
+        kinds
+    }
+
+    /// Learns the lexicon from `files`: per class, texts that are not their kind's default, by the number of
+    /// files they appear in, kept when the files that would spell them out save more than the entry costs.
+    pub fn learn_lexicon<'t>(&mut self, files: &[(usize, &'t [u8], &'t [Flat])]) -> LexiconIndex<'t> {
+        let kinds = self;
         let mut in_files: HashMap<(u16, &'t [u8]), u32> = HashMap::new();
         let mut this_file: Vec<(u16, &'t [u8])> = Vec::new();
         for &(lang, text, flat) in files {
@@ -349,7 +363,7 @@ impl Kinds {
         for table in &mut kinds.by_language {
             table.shrink_to_fit();
         }
-        (kinds, index)
+        index
     }
 
     pub fn heap_bytes(&self) -> usize {
@@ -375,7 +389,7 @@ impl Kinds {
 
     /// Whether `kind` is an identifier kind (its texts share class 0).
     pub fn is_identifier(&self, lang: usize, kind: u16) -> bool {
-        self.info(lang, kind).class == 0 && (kind == u16::MAX || self.by_language[lang].len() > usize::from(kind))
+        self.info(lang, kind).class != 0
     }
 
     #[inline]
@@ -393,12 +407,30 @@ impl Kinds {
     }
 }
 
+/// Learns what `files` share ([`Kinds`], the lexicon) and which of them code their literals inline (those
+/// with fewer than `inline_below` literal bytes, counted without the lexicon).
+pub(crate) fn learn<'t>(files: &[(usize, &'t [u8], &'t [Flat])], inline_below: usize) -> (Kinds, LexiconIndex<'t>, Vec<bool>) {
+    let mut kinds = Kinds::learn(files);
+    let none = LexiconIndex::new();
+    let cx = Context { kinds: &kinds, lexicon: &none };
+    let inline: Vec<bool> = files
+        .iter()
+        .map(|&(lang, text, flat)| {
+            let mut length = LiteralLength::default();
+            emit(lang, text, flat, &cx, false, &mut length);
+            length.0 < inline_below
+        })
+        .collect();
+    let lexicon = kinds.learn_lexicon(files);
+    (kinds, lexicon, inline)
+}
+
 /// Receives the decisions of [`emit`].
 pub(crate) trait Sink {
     fn symbol(&mut self, key: u32, value: u32);
     fn raw(&mut self, value: u32, bits: u32);
-    /// Bytes for the literal stream (only for files whose literals are not coded inline).
-    fn literal(&mut self, bytes: &[u8]);
+    /// Bytes for segment `group` of the literal stream (only for files whose literals are not inline).
+    fn literal(&mut self, group: u32, bytes: &[u8]);
 }
 
 /// The counting pass: every (context, value).
@@ -407,7 +439,7 @@ impl Sink for Counts {
         self.add(key, value);
     }
     fn raw(&mut self, _: u32, _: u32) {}
-    fn literal(&mut self, _: &[u8]) {}
+    fn literal(&mut self, _: u32, _: &[u8]) {}
 }
 
 /// Sums the literal bytes of a file (the pass that decides which files code their literals inline).
@@ -417,16 +449,17 @@ pub(crate) struct LiteralLength(pub usize);
 impl Sink for LiteralLength {
     fn symbol(&mut self, _: u32, _: u32) {}
     fn raw(&mut self, _: u32, _: u32) {}
-    fn literal(&mut self, bytes: &[u8]) {
+    fn literal(&mut self, _: u32, bytes: &[u8]) {
         self.0 += bytes.len();
     }
 }
 
-/// The coding pass: symbols into rANS, literal bytes into their own stream.
+/// The coding pass: symbols into rANS, literal bytes into their own stream, in three segments (identifiers,
+/// escaped gaps, other texts: like with like compresses better).
 pub(crate) struct Coder<'m> {
     pub model: &'m Model,
     pub rans: Encoder,
-    pub literal: Vec<u8>,
+    pub literal: [Vec<u8>; 3],
 }
 
 impl Sink for Coder<'_> {
@@ -436,8 +469,8 @@ impl Sink for Coder<'_> {
     fn raw(&mut self, value: u32, bits: u32) {
         self.rans.put_raw(value, bits);
     }
-    fn literal(&mut self, bytes: &[u8]) {
-        self.literal.extend_from_slice(bytes);
+    fn literal(&mut self, group: u32, bytes: &[u8]) {
+        self.literal[group as usize].extend_from_slice(bytes);
     }
 }
 
@@ -611,7 +644,7 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
                 self.sink.symbol(key(LEN, self.lang, LIT + group, 0), u32::from(b));
             }
         } else {
-            self.sink.literal(bytes);
+            self.sink.literal(group, bytes);
         }
     }
 
@@ -667,7 +700,7 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
                     None => {
                         self.sink.symbol(text_key, TEXT_NEW);
                         self.length(key(LEN, self.lang, slot(kind), 0), text.len());
-                        let group = if info.class == 0 { GROUP_IDENTIFIER } else { GROUP_OTHER };
+                        let group = if info.class != 0 { GROUP_IDENTIFIER } else { GROUP_OTHER };
                         self.literal(group, text);
                     }
                 }
@@ -787,8 +820,8 @@ struct Reader<'a, 'b> {
     lang: u32,
     dec: Decoder<'a>,
     /// The literal stream, or `None` when literals are coded inline.
-    literal: Option<&'b [u8]>,
-    literal_at: usize,
+    literal: Option<[&'b [u8]; 3]>,
+    literal_at: [usize; 3],
     text: &'b mut Vec<u8>,
     indent: u32,
     classes: &'b mut Vec<DecClass>,
@@ -823,10 +856,11 @@ impl Reader<'_, '_> {
 
     fn literal(&mut self, group: u32, len: usize) {
         match self.literal {
-            Some(literal) => {
-                let end = (self.literal_at + len).min(literal.len());
-                self.text.extend_from_slice(&literal[self.literal_at..end]);
-                self.literal_at = end;
+            Some(segments) => {
+                let (segment, at) = (segments[group as usize], &mut self.literal_at[group as usize]);
+                let end = (*at + len).min(segment.len());
+                self.text.extend_from_slice(&segment[*at..end]);
+                *at = end;
             }
             None if len > 0 => {
                 let key = key(LEN, self.lang, LIT + group, 0);
@@ -917,7 +951,7 @@ impl Reader<'_, '_> {
                 let start = self.text.len();
                 if v == TEXT_NEW {
                     let len = self.length(key(LEN, self.lang, slot(kind), 0));
-                    let group = if class == 0 { GROUP_IDENTIFIER } else { GROUP_OTHER };
+                    let group = if class != 0 { GROUP_IDENTIFIER } else { GROUP_OTHER };
                     self.literal(group, len);
                 } else {
                     let rank = self.length(key(LEX, self.lang, class as u32, 0));
@@ -981,9 +1015,16 @@ impl Reader<'_, '_> {
     }
 }
 
-/// Thaws one file's blob (`rans`: its symbol stream; `literal`: its literal stream, already decompressed,
-/// or `None` when its literals are inline) into `out`.
-pub(crate) fn thaw(model: &Model, kinds: &Kinds, lang: usize, rans: &[u8], literal: Option<&[u8]>, out: &mut Thawed) {
+/// Thaws one file's blob (`rans`: its symbol stream; `literal`: the segments of its literal stream, already
+/// decompressed, or `None` when its literals are inline) into `out`.
+pub(crate) fn thaw(
+    model: &Model,
+    kinds: &Kinds,
+    lang: usize,
+    rans: &[u8],
+    literal: Option<[&[u8]; 3]>,
+    out: &mut Thawed,
+) {
     out.epoch += 1;
     let mut text = std::mem::take(&mut out.text).into_bytes();
     text.clear();
@@ -1010,7 +1051,7 @@ pub(crate) fn thaw(model: &Model, kinds: &Kinds, lang: usize, rans: &[u8], liter
         lang,
         dec: Decoder::new(rans),
         literal,
-        literal_at: 0,
+        literal_at: [0; 3],
         text: &mut text,
         indent: 0,
         classes,

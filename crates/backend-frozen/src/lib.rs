@@ -13,7 +13,7 @@
 //! | `starts: Vec<u32>` | where each file's blob starts | 4 per file |
 //! | the model (`model.rs`) | per context, the symbols seen there and their 15-bit frequencies, behind an open-addressing index | 6 per table entry, 12 per index slot, 4 per context |
 //! | the kinds (`codec.rs`) | per language and leaf kind: its default text and whether it is an identifier | 8 per kind up to the highest kind with one, plus the texts |
-//! | the dictionary | zstd's prepared `DDict` of the literal streams' trained dictionary, if one pays | its content plus about 27 KB of zstd's entropy tables |
+//! | the dictionary | the literal streams' zstd dictionary, trained at build time, if one pays | its size (searched, see `literal.rs`) |
 //!
 //! A blob is a header byte (language, and whether the literal stream is compressed), the literal stream's
 //! length as a LEB128 varint (and its compressed length, if compressed), the literal stream (see
@@ -75,7 +75,7 @@ use codec::{Flat, Kinds, Thawed, LEAF, MISSING, NO_LIST};
 use cst_measure::{Backend, BuildError, CstCursor, CstStore, Language, NodeInfo};
 use model::{Counts, Model};
 use std::borrow::Cow;
-use zstd_safe::{DCtx, DDict};
+use zstd_safe::DCtx;
 
 /// The frozen backend.
 pub struct Frozen;
@@ -109,7 +109,7 @@ struct Pending {
 struct Shared {
     model: Model,
     kinds: Kinds,
-    dictionary: Option<DDict<'static>>,
+    dictionary: Option<Vec<u8>>,
 }
 
 /// Header byte: the language in the low two bits, and whether the literal stream is compressed or inline.
@@ -172,6 +172,7 @@ impl FrozenStore {
         }
         let mut at = 1;
         let literal_len = read_varint(blob, &mut at);
+        let segments = [read_varint(blob, &mut at), read_varint(blob, &mut at)];
         let stored = if header & COMPRESSED != 0 { read_varint(blob, &mut at) } else { literal_len };
         let (literal, rans) = blob[at..].split_at(stored.min(blob.len() - at));
         let mut buffer = std::mem::take(&mut out.literal);
@@ -180,14 +181,16 @@ impl FrozenStore {
             buffer.reserve(literal_len);
             let dctx = dctx.get_or_insert_with(literal::decompressor);
             let dictionary = shared.dictionary.as_ref().expect("a compressed stream has its dictionary");
-            if dctx.decompress_using_ddict(&mut buffer, literal, dictionary).is_err() {
+            if dctx.decompress_using_dict(&mut buffer, literal, dictionary).is_err() {
                 buffer.clear(); // Damaged: the thaw gives a wrong text, never a panic or unsafety.
             }
             &buffer
         } else {
             literal
         };
-        codec::thaw(&shared.model, &shared.kinds, usize::from(header & 3), rans, Some(literal), out);
+        let (first, rest) = literal.split_at(segments[0].min(literal.len()));
+        let (second, third) = rest.split_at(segments[1].min(rest.len()));
+        codec::thaw(&shared.model, &shared.kinds, usize::from(header & 3), rans, Some([first, second, third]), out);
         out.literal = buffer;
     }
 
@@ -198,7 +201,7 @@ impl FrozenStore {
             self.blobs.capacity() + self.starts.capacity() * 4,
             shared.model.heap_bytes(),
             shared.kinds.heap_bytes(),
-            shared.dictionary.as_ref().map_or(0, DDict::sizeof),
+            shared.dictionary.as_ref().map_or(0, Vec::capacity),
         )
     }
 }
@@ -226,31 +229,23 @@ impl CstStore for FrozenStore {
         let pending = std::mem::take(&mut self.pending);
         let files: Vec<(usize, &[u8], &[Flat])> =
             pending.iter().map(|p| (usize::from(p.language), p.text.as_bytes(), &p.flat[..])).collect();
-        let (kinds, lexicon) = Kinds::learn(&files);
+        let (kinds, lexicon, inline) = codec::learn(&files, INLINE_LITERALS);
         let cx = codec::Context { kinds: &kinds, lexicon: &lexicon };
-        // Files with few literal bytes code them inline (no zstd frame, no decompression context to thaw).
-        let inline: Vec<bool> = files
-            .iter()
-            .map(|&(lang, text, flat)| {
-                let mut length = codec::LiteralLength::default();
-                codec::emit(lang, text, flat, &cx, false, &mut length);
-                length.0 < INLINE_LITERALS
-            })
-            .collect();
         let mut counts = Counts::default();
         for (&(lang, text, flat), &inline) in files.iter().zip(&inline) {
             codec::emit(lang, text, flat, &cx, inline, &mut counts);
         }
         let model = Model::build(counts, codec::WILD_A, codec::is_literal_context);
-        let mut coder = codec::Coder { model: &model, rans: Default::default(), literal: Vec::new() };
+        let mut coder = codec::Coder { model: &model, rans: Default::default(), literal: Default::default() };
         let mut streams = Vec::with_capacity(files.len());
         for (&(lang, text, flat), &inline) in files.iter().zip(&inline) {
             coder.rans.clear();
-            coder.literal.clear();
+            coder.literal.iter_mut().for_each(Vec::clear);
             codec::emit(lang, text, flat, &cx, inline, &mut coder);
             let mut rans = Vec::new();
             coder.rans.finish(&mut rans);
-            streams.push((lang as u8, inline, coder.literal.clone(), rans));
+            let segments = [coder.literal[0].len(), coder.literal[1].len()];
+            streams.push((lang as u8, inline, coder.literal.concat(), segments, rans));
         }
         drop(coder);
         drop(lexicon);
@@ -261,7 +256,7 @@ impl CstStore for FrozenStore {
         let mut compressed = packed.compressed.iter();
         let mut blobs = Vec::new();
         let mut starts = Vec::with_capacity(streams.len());
-        for (language, inline, literal, rans) in &streams {
+        for (language, inline, literal, segments, rans) in &streams {
             starts.push(blobs.len() as u32);
             if *inline {
                 blobs.push(language | INLINE);
@@ -269,6 +264,8 @@ impl CstStore for FrozenStore {
                 let compressed = compressed.next().expect("one per stream");
                 blobs.push(language | if compressed.is_some() { COMPRESSED } else { 0 });
                 write_varint(&mut blobs, literal.len() as u64);
+                write_varint(&mut blobs, segments[0] as u64);
+                write_varint(&mut blobs, segments[1] as u64);
                 match compressed {
                     Some(c) => {
                         write_varint(&mut blobs, c.len() as u64);

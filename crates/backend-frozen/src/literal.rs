@@ -1,17 +1,21 @@
 //! The literal stream of every file (the bytes of new leaf texts and escaped gaps, in file order) compressed
 //! with zstd at level 19, magicless frames without checksum, content size or dictionary id, against one
-//! dictionary trained on all the streams (kept in the store as a prepared `DDict`, counted). A stream that
-//! zstd does not shrink is kept raw.
+//! dictionary trained on all the streams (its bytes kept in the store, counted; a thaw loads it into its
+//! decompression context, which costs microseconds against the milliseconds a file with a compressed literal
+//! stream takes to parse, where a prepared `DDict` would hold another 27 KB of entropy tables in the store).
+//! A stream that zstd does not shrink is kept raw.
 //!
 //! The dictionary size is searched: for each candidate (none, 1 KiB, 2 KiB, ... 112 KiB, as far as the
 //! streams can train), a dictionary is trained and the streams (or an evenly spread sample of at most
-//! [`SAMPLE_BYTES`]) compressed with it; the size with the fewest bytes in total, the prepared dictionary's
-//! own size included, wins.
+//! [`SAMPLE_BYTES`]) compressed with it; the size with the fewest bytes in total, the dictionary's own size
+//! included, wins.
 
-use zstd_safe::{CCtx, CParameter, DCtx, DDict, DParameter, FrameFormat};
+use zstd_safe::{CCtx, CParameter, DCtx, DParameter, FrameFormat};
 
 /// zstd level of the literal streams.
-pub(crate) const LEVEL: i32 = 19;
+pub(crate) fn level() -> i32 {
+    std::env::var("FROZEN_LEVEL").ok().and_then(|l| l.parse().ok()).unwrap_or(19)
+}
 /// Most bytes of streams compressed to judge one dictionary size.
 const SAMPLE_BYTES: usize = 1 << 20;
 /// Dictionary sizes tried (besides none).
@@ -78,9 +82,9 @@ fn cost(streams: &[&[u8]], dictionary: Option<&[u8]>, level: i32) -> usize {
     streams.iter().map(|s| compress(&mut cctx, s).map_or(s.len(), |c| c.len())).sum()
 }
 
-/// The streams compressed (`None` where raw is shorter) and the prepared dictionary they need, if any.
+/// The streams compressed (`None` where raw is shorter) and the dictionary they need, if any.
 pub(crate) struct Packed {
-    pub dictionary: Option<DDict<'static>>,
+    pub dictionary: Option<Vec<u8>>,
     pub compressed: Vec<Option<Vec<u8>>>,
 }
 
@@ -96,21 +100,20 @@ pub(crate) fn sample<'s>(streams: &[&'s [u8]], limit: usize) -> (Vec<&'s [u8]>, 
 /// Compresses every stream with the dictionary size that costs least (see the module doc).
 pub(crate) fn pack(streams: &[&[u8]]) -> Packed {
     let (sample, scale) = sample(streams, SAMPLE_BYTES);
-    let mut best: (f64, Option<Vec<u8>>) = (cost(&sample, None, LEVEL) as f64 * scale, None);
+    let mut best: (f64, Option<Vec<u8>>) = (cost(&sample, None, level()) as f64 * scale, None);
     for size in SIZES {
         let Some(dictionary) = train(streams, size) else { break };
-        let prepared = DDict::create(&dictionary).sizeof();
-        let total = cost(&sample, Some(&dictionary), LEVEL) as f64 * scale + prepared as f64;
+        let total = cost(&sample, Some(&dictionary), level()) as f64 * scale + dictionary.len() as f64;
         if total < best.0 {
             best = (total, Some(dictionary));
         }
     }
     let dictionary = best.1;
-    let mut cctx = compressor(dictionary.as_deref(), LEVEL, true);
+    let mut cctx = compressor(dictionary.as_deref(), level(), true);
     let compressed: Vec<Option<Vec<u8>>> = streams.iter().map(|s| compress(&mut cctx, s).map(|mut c| {
         c.shrink_to_fit();
         c
     })).collect();
     let used = compressed.iter().any(Option::is_some);
-    Packed { dictionary: dictionary.filter(|_| used).map(|d| DDict::create(&d)), compressed }
+    Packed { dictionary: dictionary.filter(|_| used), compressed }
 }

@@ -38,8 +38,8 @@ fn part(kinds: &Kinds, key: u32) -> usize {
     match tag {
         codec::NODE => 0,
         codec::GAP | codec::GAP_FIRST | codec::TRAIL => 1,
-        codec::LEX if a == 0 => 2,
-        codec::LEX => 3,
+        codec::LEX if a == 0 => 3,
+        codec::LEX => 2,
         codec::LEN if a == codec::GAP_TEXT || a == codec::LIT + 1 => 1,
         codec::LEN if a == codec::LIT => 2,
         codec::LEN if a == codec::LIT + 2 => 3,
@@ -66,7 +66,7 @@ impl Sink for Tally<'_> {
     fn raw(&mut self, _: u32, bits: u32) {
         self.out.coded_bits[self.current] += f64::from(bits);
     }
-    fn literal(&mut self, bytes: &[u8]) {
+    fn literal(&mut self, _: u32, bytes: &[u8]) {
         self.out.literal_bytes[self.current] += bytes.len() as u64;
         *self.seen.entry((self.current, bytes.to_vec())).or_default() += bytes.len() as u64;
     }
@@ -80,16 +80,8 @@ pub fn breakdown(files: &[(Language, &str)]) -> (Breakdown, (usize, usize)) {
         trees.iter().zip(files).map(|(tree, (_, t))| codec::flatten(tree, t.len()).expect("representable")).collect();
     let views: Vec<(usize, &[u8], &[codec::Flat])> =
         flats.iter().zip(files).map(|(f, (l, t))| (l.index(), t.as_bytes(), &f[..])).collect();
-    let (kinds, lexicon) = Kinds::learn(&views);
+    let (kinds, lexicon, inline) = codec::learn(&views, crate::INLINE_LITERALS);
     let cx = codec::Context { kinds: &kinds, lexicon: &lexicon };
-    let inline: Vec<bool> = views
-        .iter()
-        .map(|&(lang, text, flat)| {
-            let mut length = codec::LiteralLength::default();
-            codec::emit(lang, text, flat, &cx, false, &mut length);
-            length.0 < crate::INLINE_LITERALS
-        })
-        .collect();
     let mut counts = Counts::default();
     for (&(lang, text, flat), &inline) in views.iter().zip(&inline) {
         codec::emit(lang, text, flat, &cx, inline, &mut counts);
