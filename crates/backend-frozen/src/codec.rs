@@ -78,6 +78,10 @@ const WINDOW: usize = 1024;
 const TEXT_NEW: u32 = 0;
 const TEXT_FAR: u32 = 23;
 const TEXT_LEXICON: u32 = 24;
+/// The text that followed the previous leaf text the last time that one occurred (its successor).
+const TEXT_PREDICTED: u32 = 25;
+/// No successor yet.
+const NO_SUCCESSOR: (u16, u32) = (u16::MAX, 0);
 
 /// Entries of a thaw's context cache (a power of two): 8 KiB, more than the contexts a file uses.
 const CACHE_BITS: u32 = 10;
@@ -594,6 +598,9 @@ struct Writer<'t, 'k, S> {
     pos: usize,
     indent: u32,
     classes: HashMap<u16, EncClass<'t>>,
+    /// The last leaf text coded (class, id), and each text's successor.
+    previous: Option<(u16, u32)>,
+    successors: HashMap<(u16, u32), (u16, u32)>,
 }
 
 impl<'t, S: Sink> Writer<'t, '_, S> {
@@ -672,20 +679,30 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
     fn leaf_text(&mut self, info: KindInfo, kind: u16, parent: u32, text: &'t [u8]) {
         let text_key = key(TEXT, self.lang, slot(kind), parent);
         let state = self.classes.entry(info.class).or_default();
-        match state.ids.get(text) {
-            Some(&id) => match state.mtf.iter().rposition(|&x| x == id) {
+        let known = state.ids.get(text).copied();
+        if let (Some(id), Some(previous)) = (known, self.previous) {
+            if self.successors.get(&previous) == Some(&(info.class, id)) {
+                self.sink.symbol(text_key, TEXT_PREDICTED);
+                self.follow(info.class, id);
+                return;
+            }
+        }
+        let id = match known {
+            Some(id) => match state.mtf.iter().rposition(|&x| x == id) {
                 Some(at) => {
                     let (v, bits, extra) = rank_value(state.mtf.len() - 1 - at);
                     state.mtf.remove(at);
                     state.mtf.push_back(id);
                     self.sink.symbol(text_key, v);
                     self.sink.raw(extra, bits);
+                    id
                 }
                 None => {
                     let bits = bits_for(state.ids.len());
                     push_front(&mut state.mtf, id);
                     self.sink.symbol(text_key, TEXT_FAR);
                     self.sink.raw(id, bits);
+                    id
                 }
             },
             None => {
@@ -704,8 +721,18 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
                         self.literal(group, text);
                     }
                 }
+                id
             }
+        };
+        self.follow(info.class, id);
+    }
+
+    /// Records that text `id` of `class` followed the previous leaf text.
+    fn follow(&mut self, class: u16, id: u32) {
+        if let Some(previous) = self.previous {
+            self.successors.insert(previous, (class, id));
         }
+        self.previous = Some((class, id));
     }
 }
 
@@ -729,6 +756,8 @@ pub(crate) fn emit<S: Sink>(lang: usize, text: &[u8], flat: &[Flat], cx: &Contex
         pos: 0,
         indent: 0,
         classes: HashMap::new(),
+        previous: None,
+        successors: HashMap::new(),
     };
     w.open(&flat[0], ROOT, START);
     let mut stack: Vec<(usize, u32)> = Vec::new();
@@ -779,6 +808,8 @@ struct DecClass {
     mtf: VecDeque<u32>,
     /// Each distinct text: where it first appears in the output text, and its length.
     entries: Vec<(u32, u32)>,
+    /// Each distinct text's successor (class, id), or [`NO_SUCCESSOR`].
+    successors: Vec<(u16, u32)>,
 }
 
 /// An open inner node while thawing.
@@ -827,6 +858,8 @@ struct Reader<'a, 'b> {
     classes: &'b mut Vec<DecClass>,
     epoch: u64,
     cache: &'b mut [(u32, u32)],
+    /// The last leaf text read (class, id).
+    previous: Option<(u16, u32)>,
     /// The guided literal tables of this file's language, by group, once looked up.
     guides: [Option<Guided<'a>>; 3],
 }
@@ -945,6 +978,7 @@ impl Reader<'_, '_> {
             state.epoch = self.epoch;
             state.mtf.clear();
             state.entries.clear();
+            state.successors.clear();
         }
         let id = match v {
             TEXT_NEW | TEXT_LEXICON => {
@@ -959,8 +993,20 @@ impl Reader<'_, '_> {
                 }
                 let state = &mut self.classes[class];
                 state.entries.push((start as u32, (self.text.len() - start) as u32));
-                push_front(&mut state.mtf, state.entries.len() as u32 - 1);
+                state.successors.push(NO_SUCCESSOR);
+                let id = state.entries.len() as u32 - 1;
+                push_front(&mut state.mtf, id);
+                self.follow(class, id);
                 return;
+            }
+            TEXT_PREDICTED => {
+                let (pc, pid) = self.previous.unwrap_or((0, 0));
+                let (c, id) =
+                    self.classes[usize::from(pc)].successors.get(pid as usize).copied().unwrap_or(NO_SUCCESSOR);
+                if usize::from(c) != class {
+                    return; // Damaged: a wrong text, never a panic.
+                }
+                id
             }
             TEXT_FAR => {
                 let id = self.dec.raw(bits_for(state.entries.len()));
@@ -975,8 +1021,21 @@ impl Reader<'_, '_> {
                 id
             }
         };
-        let (start, len) = self.classes[class].entries[id as usize];
+        let Some(&(start, len)) = self.classes[class].entries.get(id as usize) else {
+            return; // Damaged.
+        };
         self.text.extend_from_within(start as usize..(start + len) as usize);
+        self.follow(class, id);
+    }
+
+    /// Records that text `id` of `class` followed the previous leaf text.
+    fn follow(&mut self, class: usize, id: u32) {
+        if let Some((pc, pid)) = self.previous {
+            if let Some(s) = self.classes[usize::from(pc)].successors.get_mut(pid as usize) {
+                *s = (class as u16, id);
+            }
+        }
+        self.previous = Some((class as u16, id));
     }
 
     /// Reads a node's gap and (for a leaf) its text, and appends its record; returns its index.
@@ -1057,6 +1116,7 @@ pub(crate) fn thaw(
         classes,
         epoch: *epoch,
         cache,
+        previous: None,
         guides: [None; 3],
     };
     let v = r.symbol(key(NODE, lang, ROOT, START));
@@ -1136,3 +1196,4 @@ mod tests {
         }
     }
 }
+
