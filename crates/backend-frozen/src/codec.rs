@@ -58,7 +58,10 @@ pub(crate) const GAP_FIRST: u32 = 3;
 pub(crate) const TRAIL: u32 = 4;
 pub(crate) const TEXT: u32 = 5;
 pub(crate) const LEN: u32 = 6;
-pub(crate) const LEX: u32 = 7;
+/// Node symbols in the context of the grandparent too (a hashed key: contexts that collide share a table).
+pub(crate) const NODE3: u32 = 7;
+/// Lexicon ranks: `LEN` contexts from this component on, by class.
+pub(crate) const LEX: u32 = 2048;
 /// Tags whose coarse context wildcards the first component (the previous sibling or parent of a gap).
 pub(crate) const WILD_A: u8 = (1 << GAP) | (1 << GAP_FIRST);
 
@@ -83,8 +86,8 @@ const TEXT_PREDICTED: u32 = 25;
 /// No successor yet.
 const NO_SUCCESSOR: (u16, u32) = (u16::MAX, 0);
 
-/// Entries of a thaw's context cache (a power of two): 8 KiB, more than the contexts a file uses.
-const CACHE_BITS: u32 = 10;
+/// Entries of a thaw's context caches (a power of two): more than the contexts a small file uses.
+const CACHE_BITS: u32 = 9;
 
 /// Inner nodes with more children than this get a child list in the thaw, for binary search.
 pub(crate) const WIDE: usize = 8;
@@ -98,6 +101,13 @@ const MAX_DEFAULT: usize = 64;
 /// Whether `key` is a context of literal bytes (decoded many in a row: the model gives its table a guide).
 pub(crate) fn is_literal_context(key: u32) -> bool {
     key >> 29 == LEN && (key >> 13) & 0x3fff >= LIT
+}
+
+/// The key of a node symbol's finer context: grandparent, parent and previous sibling, hashed to 27 bits.
+#[inline]
+fn node3_key(lang: u32, grandparent: u32, parent: u32, prev: u32) -> u32 {
+    let packed = grandparent | (parent << 10) | (prev << 20);
+    (NODE3 << 29) | (lang << 27) | (packed.wrapping_mul(0x9E37_79B1) >> 5)
 }
 
 #[inline]
@@ -432,6 +442,8 @@ pub(crate) fn learn<'t>(files: &[(usize, &'t [u8], &'t [Flat])], inline_below: u
 /// Receives the decisions of [`emit`].
 pub(crate) trait Sink {
     fn symbol(&mut self, key: u32, value: u32);
+    /// A node symbol: context `finer` if the model keeps it, else `fine` (see [`Model::table2`]).
+    fn node_symbol(&mut self, finer: u32, fine: u32, value: u32);
     fn raw(&mut self, value: u32, bits: u32);
     /// Bytes for segment `group` of the literal stream (only for files whose literals are not inline).
     fn literal(&mut self, group: u32, bytes: &[u8]);
@@ -441,6 +453,9 @@ pub(crate) trait Sink {
 impl Sink for Counts {
     fn symbol(&mut self, key: u32, value: u32) {
         self.add(key, value);
+    }
+    fn node_symbol(&mut self, finer: u32, fine: u32, value: u32) {
+        self.add2(finer, fine, value);
     }
     fn raw(&mut self, _: u32, _: u32) {}
     fn literal(&mut self, _: u32, _: &[u8]) {}
@@ -452,6 +467,7 @@ pub(crate) struct LiteralLength(pub usize);
 
 impl Sink for LiteralLength {
     fn symbol(&mut self, _: u32, _: u32) {}
+    fn node_symbol(&mut self, _: u32, _: u32, _: u32) {}
     fn raw(&mut self, _: u32, _: u32) {}
     fn literal(&mut self, _: u32, bytes: &[u8]) {
         self.0 += bytes.len();
@@ -469,6 +485,9 @@ pub(crate) struct Coder<'m> {
 impl Sink for Coder<'_> {
     fn symbol(&mut self, key: u32, value: u32) {
         self.model.encode(key, value, &mut self.rans);
+    }
+    fn node_symbol(&mut self, finer: u32, fine: u32, value: u32) {
+        self.model.encode_at(self.model.table2(finer, fine), value, &mut self.rans);
     }
     fn raw(&mut self, value: u32, bits: u32) {
         self.rans.put_raw(value, bits);
@@ -627,10 +646,10 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
     }
 
     /// The gap up to `to` as its class in a node symbol; codes it after that symbol when it is long.
-    fn node_with_gap(&mut self, node_key: u32, gap_key: u32, to: usize, symbol: impl FnOnce(u32) -> u32) {
+    fn node_with_gap(&mut self, keys: (u32, u32), gap_key: u32, to: usize, symbol: impl FnOnce(u32) -> u32) {
         let value = gap_value(&self.text[self.pos..to], &mut self.indent);
         let class = short_gap(value);
-        self.sink.symbol(node_key, symbol(class));
+        self.sink.node_symbol(keys.0, keys.1, symbol(class));
         if class == LONG_GAP {
             self.long_gap(gap_key, value, to);
         } else {
@@ -655,7 +674,7 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
         }
     }
 
-    fn open(&mut self, n: &Flat, parent: u32, prev: u32) {
+    fn open(&mut self, n: &Flat, grandparent: u32, parent: u32, prev: u32) {
         let lang = self.lang;
         let leaf = n.flags & LEAF != 0;
         let text = &self.text[n.start as usize..n.end as usize];
@@ -665,7 +684,8 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
         let kind = slot(n.kind);
         let gap_key = if prev == START { key(GAP_FIRST, lang, parent, kind) } else { key(GAP, lang, prev, kind) };
         let field = n.field;
-        self.node_with_gap(key(NODE, lang, parent, prev), gap_key, n.start as usize, |gap| {
+        let keys = (node3_key(lang, grandparent, parent, prev), key(NODE, lang, parent, prev));
+        self.node_with_gap(keys, gap_key, n.start as usize, |gap| {
             node_value(kind, field, flags, gap)
         });
         if leaf {
@@ -712,7 +732,7 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
                 match self.lexicon.get(&(info.class, text)) {
                     Some(&rank) => {
                         self.sink.symbol(text_key, TEXT_LEXICON);
-                        self.length(key(LEX, self.lang, u32::from(info.class), 0), rank as usize);
+                        self.length(key(LEN, self.lang, LEX + u32::from(info.class), 0), rank as usize);
                     }
                     None => {
                         self.sink.symbol(text_key, TEXT_NEW);
@@ -759,7 +779,7 @@ pub(crate) fn emit<S: Sink>(lang: usize, text: &[u8], flat: &[Flat], cx: &Contex
         previous: None,
         successors: HashMap::new(),
     };
-    w.open(&flat[0], ROOT, START);
+    w.open(&flat[0], ROOT, ROOT, START);
     let mut stack: Vec<(usize, u32)> = Vec::new();
     if flat[0].flags & LEAF == 0 {
         stack.push((0, START));
@@ -767,8 +787,9 @@ pub(crate) fn emit<S: Sink>(lang: usize, text: &[u8], flat: &[Flat], cx: &Contex
     let mut i = 1;
     while let Some(&(p, last)) = stack.last() {
         let parent = slot(flat[p].kind);
+        let grandparent = stack.len().checked_sub(2).map_or(ROOT, |g| slot(flat[stack[g].0].kind));
         if (i as u32) < flat[p].next {
-            w.open(&flat[i], parent, last);
+            w.open(&flat[i], grandparent, parent, last);
             if let Some(top) = stack.last_mut() {
                 top.1 = slot(flat[i].kind);
             }
@@ -777,7 +798,8 @@ pub(crate) fn emit<S: Sink>(lang: usize, text: &[u8], flat: &[Flat], cx: &Contex
             }
             i += 1;
         } else {
-            w.node_with_gap(key(NODE, lang, parent, last), key(TRAIL, lang, parent, last), flat[p].end as usize, |gap| {
+            let keys = (node3_key(lang, grandparent, parent, last), key(NODE, lang, parent, last));
+            w.node_with_gap(keys, key(TRAIL, lang, parent, last), flat[p].end as usize, |gap| {
                 node_value(END_SLOT, 0, 0, gap)
             });
             stack.pop();
@@ -836,12 +858,14 @@ pub(crate) struct Thawed {
     kids: Vec<u32>,
     /// The reader's cache of context lookups (valid for one model: cleared by [`Thawed::forget_model`]).
     cache: Vec<(u32, u32)>,
+    node_cache: Vec<(u32, u32, u32)>,
 }
 
 impl Thawed {
     /// Drops what belongs to the model of the store last thawed from (before thawing from another store).
     pub fn forget_model(&mut self) {
         self.cache.clear();
+        self.node_cache.clear();
     }
 }
 
@@ -858,6 +882,7 @@ struct Reader<'a, 'b> {
     classes: &'b mut Vec<DecClass>,
     epoch: u64,
     cache: &'b mut [(u32, u32)],
+    node_cache: &'b mut [(u32, u32, u32)],
     /// The last leaf text read (class, id).
     previous: Option<(u16, u32)>,
     /// The guided literal tables of this file's language, by group, once looked up.
@@ -876,6 +901,21 @@ impl Reader<'_, '_> {
         } else {
             let table = self.model.table(key);
             self.cache[i] = (key, table);
+            table
+        };
+        self.model.decode_at(table, &mut self.dec)
+    }
+
+    /// A node symbol in its finer context if the model keeps that, else in its fine one.
+    #[inline]
+    fn node_symbol(&mut self, finer: u32, fine: u32) -> u32 {
+        let i = (finer.wrapping_mul(0x9E37_79B1) >> (32 - CACHE_BITS)) as usize;
+        let (f, k, table) = self.node_cache[i];
+        let table = if f == finer && k == fine {
+            table
+        } else {
+            let table = self.model.table2(finer, fine);
+            self.node_cache[i] = (finer, fine, table);
             table
         };
         self.model.decode_at(table, &mut self.dec)
@@ -988,7 +1028,7 @@ impl Reader<'_, '_> {
                     let group = if class != 0 { GROUP_IDENTIFIER } else { GROUP_OTHER };
                     self.literal(group, len);
                 } else {
-                    let rank = self.length(key(LEX, self.lang, class as u32, 0));
+                    let rank = self.length(key(LEN, self.lang, LEX + class as u32, 0));
                     self.text.extend_from_slice(self.kinds.lexicon(info.class, rank as u32));
                 }
                 let state = &mut self.classes[class];
@@ -1087,9 +1127,10 @@ pub(crate) fn thaw(
     out.epoch += 1;
     let mut text = std::mem::take(&mut out.text).into_bytes();
     text.clear();
-    let Thawed { nodes, lists, classes, stack, kids, epoch, cache, .. } = out;
+    let Thawed { nodes, lists, classes, stack, kids, epoch, cache, node_cache, .. } = out;
     if cache.is_empty() {
         cache.resize(1 << CACHE_BITS, (0, 0));
+        node_cache.resize(1 << CACHE_BITS, (0, 0, 0));
     }
     // A new cursor's buffers start at about their final size (a blob is roughly a third of its text, and
     // there are fewer nodes than text bytes): growing them a few times each would cost more than the thaw.
@@ -1116,17 +1157,19 @@ pub(crate) fn thaw(
         classes,
         epoch: *epoch,
         cache,
+        node_cache,
         previous: None,
         guides: [None; 3],
     };
-    let v = r.symbol(key(NODE, lang, ROOT, START));
+    let v = r.node_symbol(node3_key(lang, ROOT, ROOT, START), key(NODE, lang, ROOT, START));
     let root = r.open(v, ROOT, START, nodes);
     let root_kind = v & 0x3ff;
     if (v >> 18) as u8 & LEAF == 0 {
         stack.push(Open { node: root, kind: root_kind, last: START, kids: 0 });
     }
     while let Some(&top) = stack.last() {
-        let v = r.symbol(key(NODE, lang, top.kind, top.last));
+        let grandparent = stack.len().checked_sub(2).map_or(ROOT, |g| stack[g].kind);
+        let v = r.node_symbol(node3_key(lang, grandparent, top.kind, top.last), key(NODE, lang, top.kind, top.last));
         if v & 0x3ff == END_SLOT {
             r.short_gap(v >> 21, key(TRAIL, lang, top.kind, top.last));
             let count = kids.len() - top.kids as usize;

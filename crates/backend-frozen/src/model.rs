@@ -53,16 +53,25 @@ pub(crate) fn coarse(key: u32, wild_a: u8) -> u32 {
     }
 }
 
-/// How often each value occurred in each fine context (the counting pass over the corpus).
+/// How often each value occurred in each fine context (the counting pass over the corpus), and for values
+/// coded with a finer context in front of the fine one, in each (finer, fine) pair.
 #[derive(Default)]
 pub(crate) struct Counts {
     map: HashMap<(u32, u32), u64>,
+    chains: HashMap<(u32, u32, u32), u64>,
 }
 
 impl Counts {
     #[inline]
     pub fn add(&mut self, key: u32, value: u32) {
         *self.map.entry((key, value)).or_default() += 1;
+    }
+
+    /// A value coded in context `finer` if the model keeps it, else as in `fine` (see [`Model::table2`]).
+    #[inline]
+    pub fn add2(&mut self, finer: u32, fine: u32, value: u32) {
+        self.add(fine, value);
+        *self.chains.entry((finer, fine, value)).or_default() += 1;
     }
 }
 
@@ -115,6 +124,7 @@ impl Model {
         }
         // Which fine contexts keep a table of their own.
         let mut tables: HashMap<u32, HashMap<u32, u64>> = HashMap::new();
+        let mut resolved: HashMap<u32, u32> = HashMap::new();
         for group in &groups {
             let key = group[0].0;
             let coarse_key = coarse(key, wild_a);
@@ -127,11 +137,33 @@ impl Model {
                 saved > 8.0 * (CONTEXT_BYTES + ENTRY_BYTES * own.len() as f64)
             };
             let target = if keep { key } else { coarse_key };
+            resolved.insert(key, target);
             let table = tables.entry(target).or_default();
             for (v, c) in own {
                 *table.entry(v).or_default() += c;
             }
         }
+        // Finer contexts keep a table when it saves more than it costs over the tables their values would
+        // be coded with otherwise (which already hold those values: every value is counted at both levels).
+        let mut chains: Vec<(u32, u32, u32, u64)> = counts.chains.into_iter().map(|((f, k, v), c)| (f, k, v, c)).collect();
+        chains.sort_unstable();
+        let totals: HashMap<u32, u64> = tables.iter().map(|(&k, t)| (k, t.values().sum())).collect();
+        let mut finer_tables: Vec<(u32, HashMap<u32, u64>)> = Vec::new();
+        for group in chains.chunk_by(|a, b| a.0 == b.0) {
+            let mut own: HashMap<u32, u64> = HashMap::new();
+            let mut otherwise = 0.0;
+            for &(_, fine, v, c) in group {
+                *own.entry(v).or_default() += c;
+                let target = resolved[&fine];
+                otherwise += c as f64 * (totals[&target] as f64 / tables[&target][&v] as f64).log2();
+            }
+            let total: u64 = own.values().sum();
+            let with_own: f64 = own.values().map(|&c| c as f64 * (total as f64 / c as f64).log2()).sum();
+            if otherwise - with_own > 8.0 * (CONTEXT_BYTES + ENTRY_BYTES * own.len() as f64) {
+                finer_tables.push((group[0].0, own));
+            }
+        }
+        tables.extend(finer_tables);
         let mut keys: Vec<u32> = tables.keys().copied().collect();
         keys.sort_unstable();
         let capacity = keys.len() * 2 + 1;
@@ -281,9 +313,19 @@ impl Model {
             .expect("every context coded was counted: the blob belongs to this store")
     }
 
+    /// The table of a value counted with [`Counts::add2`]: `finer`'s if kept, else `fine`'s as [`Model::table`].
+    #[inline]
+    pub fn table2(&self, finer: u32, fine: u32) -> u32 {
+        self.find(finer).unwrap_or_else(|| self.table(fine))
+    }
+
     /// Codes `value` in context `key` (which the counting pass saw with that value).
     pub fn encode(&self, key: u32, value: u32, enc: &mut Encoder) {
-        let table = self.table(key);
+        self.encode_at(self.table(key), value, enc);
+    }
+
+    /// Codes `value` with table `table` (from [`Model::table`] or [`Model::table2`]).
+    pub fn encode_at(&self, table: u32, value: u32, enc: &mut Encoder) {
         if table & SINGLE != 0 {
             assert_eq!(table & !SINGLE, value, "a one-value context codes its value");
             return;
@@ -312,7 +354,11 @@ impl Model {
 
     /// Bits that coding `value` in context `key` costs (an escape's raw bits included).
     pub fn cost(&self, key: u32, value: u32) -> f64 {
-        let table = self.table(key);
+        self.cost_at(self.table(key), value)
+    }
+
+    /// Bits that coding `value` with table `table` costs.
+    pub fn cost_at(&self, table: u32, value: u32) -> f64 {
         if table & SINGLE != 0 {
             return 0.0;
         }

@@ -36,10 +36,10 @@ fn part(kinds: &Kinds, key: u32) -> usize {
         slot <= codec::ERROR_SLOT && kinds.is_identifier(lang, kind)
     };
     match tag {
-        codec::NODE => 0,
+        codec::NODE | codec::NODE3 => 0,
         codec::GAP | codec::GAP_FIRST | codec::TRAIL => 1,
-        codec::LEX if a == 0 => 3,
-        codec::LEX => 2,
+        codec::LEN if a == codec::LEX => 3,
+        codec::LEN if a > codec::LEX => 2,
         codec::LEN if a == codec::GAP_TEXT || a == codec::LIT + 1 => 1,
         codec::LEN if a == codec::LIT => 2,
         codec::LEN if a == codec::LIT + 2 => 3,
@@ -62,6 +62,11 @@ impl Sink for Tally<'_> {
         self.current = part(self.kinds, key);
         self.out.coded_bits[self.current] += self.model.cost(key, value);
         self.out.symbols[self.current] += 1;
+    }
+    fn node_symbol(&mut self, finer: u32, fine: u32, value: u32) {
+        self.current = 0;
+        self.out.coded_bits[0] += self.model.cost_at(self.model.table2(finer, fine), value);
+        self.out.symbols[0] += 1;
     }
     fn raw(&mut self, _: u32, bits: u32) {
         self.out.coded_bits[self.current] += f64::from(bits);
