@@ -94,7 +94,7 @@ pub(crate) const WIDE: usize = 8;
 /// `Node::wide` of a node without a child list.
 pub(crate) const NO_LIST: u32 = u32::MAX;
 /// `KindInfo::default_len` of a kind without a default text.
-const NO_DEFAULT: u16 = u16::MAX;
+const NO_DEFAULT: u8 = u8::MAX;
 /// Longest default text.
 const MAX_DEFAULT: usize = 64;
 
@@ -236,9 +236,9 @@ fn check_positions(flat: &[Flat], text_len: usize) -> Result<(), BuildError> {
 /// identifier.
 #[derive(Clone, Copy, Debug)]
 struct KindInfo {
-    default_start: u32,
-    default_len: u16,
-    class: u16,
+    default_start: u16,
+    default_len: u8,
+    class: u8,
 }
 
 const PLAIN: KindInfo = KindInfo { default_start: 0, default_len: NO_DEFAULT, class: 0 };
@@ -295,9 +295,10 @@ impl Kinds {
                 let identifier = kind != u16::MAX
                     && grammar.node_kind_is_named(kind)
                     && grammar.node_kind_for_id(kind).is_some_and(|n| n.ends_with("identifier"));
+                // (A grammar with more than 254 identifier kinds would share the last class among the rest.)
                 let class = if identifier {
-                    kinds.classes += 1;
-                    (kinds.classes - 1) as u16
+                    kinds.classes = (kinds.classes + 1).min(256);
+                    (kinds.classes - 1) as u8
                 } else {
                     0
                 };
@@ -305,9 +306,9 @@ impl Kinds {
                 if let Some(counts) = texts.get(&(lang, kind)) {
                     let best = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)));
                     if let Some((text, &count)) = best {
-                        if count >= 2 {
-                            info.default_start = kinds.bytes.len() as u32;
-                            info.default_len = text.len() as u16;
+                        if count >= 2 && kinds.bytes.len() + text.len() <= usize::from(u16::MAX) {
+                            info.default_start = kinds.bytes.len() as u16;
+                            info.default_len = text.len() as u8;
                             kinds.bytes.extend_from_slice(text);
                         }
                     }
@@ -340,7 +341,7 @@ impl Kinds {
                 let info = kinds.info(lang, n.kind);
                 let t = &text[n.start as usize..n.end as usize];
                 if kinds.default_text(info) != Some(t) && !t.is_empty() {
-                    this_file.push((info.class, t));
+                    this_file.push((u16::from(info.class), t));
                 }
             }
             this_file.sort_unstable();
@@ -698,12 +699,12 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
 
     fn leaf_text(&mut self, info: KindInfo, kind: u16, parent: u32, text: &'t [u8]) {
         let text_key = key(TEXT, self.lang, slot(kind), parent);
-        let state = self.classes.entry(info.class).or_default();
+        let state = self.classes.entry(u16::from(info.class)).or_default();
         let known = state.ids.get(text).copied();
         if let (Some(id), Some(previous)) = (known, self.previous) {
-            if self.successors.get(&previous) == Some(&(info.class, id)) {
+            if self.successors.get(&previous) == Some(&(u16::from(info.class), id)) {
                 self.sink.symbol(text_key, TEXT_PREDICTED);
-                self.follow(info.class, id);
+                self.follow(u16::from(info.class), id);
                 return;
             }
         }
@@ -729,22 +730,22 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
                 let id = state.ids.len() as u32;
                 state.ids.insert(text, id);
                 push_front(&mut state.mtf, id);
-                match self.lexicon.get(&(info.class, text)) {
+                match self.lexicon.get(&(u16::from(info.class), text)) {
                     Some(&rank) => {
                         self.sink.symbol(text_key, TEXT_LEXICON);
-                        self.length(key(LEN, self.lang, LEX + u32::from(info.class), 0), rank as usize);
+                        self.length(key(LEN, self.lang, LEX + u32::from(u16::from(info.class)), 0), rank as usize);
                     }
                     None => {
                         self.sink.symbol(text_key, TEXT_NEW);
                         self.length(key(LEN, self.lang, slot(kind), 0), text.len());
-                        let group = if info.class != 0 { GROUP_IDENTIFIER } else { GROUP_OTHER };
+                        let group = if u16::from(info.class) != 0 { GROUP_IDENTIFIER } else { GROUP_OTHER };
                         self.literal(group, text);
                     }
                 }
                 id
             }
         };
-        self.follow(info.class, id);
+        self.follow(u16::from(info.class), id);
     }
 
     /// Records that text `id` of `class` followed the previous leaf text.
@@ -1029,7 +1030,7 @@ impl Reader<'_, '_> {
                     self.literal(group, len);
                 } else {
                     let rank = self.length(key(LEN, self.lang, LEX + class as u32, 0));
-                    self.text.extend_from_slice(self.kinds.lexicon(info.class, rank as u32));
+                    self.text.extend_from_slice(self.kinds.lexicon(u16::from(info.class), rank as u32));
                 }
                 let state = &mut self.classes[class];
                 state.entries.push((start as u32, (self.text.len() - start) as u32));

@@ -12,9 +12,9 @@
 //! ordered by falling frequency, so the decoder's linear scan of a table usually stops at its first entry.
 //! A table keeps at most [`MAX_SYMBOLS`]; rarer values are coded as [`ESCAPE`] and 32 raw bits.
 //!
-//! Memory: an open-addressing index of (key, table start) pairs, 8 bytes a slot at a load of 1/2 (so that
-//! the lookups of pruned fine contexts, which miss, stop after a probe or two), and 6 bytes per table entry
-//! (value and frequency).
+//! Memory: an open-addressing index of (key, table start) pairs, 8 bytes a slot at a load of 4/5 (the
+//! probes of a miss, which a pruned fine context's lookup is, are paid once per thaw: the reader caches
+//! its lookups), and 6 bytes per table entry (value and frequency).
 
 use crate::rans::{Decoder, Encoder};
 use std::collections::HashMap;
@@ -30,8 +30,8 @@ const MAX_SYMBOLS: usize = 4096;
 const EMPTY: u32 = 0;
 /// Slot data flag: the context has one value, held in the slot (values are below 2^31).
 const SINGLE: u32 = 1 << 31;
-/// Bytes a context's own table costs besides its entries (index slot at 1/2 load), and per entry.
-const CONTEXT_BYTES: f64 = 16.0;
+/// Bytes a context's own table costs besides its entries (index slot at 4/5 load), and per entry.
+const CONTEXT_BYTES: f64 = 10.0;
 const ENTRY_BYTES: f64 = 6.0;
 
 /// A key: a tag (1..=7, never 0, so no key is 0), a language, and two components below 2^13.
@@ -166,7 +166,7 @@ impl Model {
         tables.extend(finer_tables);
         let mut keys: Vec<u32> = tables.keys().copied().collect();
         keys.sort_unstable();
-        let capacity = keys.len() * 2 + 1;
+        let capacity = keys.len() * 5 / 4 + 1;
         let entries: usize = tables.values().map(|t| t.len().min(MAX_SYMBOLS)).sum();
         let mut model = Model {
             slots: vec![(EMPTY, 0); capacity],
