@@ -81,8 +81,10 @@ const WINDOW: usize = 1024;
 const TEXT_NEW: u32 = 0;
 const TEXT_FAR: u32 = 23;
 const TEXT_LEXICON: u32 = 24;
-/// The text that followed the previous leaf text the last time that one occurred (its successor).
+/// The text that followed the previous leaf text the last time that one occurred (its successor), and the
+/// one that followed it before that (a different one).
 const TEXT_PREDICTED: u32 = 25;
+const TEXT_PREDICTED_2: u32 = 26;
 /// No successor yet.
 const NO_SUCCESSOR: (u16, u32) = (u16::MAX, 0);
 
@@ -620,7 +622,7 @@ struct Writer<'t, 'k, S> {
     classes: HashMap<u16, EncClass<'t>>,
     /// The last leaf text coded (class, id), and each text's successor.
     previous: Option<(u16, u32)>,
-    successors: HashMap<(u16, u32), (u16, u32)>,
+    successors: HashMap<(u16, u32), [(u16, u32); 2]>,
 }
 
 impl<'t, S: Sink> Writer<'t, '_, S> {
@@ -702,10 +704,12 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
         let state = self.classes.entry(u16::from(info.class)).or_default();
         let known = state.ids.get(text).copied();
         if let (Some(id), Some(previous)) = (known, self.previous) {
-            if self.successors.get(&previous) == Some(&(u16::from(info.class), id)) {
-                self.sink.symbol(text_key, TEXT_PREDICTED);
-                self.follow(u16::from(info.class), id);
-                return;
+            if let Some(successors) = self.successors.get(&previous) {
+                if let Some(i) = successors.iter().position(|&s| s == (u16::from(info.class), id)) {
+                    self.sink.symbol(text_key, TEXT_PREDICTED + i as u32);
+                    self.follow(u16::from(info.class), id);
+                    return;
+                }
             }
         }
         let id = match known {
@@ -751,7 +755,11 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
     /// Records that text `id` of `class` followed the previous leaf text.
     fn follow(&mut self, class: u16, id: u32) {
         if let Some(previous) = self.previous {
-            self.successors.insert(previous, (class, id));
+            let successors = self.successors.entry(previous).or_insert([NO_SUCCESSOR; 2]);
+            if successors[0] != (class, id) {
+                successors[1] = successors[0];
+                successors[0] = (class, id);
+            }
         }
         self.previous = Some((class, id));
     }
@@ -831,8 +839,8 @@ struct DecClass {
     mtf: VecDeque<u32>,
     /// Each distinct text: where it first appears in the output text, and its length.
     entries: Vec<(u32, u32)>,
-    /// Each distinct text's successor (class, id), or [`NO_SUCCESSOR`].
-    successors: Vec<(u16, u32)>,
+    /// Each distinct text's last two distinct successors (class, id), or [`NO_SUCCESSOR`].
+    successors: Vec<[(u16, u32); 2]>,
 }
 
 /// An open inner node while thawing.
@@ -1034,16 +1042,16 @@ impl Reader<'_, '_> {
                 }
                 let state = &mut self.classes[class];
                 state.entries.push((start as u32, (self.text.len() - start) as u32));
-                state.successors.push(NO_SUCCESSOR);
+                state.successors.push([NO_SUCCESSOR; 2]);
                 let id = state.entries.len() as u32 - 1;
                 push_front(&mut state.mtf, id);
                 self.follow(class, id);
                 return;
             }
-            TEXT_PREDICTED => {
+            TEXT_PREDICTED | TEXT_PREDICTED_2 => {
                 let (pc, pid) = self.previous.unwrap_or((0, 0));
-                let (c, id) =
-                    self.classes[usize::from(pc)].successors.get(pid as usize).copied().unwrap_or(NO_SUCCESSOR);
+                let successors = self.classes[usize::from(pc)].successors.get(pid as usize);
+                let (c, id) = successors.map_or(NO_SUCCESSOR, |s| s[(v - TEXT_PREDICTED) as usize]);
                 if usize::from(c) != class {
                     return; // Damaged: a wrong text, never a panic.
                 }
@@ -1073,7 +1081,10 @@ impl Reader<'_, '_> {
     fn follow(&mut self, class: usize, id: u32) {
         if let Some((pc, pid)) = self.previous {
             if let Some(s) = self.classes[usize::from(pc)].successors.get_mut(pid as usize) {
-                *s = (class as u16, id);
+                if s[0] != (class as u16, id) {
+                    s[1] = s[0];
+                    s[0] = (class as u16, id);
+                }
             }
         }
         self.previous = Some((class as u16, id));
