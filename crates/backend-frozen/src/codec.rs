@@ -85,8 +85,9 @@ const TEXT_LEXICON: u32 = 24;
 /// one that followed it before that (a different one).
 const TEXT_PREDICTED: u32 = 25;
 const TEXT_PREDICTED_2: u32 = 26;
-/// No successor yet.
-const NO_SUCCESSOR: (u16, u32) = (u16::MAX, 0);
+/// No successor yet; not in its class's list; no list.
+const NO_SUCCESSOR: u32 = u32::MAX;
+const NONE: u32 = u32::MAX;
 
 /// Entries of a thaw's context caches (a power of two): more than the contexts a small file uses.
 const CACHE_BITS: u32 = 9;
@@ -95,8 +96,9 @@ const CACHE_BITS: u32 = 9;
 pub(crate) const WIDE: usize = 8;
 /// `Node::wide` of a node without a child list.
 pub(crate) const NO_LIST: u32 = u32::MAX;
-/// `KindInfo::default_len` of a kind without a default text.
-const NO_DEFAULT: u8 = u8::MAX;
+/// `KindInfo::default_len` of a kind without a default text (its top bit is the identifier flag).
+const NO_DEFAULT: u8 = 0x7f;
+const IDENTIFIER: u8 = 0x80;
 /// Longest default text.
 const MAX_DEFAULT: usize = 64;
 
@@ -245,6 +247,16 @@ struct KindInfo {
 
 const PLAIN: KindInfo = KindInfo { default_start: 0, default_len: NO_DEFAULT, class: 0 };
 
+impl Kinds {
+    /// Whether the kinds of interner class `class` in language `lang` are identifiers.
+    pub fn class_is_identifier(&self, lang: usize, class: u16) -> bool {
+        self.by_language[lang]
+            .iter()
+            .chain(std::iter::once(&self.error[lang]))
+            .any(|i| u16::from(i.class) == class && i.default_len & IDENTIFIER != 0)
+    }
+}
+
 /// Per language, per leaf kind: default texts (the most common text of each leaf kind in the corpus) and
 /// interner classes (each identifier kind has its own, from 1; every other leaf kind shares class 0: a few
 /// interners per file keep a thaw to a few buffers); and per class, the lexicon: texts that recur across
@@ -283,13 +295,14 @@ impl Kinds {
         let mut kinds = Kinds {
             by_language: Default::default(),
             error: [PLAIN; 4],
-            classes: 1,
+            classes: 0,
             bytes: Vec::new(),
             lexicon_ends: Vec::new(),
             lexicon_base: 0,
             class_starts: Vec::new(),
         };
         for (lang, seen) in seen.iter_mut().enumerate() {
+            let mut next_class = 0usize;
             seen.sort_unstable();
             seen.dedup();
             let grammar = cst_measure::Language::ALL[lang].grammar();
@@ -297,13 +310,11 @@ impl Kinds {
                 let identifier = kind != u16::MAX
                     && grammar.node_kind_is_named(kind)
                     && grammar.node_kind_for_id(kind).is_some_and(|n| n.ends_with("identifier"));
-                // (A grammar with more than 254 identifier kinds would share the last class among the rest.)
-                let class = if identifier {
-                    kinds.classes = (kinds.classes + 1).min(256);
-                    (kinds.classes - 1) as u8
-                } else {
-                    0
-                };
+                // Each leaf kind of a language has its own interner (a grammar with more than 256 leaf kinds
+                // would share the last one among the rest).
+                let class = next_class.min(255) as u8;
+                next_class += 1;
+                kinds.classes = kinds.classes.max(usize::from(class) + 1);
                 let mut info = KindInfo { class, ..PLAIN };
                 if let Some(counts) = texts.get(&(lang, kind)) {
                     let best = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)));
@@ -314,6 +325,9 @@ impl Kinds {
                             kinds.bytes.extend_from_slice(text);
                         }
                     }
+                }
+                if identifier {
+                    info.default_len |= IDENTIFIER;
                 }
                 if kind == u16::MAX {
                     kinds.error[lang] = info;
@@ -336,39 +350,41 @@ impl Kinds {
     pub fn learn_lexicon<'t>(&mut self, files: &[(usize, &'t [u8], &'t [Flat])], inline: &[bool]) -> LexiconIndex<'t> {
         let kinds = self;
         // Per text: the files it appears in whose literals are inline, and the others.
-        let mut in_files: HashMap<(u16, &'t [u8]), [u32; 2]> = HashMap::new();
-        let mut this_file: Vec<(u16, &'t [u8])> = Vec::new();
+        let mut in_files: HashMap<(u16, &'t [u8]), ([u32; 2], bool)> = HashMap::new();
+        let mut this_file: Vec<(u16, &'t [u8], bool)> = Vec::new();
         for (&(lang, text, flat), &inline) in files.iter().zip(inline) {
             this_file.clear();
             for n in flat.iter().filter(|n| n.flags & LEAF != 0) {
                 let info = kinds.info(lang, n.kind);
                 let t = &text[n.start as usize..n.end as usize];
                 if kinds.default_text(info) != Some(t) && !t.is_empty() {
-                    this_file.push((u16::from(info.class), t));
+                    this_file.push((u16::from(info.class), t, info.default_len & IDENTIFIER != 0));
                 }
             }
             this_file.sort_unstable();
             this_file.dedup();
-            for &entry in &this_file {
-                in_files.entry(entry).or_default()[usize::from(!inline)] += 1;
+            for &(class, t, identifier) in &this_file {
+                let entry = in_files.entry((class, t)).or_insert(([0; 2], identifier));
+                entry.0[usize::from(!inline)] += 1;
+                entry.1 |= identifier;
             }
         }
         // What spelling a text out costs per byte, inline (order 0) and in a zstd stream (identifiers, and
         // strings and comments, which zstd's matches serve better), against about 1.5 bytes for a reference.
-        let spelt = |inline: bool, class: u16| match (inline, class) {
+        let spelt = |inline: bool, identifier: bool| match (inline, identifier) {
             (true, _) => 0.5,
-            (false, 0) => 0.3,
-            (false, _) => 0.5,
+            (false, false) => 0.3,
+            (false, true) => 0.5,
         };
         let mut lexicon: Vec<((u16, &[u8]), u32)> = in_files
             .into_iter()
-            .filter(|&((class, t), [inline, other])| {
+            .filter(|&((_, t), ([inline, other], identifier))| {
                 let len = t.len() as f64;
-                let saved = f64::from(inline) * (spelt(true, class) * len - 1.5)
-                    + f64::from(other) * (spelt(false, class) * len - 1.5);
+                let saved = f64::from(inline) * (spelt(true, identifier) * len - 1.5)
+                    + f64::from(other) * (spelt(false, identifier) * len - 1.5);
                 saved > len + 4.0
             })
-            .map(|(entry, [inline, other])| (entry, inline + other))
+            .map(|(entry, ([inline, other], _))| (entry, inline + other))
             .collect();
         lexicon.sort_unstable_by(|a, b| (a.0 .0, std::cmp::Reverse(a.1), a.0 .1).cmp(&(b.0 .0, std::cmp::Reverse(b.1), b.0 .1)));
         // Sorted by class: each class's entries are one run, and a class starts where the previous ends.
@@ -417,14 +433,13 @@ impl Kinds {
 
     /// Whether `kind` is an identifier kind (its texts share class 0).
     pub fn is_identifier(&self, lang: usize, kind: u16) -> bool {
-        self.info(lang, kind).class != 0
+        self.info(lang, kind).default_len & IDENTIFIER != 0
     }
 
     #[inline]
     fn default_text(&self, info: KindInfo) -> Option<&[u8]> {
-        (info.default_len != NO_DEFAULT).then(|| {
-            &self.bytes[info.default_start as usize..info.default_start as usize + usize::from(info.default_len)]
-        })
+        let len = info.default_len & !IDENTIFIER;
+        (len != NO_DEFAULT).then(|| &self.bytes[usize::from(info.default_start)..][..usize::from(len)])
     }
 
     /// Lexicon text `rank` of `class`.
@@ -605,11 +620,16 @@ fn short_gap(value: Option<u32>) -> u32 {
     }
 }
 
-/// The interner of one class while encoding.
+/// A file's interner while encoding: every distinct leaf text gets an id (per file, in order of first
+/// appearance, whatever its class); each class keeps a move-to-front list of its ids; each id remembers its
+/// last two distinct successors.
 #[derive(Default)]
-struct EncClass<'t> {
-    ids: HashMap<&'t [u8], u32>,
-    mtf: VecDeque<u32>,
+struct Interner<'t> {
+    ids: HashMap<(u8, &'t [u8]), u32>,
+    class_of: Vec<u8>,
+    lists: HashMap<u8, VecDeque<u32>>,
+    previous: Option<u32>,
+    successors: HashMap<u32, [u32; 2]>,
 }
 
 /// Puts `id` at the front (the back of the deque) of a move-to-front list, dropping the oldest past
@@ -630,10 +650,7 @@ struct Writer<'t, 'k, S> {
     sink: &'k mut S,
     pos: usize,
     indent: u32,
-    classes: HashMap<u16, EncClass<'t>>,
-    /// The last leaf text coded (class, id), and each text's successor.
-    previous: Option<(u16, u32)>,
-    successors: HashMap<(u16, u32), [(u16, u32); 2]>,
+    interner: Interner<'t>,
 }
 
 impl<'t, S: Sink> Writer<'t, '_, S> {
@@ -712,67 +729,70 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
 
     fn leaf_text(&mut self, info: KindInfo, kind: u16, parent: u32, text: &'t [u8]) {
         let text_key = key(TEXT, self.lang, slot(kind), parent);
-        let state = self.classes.entry(u16::from(info.class)).or_default();
-        let known = state.ids.get(text).copied();
-        if let (Some(id), Some(previous)) = (known, self.previous) {
-            if let Some(successors) = self.successors.get(&previous) {
-                if let Some(i) = successors.iter().position(|&s| s == (u16::from(info.class), id)) {
-                    self.sink.symbol(text_key, TEXT_PREDICTED + i as u32);
-                    self.follow(u16::from(info.class), id);
-                    return;
-                }
+        let class = info.class;
+        let interner = &mut self.interner;
+        let known = interner.ids.get(&(class, text)).copied();
+        if let (Some(id), Some(previous)) = (known, interner.previous) {
+            if let Some(i) = interner.successors.get(&previous).and_then(|s| s.iter().position(|&s| s == id)) {
+                self.sink.symbol(text_key, TEXT_PREDICTED + i as u32);
+                self.follow(id);
+                return;
             }
         }
+        let count = interner.class_of.len();
+        let list = interner.lists.entry(class).or_default();
         let id = match known {
-            Some(id) => match state.mtf.iter().rposition(|&x| x == id) {
+            Some(id) => match list.iter().rposition(|&x| x == id) {
                 Some(at) => {
-                    let (v, bits, extra) = rank_value(state.mtf.len() - 1 - at);
-                    state.mtf.remove(at);
-                    state.mtf.push_back(id);
+                    let (v, bits, extra) = rank_value(list.len() - 1 - at);
+                    list.remove(at);
+                    list.push_back(id);
                     self.sink.symbol(text_key, v);
                     self.sink.raw(extra, bits);
                     id
                 }
                 None => {
-                    let bits = bits_for(state.ids.len());
-                    push_front(&mut state.mtf, id);
+                    push_front(list, id);
                     self.sink.symbol(text_key, TEXT_FAR);
-                    self.sink.raw(id, bits);
+                    self.sink.raw(id, bits_for(count));
                     id
                 }
             },
             None => {
-                let id = state.ids.len() as u32;
-                state.ids.insert(text, id);
-                push_front(&mut state.mtf, id);
-                match self.lexicon.get(&(u16::from(info.class), text)) {
+                let id = count as u32;
+                interner.ids.insert((class, text), id);
+                interner.class_of.push(class);
+                push_front(list, id);
+                match self.lexicon.get(&(u16::from(class), text)) {
                     Some(&rank) => {
                         self.sink.symbol(text_key, TEXT_LEXICON);
-                        self.length(key(LEN, self.lang, LEX + u32::from(u16::from(info.class)), 0), rank as usize);
+                        self.length(key(LEN, self.lang, LEX + u32::from(class), 0), rank as usize);
                     }
                     None => {
                         self.sink.symbol(text_key, TEXT_NEW);
                         self.length(key(LEN, self.lang, slot(kind), 0), text.len());
-                        let group = if u16::from(info.class) != 0 { GROUP_IDENTIFIER } else { GROUP_OTHER };
+                        let identifier = info.default_len & IDENTIFIER != 0;
+                        let group = if identifier { GROUP_IDENTIFIER } else { GROUP_OTHER };
                         self.literal(group, text);
                     }
                 }
                 id
             }
         };
-        self.follow(u16::from(info.class), id);
+        self.follow(id);
     }
 
-    /// Records that text `id` of `class` followed the previous leaf text.
-    fn follow(&mut self, class: u16, id: u32) {
-        if let Some(previous) = self.previous {
-            let successors = self.successors.entry(previous).or_insert([NO_SUCCESSOR; 2]);
-            if successors[0] != (class, id) {
+    /// Records that text `id` followed the previous leaf text.
+    fn follow(&mut self, id: u32) {
+        let interner = &mut self.interner;
+        if let Some(previous) = interner.previous {
+            let successors = interner.successors.entry(previous).or_insert([NO_SUCCESSOR; 2]);
+            if successors[0] != id {
                 successors[1] = successors[0];
-                successors[0] = (class, id);
+                successors[0] = id;
             }
         }
-        self.previous = Some((class, id));
+        interner.previous = Some(id);
     }
 }
 
@@ -795,9 +815,7 @@ pub(crate) fn emit<S: Sink>(lang: usize, text: &[u8], flat: &[Flat], cx: &Contex
         sink,
         pos: 0,
         indent: 0,
-        classes: HashMap::new(),
-        previous: None,
-        successors: HashMap::new(),
+        interner: Interner::default(),
     };
     w.open(&flat[0], ROOT, ROOT, START);
     let mut stack: Vec<(usize, u32)> = Vec::new();
@@ -842,16 +860,29 @@ pub(crate) struct Node {
     pub flags: u8,
 }
 
-/// The interner of one class while decoding.
-#[derive(Default)]
-struct DecClass {
-    /// Thaw this state belongs to (older states are stale and cleared on first use).
+/// One distinct leaf text of a thawed file: where it first appears in the text, its class, its place in
+/// its class's move-to-front list (a doubly linked list through the entries, most recent at the head), and
+/// its last two distinct successors.
+#[derive(Clone, Copy)]
+struct Entry {
+    start: u32,
+    len: u32,
+    /// Towards the head (more recent) and the tail; [`NONE`] at the ends.
+    newer: u32,
+    older: u32,
+    successors: [u32; 2],
+    class: u8,
+    listed: bool,
+}
+
+/// A class's move-to-front list while thawing.
+#[derive(Clone, Copy, Default)]
+struct List {
+    /// Thaw this list belongs to (older lists are stale and empty).
     epoch: u64,
-    mtf: VecDeque<u32>,
-    /// Each distinct text: where it first appears in the output text, and its length.
-    entries: Vec<(u32, u32)>,
-    /// Each distinct text's last two distinct successors (class, id), or [`NO_SUCCESSOR`].
-    successors: Vec<[(u16, u32); 2]>,
+    head: u32,
+    tail: u32,
+    len: u32,
 }
 
 /// An open inner node while thawing.
@@ -872,7 +903,8 @@ pub(crate) struct Thawed {
     pub lists: Vec<u32>,
     /// The decompressed literal stream.
     pub literal: Vec<u8>,
-    classes: Vec<DecClass>,
+    entries: Vec<Entry>,
+    mtf_lists: Vec<List>,
     epoch: u64,
     stack: Vec<Open>,
     kids: Vec<u32>,
@@ -899,12 +931,13 @@ struct Reader<'a, 'b> {
     literal_at: [usize; 3],
     text: &'b mut Vec<u8>,
     indent: u32,
-    classes: &'b mut Vec<DecClass>,
+    entries: &'b mut Vec<Entry>,
+    lists: &'b mut Vec<List>,
     epoch: u64,
     cache: &'b mut [(u32, u32)],
     node_cache: &'b mut [(u32, u32, u32)],
-    /// The last leaf text read (class, id).
-    previous: Option<(u16, u32)>,
+    /// The last leaf text read.
+    previous: u32,
     /// The guided literal tables of this file's language, by group, once looked up.
     guides: [Option<Guided<'a>>; 3],
 }
@@ -914,6 +947,10 @@ impl Reader<'_, '_> {
     fn symbol(&mut self, key: u32) -> u32 {
         // A small direct-mapped cache of context lookups: a file keeps coming back to the same few hundred
         // contexts, and a pruned one costs two probes of the model's index otherwise.
+        if self.cache.is_empty() {
+            let table = self.model.table(key);
+            return self.model.decode_at(table, &mut self.dec);
+        }
         let i = (key.wrapping_mul(0x9E37_79B1) >> (32 - CACHE_BITS)) as usize;
         let (k, table) = self.cache[i];
         let table = if k == key {
@@ -929,6 +966,10 @@ impl Reader<'_, '_> {
     /// A node symbol in its finer context if the model keeps that, else in its fine one.
     #[inline]
     fn node_symbol(&mut self, finer: u32, fine: u32) -> u32 {
+        if self.node_cache.is_empty() {
+            let table = self.model.table2(finer, fine);
+            return self.model.decode_at(table, &mut self.dec);
+        }
         let i = (finer.wrapping_mul(0x9E37_79B1) >> (32 - CACHE_BITS)) as usize;
         let (f, k, table) = self.node_cache[i];
         let table = if f == finer && k == fine {
@@ -1028,77 +1069,127 @@ impl Reader<'_, '_> {
 
     fn leaf_text(&mut self, kind: u16, parent: u32) {
         let info = self.kinds.info(self.lang as usize, kind);
-        let class = usize::from(info.class);
-        if self.classes.len() <= class {
-            self.classes.resize_with(class + 1, DecClass::default);
+        let class = info.class;
+        if self.lists.len() <= usize::from(class) {
+            self.lists.resize(usize::from(class) + 1, List::default());
+        }
+        let list = &mut self.lists[usize::from(class)];
+        if list.epoch != self.epoch {
+            *list = List { epoch: self.epoch, head: NONE, tail: NONE, len: 0 };
         }
         let v = self.symbol(key(TEXT, self.lang, slot(kind), parent));
-        let state = &mut self.classes[class];
-        if state.epoch != self.epoch {
-            state.epoch = self.epoch;
-            state.mtf.clear();
-            state.entries.clear();
-            state.successors.clear();
-        }
         let id = match v {
             TEXT_NEW | TEXT_LEXICON => {
                 let start = self.text.len();
                 if v == TEXT_NEW {
                     let len = self.length(key(LEN, self.lang, slot(kind), 0));
-                    let group = if class != 0 { GROUP_IDENTIFIER } else { GROUP_OTHER };
+                    let group = if info.default_len & IDENTIFIER != 0 { GROUP_IDENTIFIER } else { GROUP_OTHER };
                     self.literal(group, len);
                 } else {
-                    let rank = self.length(key(LEN, self.lang, LEX + class as u32, 0));
-                    self.text.extend_from_slice(self.kinds.lexicon(u16::from(info.class), rank as u32));
+                    let rank = self.length(key(LEN, self.lang, LEX + u32::from(class), 0));
+                    self.text.extend_from_slice(self.kinds.lexicon(u16::from(class), rank as u32));
                 }
-                let state = &mut self.classes[class];
-                state.entries.push((start as u32, (self.text.len() - start) as u32));
-                state.successors.push([NO_SUCCESSOR; 2]);
-                let id = state.entries.len() as u32 - 1;
-                push_front(&mut state.mtf, id);
-                self.follow(class, id);
+                let id = self.entries.len() as u32;
+                self.entries.push(Entry {
+                    start: start as u32,
+                    len: (self.text.len() - start) as u32,
+                    newer: NONE,
+                    older: NONE,
+                    successors: [NO_SUCCESSOR; 2],
+                    class,
+                    listed: false,
+                });
+                self.push_front(id);
+                self.follow(id);
                 return;
             }
             TEXT_PREDICTED | TEXT_PREDICTED_2 => {
-                let (pc, pid) = self.previous.unwrap_or((0, 0));
-                let successors = self.classes[usize::from(pc)].successors.get(pid as usize);
-                let (c, id) = successors.map_or(NO_SUCCESSOR, |s| s[(v - TEXT_PREDICTED) as usize]);
-                if usize::from(c) != class {
-                    return; // Damaged: a wrong text, never a panic.
-                }
-                id
+                let successors = self.entries.get(self.previous as usize).map_or([NONE; 2], |e| e.successors);
+                successors[(v - TEXT_PREDICTED) as usize]
             }
             TEXT_FAR => {
-                let id = self.dec.raw(bits_for(state.entries.len()));
-                push_front(&mut state.mtf, id);
+                let id = self.dec.raw(bits_for(self.entries.len()));
+                if (id as usize) < self.entries.len() && !self.entries[id as usize].listed {
+                    self.push_front(id);
+                }
                 id
             }
             _ => {
                 let rank = if v <= 16 { v - 1 } else { (1 << (v - 13)) + self.dec.raw(v - 13) };
-                let at = state.mtf.len() - 1 - rank as usize;
-                let id = state.mtf.remove(at).unwrap_or(0);
-                state.mtf.push_back(id);
+                let mut id = self.lists[usize::from(class)].head;
+                for _ in 0..rank {
+                    match self.entries.get(id as usize) {
+                        Some(e) => id = e.older,
+                        None => break,
+                    }
+                }
+                if (id as usize) < self.entries.len() {
+                    self.unlink(id);
+                    self.push_front(id);
+                }
                 id
             }
         };
-        let Some(&(start, len)) = self.classes[class].entries.get(id as usize) else {
-            return; // Damaged.
+        let Some(&Entry { start, len, class: found, .. }) = self.entries.get(id as usize) else {
+            return; // Damaged: a wrong text, never a panic.
         };
-        self.text.extend_from_within(start as usize..(start + len) as usize);
-        self.follow(class, id);
+        if found == class {
+            self.text.extend_from_within(start as usize..(start + len) as usize);
+            self.follow(id);
+        }
     }
 
-    /// Records that text `id` of `class` followed the previous leaf text.
-    fn follow(&mut self, class: usize, id: u32) {
-        if let Some((pc, pid)) = self.previous {
-            if let Some(s) = self.classes[usize::from(pc)].successors.get_mut(pid as usize) {
-                if s[0] != (class as u16, id) {
-                    s[1] = s[0];
-                    s[0] = (class as u16, id);
-                }
+    /// Takes `id` out of its class's list.
+    fn unlink(&mut self, id: u32) {
+        let Entry { newer, older, class, .. } = self.entries[id as usize];
+        let list = &mut self.lists[usize::from(class)];
+        match newer {
+            NONE => list.head = older,
+            n => self.entries[n as usize].older = older,
+        }
+        match older {
+            NONE => list.tail = newer,
+            o => self.entries[o as usize].newer = newer,
+        }
+        list.len -= 1;
+        self.entries[id as usize].listed = false;
+    }
+
+    /// Puts `id` at the head of its class's list, dropping the tail past [`WINDOW`] (as `push_front` does on
+    /// the encoder's deque).
+    fn push_front(&mut self, id: u32) {
+        let class = self.entries[id as usize].class;
+        let list = self.lists[usize::from(class)];
+        {
+            let e = &mut self.entries[id as usize];
+            e.newer = NONE;
+            e.older = list.head;
+            e.listed = true;
+        }
+        if list.head != NONE {
+            self.entries[list.head as usize].newer = id;
+        }
+        let list = &mut self.lists[usize::from(class)];
+        list.head = id;
+        if list.tail == NONE {
+            list.tail = id;
+        }
+        list.len += 1;
+        if list.len as usize > WINDOW {
+            let tail = list.tail;
+            self.unlink(tail);
+        }
+    }
+
+    /// Records that text `id` followed the previous leaf text.
+    fn follow(&mut self, id: u32) {
+        if let Some(e) = self.entries.get_mut(self.previous as usize) {
+            if e.successors[0] != id {
+                e.successors[1] = e.successors[0];
+                e.successors[0] = id;
             }
         }
-        self.previous = Some((class as u16, id));
+        self.previous = id;
     }
 
     /// Reads a node's gap and (for a leaf) its text, and appends its record; returns its index.
@@ -1150,7 +1241,8 @@ pub(crate) fn thaw(
     out.epoch += 1;
     let mut text = std::mem::take(&mut out.text).into_bytes();
     text.clear();
-    let Thawed { nodes, lists, classes, stack, kids, epoch, cache, node_cache, .. } = out;
+    let Thawed { nodes, lists, entries, mtf_lists, stack, kids, epoch, cache, node_cache, .. } = out;
+    entries.clear();
     if cache.is_empty() {
         cache.resize(1 << CACHE_BITS, (0, 0));
         node_cache.resize(1 << CACHE_BITS, (0, 0, 0));
@@ -1162,6 +1254,7 @@ pub(crate) fn thaw(
         nodes.reserve(rans.len() * 3 + 16);
         kids.reserve(64);
         stack.reserve(32);
+        entries.reserve(rans.len() / 2 + 8);
     }
     nodes.clear();
     lists.clear();
@@ -1177,11 +1270,12 @@ pub(crate) fn thaw(
         literal_at: [0; 3],
         text: &mut text,
         indent: 0,
-        classes,
+        entries,
+        lists: mtf_lists,
         epoch: *epoch,
         cache,
         node_cache,
-        previous: None,
+        previous: NONE,
         guides: [None; 3],
     };
     let v = r.node_symbol(node3_key(lang, ROOT, ROOT, START), key(NODE, lang, ROOT, START));

@@ -38,8 +38,8 @@ fn part(kinds: &Kinds, key: u32) -> usize {
     match tag {
         codec::NODE | codec::NODE3 => 0,
         codec::GAP | codec::GAP_FIRST | codec::TRAIL => 1,
-        codec::LEN if a == codec::LEX => 3,
-        codec::LEN if a > codec::LEX => 2,
+        codec::LEN if a >= codec::LEX && kinds.class_is_identifier(lang, (a - codec::LEX) as u16) => 2,
+        codec::LEN if a >= codec::LEX => 3,
         codec::LEN if a == codec::GAP_TEXT || a == codec::LIT + 1 => 1,
         codec::LEN if a == codec::LIT => 2,
         codec::LEN if a == codec::LIT + 2 => 3,
