@@ -99,6 +99,8 @@ pub(crate) const NO_LIST: u32 = u32::MAX;
 /// `KindInfo::default_len` of a kind without a default text (its top bit is the identifier flag).
 const NO_DEFAULT: u8 = 0x7f;
 const IDENTIFIER: u8 = 0x80;
+/// Lexicon texts between two recorded start offsets.
+const CHECKPOINT: usize = 32;
 /// Longest default text.
 const MAX_DEFAULT: usize = 64;
 
@@ -266,8 +268,10 @@ pub(crate) struct Kinds {
     error: [KindInfo; 4],
     classes: usize,
     bytes: Vec<u8>,
-    /// End of each lexicon text in `bytes` (a text starts where the previous ends, the first at `lexicon_base`).
-    lexicon_ends: Vec<u32>,
+    /// Length of each lexicon text (at most 255 bytes; they follow each other in `bytes` from
+    /// `lexicon_base`), and where every [`CHECKPOINT`]th one starts.
+    lexicon_lengths: Vec<u8>,
+    lexicon_checkpoints: Vec<u32>,
     lexicon_base: u32,
     /// First lexicon entry of each class (one more entry than classes).
     class_starts: Vec<u32>,
@@ -297,7 +301,8 @@ impl Kinds {
             error: [PLAIN; 4],
             classes: 0,
             bytes: Vec::new(),
-            lexicon_ends: Vec::new(),
+            lexicon_lengths: Vec::new(),
+            lexicon_checkpoints: Vec::new(),
             lexicon_base: 0,
             class_starts: Vec::new(),
         };
@@ -379,6 +384,9 @@ impl Kinds {
         let mut lexicon: Vec<((u16, &[u8]), u32)> = in_files
             .into_iter()
             .filter(|&((_, t), ([inline, other], identifier))| {
+                if t.len() > 255 {
+                    return false;
+                }
                 let len = t.len() as f64;
                 let saved = f64::from(inline) * (spelt(true, identifier) * len - 1.5)
                     + f64::from(other) * (spelt(false, identifier) * len - 1.5);
@@ -399,11 +407,15 @@ impl Kinds {
         let mut index = LexiconIndex::new();
         for (i, &((class, text), _)) in lexicon.iter().enumerate() {
             index.insert((class, text), i as u32 - kinds.class_starts[usize::from(class)]);
+            if i % CHECKPOINT == 0 {
+                kinds.lexicon_checkpoints.push(kinds.bytes.len() as u32);
+            }
             kinds.bytes.extend_from_slice(text);
-            kinds.lexicon_ends.push(kinds.bytes.len() as u32);
+            kinds.lexicon_lengths.push(text.len() as u8);
         }
         kinds.bytes.shrink_to_fit();
-        kinds.lexicon_ends.shrink_to_fit();
+        kinds.lexicon_lengths.shrink_to_fit();
+        kinds.lexicon_checkpoints.shrink_to_fit();
         for table in &mut kinds.by_language {
             table.shrink_to_fit();
         }
@@ -412,14 +424,15 @@ impl Kinds {
 
     pub fn heap_bytes(&self) -> usize {
         self.bytes.capacity()
-            + self.lexicon_ends.capacity() * 4
+            + self.lexicon_lengths.capacity()
+            + self.lexicon_checkpoints.capacity() * 4
             + self.class_starts.capacity() * 4
             + self.by_language.iter().map(|t| t.capacity() * std::mem::size_of::<KindInfo>()).sum::<usize>()
     }
 
     /// Entries and bytes of the lexicon.
     pub fn lexicon_size(&self) -> (usize, usize) {
-        (self.lexicon_ends.len(), self.bytes.len() - self.lexicon_base as usize)
+        (self.lexicon_lengths.len(), self.bytes.len() - self.lexicon_base as usize)
     }
 
     #[inline]
@@ -445,8 +458,12 @@ impl Kinds {
     /// Lexicon text `rank` of `class`.
     fn lexicon(&self, class: u16, rank: u32) -> &[u8] {
         let i = (self.class_starts[usize::from(class)] + rank) as usize;
-        let start = if i == 0 { self.lexicon_base } else { self.lexicon_ends[i - 1] };
-        &self.bytes[start as usize..self.lexicon_ends[i] as usize]
+        let (Some(&checkpoint), Some(&len)) = (self.lexicon_checkpoints.get(i / CHECKPOINT), self.lexicon_lengths.get(i)) else {
+            return &[]; // Damaged.
+        };
+        let skipped: usize = self.lexicon_lengths[i - i % CHECKPOINT..i].iter().map(|&l| usize::from(l)).sum();
+        let start = checkpoint as usize + skipped;
+        &self.bytes[start..start + usize::from(len)]
     }
 }
 

@@ -5,7 +5,7 @@
 //! stream takes to parse, where a prepared `DDict` would hold another 27 KB of entropy tables in the store).
 //! A stream that zstd does not shrink is kept raw.
 //!
-//! The dictionary size is searched: for each candidate (none, 1 KiB, 2 KiB, ... 112 KiB, as far as the
+//! The dictionary size is searched: for each candidate (none, 1 KiB, 2 KiB, 4, 8, 12, 16, 24, ... 112 KiB, as far as the
 //! streams can train), a dictionary is trained and the streams (or an evenly spread sample of at most
 //! [`SAMPLE_BYTES`]) compressed with it; the size with the fewest bytes in total, the dictionary's own size
 //! included, wins.
@@ -19,7 +19,21 @@ pub(crate) fn level() -> i32 {
 /// Most bytes of streams compressed to judge one dictionary size.
 const SAMPLE_BYTES: usize = 1 << 20;
 /// Dictionary sizes tried (besides none).
-const SIZES: [usize; 8] = [1 << 10, 2 << 10, 4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10, 112 << 10];
+const SIZES: [usize; 13] = [
+    1 << 10,
+    2 << 10,
+    4 << 10,
+    8 << 10,
+    12 << 10,
+    16 << 10,
+    24 << 10,
+    32 << 10,
+    48 << 10,
+    64 << 10,
+    80 << 10,
+    96 << 10,
+    112 << 10,
+];
 
 /// A compression context writing the frames this crate reads (see the module doc).
 pub(crate) fn compressor(dictionary: Option<&[u8]>, level: i32, magicless: bool) -> CCtx<'static> {
