@@ -9,17 +9,28 @@ use cst_measure::{Backend, CstStore, Language};
 use std::time::Instant;
 
 #[global_allocator]
-static ALLOCATOR: cst_measure::alloc::MeasuringAllocator = cst_measure::alloc::MeasuringAllocator::new();
+static ALLOCATOR: cst_measure::alloc::MeasuringAllocator =
+    cst_measure::alloc::MeasuringAllocator::new();
 
 fn main() {
     let files: Vec<(Language, String)> = match std::env::args().nth(1) {
         Some(dir) => {
-            let corpus = Corpus::scan(std::path::Path::new(&dir), DEFAULT_MAX_FILE_BYTES).expect("corpus");
-            corpus.files.iter().map(|f| (f.language, f.text().expect("text").into_owned())).collect()
+            let corpus =
+                Corpus::scan(std::path::Path::new(&dir), DEFAULT_MAX_FILE_BYTES).expect("corpus");
+            corpus
+                .files
+                .iter()
+                .map(|f| (f.language, f.text().expect("text").into_owned()))
+                .collect()
         }
         None => builtin_corpus::generate()
             .into_iter()
-            .map(|f| (Language::from_path(std::path::Path::new(&f.path)).expect("known"), f.text))
+            .map(|f| {
+                (
+                    Language::from_path(std::path::Path::new(&f.path)).expect("known"),
+                    f.text,
+                )
+            })
             .collect(),
     };
     println!("DCtx {} bytes", dctx_size());
@@ -44,7 +55,10 @@ fn main() {
     let mut trees = Vec::new();
     for _ in 0..3 {
         let clock = Instant::now();
-        trees = files.iter().map(|(l, t)| parsers[l.index()].parse(t, None).expect("tree")).collect();
+        trees = files
+            .iter()
+            .map(|(l, t)| parsers[l.index()].parse(t, None).expect("tree"))
+            .collect();
         parse = parse.min(clock.elapsed().as_secs_f64());
     }
     let before = cst_measure::alloc::snapshot().live_bytes;
@@ -59,7 +73,10 @@ fn main() {
     let (blobs, model, kinds, dictionary) = store.parts();
     println!("files {} source {source} retained {retained} ({:.4}x) blobs+offsets {blobs} model {model} kinds {kinds} dictionary {dictionary}", files.len(), retained as f64 / source as f64);
     println!("parse {:.1} ms, build {:.1} ms", parse * 1e3, build * 1e3);
-    let rounds = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
+    let rounds = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
     let (mut best_fresh, mut best_reused) = (f64::MAX, f64::MAX);
     for round in 0..rounds {
         let clock = Instant::now();
@@ -83,11 +100,19 @@ fn main() {
             fresh * 1e3, fresh / parse, reused * 1e3, reused / parse, fresh * 1e9 / source as f64
         );
     }
-    println!("best: new cursor {:.3}x parse, reused {:.3}x parse", best_fresh / parse, best_reused / parse);
+    println!(
+        "best: new cursor {:.3}x parse, reused {:.3}x parse",
+        best_fresh / parse,
+        best_reused / parse
+    );
     // Parse and thaw alternately, keeping the fastest of each: the machine is shared, and alternating
     // exposes both to the same load.
     let (mut p_best, mut t_best) = (f64::MAX, f64::MAX);
-    for _ in 0..std::env::var("PAIRS").ok().and_then(|r| r.parse().ok()).unwrap_or(0) {
+    for _ in 0..std::env::var("PAIRS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0)
+    {
         let clock = Instant::now();
         for (l, t) in &files {
             std::hint::black_box(parsers[l.index()].parse(t, None));
@@ -100,7 +125,12 @@ fn main() {
         t_best = t_best.min(clock.elapsed().as_secs_f64());
     }
     if t_best < f64::MAX {
-        println!("alternating: parse {:.1} ms, thaw (new cursor per file) {:.2} ms: {:.3}x", p_best * 1e3, t_best * 1e3, t_best / p_best);
+        println!(
+            "alternating: parse {:.1} ms, thaw (new cursor per file) {:.2} ms: {:.3}x",
+            p_best * 1e3,
+            t_best * 1e3,
+            t_best / p_best
+        );
     }
 }
 
@@ -114,9 +144,18 @@ pub fn print_breakdown(files: &[(Language, String)]) {
     let refs: Vec<(Language, &str)> = files.iter().map(|(l, t)| (*l, t.as_str())).collect();
     let (b, lexicon) = backend_frozen::breakdown(&refs);
     println!("lexicon {lexicon:?}");
-    println!("nodes {} leaves {} source {} (nodes per byte {:.3})", b.nodes, b.leaves, b.source_bytes, b.nodes as f64 / b.source_bytes as f64);
+    println!(
+        "nodes {} leaves {} source {} (nodes per byte {:.3})",
+        b.nodes,
+        b.leaves,
+        b.source_bytes,
+        b.nodes as f64 / b.source_bytes as f64
+    );
     for (part, bytes, text) in &b.common_literals {
-        println!("  literal {part} {bytes:>8} {:?}", text.chars().take(60).collect::<String>());
+        println!(
+            "  literal {part} {bytes:>8} {:?}",
+            text.chars().take(60).collect::<String>()
+        );
     }
     for (i, name) in backend_frozen::PARTS.iter().enumerate() {
         println!(
@@ -132,8 +171,14 @@ fn dctx_create_cost() {
     let clock = Instant::now();
     for _ in 0..3000 {
         let mut d = zstd_safe::DCtx::create();
-        d.set_parameter(zstd_safe::DParameter::Format(zstd_safe::FrameFormat::Magicless)).unwrap();
+        d.set_parameter(zstd_safe::DParameter::Format(
+            zstd_safe::FrameFormat::Magicless,
+        ))
+        .unwrap();
         std::hint::black_box(&d);
     }
-    println!("3000 DCtx create+drop: {:.2} ms", clock.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "3000 DCtx create+drop: {:.2} ms",
+        clock.elapsed().as_secs_f64() * 1e3
+    );
 }

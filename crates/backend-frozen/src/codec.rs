@@ -162,15 +162,22 @@ pub(crate) fn flatten(tree: &tree_sitter::Tree, text_len: usize) -> Result<Vec<F
         let node = cursor.node();
         let (start, end) = (node.start_byte(), node.end_byte());
         if end > text_len || start > end {
-            return Err(BuildError::Limit(format!("a node spans {start}..{end}, outside the {text_len}-byte text")));
+            return Err(BuildError::Limit(format!(
+                "a node spans {start}..{end}, outside the {text_len}-byte text"
+            )));
         }
         let field = cursor.field_id().map_or(0, |f| f.get());
         if field > MAX_FIELD {
-            return Err(BuildError::Limit(format!("field id {field} is past the blob format's {MAX_FIELD}")));
+            return Err(BuildError::Limit(format!(
+                "field id {field} is past the blob format's {MAX_FIELD}"
+            )));
         }
         let kind = node.kind_id();
         if kind != u16::MAX && u32::from(kind) >= ERROR_SLOT {
-            return Err(BuildError::Limit(format!("kind id {kind} is past the blob format's {}", ERROR_SLOT - 1)));
+            return Err(BuildError::Limit(format!(
+                "kind id {kind} is past the blob format's {}",
+                ERROR_SLOT - 1
+            )));
         }
         let index = flat.len();
         flat.push(Flat {
@@ -206,7 +213,11 @@ pub(crate) fn flatten(tree: &tree_sitter::Tree, text_len: usize) -> Result<Vec<F
 fn check_positions(flat: &[Flat], text_len: usize) -> Result<(), BuildError> {
     let mut pos = 0u32;
     let mut open: Vec<usize> = Vec::new();
-    let overlap = |what: &str| Err(BuildError::Limit(format!("{what}: the frozen format holds trees whose nodes do not overlap")));
+    let overlap = |what: &str| {
+        Err(BuildError::Limit(format!(
+            "{what}: the frozen format holds trees whose nodes do not overlap"
+        )))
+    };
     for (i, n) in flat.iter().enumerate() {
         while let Some(&p) = open.last() {
             if (i as u32) < flat[p].next {
@@ -247,7 +258,11 @@ struct KindInfo {
     class: u8,
 }
 
-const PLAIN: KindInfo = KindInfo { default_start: 0, default_len: NO_DEFAULT, class: 0 };
+const PLAIN: KindInfo = KindInfo {
+    default_start: 0,
+    default_len: NO_DEFAULT,
+    class: 0,
+};
 
 impl Kinds {
     /// Whether the kinds of interner class `class` in language `lang` are identifiers.
@@ -277,6 +292,10 @@ pub(crate) struct Kinds {
     class_starts: Vec<u32>,
 }
 
+/// Per lexicon candidate: the files it appears in whose literals are inline and the others, and whether it
+/// is an identifier.
+type FileCounts = ([u32; 2], bool);
+
 /// Looks up lexicon ranks while encoding.
 pub(crate) type LexiconIndex<'t> = HashMap<(u16, &'t [u8]), u32>;
 
@@ -292,7 +311,11 @@ impl Kinds {
                 seen[lang].push(n.kind);
                 let t = &text[n.start as usize..n.end as usize];
                 if t.len() <= MAX_DEFAULT && n.flags & MISSING == 0 {
-                    *texts.entry((lang, n.kind)).or_default().entry(t).or_default() += 1;
+                    *texts
+                        .entry((lang, n.kind))
+                        .or_default()
+                        .entry(t)
+                        .or_default() += 1;
                 }
             }
         }
@@ -307,18 +330,18 @@ impl Kinds {
             class_starts: Vec::new(),
         };
         for (lang, seen) in seen.iter_mut().enumerate() {
-            let mut next_class = 0usize;
             seen.sort_unstable();
             seen.dedup();
             let grammar = cst_measure::Language::ALL[lang].grammar();
-            for &kind in seen.iter() {
+            for (next_class, &kind) in seen.iter().enumerate() {
                 let identifier = kind != u16::MAX
                     && grammar.node_kind_is_named(kind)
-                    && grammar.node_kind_for_id(kind).is_some_and(|n| n.ends_with("identifier"));
+                    && grammar
+                        .node_kind_for_id(kind)
+                        .is_some_and(|n| n.ends_with("identifier"));
                 // Each leaf kind of a language has its own interner (a grammar with more than 256 leaf kinds
                 // would share the last one among the rest).
                 let class = next_class.min(255) as u8;
-                next_class += 1;
                 kinds.classes = kinds.classes.max(usize::from(class) + 1);
                 let mut info = KindInfo { class, ..PLAIN };
                 if let Some(counts) = texts.get(&(lang, kind)) {
@@ -352,10 +375,14 @@ impl Kinds {
 
     /// Learns the lexicon from `files`: per class, texts that are not their kind's default, by the number of
     /// files they appear in, kept when the files that would spell them out save more than the entry costs.
-    pub fn learn_lexicon<'t>(&mut self, files: &[(usize, &'t [u8], &'t [Flat])], inline: &[bool]) -> LexiconIndex<'t> {
+    pub fn learn_lexicon<'t>(
+        &mut self,
+        files: &[(usize, &'t [u8], &'t [Flat])],
+        inline: &[bool],
+    ) -> LexiconIndex<'t> {
         let kinds = self;
         // Per text: the files it appears in whose literals are inline, and the others.
-        let mut in_files: HashMap<(u16, &'t [u8]), ([u32; 2], bool)> = HashMap::new();
+        let mut in_files: HashMap<(u16, &'t [u8]), FileCounts> = HashMap::new();
         let mut this_file: Vec<(u16, &'t [u8], bool)> = Vec::new();
         for (&(lang, text, flat), &inline) in files.iter().zip(inline) {
             this_file.clear();
@@ -394,7 +421,9 @@ impl Kinds {
             })
             .map(|(entry, ([inline, other], _))| (entry, inline + other))
             .collect();
-        lexicon.sort_unstable_by(|a, b| (a.0 .0, std::cmp::Reverse(a.1), a.0 .1).cmp(&(b.0 .0, std::cmp::Reverse(b.1), b.0 .1)));
+        lexicon.sort_unstable_by(|a, b| {
+            (a.0 .0, std::cmp::Reverse(a.1), a.0 .1).cmp(&(b.0 .0, std::cmp::Reverse(b.1), b.0 .1))
+        });
         // Sorted by class: each class's entries are one run, and a class starts where the previous ends.
         kinds.lexicon_base = kinds.bytes.len() as u32;
         kinds.class_starts = vec![0; kinds.classes + 1];
@@ -406,7 +435,10 @@ impl Kinds {
         }
         let mut index = LexiconIndex::new();
         for (i, &((class, text), _)) in lexicon.iter().enumerate() {
-            index.insert((class, text), i as u32 - kinds.class_starts[usize::from(class)]);
+            index.insert(
+                (class, text),
+                i as u32 - kinds.class_starts[usize::from(class)],
+            );
             if i % CHECKPOINT == 0 {
                 kinds.lexicon_checkpoints.push(kinds.bytes.len() as u32);
             }
@@ -427,12 +459,19 @@ impl Kinds {
             + self.lexicon_lengths.capacity()
             + self.lexicon_checkpoints.capacity() * 4
             + self.class_starts.capacity() * 4
-            + self.by_language.iter().map(|t| t.capacity() * std::mem::size_of::<KindInfo>()).sum::<usize>()
+            + self
+                .by_language
+                .iter()
+                .map(|t| t.capacity() * std::mem::size_of::<KindInfo>())
+                .sum::<usize>()
     }
 
     /// Entries and bytes of the lexicon.
     pub fn lexicon_size(&self) -> (usize, usize) {
-        (self.lexicon_lengths.len(), self.bytes.len() - self.lexicon_base as usize)
+        (
+            self.lexicon_lengths.len(),
+            self.bytes.len() - self.lexicon_base as usize,
+        )
     }
 
     #[inline]
@@ -440,7 +479,10 @@ impl Kinds {
         if kind == u16::MAX {
             self.error[lang]
         } else {
-            self.by_language[lang].get(usize::from(kind)).copied().unwrap_or(PLAIN)
+            self.by_language[lang]
+                .get(usize::from(kind))
+                .copied()
+                .unwrap_or(PLAIN)
         }
     }
 
@@ -452,16 +494,23 @@ impl Kinds {
     #[inline]
     fn default_text(&self, info: KindInfo) -> Option<&[u8]> {
         let len = info.default_len & !IDENTIFIER;
-        (len != NO_DEFAULT).then(|| &self.bytes[usize::from(info.default_start)..][..usize::from(len)])
+        (len != NO_DEFAULT)
+            .then(|| &self.bytes[usize::from(info.default_start)..][..usize::from(len)])
     }
 
     /// Lexicon text `rank` of `class`.
     fn lexicon(&self, class: u16, rank: u32) -> &[u8] {
         let i = (self.class_starts[usize::from(class)] + rank) as usize;
-        let (Some(&checkpoint), Some(&len)) = (self.lexicon_checkpoints.get(i / CHECKPOINT), self.lexicon_lengths.get(i)) else {
+        let (Some(&checkpoint), Some(&len)) = (
+            self.lexicon_checkpoints.get(i / CHECKPOINT),
+            self.lexicon_lengths.get(i),
+        ) else {
             return &[]; // Damaged.
         };
-        let skipped: usize = self.lexicon_lengths[i - i % CHECKPOINT..i].iter().map(|&l| usize::from(l)).sum();
+        let skipped: usize = self.lexicon_lengths[i - i % CHECKPOINT..i]
+            .iter()
+            .map(|&l| usize::from(l))
+            .sum();
         let start = checkpoint as usize + skipped;
         &self.bytes[start..start + usize::from(len)]
     }
@@ -469,10 +518,16 @@ impl Kinds {
 
 /// Learns what `files` share ([`Kinds`], the lexicon) and which of them code their literals inline (those
 /// with fewer than `inline_below` literal bytes, counted without the lexicon).
-pub(crate) fn learn<'t>(files: &[(usize, &'t [u8], &'t [Flat])], inline_below: usize) -> (Kinds, LexiconIndex<'t>, Vec<bool>) {
+pub(crate) fn learn<'t>(
+    files: &[(usize, &'t [u8], &'t [Flat])],
+    inline_below: usize,
+) -> (Kinds, LexiconIndex<'t>, Vec<bool>) {
     let mut kinds = Kinds::learn(files);
     let none = LexiconIndex::new();
-    let cx = Context { kinds: &kinds, lexicon: &none };
+    let cx = Context {
+        kinds: &kinds,
+        lexicon: &none,
+    };
     let inline: Vec<bool> = files
         .iter()
         .map(|&(lang, text, flat)| {
@@ -533,7 +588,8 @@ impl Sink for Coder<'_> {
         self.model.encode(key, value, &mut self.rans);
     }
     fn node_symbol(&mut self, finer: u32, fine: u32, value: u32) {
-        self.model.encode_at(self.model.table2(finer, fine), value, &mut self.rans);
+        self.model
+            .encode_at(self.model.table2(finer, fine), value, &mut self.rans);
     }
     fn raw(&mut self, value: u32, bits: u32) {
         self.rans.put_raw(value, bits);
@@ -606,14 +662,24 @@ fn gap_value(g: &[u8], indent: &mut u32) -> Option<u32> {
         return None;
     }
     *indent = rest.len() as u32;
-    Some(GAP_LINES | (u32::from(crlf) << 21) | (u32::from(tabs) << 20) | (lines << 9) | (delta + 256) as u32)
+    Some(
+        GAP_LINES
+            | (u32::from(crlf) << 21)
+            | (u32::from(tabs) << 20)
+            | (lines << 9)
+            | (delta + 256) as u32,
+    )
 }
 
 /// The indentation after an escaped gap: the run of spaces or tabs after its last newline, if it has one.
 fn indent_after(g: &[u8], indent: &mut u32) {
     if let Some(nl) = g.iter().rposition(|&b| b == b'\n') {
         let rest = &g[nl + 1..];
-        let unit = if rest.first() == Some(&b'\t') { b'\t' } else { b' ' };
+        let unit = if rest.first() == Some(&b'\t') {
+            b'\t'
+        } else {
+            b' '
+        };
         *indent = rest.iter().take_while(|&&b| b == unit).count() as u32;
     }
 }
@@ -694,7 +760,13 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
     }
 
     /// The gap up to `to` as its class in a node symbol; codes it after that symbol when it is long.
-    fn node_with_gap(&mut self, keys: (u32, u32), gap_key: u32, to: usize, symbol: impl FnOnce(u32) -> u32) {
+    fn node_with_gap(
+        &mut self,
+        keys: (u32, u32),
+        gap_key: u32,
+        to: usize,
+        symbol: impl FnOnce(u32) -> u32,
+    ) {
         let value = gap_value(&self.text[self.pos..to], &mut self.indent);
         let class = short_gap(value);
         self.sink.node_symbol(keys.0, keys.1, symbol(class));
@@ -715,7 +787,8 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
     fn literal(&mut self, group: u32, bytes: &[u8]) {
         if self.inline {
             for &b in bytes {
-                self.sink.symbol(key(LEN, self.lang, LIT + group, 0), u32::from(b));
+                self.sink
+                    .symbol(key(LEN, self.lang, LIT + group, 0), u32::from(b));
             }
         } else {
             self.sink.literal(group, bytes);
@@ -730,9 +803,16 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
         let default = leaf && self.kinds.default_text(info) == Some(text);
         let flags = n.flags | if default { DEFAULT } else { 0 };
         let kind = slot(n.kind);
-        let gap_key = if prev == START { key(GAP_FIRST, lang, parent, kind) } else { key(GAP, lang, prev, kind) };
+        let gap_key = if prev == START {
+            key(GAP_FIRST, lang, parent, kind)
+        } else {
+            key(GAP, lang, prev, kind)
+        };
         let field = n.field;
-        let keys = (node3_key(lang, grandparent, parent, prev), key(NODE, lang, parent, prev));
+        let keys = (
+            node3_key(lang, grandparent, parent, prev),
+            key(NODE, lang, parent, prev),
+        );
         self.node_with_gap(keys, gap_key, n.start as usize, |gap| {
             node_value(kind, field, flags, gap)
         });
@@ -750,7 +830,11 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
         let interner = &mut self.interner;
         let known = interner.ids.get(&(class, text)).copied();
         if let (Some(id), Some(previous)) = (known, interner.previous) {
-            if let Some(i) = interner.successors.get(&previous).and_then(|s| s.iter().position(|&s| s == id)) {
+            if let Some(i) = interner
+                .successors
+                .get(&previous)
+                .and_then(|s| s.iter().position(|&s| s == id))
+            {
                 self.sink.symbol(text_key, TEXT_PREDICTED + i as u32);
                 self.follow(id);
                 return;
@@ -783,13 +867,20 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
                 match self.lexicon.get(&(u16::from(class), text)) {
                     Some(&rank) => {
                         self.sink.symbol(text_key, TEXT_LEXICON);
-                        self.length(key(LEN, self.lang, LEX + u32::from(class), 0), rank as usize);
+                        self.length(
+                            key(LEN, self.lang, LEX + u32::from(class), 0),
+                            rank as usize,
+                        );
                     }
                     None => {
                         self.sink.symbol(text_key, TEXT_NEW);
                         self.length(key(LEN, self.lang, slot(kind), 0), text.len());
                         let identifier = info.default_len & IDENTIFIER != 0;
-                        let group = if identifier { GROUP_IDENTIFIER } else { GROUP_OTHER };
+                        let group = if identifier {
+                            GROUP_IDENTIFIER
+                        } else {
+                            GROUP_OTHER
+                        };
                         self.literal(group, text);
                     }
                 }
@@ -803,7 +894,10 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
     fn follow(&mut self, id: u32) {
         let interner = &mut self.interner;
         if let Some(previous) = interner.previous {
-            let successors = interner.successors.entry(previous).or_insert([NO_SUCCESSOR; 2]);
+            let successors = interner
+                .successors
+                .entry(previous)
+                .or_insert([NO_SUCCESSOR; 2]);
             if successors[0] != id {
                 successors[1] = successors[0];
                 successors[0] = id;
@@ -821,7 +915,14 @@ pub(crate) struct Context<'k> {
 
 /// Walks one file (language index `lang`, its text and nodes) and hands every decision to `sink`; literal
 /// bytes are coded as symbols if `inline`, else handed to [`Sink::literal`].
-pub(crate) fn emit<S: Sink>(lang: usize, text: &[u8], flat: &[Flat], cx: &Context<'_>, inline: bool, sink: &mut S) {
+pub(crate) fn emit<S: Sink>(
+    lang: usize,
+    text: &[u8],
+    flat: &[Flat],
+    cx: &Context<'_>,
+    inline: bool,
+    sink: &mut S,
+) {
     let lang = lang as u32;
     let mut w = Writer {
         lang,
@@ -842,7 +943,10 @@ pub(crate) fn emit<S: Sink>(lang: usize, text: &[u8], flat: &[Flat], cx: &Contex
     let mut i = 1;
     while let Some(&(p, last)) = stack.last() {
         let parent = slot(flat[p].kind);
-        let grandparent = stack.len().checked_sub(2).map_or(ROOT, |g| slot(flat[stack[g].0].kind));
+        let grandparent = stack
+            .len()
+            .checked_sub(2)
+            .map_or(ROOT, |g| slot(flat[stack[g].0].kind));
         if (i as u32) < flat[p].next {
             w.open(&flat[i], grandparent, parent, last);
             if let Some(top) = stack.last_mut() {
@@ -853,10 +957,16 @@ pub(crate) fn emit<S: Sink>(lang: usize, text: &[u8], flat: &[Flat], cx: &Contex
             }
             i += 1;
         } else {
-            let keys = (node3_key(lang, grandparent, parent, last), key(NODE, lang, parent, last));
-            w.node_with_gap(keys, key(TRAIL, lang, parent, last), flat[p].end as usize, |gap| {
-                node_value(END_SLOT, 0, 0, gap)
-            });
+            let keys = (
+                node3_key(lang, grandparent, parent, last),
+                key(NODE, lang, parent, last),
+            );
+            w.node_with_gap(
+                keys,
+                key(TRAIL, lang, parent, last),
+                flat[p].end as usize,
+                |gap| node_value(END_SLOT, 0, 0, gap),
+            );
             stack.pop();
         }
     }
@@ -1002,13 +1112,20 @@ impl Reader<'_, '_> {
     #[inline]
     fn length(&mut self, key: u32) -> usize {
         let v = self.symbol(key);
-        (if v < 16 { v } else { (1 << (v - 12)) + self.dec.raw(v - 12) }) as usize
+        (if v < 16 {
+            v
+        } else {
+            (1 << (v - 12)) + self.dec.raw(v - 12)
+        }) as usize
     }
 
     fn literal(&mut self, group: u32, len: usize) {
         match self.literal {
             Some(segments) => {
-                let (segment, at) = (segments[group as usize], &mut self.literal_at[group as usize]);
+                let (segment, at) = (
+                    segments[group as usize],
+                    &mut self.literal_at[group as usize],
+                );
                 let end = (*at + len).min(segment.len());
                 self.text.extend_from_slice(&segment[*at..end]);
                 *at = end;
@@ -1054,7 +1171,8 @@ impl Reader<'_, '_> {
                     self.text.push(b'\n');
                 }
                 self.indent = (i64::from(self.indent) + delta) as u32;
-                self.text.resize(self.text.len() + self.indent as usize, b' ');
+                self.text
+                    .resize(self.text.len() + self.indent as usize, b' ');
             }
         }
     }
@@ -1063,7 +1181,9 @@ impl Reader<'_, '_> {
         let v = self.symbol(key);
         match v & (3 << 24) {
             0 => {}
-            GAP_SPACES => self.text.resize(self.text.len() + (v & 0xff) as usize, b' '),
+            GAP_SPACES => self
+                .text
+                .resize(self.text.len() + (v & 0xff) as usize, b' '),
             GAP_LINES => {
                 let newline: &[u8] = if v & (1 << 21) != 0 { b"\r\n" } else { b"\n" };
                 for _ in 0..(v >> 9) & 0xf {
@@ -1071,7 +1191,8 @@ impl Reader<'_, '_> {
                 }
                 self.indent = (i64::from(self.indent) + i64::from(v & 0x1ff) - 256) as u32;
                 let unit = if v & (1 << 20) != 0 { b'\t' } else { b' ' };
-                self.text.resize(self.text.len() + self.indent as usize, unit);
+                self.text
+                    .resize(self.text.len() + self.indent as usize, unit);
             }
             _ => {
                 let len = self.length(self::key(LEN, self.lang, GAP_TEXT, 0));
@@ -1092,7 +1213,12 @@ impl Reader<'_, '_> {
         }
         let list = &mut self.lists[usize::from(class)];
         if list.epoch != self.epoch {
-            *list = List { epoch: self.epoch, head: NONE, tail: NONE, len: 0 };
+            *list = List {
+                epoch: self.epoch,
+                head: NONE,
+                tail: NONE,
+                len: 0,
+            };
         }
         let v = self.symbol(key(TEXT, self.lang, slot(kind), parent));
         let id = match v {
@@ -1100,11 +1226,16 @@ impl Reader<'_, '_> {
                 let start = self.text.len();
                 if v == TEXT_NEW {
                     let len = self.length(key(LEN, self.lang, slot(kind), 0));
-                    let group = if info.default_len & IDENTIFIER != 0 { GROUP_IDENTIFIER } else { GROUP_OTHER };
+                    let group = if info.default_len & IDENTIFIER != 0 {
+                        GROUP_IDENTIFIER
+                    } else {
+                        GROUP_OTHER
+                    };
                     self.literal(group, len);
                 } else {
                     let rank = self.length(key(LEN, self.lang, LEX + u32::from(class), 0));
-                    self.text.extend_from_slice(self.kinds.lexicon(u16::from(class), rank as u32));
+                    self.text
+                        .extend_from_slice(self.kinds.lexicon(u16::from(class), rank as u32));
                 }
                 let id = self.entries.len() as u32;
                 self.entries.push(Entry {
@@ -1121,7 +1252,10 @@ impl Reader<'_, '_> {
                 return;
             }
             TEXT_PREDICTED | TEXT_PREDICTED_2 => {
-                let successors = self.entries.get(self.previous as usize).map_or([NONE; 2], |e| e.successors);
+                let successors = self
+                    .entries
+                    .get(self.previous as usize)
+                    .map_or([NONE; 2], |e| e.successors);
                 successors[(v - TEXT_PREDICTED) as usize]
             }
             TEXT_FAR => {
@@ -1132,7 +1266,11 @@ impl Reader<'_, '_> {
                 id
             }
             _ => {
-                let rank = if v <= 16 { v - 1 } else { (1 << (v - 13)) + self.dec.raw(v - 13) };
+                let rank = if v <= 16 {
+                    v - 1
+                } else {
+                    (1 << (v - 13)) + self.dec.raw(v - 13)
+                };
                 let mut id = self.lists[usize::from(class)].head;
                 for _ in 0..rank {
                     match self.entries.get(id as usize) {
@@ -1147,18 +1285,30 @@ impl Reader<'_, '_> {
                 id
             }
         };
-        let Some(&Entry { start, len, class: found, .. }) = self.entries.get(id as usize) else {
+        let Some(&Entry {
+            start,
+            len,
+            class: found,
+            ..
+        }) = self.entries.get(id as usize)
+        else {
             return; // Damaged: a wrong text, never a panic.
         };
         if found == class {
-            self.text.extend_from_within(start as usize..(start + len) as usize);
+            self.text
+                .extend_from_within(start as usize..(start + len) as usize);
             self.follow(id);
         }
     }
 
     /// Takes `id` out of its class's list.
     fn unlink(&mut self, id: u32) {
-        let Entry { newer, older, class, .. } = self.entries[id as usize];
+        let Entry {
+            newer,
+            older,
+            class,
+            ..
+        } = self.entries[id as usize];
         let list = &mut self.lists[usize::from(class)];
         match newer {
             NONE => list.head = older,
@@ -1258,7 +1408,18 @@ pub(crate) fn thaw(
     out.epoch += 1;
     let mut text = std::mem::take(&mut out.text).into_bytes();
     text.clear();
-    let Thawed { nodes, lists, entries, mtf_lists, stack, kids, epoch, cache, node_cache, .. } = out;
+    let Thawed {
+        nodes,
+        lists,
+        entries,
+        mtf_lists,
+        stack,
+        kids,
+        epoch,
+        cache,
+        node_cache,
+        ..
+    } = out;
     entries.clear();
     if cache.is_empty() {
         cache.resize(1 << CACHE_BITS, (0, 0));
@@ -1295,15 +1456,26 @@ pub(crate) fn thaw(
         previous: NONE,
         guides: [None; 3],
     };
-    let v = r.node_symbol(node3_key(lang, ROOT, ROOT, START), key(NODE, lang, ROOT, START));
+    let v = r.node_symbol(
+        node3_key(lang, ROOT, ROOT, START),
+        key(NODE, lang, ROOT, START),
+    );
     let root = r.open(v, ROOT, START, nodes);
     let root_kind = v & 0x3ff;
     if (v >> 18) as u8 & LEAF == 0 {
-        stack.push(Open { node: root, kind: root_kind, last: START, kids: 0 });
+        stack.push(Open {
+            node: root,
+            kind: root_kind,
+            last: START,
+            kids: 0,
+        });
     }
     while let Some(&top) = stack.last() {
         let grandparent = stack.len().checked_sub(2).map_or(ROOT, |g| stack[g].kind);
-        let v = r.node_symbol(node3_key(lang, grandparent, top.kind, top.last), key(NODE, lang, top.kind, top.last));
+        let v = r.node_symbol(
+            node3_key(lang, grandparent, top.kind, top.last),
+            key(NODE, lang, top.kind, top.last),
+        );
         if v & 0x3ff == END_SLOT {
             r.short_gap(v >> 21, key(TRAIL, lang, top.kind, top.last));
             let count = kids.len() - top.kids as usize;
@@ -1325,7 +1497,12 @@ pub(crate) fn thaw(
             let len = stack.len();
             stack[len - 1].last = kind;
             if (v >> 18) as u8 & LEAF == 0 {
-                stack.push(Open { node: child, kind, last: START, kids: kids.len() as u32 });
+                stack.push(Open {
+                    node: child,
+                    kind,
+                    last: START,
+                    kids: kids.len() as u32,
+                });
             }
         }
     }
@@ -1367,11 +1544,13 @@ mod tests {
         for r in 0..1024 {
             let (v, bits, extra) = rank_value(r);
             assert!((1..=22).contains(&v));
-            let back = if v <= 16 { v - 1 } else { (1 << (v - 13)) + extra };
+            let back = if v <= 16 {
+                v - 1
+            } else {
+                (1 << (v - 13)) + extra
+            };
             assert_eq!(back as usize, r);
             assert!(extra < 1 << bits.max(1));
         }
     }
 }
-
-

@@ -153,12 +153,17 @@ fn read_varint(bytes: &[u8], at: &mut usize) -> usize {
 impl FrozenStore {
     fn blob(&self, file: usize) -> &[u8] {
         let start = self.starts[file] as usize;
-        let end = self.starts.get(file + 1).map_or(self.blobs.len(), |&e| e as usize);
+        let end = self
+            .starts
+            .get(file + 1)
+            .map_or(self.blobs.len(), |&e| e as usize);
         &self.blobs[start..end]
     }
 
     fn shared(&self) -> &Shared {
-        self.shared.as_ref().expect("finish() freezes the files before they are read")
+        self.shared
+            .as_ref()
+            .expect("finish() freezes the files before they are read")
     }
 
     /// Thaws `file` into `out`, decompressing with `dctx` (created on first need).
@@ -167,21 +172,38 @@ impl FrozenStore {
         let blob = self.blob(file);
         let header = blob[0];
         if header & INLINE != 0 {
-            codec::thaw(&shared.model, &shared.kinds, usize::from(header & 3), &blob[1..], None, out);
+            codec::thaw(
+                &shared.model,
+                &shared.kinds,
+                usize::from(header & 3),
+                &blob[1..],
+                None,
+                out,
+            );
             return;
         }
         let mut at = 1;
         let literal_len = read_varint(blob, &mut at);
         let segments = [read_varint(blob, &mut at), read_varint(blob, &mut at)];
-        let stored = if header & COMPRESSED != 0 { read_varint(blob, &mut at) } else { literal_len };
+        let stored = if header & COMPRESSED != 0 {
+            read_varint(blob, &mut at)
+        } else {
+            literal_len
+        };
         let (literal, rans) = blob[at..].split_at(stored.min(blob.len() - at));
         let mut buffer = std::mem::take(&mut out.literal);
         let literal: &[u8] = if header & COMPRESSED != 0 {
             buffer.clear();
             buffer.reserve(literal_len);
             let dctx = dctx.get_or_insert_with(literal::decompressor);
-            let dictionary = shared.dictionary.as_ref().expect("a compressed stream has its dictionary");
-            if dctx.decompress_using_dict(&mut buffer, literal, dictionary).is_err() {
+            let dictionary = shared
+                .dictionary
+                .as_ref()
+                .expect("a compressed stream has its dictionary");
+            if dctx
+                .decompress_using_dict(&mut buffer, literal, dictionary)
+                .is_err()
+            {
                 buffer.clear(); // Damaged: the thaw gives a wrong text, never a panic or unsafety.
             }
             &buffer
@@ -190,7 +212,14 @@ impl FrozenStore {
         };
         let (first, rest) = literal.split_at(segments[0].min(literal.len()));
         let (second, third) = rest.split_at(segments[1].min(rest.len()));
-        codec::thaw(&shared.model, &shared.kinds, usize::from(header & 3), rans, Some([first, second, third]), out);
+        codec::thaw(
+            &shared.model,
+            &shared.kinds,
+            usize::from(header & 3),
+            rans,
+            Some([first, second, third]),
+            out,
+        );
         out.literal = buffer;
     }
 
@@ -209,34 +238,57 @@ impl FrozenStore {
 impl CstStore for FrozenStore {
     type Cursor<'a> = FrozenCursor<'a>;
 
-    fn add(&mut self, language: Language, source: &str, tree: tree_sitter::Tree) -> Result<(), BuildError> {
+    fn add(
+        &mut self,
+        language: Language,
+        source: &str,
+        tree: tree_sitter::Tree,
+    ) -> Result<(), BuildError> {
         if source.len() > u32::MAX as usize {
-            return Err(BuildError::Limit(format!("the file has {} bytes; positions are 32-bit", source.len())));
+            return Err(BuildError::Limit(format!(
+                "the file has {} bytes; positions are 32-bit",
+                source.len()
+            )));
         }
         let flat = codec::flatten(&tree, source.len())?;
         drop(tree);
         // Each node costs at most a few escaped symbols, each text byte one literal byte.
         let bound = self.bound + source.len() as u64 + 40 * flat.len() as u64 + 64;
         if bound > u64::from(u32::MAX) {
-            return Err(BuildError::Limit("the store's blobs could pass 4 GiB, the limit of its u32 offsets".into()));
+            return Err(BuildError::Limit(
+                "the store's blobs could pass 4 GiB, the limit of its u32 offsets".into(),
+            ));
         }
         self.bound = bound;
-        self.pending.push(Pending { language: language.index() as u8, text: source.into(), flat });
+        self.pending.push(Pending {
+            language: language.index() as u8,
+            text: source.into(),
+            flat,
+        });
         Ok(())
     }
 
     fn finish(&mut self) {
         let pending = std::mem::take(&mut self.pending);
-        let files: Vec<(usize, &[u8], &[Flat])> =
-            pending.iter().map(|p| (usize::from(p.language), p.text.as_bytes(), &p.flat[..])).collect();
+        let files: Vec<(usize, &[u8], &[Flat])> = pending
+            .iter()
+            .map(|p| (usize::from(p.language), p.text.as_bytes(), &p.flat[..]))
+            .collect();
         let (kinds, lexicon, inline) = codec::learn(&files, INLINE_LITERALS);
-        let cx = codec::Context { kinds: &kinds, lexicon: &lexicon };
+        let cx = codec::Context {
+            kinds: &kinds,
+            lexicon: &lexicon,
+        };
         let mut counts = Counts::default();
         for (&(lang, text, flat), &inline) in files.iter().zip(&inline) {
             codec::emit(lang, text, flat, &cx, inline, &mut counts);
         }
         let model = Model::build(counts, codec::WILD_A, codec::is_literal_context);
-        let mut coder = codec::Coder { model: &model, rans: Default::default(), literal: Default::default() };
+        let mut coder = codec::Coder {
+            model: &model,
+            rans: Default::default(),
+            literal: Default::default(),
+        };
         let mut streams = Vec::with_capacity(files.len());
         for (&(lang, text, flat), &inline) in files.iter().zip(&inline) {
             coder.rans.clear();
@@ -281,7 +333,11 @@ impl CstStore for FrozenStore {
         blobs.shrink_to_fit();
         self.blobs = blobs;
         self.starts = starts;
-        self.shared = Some(Shared { model, kinds, dictionary: packed.dictionary });
+        self.shared = Some(Shared {
+            model,
+            kinds,
+            dictionary: packed.dictionary,
+        });
         self.pending = Vec::new();
     }
 
@@ -340,7 +396,9 @@ impl CstStore for FrozenStore {
             let child = if node.list != NO_LIST {
                 let count = lists[node.list as usize] as usize;
                 let children = &lists[node.list as usize + 1..][..count];
-                children.get(children.partition_point(|&c| !reaches(c))).copied()
+                children
+                    .get(children.partition_point(|&c| !reaches(c)))
+                    .copied()
             } else {
                 let mut c = cursor.current + 1;
                 loop {
@@ -378,7 +436,13 @@ impl CstCursor for FrozenCursor<'_> {
     #[inline]
     fn node(&self) -> NodeInfo {
         let n = &self.thawed.nodes[self.current as usize];
-        NodeInfo { kind: n.kind, field: n.field, start: n.start, end: n.end, missing: n.flags & MISSING != 0 }
+        NodeInfo {
+            kind: n.kind,
+            field: n.field,
+            start: n.start,
+            end: n.end,
+            missing: n.flags & MISSING != 0,
+        }
     }
 
     fn text(&self) -> Cow<'_, str> {

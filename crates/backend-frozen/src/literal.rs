@@ -14,7 +14,10 @@ use zstd_safe::{CCtx, CParameter, DCtx, DParameter, FrameFormat};
 
 /// zstd level of the literal streams.
 pub(crate) fn level() -> i32 {
-    std::env::var("FROZEN_LEVEL").ok().and_then(|l| l.parse().ok()).unwrap_or(19)
+    std::env::var("FROZEN_LEVEL")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(19)
 }
 /// Most bytes of streams compressed to judge one dictionary size.
 const SAMPLE_BYTES: usize = 1 << 20;
@@ -43,13 +46,18 @@ pub(crate) fn compressor(dictionary: Option<&[u8]>, level: i32, magicless: bool)
         CParameter::ChecksumFlag(false),
         CParameter::DictIdFlag(false),
         CParameter::ContentSizeFlag(!magicless),
-        CParameter::Format(if magicless { FrameFormat::Magicless } else { FrameFormat::One }),
+        CParameter::Format(if magicless {
+            FrameFormat::Magicless
+        } else {
+            FrameFormat::One
+        }),
     ];
     for setting in settings {
         cctx.set_parameter(setting).expect("a valid zstd parameter");
     }
     if let Some(dictionary) = dictionary {
-        cctx.load_dictionary(dictionary).expect("a trained dictionary loads");
+        cctx.load_dictionary(dictionary)
+            .expect("a trained dictionary loads");
     }
     cctx
 }
@@ -57,7 +65,8 @@ pub(crate) fn compressor(dictionary: Option<&[u8]>, level: i32, magicless: bool)
 /// A decompression context for this crate's magicless frames.
 pub(crate) fn decompressor() -> DCtx<'static> {
     let mut dctx = DCtx::create();
-    dctx.set_parameter(DParameter::Format(FrameFormat::Magicless)).expect("a valid zstd parameter");
+    dctx.set_parameter(DParameter::Format(FrameFormat::Magicless))
+        .expect("a valid zstd parameter");
     dctx
 }
 
@@ -67,7 +76,8 @@ pub(crate) fn compress(cctx: &mut CCtx<'_>, bytes: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let mut out = Vec::with_capacity(zstd_safe::compress_bound(bytes.len()));
-    cctx.compress2(&mut out, bytes).expect("the output has the compress bound");
+    cctx.compress2(&mut out, bytes)
+        .expect("the output has the compress bound");
     (out.len() < bytes.len()).then_some(out)
 }
 
@@ -93,7 +103,10 @@ pub(crate) fn train(streams: &[&[u8]], size: usize) -> Option<Vec<u8>> {
 /// Bytes the streams take with `dictionary` (each stream raw or compressed, whichever is shorter).
 fn cost(streams: &[&[u8]], dictionary: Option<&[u8]>, level: i32) -> usize {
     let mut cctx = compressor(dictionary, level, true);
-    streams.iter().map(|s| compress(&mut cctx, s).map_or(s.len(), |c| c.len())).sum()
+    streams
+        .iter()
+        .map(|s| compress(&mut cctx, s).map_or(s.len(), |c| c.len()))
+        .sum()
 }
 
 /// The streams compressed (`None` where raw is shorter) and the dictionary they need, if any.
@@ -116,18 +129,29 @@ pub(crate) fn pack(streams: &[&[u8]]) -> Packed {
     let (sample, scale) = sample(streams, SAMPLE_BYTES);
     let mut best: (f64, Option<Vec<u8>>) = (cost(&sample, None, level()) as f64 * scale, None);
     for size in SIZES {
-        let Some(dictionary) = train(streams, size) else { break };
-        let total = cost(&sample, Some(&dictionary), level()) as f64 * scale + dictionary.len() as f64;
+        let Some(dictionary) = train(streams, size) else {
+            break;
+        };
+        let total =
+            cost(&sample, Some(&dictionary), level()) as f64 * scale + dictionary.len() as f64;
         if total < best.0 {
             best = (total, Some(dictionary));
         }
     }
     let dictionary = best.1;
     let mut cctx = compressor(dictionary.as_deref(), level(), true);
-    let compressed: Vec<Option<Vec<u8>>> = streams.iter().map(|s| compress(&mut cctx, s).map(|mut c| {
-        c.shrink_to_fit();
-        c
-    })).collect();
+    let compressed: Vec<Option<Vec<u8>>> = streams
+        .iter()
+        .map(|s| {
+            compress(&mut cctx, s).map(|mut c| {
+                c.shrink_to_fit();
+                c
+            })
+        })
+        .collect();
     let used = compressed.iter().any(Option::is_some);
-    Packed { dictionary: dictionary.filter(|_| used), compressed }
+    Packed {
+        dictionary: dictionary.filter(|_| used),
+        compressed,
+    }
 }

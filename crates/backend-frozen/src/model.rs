@@ -37,7 +37,7 @@ const ENTRY_BYTES: f64 = 6.0;
 /// A key: a tag (1..=7, never 0, so no key is 0), a language, and two components below 2^13.
 #[inline]
 pub(crate) fn key(tag: u32, lang: u32, a: u32, b: u32) -> u32 {
-    debug_assert!(tag >= 1 && tag < 8 && lang < 4 && a < 1 << 14 && b < 1 << 13);
+    debug_assert!((1..8).contains(&tag) && lang < 4 && a < 1 << 14 && b < 1 << 13);
     (tag << 29) | (lang << 27) | (a << 13) | b
 }
 
@@ -107,7 +107,10 @@ fn home(key: u32, len: usize) -> usize {
 
 /// Bits to code the values of `counts` with a table of `table`'s distribution (ideal, unquantised).
 fn bits(counts: &[(u32, u64)], table: &HashMap<u32, u64>, total: u64) -> f64 {
-    counts.iter().map(|&(v, c)| c as f64 * (total as f64 / table[&v] as f64).log2()).sum()
+    counts
+        .iter()
+        .map(|&(v, c)| c as f64 * (total as f64 / table[&v] as f64).log2())
+        .sum()
 }
 
 impl Model {
@@ -115,12 +118,20 @@ impl Model {
     /// fine contexts that do not pay for themselves. `wild_a` has bit `tag` set for tags whose coarse key
     /// wildcards component `a`.
     pub fn build(counts: Counts, wild_a: u8, guided: impl Fn(u32) -> bool) -> Model {
-        let mut pairs: Vec<(u32, u32, u64)> = counts.map.into_iter().map(|((k, v), c)| (k, v, c)).collect();
+        let mut pairs: Vec<(u32, u32, u64)> = counts
+            .map
+            .into_iter()
+            .map(|((k, v), c)| (k, v, c))
+            .collect();
         pairs.sort_unstable();
         let groups: Vec<&[(u32, u32, u64)]> = pairs.chunk_by(|a, b| a.0 == b.0).collect();
         let mut all_coarse: HashMap<u32, HashMap<u32, u64>> = HashMap::new();
         for &(k, v, c) in &pairs {
-            *all_coarse.entry(coarse(k, wild_a)).or_default().entry(v).or_default() += c;
+            *all_coarse
+                .entry(coarse(k, wild_a))
+                .or_default()
+                .entry(v)
+                .or_default() += c;
         }
         // Which fine contexts keep a table of their own.
         let mut tables: HashMap<u32, HashMap<u32, u64>> = HashMap::new();
@@ -145,9 +156,14 @@ impl Model {
         }
         // Finer contexts keep a table when it saves more than it costs over the tables their values would
         // be coded with otherwise (which already hold those values: every value is counted at both levels).
-        let mut chains: Vec<(u32, u32, u32, u64)> = counts.chains.into_iter().map(|((f, k, v), c)| (f, k, v, c)).collect();
+        let mut chains: Vec<(u32, u32, u32, u64)> = counts
+            .chains
+            .into_iter()
+            .map(|((f, k, v), c)| (f, k, v, c))
+            .collect();
         chains.sort_unstable();
-        let totals: HashMap<u32, u64> = tables.iter().map(|(&k, t)| (k, t.values().sum())).collect();
+        let totals: HashMap<u32, u64> =
+            tables.iter().map(|(&k, t)| (k, t.values().sum())).collect();
         let mut finer_tables: Vec<(u32, HashMap<u32, u64>)> = Vec::new();
         for group in chains.chunk_by(|a, b| a.0 == b.0) {
             let mut own: HashMap<u32, u64> = HashMap::new();
@@ -155,10 +171,14 @@ impl Model {
             for &(_, fine, v, c) in group {
                 *own.entry(v).or_default() += c;
                 let target = resolved[&fine];
-                otherwise += c as f64 * (totals[&target] as f64 / tables[&target][&v] as f64).log2();
+                otherwise +=
+                    c as f64 * (totals[&target] as f64 / tables[&target][&v] as f64).log2();
             }
             let total: u64 = own.values().sum();
-            let with_own: f64 = own.values().map(|&c| c as f64 * (total as f64 / c as f64).log2()).sum();
+            let with_own: f64 = own
+                .values()
+                .map(|&c| c as f64 * (total as f64 / c as f64).log2())
+                .sum();
             if otherwise - with_own > 8.0 * (CONTEXT_BYTES + ENTRY_BYTES * own.len() as f64) {
                 finer_tables.push((group[0].0, own));
             }
@@ -198,7 +218,11 @@ impl Model {
             model.slots[slot] = (key, start);
             let quantised = quantise(&listed);
             if guided(key) && quantised.len() <= 256 {
-                model.guided.push((start, model.guides.len() as u32, model.guide_starts.len() as u32));
+                model.guided.push((
+                    start,
+                    model.guides.len() as u32,
+                    model.guide_starts.len() as u32,
+                ));
                 let mut cum = 0u32;
                 let mut entry = 0u8;
                 let mut bucket = 0u32;
@@ -230,7 +254,10 @@ impl Model {
     /// The table of `key` with its guide, if it has one (`None` for one-value tables and unguided ones).
     pub fn guide(&self, key: u32) -> Option<Guided<'_>> {
         let table = self.table(key);
-        let &(_, buckets, starts) = self.guided.iter().find(|g| g.0 == table && table & SINGLE == 0)?;
+        let &(_, buckets, starts) = self
+            .guided
+            .iter()
+            .find(|g| g.0 == table && table & SINGLE == 0)?;
         let len = self.entries(table as usize).len();
         Some(Guided {
             table,
@@ -248,7 +275,11 @@ impl Model {
         while j + 1 < g.starts.len() && slot >= u32::from(g.starts[j + 1]) {
             j += 1;
         }
-        dec.advance(u32::from(g.starts[j]), u32::from(self.freqs[base + j]), PRECISION);
+        dec.advance(
+            u32::from(g.starts[j]),
+            u32::from(self.freqs[base + j]),
+            PRECISION,
+        );
         let value = self.values[base + j];
         if value == ESCAPE {
             dec.raw(32)
@@ -269,9 +300,19 @@ impl Model {
 
     /// Every context key with the number of entries of its table.
     pub fn tables(&self) -> impl Iterator<Item = (u32, usize)> + '_ {
-        self.slots.iter().filter(|s| s.0 != EMPTY).map(|&(k, data)| {
-            (k, if data & SINGLE != 0 { 1 } else { self.entries(data as usize).len() })
-        })
+        self.slots
+            .iter()
+            .filter(|s| s.0 != EMPTY)
+            .map(|&(k, data)| {
+                (
+                    k,
+                    if data & SINGLE != 0 {
+                        1
+                    } else {
+                        self.entries(data as usize).len()
+                    },
+                )
+            })
     }
 
     /// The entries of the table starting at `start`.
@@ -327,7 +368,11 @@ impl Model {
     /// Codes `value` with table `table` (from [`Model::table`] or [`Model::table2`]).
     pub fn encode_at(&self, table: u32, value: u32, enc: &mut Encoder) {
         if table & SINGLE != 0 {
-            assert_eq!(table & !SINGLE, value, "a one-value context codes its value");
+            assert_eq!(
+                table & !SINGLE,
+                value,
+                "a one-value context codes its value"
+            );
             return;
         }
         let range = self.entries(table as usize);
@@ -369,16 +414,13 @@ impl Model {
         match range.clone().find(|&i| self.values[i] == value) {
             Some(i) => f64::from(PRECISION) - f64::from(self.freqs[i]).log2(),
             None => {
-                let i = range.clone().find(|&i| self.values[i] == ESCAPE).expect("escaped");
+                let i = range
+                    .clone()
+                    .find(|&i| self.values[i] == ESCAPE)
+                    .expect("escaped");
                 32.0 + f64::from(PRECISION) - f64::from(self.freqs[i]).log2()
             }
         }
-    }
-
-    /// Decodes the value coded in context `key`.
-    #[inline]
-    pub fn decode(&self, key: u32, dec: &mut Decoder<'_>) -> u32 {
-        self.decode_at(self.table(key), dec)
     }
 
     /// Decodes a value with the table `table` (from [`Model::table`]).
@@ -417,7 +459,10 @@ fn quantise(counts: &[(u32, u64)]) -> Vec<(u32, u16)> {
     }
     let total: u64 = counts.iter().map(|c| c.1).sum();
     let scale = 1u64 << PRECISION;
-    let mut freqs: Vec<u64> = counts.iter().map(|c| (c.1 * scale / total).max(1)).collect();
+    let mut freqs: Vec<u64> = counts
+        .iter()
+        .map(|c| (c.1 * scale / total).max(1))
+        .collect();
     let mut sum: u64 = freqs.iter().sum();
     // Rounding left a surplus or a shortfall: settle it on the largest entries first.
     let mut i = 0;
@@ -430,7 +475,11 @@ fn quantise(counts: &[(u32, u64)]) -> Vec<(u32, u16)> {
         i = (i + 1) % freqs.len();
     }
     freqs[0] += scale - sum;
-    counts.iter().zip(freqs).map(|(c, f)| (c.0, f as u16)).collect()
+    counts
+        .iter()
+        .zip(freqs)
+        .map(|(c, f)| (c.0, f as u16))
+        .collect()
 }
 
 #[cfg(test)]
@@ -441,9 +490,14 @@ mod tests {
     #[test]
     fn quantised_frequencies_sum_to_the_precision() {
         for n in [2usize, 3, 100, MAX_SYMBOLS] {
-            let counts: Vec<(u32, u64)> = (0..n).map(|i| (i as u32, 1_000_000 / (i as u64 + 1) + 1)).collect();
+            let counts: Vec<(u32, u64)> = (0..n)
+                .map(|i| (i as u32, 1_000_000 / (i as u64 + 1) + 1))
+                .collect();
             let q = quantise(&counts);
-            assert_eq!(q.iter().map(|p| u64::from(p.1)).sum::<u64>(), 1 << PRECISION);
+            assert_eq!(
+                q.iter().map(|p| u64::from(p.1)).sum::<u64>(),
+                1 << PRECISION
+            );
             assert!(q.iter().all(|p| p.1 >= 1));
         }
     }
@@ -472,7 +526,10 @@ mod tests {
             counts.add(k, v);
         }
         let model = Model::build(counts, 0, |_| false);
-        assert!(model.find(key(1, 0, 4, 5)).is_none(), "a rare context shares its coarse table");
+        assert!(
+            model.find(key(1, 0, 4, 5)).is_none(),
+            "a rare context shares its coarse table"
+        );
         let mut enc = Encoder::default();
         for &(k, v) in &sequence {
             model.encode(k, v, &mut enc);
@@ -481,7 +538,7 @@ mod tests {
         enc.finish(&mut bytes);
         let mut dec = Decoder::new(&bytes);
         for &(k, v) in &sequence {
-            assert_eq!(model.decode(k, &mut dec), v);
+            assert_eq!(model.decode_at(model.table(k), &mut dec), v);
         }
         assert!(model.values.contains(&ESCAPE));
         assert!(bytes.len() < 40_000, "{}", bytes.len());

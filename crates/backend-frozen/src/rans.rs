@@ -132,7 +132,11 @@ mod tests {
         for i in 0..20_000u32 {
             if i % 3 == 0 {
                 let bits = rng() % 33;
-                let value = if bits == 32 { rng() } else { rng() & ((1u64 << bits) - 1) as u32 };
+                let value = if bits == 32 {
+                    rng()
+                } else {
+                    rng() & ((1u64 << bits) - 1) as u32
+                };
                 enc.put_raw(value, bits);
                 expected.push((true, value, bits, 0));
             } else {
@@ -151,7 +155,10 @@ mod tests {
                 assert_eq!(dec.raw(bits), value);
             } else {
                 let slot = dec.peek(15);
-                let s = [0u32, 30000, 32000].iter().rposition(|&st| st <= slot).unwrap();
+                let s = [0u32, 30000, 32000]
+                    .iter()
+                    .rposition(|&st| st <= slot)
+                    .unwrap();
                 assert_eq!(s as u32, value);
                 let (starts, freqs) = ([0, 30000, 32000], [30000, 2000, 768]);
                 dec.advance(starts[s], freqs[s], 15);

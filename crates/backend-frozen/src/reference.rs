@@ -30,17 +30,30 @@ pub struct TextReference {
 
 const LEVEL: i32 = 19;
 const SAMPLE_BYTES: usize = 1 << 20;
-const SIZES: [usize; 8] = [1 << 10, 2 << 10, 4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10, 112 << 10];
+const SIZES: [usize; 8] = [
+    1 << 10,
+    2 << 10,
+    4 << 10,
+    8 << 10,
+    16 << 10,
+    32 << 10,
+    64 << 10,
+    112 << 10,
+];
 
 fn frames_cost(files: &[&[u8]], dictionary: Option<&[u8]>) -> usize {
     let mut cctx = compressor(dictionary, LEVEL, false);
-    files.iter().map(|f| compress_frame(&mut cctx, f).len()).sum()
+    files
+        .iter()
+        .map(|f| compress_frame(&mut cctx, f).len())
+        .sum()
 }
 
 /// One standard frame (always a frame, even when it is longer than the text).
 fn compress_frame(cctx: &mut zstd_safe::CCtx<'_>, text: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(zstd_safe::compress_bound(text.len()));
-    cctx.compress2(&mut out, text).expect("the output has the compress bound");
+    cctx.compress2(&mut out, text)
+        .expect("the output has the compress bound");
     out
 }
 
@@ -53,7 +66,9 @@ pub fn measure_text_reference(texts: &[&str], dictionary: bool) -> TextReference
         let (sample, scale) = sample(&files, SAMPLE_BYTES);
         let mut best = (frames_cost(&sample, None) as f64 * scale, None);
         for size in SIZES {
-            let Some(d) = literal::train(&files, size) else { break };
+            let Some(d) = literal::train(&files, size) else {
+                break;
+            };
             let total = frames_cost(&sample, Some(&d)) as f64 * scale + d.len() as f64;
             if total < best.0 {
                 best = (total, Some(d));

@@ -30,15 +30,28 @@ pub struct Breakdown {
 }
 
 fn part(kinds: &Kinds, key: u32) -> usize {
-    let (tag, lang, a, b) = (key >> 29, ((key >> 27) & 3) as usize, (key >> 13) & 0x3fff, key & 0x1fff);
+    let (tag, lang, a, b) = (
+        key >> 29,
+        ((key >> 27) & 3) as usize,
+        (key >> 13) & 0x3fff,
+        key & 0x1fff,
+    );
     let identifier = |slot: u32| {
-        let kind = if slot == codec::ERROR_SLOT { u16::MAX } else { slot as u16 };
+        let kind = if slot == codec::ERROR_SLOT {
+            u16::MAX
+        } else {
+            slot as u16
+        };
         slot <= codec::ERROR_SLOT && kinds.is_identifier(lang, kind)
     };
     match tag {
         codec::NODE | codec::NODE3 => 0,
         codec::GAP | codec::GAP_FIRST | codec::TRAIL => 1,
-        codec::LEN if a >= codec::LEX && kinds.class_is_identifier(lang, (a - codec::LEX) as u16) => 2,
+        codec::LEN
+            if a >= codec::LEX && kinds.class_is_identifier(lang, (a - codec::LEX) as u16) =>
+        {
+            2
+        }
         codec::LEN if a >= codec::LEX => 3,
         codec::LEN if a == codec::GAP_TEXT || a == codec::LIT + 1 => 1,
         codec::LEN if a == codec::LIT => 2,
@@ -81,12 +94,21 @@ impl Sink for Tally<'_> {
 /// there), and the lexicon's entries and bytes.
 pub fn breakdown(files: &[(Language, &str)]) -> (Breakdown, (usize, usize)) {
     let trees: Vec<_> = files.iter().map(|(l, t)| l.parse(t)).collect();
-    let flats: Vec<_> =
-        trees.iter().zip(files).map(|(tree, (_, t))| codec::flatten(tree, t.len()).expect("representable")).collect();
-    let views: Vec<(usize, &[u8], &[codec::Flat])> =
-        flats.iter().zip(files).map(|(f, (l, t))| (l.index(), t.as_bytes(), &f[..])).collect();
+    let flats: Vec<_> = trees
+        .iter()
+        .zip(files)
+        .map(|(tree, (_, t))| codec::flatten(tree, t.len()).expect("representable"))
+        .collect();
+    let views: Vec<(usize, &[u8], &[codec::Flat])> = flats
+        .iter()
+        .zip(files)
+        .map(|(f, (l, t))| (l.index(), t.as_bytes(), &f[..]))
+        .collect();
     let (kinds, lexicon, inline) = codec::learn(&views, crate::INLINE_LITERALS);
-    let cx = codec::Context { kinds: &kinds, lexicon: &lexicon };
+    let cx = codec::Context {
+        kinds: &kinds,
+        lexicon: &lexicon,
+    };
     let mut counts = Counts::default();
     for (&(lang, text, flat), &inline) in views.iter().zip(&inline) {
         codec::emit(lang, text, flat, &cx, inline, &mut counts);
@@ -103,12 +125,20 @@ pub fn breakdown(files: &[(Language, &str)]) -> (Breakdown, (usize, usize)) {
         out.nodes += flat.len() as u64;
         out.leaves += flat.iter().filter(|n| n.flags & codec::LEAF != 0).count() as u64;
         out.source_bytes += text.len() as u64;
-        let mut tally = Tally { seen: &mut seen, model: &model, kinds: &kinds, current: 0, out: &mut out };
+        let mut tally = Tally {
+            seen: &mut seen,
+            model: &model,
+            kinds: &kinds,
+            current: 0,
+            out: &mut out,
+        };
         codec::emit(lang, text, flat, &cx, inline, &mut tally);
     }
-    let mut common: Vec<(usize, u64, String)> =
-        seen.into_iter().map(|((p, t), n)| (p, n, String::from_utf8_lossy(&t).into_owned())).collect();
-    common.sort_by(|a, b| b.1.cmp(&a.1));
+    let mut common: Vec<(usize, u64, String)> = seen
+        .into_iter()
+        .map(|((p, t), n)| (p, n, String::from_utf8_lossy(&t).into_owned()))
+        .collect();
+    common.sort_by_key(|c| std::cmp::Reverse(c.1));
     common.truncate(30);
     out.common_literals = common;
     (out, kinds.lexicon_size())
