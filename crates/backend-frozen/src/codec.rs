@@ -1,23 +1,31 @@
 //! One file's tree and text as symbols in context, and back: [`emit`] walks a flattened tree and its text
-//! and hands every decision to a [`Sink`] (the counting pass, then the encoder); [`thaw`] reads a blob back
-//! into flat node records and the text. The two walk in the same order and build the same context keys.
+//! and hands every decision to a [`Sink`] (the literal-length pass, the counting pass, then the encoder);
+//! [`thaw`] reads a blob back into flat node records and the text. Both walk in the same order and build the
+//! same context keys.
 //!
 //! Per visible node, in preorder:
 //!
-//! 1. **node**: (kind, field, leaf, MISSING, default-text) as one symbol in the context (parent kind, previous
-//!    sibling kind or START). After an inner node's last child, END in the same context closes it. The
-//!    shape, the kinds and the fields cost about one symbol per node, mostly near-certain.
+//! 1. **node symbol**: (kind, field, leaf, MISSING, default-text, and the class of the gap before the node)
+//!    in the context (grandparent kind, parent kind, previous sibling kind or START) where the model keeps
+//!    that context, else (parent, previous sibling), else (parent) (see `model.rs`). After an inner node's
+//!    last child, END (with the class of the gap before the node's end) in the same context closes it. Shape,
+//!    kinds, fields and most whitespace cost about one symbol per node, mostly near-certain.
 //! 2. **gap**: the text between the previous boundary (the parent's start for a first child, the previous
-//!    sibling's end otherwise) and the node's start, in the context (previous sibling kind, kind) or (FIRST,
-//!    parent kind, kind). A gap is empty, a run of spaces, or newlines plus an indentation coded as the change
-//!    from the current line's indentation; anything else (hidden tokens' text, tabs after text, trailing
-//!    spaces) is escaped: its length here and its bytes in the literal stream.
-//! 3. **leaf text**, for leaves only: nothing when the kind's most common text (a keyword, a punctuation
-//!    mark, `self`) is the text (the default-text flag of step 1); else a reference into the file's interner
-//!    for the kind's class (all identifier kinds share one): NEW (length here, bytes in the literal stream),
-//!    a move-to-front rank among the last [`WINDOW`] distinct texts, or FAR (an index among all of them).
-//! 4. **trailing gap**, after an inner node's END: the text between its last child's end and its own end
-//!    (a hidden trailing token), usually empty; and after the root, the text to the end of the file.
+//!    sibling's end otherwise) and the node's start. Its class in the node symbol says: empty, 1..=255 spaces,
+//!    or one to three newlines and an indentation change of -64..=63 spaces from the current line's. Any other
+//!    gap follows as a symbol of its own in the context (previous sibling kind, kind) or (parent kind, kind):
+//!    more newlines, tabs, CRLF, wider indentation changes, or escaped (hidden tokens' text, trailing spaces,
+//!    text in gaps): its length here and its bytes as literal bytes.
+//! 3. **leaf text**, for leaves only: nothing when it is the kind's most common text in the corpus (a keyword,
+//!    a punctuation mark, `self`: the default-text flag of step 1); else, in the context (kind, parent kind),
+//!    a reference into the file's interner: one of the last two texts that followed the previous leaf text
+//!    (PREDICTED), a move-to-front rank among the last [`WINDOW`] distinct texts of the kind, FAR (an index
+//!    among all the file's texts), LEXICON (a rank in the store's lexicon of texts that recur across files),
+//!    or NEW (its length here, its bytes as literal bytes).
+//! 4. **trailing gap** after the root: the text to the end of the file.
+//!
+//! Literal bytes are coded inline (order-0 symbols per group: identifiers, gaps, other texts) in files with
+//! fewer than 1 KiB of them, and go to the file's zstd-compressed literal stream otherwise (`literal.rs`).
 //!
 //! Inner nodes' ranges follow from their children and gaps; every byte of the text is in exactly one leaf or
 //! one gap, so the text comes back whole.

@@ -11,28 +11,31 @@
 //! | --- | --- | --- |
 //! | `blobs: Vec<u8>` | every file's blob, end to end | see below |
 //! | `starts: Vec<u32>` | where each file's blob starts | 4 per file |
-//! | the model (`model.rs`) | per context, the symbols seen there and their 15-bit frequencies, behind an open-addressing index | 6 per table entry, 12 per index slot, 4 per context |
-//! | the kinds (`codec.rs`) | per language and leaf kind: its default text and whether it is an identifier | 8 per kind up to the highest kind with one, plus the texts |
-//! | the dictionary | the literal streams' zstd dictionary, trained at build time, if one pays | its size (searched, see `literal.rs`) |
+//! | the model (`model.rs`) | per kept context, its symbols and 15-bit frequencies; an open-addressing index | 8 per index slot (load 4/5), 6 per table entry; a context with one symbol lives in its slot |
+//! | the kinds (`codec.rs`) | per language and leaf kind: its default text and interner class; the lexicon of texts that recur across files | 4 per kind up to the highest leaf kind, the default texts, 1 per lexicon text plus its bytes, 4 per 32 lexicon texts |
+//! | the dictionary | the literal streams' zstd dictionary, if one pays | its size, searched from 1 to 112 KiB |
 //!
-//! A blob is a header byte (language, and whether the literal stream is compressed), the literal stream's
-//! length as a LEB128 varint (and its compressed length, if compressed), the literal stream (see
-//! `literal.rs`) and the rANS stream (`rans.rs`) of every other decision, coded with the model in contexts
-//! of the tree (`codec.rs` lists them): per node one symbol for (kind, field, leaf, MISSING, default text)
-//! given the parent's and previous sibling's kinds, one for the gap before it given the previous sibling's
-//! kind and its own, and for a leaf whose text is not its kind's default, an interner reference (a
-//! move-to-front rank in the identifiers or in the texts of its kind) or a new text's length. Keywords and
-//! punctuation cost only their kind; whitespace is mostly a newline and an indentation change.
+//! A blob is a header byte (the language; whether the literal bytes are inline, in a compressed stream or in
+//! a raw one) and, unless they are inline, the literal stream's length and its three segments' (identifiers,
+//! gaps, other texts: like with like compresses better) as LEB128 varints, its compressed length and the
+//! stream; then the rANS stream (`rans.rs`) of every other decision, coded with the model in contexts of the
+//! tree (`codec.rs` lists them). Per node: one symbol for (kind, field, leaf, MISSING, default text, gap
+//! class) given the grandparent's, parent's and previous sibling's kinds, and for a leaf whose text is not
+//! its kind's default, an interner reference (predicted successor of the previous text, move-to-front rank,
+//! lexicon rank) or a new text's length and bytes. Keywords and punctuation cost only their kind; whitespace
+//! is mostly a class in the node symbol. `stats.rs` splits a store's bytes into these parts.
 //!
-//! The model, kinds and dictionary are learned from the measured corpus itself at build time (two passes:
-//! count, then code) and are counted in the retained bytes; nothing is compiled into the binary, so the
-//! backend has no process statics.
+//! The model, kinds, lexicon and dictionary are learned from the measured corpus itself at build time (in
+//! `finish()`: learn defaults and the lexicon, count, build the model, code, train the dictionary and
+//! compress) and are counted in the retained bytes. Nothing is compiled into the binary from training code,
+//! so the backend has no tables generator and no process statics.
 //!
 //! # Thawing and navigation
 //!
 //! A cursor ([`FrozenCursor`]) owns its thaw buffers: the text, one 24-byte record per node in preorder
 //! (start, end, index past its subtree, child list, kind, field, flags), child lists of wide nodes (more
-//! than 8 children), the interners' scratch and a zstd decompression context. `cursor(file)` thaws the file
+//! than 8 children), the interner's entries and move-to-front lists, two caches of context lookups, and a
+//! zstd decompression context (made on the first compressed stream). `cursor(file)` thaws the file
 //! (decompresses the literal stream, decodes the rANS stream, rebuilds the text and the records) and sits on
 //! its root; `reset_cursor` thaws into the same buffers (no allocation once they have grown), and skips the
 //! thaw when the cursor already holds that file. Then:
@@ -44,22 +47,24 @@
 //!   binary search over the child list of a wide node and by a scan of at most 8 siblings otherwise.
 //! - `CstStore::text`: thaws the file and returns its text (an owned copy).
 //!
-//! Every operation's time therefore includes thawing each file it visits, once per cursor or lookup.
+//! Every operation's time therefore includes thawing each file it visits: once per cursor for the walks,
+//! once per lookup for node-at-offset (the whole file, for one node).
 //!
 //! # Limits
 //!
-//! Positions are `u32` (as in [`NodeInfo`]) and field ids at most 4095; a tree whose nodes overlap (a node
-//! starting before its previous sibling ends, or ending before its last child does), which tree-sitter does
-//! not produce, is refused. The store's blobs are addressed by `u32`: a file that could take it past 4 GiB is
-//! refused. Each refusal is a [`BuildError::Limit`] before anything is stored. Thawing is iterative
-//! (nesting depth is bounded only by memory) and linear in the file's size; the interners' move-to-front
-//! lists are bounded at 1024 texts so that a file of 100,000 distinct identifiers stays linear.
+//! Positions are `u32` (as in [`NodeInfo`]); kind ids below 1020 (and ERROR) and field ids up to 255 fit a
+//! node symbol; a tree whose nodes overlap (a node starting before its previous sibling ends, or ending
+//! before its last child does), which tree-sitter does not produce, is refused; and a file that could take
+//! the store's blobs past 4 GiB (`u32` offsets) is refused. Each refusal is a [`BuildError::Limit`] before
+//! anything is stored. Thawing is iterative (nesting depth is bounded only by memory) and linear in the
+//! file's size; move-to-front lists keep 1024 texts, so a file of 100,000 distinct identifiers stays linear.
 //!
 //! # Measured
 //!
 //! Figures live in the compare run's output, not here. [`measure_text_reference`] gives the rows this
 //! backend is judged against: the text alone, each file compressed with zstd level 19, without and with a
-//! dictionary trained on the corpus.
+//! dictionary trained on the corpus. `examples/thaw_bench.rs` times thawing every file against parsing it
+//! and prints the cost of each part ([`breakdown`]).
 
 mod codec;
 mod literal;
@@ -83,14 +88,16 @@ pub struct Frozen;
 impl Backend for Frozen {
     const NAME: &'static str = "frozen";
     const RETAINS: &'static str =
-        "every file's blob (rANS-coded tree, gaps and interner references, plus its zstd-compressed literal \
-         text) end to end, a u32 offset per file, and the shared model learned from the corpus at build time \
-         (context tables, default texts, the literal streams' zstd dictionary); no process statics";
+        "every file's blob (rANS-coded tree, whitespace and interner references, plus the file's new texts, \
+         inline or zstd-compressed) end to end, a u32 offset per file, and the model learned from the corpus \
+         at build time (context tables, default texts, lexicon, the literal streams' zstd dictionary); no \
+         process statics. Thawing a file into navigable records is part of every operation's time";
     const INCLUDES_SOURCE: bool = true;
     const SHARES_ACROSS_FILES: bool = true;
     const LOOKUP: &'static str =
-        "thaws the file into flat preorder records (part of the time), then descends by the rule: binary \
-         search over the child list of a node with more than 8 children, a scan of its few siblings otherwise";
+        "thaws the whole file into flat preorder records (part of the time; skipped when the cursor already \
+         holds that file), then descends by the rule: binary search over the child list of a node with more \
+         than 8 children, a scan of its few siblings otherwise";
     type Store = FrozenStore;
 
     fn new_store() -> FrozenStore {

@@ -3,10 +3,11 @@
 //! symbol the encoder will meet is in its table), held by the store, counted in its retained bytes, and
 //! shared by every file's blob.
 //!
-//! Contexts come in two levels: a fine key, and a coarse key in which one component is the wildcard
-//! [`WILD`] (see [`coarse`]). A fine context keeps its own table only when the bits it saves over the coarse
-//! table exceed what the table costs to hold; the others share the coarse table, built from their counts
-//! alone. Both sides look the fine key up first, then the coarse one.
+//! Contexts come in levels: a fine key, and a coarse key in which one component is the wildcard [`WILD`]
+//! (see [`coarse`]); node symbols have a finer key in front (with the grandparent, hashed: see
+//! [`Counts::add2`]). A fine or finer context keeps its own table only when the bits it saves over the table
+//! its values would use otherwise exceed what the table costs to hold; pruned fine contexts share the coarse
+//! table, built from their counts alone. Both sides look the finest key up first.
 //!
 //! A context with a single symbol costs nothing to code: neither side touches the rANS stream. Tables are
 //! ordered by falling frequency, so the decoder's linear scan of a table usually stops at its first entry.
