@@ -37,8 +37,10 @@
 //! than 8 children), the interner's entries and move-to-front lists, two caches of context lookups, and a
 //! zstd decompression context (made on the first compressed stream). `cursor(file)` thaws the file
 //! (decompresses the literal stream, decodes the rANS stream, rebuilds the text and the records) and sits on
-//! its root; `reset_cursor` thaws into the same buffers (no allocation once they have grown), and skips the
-//! thaw when the cursor already holds that file. Then:
+//! its root; `reset_cursor` thaws into the buffers of the least recently used of the (at most 4) thaws the
+//! cursor keeps, with no allocation once they have grown, and skips the thaw when the cursor still holds that
+//! file (lookups spread over a corpus where one file has most of the bytes would otherwise thaw that file
+//! for nearly every lookup). Then:
 //!
 //! - `node()`, `text()`: a record and a slice of the thawed text. O(1).
 //! - `goto_first_child`: the next record. `goto_next_sibling`: the record past the subtree, if still inside
@@ -95,9 +97,9 @@ impl Backend for Frozen {
     const INCLUDES_SOURCE: bool = true;
     const SHARES_ACROSS_FILES: bool = true;
     const LOOKUP: &'static str =
-        "thaws the whole file into flat preorder records (part of the time; skipped when the cursor already \
-         holds that file), then descends by the rule: binary search over the child list of a node with more \
-         than 8 children, a scan of its few siblings otherwise";
+        "thaws the whole file into flat preorder records (part of the time; skipped when the cursor still \
+         holds that file among the last 4 it thawed), then descends by the rule: binary search over the child \
+         list of a node with more than 8 children, a scan of its few siblings otherwise";
     type Store = FrozenStore;
 
     fn new_store() -> FrozenStore {
@@ -367,6 +369,7 @@ impl CstStore for FrozenStore {
             store: self,
             file,
             thawed: Thawed::default(),
+            held: Vec::new(),
             dctx: None,
             current: 0,
             ancestors: Vec::new(),
@@ -378,11 +381,30 @@ impl CstStore for FrozenStore {
     fn reset_cursor<'a>(&'a self, cursor: &mut FrozenCursor<'a>, file: usize) {
         if !std::ptr::eq(cursor.store, self) {
             cursor.thawed.forget_model();
-        }
-        if cursor.file != file || !std::ptr::eq(cursor.store, self) {
-            self.thaw(file, &mut cursor.thawed, &mut cursor.dctx);
-            cursor.file = file;
+            cursor.held.clear();
+            cursor.file = usize::MAX;
             cursor.store = self;
+        }
+        if cursor.file != file {
+            let previous = std::mem::replace(&mut cursor.file, file);
+            if let Some(at) = cursor.held.iter().position(|h| h.0 == file) {
+                // Held: swap it in, and the file it replaces becomes the most recently held.
+                std::mem::swap(&mut cursor.thawed, &mut cursor.held[at].1);
+                cursor.held[at].0 = previous;
+                cursor.held[..=at].rotate_right(1);
+            } else {
+                // Not held: keep the current thaw, and thaw into the buffers of the least recently used one.
+                let buffers = if cursor.held.len() + 1 < HELD_THAWS {
+                    Thawed::default()
+                } else {
+                    cursor.held.pop().map(|h| h.1).unwrap_or_default()
+                };
+                let current = std::mem::replace(&mut cursor.thawed, buffers);
+                if previous != usize::MAX {
+                    cursor.held.insert(0, (previous, current));
+                }
+                self.thaw(file, &mut cursor.thawed, &mut cursor.dctx);
+            }
         }
         cursor.current = 0;
         cursor.ancestors.clear();
@@ -434,10 +456,16 @@ pub struct FrozenCursor<'a> {
     store: &'a FrozenStore,
     file: usize,
     thawed: Thawed,
+    /// Other files this cursor thawed last, most recent first (at most [`HELD_THAWS`] thaws in all).
+    held: Vec<(usize, Thawed)>,
     dctx: Option<DCtx<'static>>,
     current: u32,
     ancestors: Vec<u32>,
 }
+
+/// Thawed files a cursor keeps (the current one included), so that lookups moving between a few files,
+/// a large one among them, do not thaw the large one again each time.
+const HELD_THAWS: usize = 4;
 
 impl CstCursor for FrozenCursor<'_> {
     #[inline]
