@@ -13,6 +13,7 @@ pub const ALL: &[BackendEntry] = &[
     BackendEntry::of::<backend_cstree::Cstree>(),
     BackendEntry::of::<backend_cstree::CstreeShared>(),
     BackendEntry::of::<backend_syntree::Syntree>(),
+    BackendEntry::of::<backend_frozen::Frozen>(),
 ];
 
 /// The backend called `name`.

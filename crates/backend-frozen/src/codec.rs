@@ -1,0 +1,1564 @@
+//! One file's tree and text as symbols in context, and back: [`emit`] walks a flattened tree and its text
+//! and hands every decision to a [`Sink`] (the literal-length pass, the counting pass, then the encoder);
+//! [`thaw`] reads a blob back into flat node records and the text. Both walk in the same order and build the
+//! same context keys.
+//!
+//! Per visible node, in preorder:
+//!
+//! 1. **node symbol**: (kind, field, leaf, MISSING, default-text, and the class of the gap before the node)
+//!    in the context (grandparent kind, parent kind, previous sibling kind or START) where the model keeps
+//!    that context, else (parent, previous sibling), else (parent) (see `model.rs`). After an inner node's
+//!    last child, END (with the class of the gap before the node's end) in the same context closes it. Shape,
+//!    kinds, fields and most whitespace cost about one symbol per node, mostly near-certain.
+//! 2. **gap**: the text between the previous boundary (the parent's start for a first child, the previous
+//!    sibling's end otherwise) and the node's start. Its class in the node symbol says: empty, 1..=255 spaces,
+//!    or one to three newlines and an indentation change of -64..=63 spaces from the current line's. Any other
+//!    gap follows as a symbol of its own in the context (previous sibling kind, kind) or (parent kind, kind):
+//!    more newlines, tabs, CRLF, wider indentation changes, or escaped (hidden tokens' text, trailing spaces,
+//!    text in gaps): its length here and its bytes as literal bytes.
+//! 3. **leaf text**, for leaves only: nothing when it is the kind's most common text in the corpus (a keyword,
+//!    a punctuation mark, `self`: the default-text flag of step 1); else, in the context (kind, parent kind),
+//!    a reference into the file's interner: one of the last two texts that followed the previous leaf text
+//!    (PREDICTED), a move-to-front rank among the last [`WINDOW`] distinct texts of the kind, FAR (an index
+//!    among all the file's texts), LEXICON (a rank in the store's lexicon of texts that recur across files),
+//!    or NEW (its length here, its bytes as literal bytes).
+//! 4. **trailing gap** after the root: the text to the end of the file.
+//!
+//! Literal bytes are coded inline (order-0 symbols per group: identifiers, gaps, other texts) in files with
+//! fewer than 1 KiB of them, and go to the file's zstd-compressed literal stream otherwise (`literal.rs`).
+//!
+//! Inner nodes' ranges follow from their children and gaps; every byte of the text is in exactly one leaf or
+//! one gap, so the text comes back whole.
+
+use crate::model::{Counts, Guided, Model};
+use crate::rans::{Decoder, Encoder};
+use cst_measure::BuildError;
+use std::collections::{HashMap, VecDeque};
+
+/// Context slot of a kind: kinds below [`ERROR_SLOT`] are their own slot; ERROR and the (never seen) rest
+/// share two.
+#[inline]
+pub(crate) fn slot(kind: u16) -> u32 {
+    match kind {
+        u16::MAX => ERROR_SLOT,
+        k if u32::from(k) < ERROR_SLOT => u32::from(k),
+        _ => ERROR_SLOT + 1,
+    }
+}
+pub(crate) const ERROR_SLOT: u32 = 1020;
+/// Previous-sibling slot of a first child.
+const START: u32 = 1022;
+/// Parent slot of the root.
+const ROOT: u32 = 1023;
+/// Length context of an escaped gap.
+pub(crate) const GAP_TEXT: u32 = 1024;
+/// Literal byte contexts (inline literals, order 0): `LIT + group`.
+pub(crate) const LIT: u32 = 1536;
+/// Literal groups.
+const GROUP_IDENTIFIER: u32 = 0;
+const GROUP_GAP: u32 = 1;
+const GROUP_OTHER: u32 = 2;
+
+// Context tags (never 0).
+pub(crate) const NODE: u32 = 1;
+pub(crate) const GAP: u32 = 2;
+pub(crate) const GAP_FIRST: u32 = 3;
+pub(crate) const TRAIL: u32 = 4;
+pub(crate) const TEXT: u32 = 5;
+pub(crate) const LEN: u32 = 6;
+/// Node symbols in the context of the grandparent too (a hashed key: contexts that collide share a table).
+pub(crate) const NODE3: u32 = 7;
+/// Lexicon ranks: `LEN` contexts from this component on, by class.
+pub(crate) const LEX: u32 = 2048;
+/// Tags whose coarse context wildcards the first component (the previous sibling or parent of a gap).
+pub(crate) const WILD_A: u8 = (1 << GAP) | (1 << GAP_FIRST);
+
+/// Flag bits of a node symbol (above 16 bits of kind and 12 of field).
+pub(crate) const LEAF: u8 = 1;
+pub(crate) const MISSING: u8 = 2;
+const DEFAULT: u8 = 4;
+/// Largest field id a node symbol holds.
+pub(crate) const MAX_FIELD: u16 = 0xff;
+/// Kind slot of END in a node symbol.
+const END_SLOT: u32 = 1023;
+/// Gap class of a gap that follows as a symbol of its own (see [`short_gap`]).
+const LONG_GAP: u32 = 1023;
+
+/// Distinct texts a move-to-front list of the interner keeps (older ones are FAR).
+const WINDOW: usize = 1024;
+const TEXT_NEW: u32 = 0;
+const TEXT_FAR: u32 = 23;
+const TEXT_LEXICON: u32 = 24;
+/// The text that followed the previous leaf text the last time that one occurred (its successor), and the
+/// one that followed it before that (a different one).
+const TEXT_PREDICTED: u32 = 25;
+const TEXT_PREDICTED_2: u32 = 26;
+/// No successor yet; not in its class's list; no list.
+const NO_SUCCESSOR: u32 = u32::MAX;
+const NONE: u32 = u32::MAX;
+
+/// Entries of a thaw's context caches (a power of two): more than the contexts a small file uses.
+const CACHE_BITS: u32 = 9;
+
+/// Inner nodes with more children than this get a child list in the thaw, for binary search.
+pub(crate) const WIDE: usize = 8;
+/// `Node::wide` of a node without a child list.
+pub(crate) const NO_LIST: u32 = u32::MAX;
+/// `KindInfo::default_len` of a kind without a default text (its top bit is the identifier flag).
+const NO_DEFAULT: u8 = 0x7f;
+const IDENTIFIER: u8 = 0x80;
+/// Lexicon texts between two recorded start offsets.
+const CHECKPOINT: usize = 32;
+/// Longest default text.
+const MAX_DEFAULT: usize = 64;
+
+/// Whether `key` is a context of literal bytes (decoded many in a row: the model gives its table a guide).
+pub(crate) fn is_literal_context(key: u32) -> bool {
+    key >> 29 == LEN && (key >> 13) & 0x3fff >= LIT
+}
+
+/// The key of a node symbol's finer context: grandparent, parent and previous sibling, hashed to 27 bits.
+#[inline]
+fn node3_key(lang: u32, grandparent: u32, parent: u32, prev: u32) -> u32 {
+    let packed = grandparent | (parent << 10) | (prev << 20);
+    (NODE3 << 29) | (lang << 27) | (packed.wrapping_mul(0x9E37_79B1) >> 5)
+}
+
+#[inline]
+fn key(tag: u32, lang: u32, a: u32, b: u32) -> u32 {
+    crate::model::key(tag, lang, a, b)
+}
+
+/// A node symbol: kind slot (10 bits; [`END_SLOT`] closes the current node), field (8), flags (3) and the
+/// class of the gap before the node (or, for END, before the parent's end), 10 bits.
+#[inline]
+fn node_value(kind_slot: u32, field: u16, flags: u8, gap: u32) -> u32 {
+    kind_slot | (u32::from(field) << 10) | (u32::from(flags) << 18) | (gap << 21)
+}
+
+/// The kind of a kind slot (the inverse of [`slot`] for the kinds a blob holds).
+#[inline]
+fn kind_of(slot: u32) -> u16 {
+    if slot == ERROR_SLOT {
+        u16::MAX
+    } else {
+        slot as u16
+    }
+}
+
+/// One visible node as flattened from tree-sitter's tree, in preorder.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Flat {
+    pub start: u32,
+    pub end: u32,
+    /// Index just past this node's subtree.
+    pub next: u32,
+    pub kind: u16,
+    pub field: u16,
+    /// [`LEAF`], [`MISSING`].
+    pub flags: u8,
+}
+
+/// The visible nodes of `tree` in preorder; fails on what a blob cannot hold (fields past [`MAX_FIELD`],
+/// ranges outside the text, overlapping siblings or children past their parent's end).
+pub(crate) fn flatten(tree: &tree_sitter::Tree, text_len: usize) -> Result<Vec<Flat>, BuildError> {
+    let root = tree.root_node();
+    let mut flat: Vec<Flat> = Vec::with_capacity(root.descendant_count());
+    let mut open: Vec<usize> = Vec::new();
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        let (start, end) = (node.start_byte(), node.end_byte());
+        if end > text_len || start > end {
+            return Err(BuildError::Limit(format!(
+                "a node spans {start}..{end}, outside the {text_len}-byte text"
+            )));
+        }
+        let field = cursor.field_id().map_or(0, |f| f.get());
+        if field > MAX_FIELD {
+            return Err(BuildError::Limit(format!(
+                "field id {field} is past the blob format's {MAX_FIELD}"
+            )));
+        }
+        let kind = node.kind_id();
+        if kind != u16::MAX && u32::from(kind) >= ERROR_SLOT {
+            return Err(BuildError::Limit(format!(
+                "kind id {kind} is past the blob format's {}",
+                ERROR_SLOT - 1
+            )));
+        }
+        let index = flat.len();
+        flat.push(Flat {
+            start: start as u32,
+            end: end as u32,
+            next: 0,
+            kind,
+            field,
+            flags: if node.is_missing() { MISSING } else { 0 },
+        });
+        if cursor.goto_first_child() {
+            open.push(index);
+            continue;
+        }
+        flat[index].flags |= LEAF;
+        let mut current = index;
+        loop {
+            flat[current].next = flat.len() as u32;
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                check_positions(&flat, text_len)?;
+                return Ok(flat);
+            }
+            current = open.pop().expect("a parent is open below the root");
+        }
+    }
+}
+
+/// Checks that the text splits into gaps and leaves in preorder: every node starts at or after the previous
+/// boundary, and every inner node ends at or after its last child.
+fn check_positions(flat: &[Flat], text_len: usize) -> Result<(), BuildError> {
+    let mut pos = 0u32;
+    let mut open: Vec<usize> = Vec::new();
+    let overlap = |what: &str| {
+        Err(BuildError::Limit(format!(
+            "{what}: the frozen format holds trees whose nodes do not overlap"
+        )))
+    };
+    for (i, n) in flat.iter().enumerate() {
+        while let Some(&p) = open.last() {
+            if (i as u32) < flat[p].next {
+                break;
+            }
+            if flat[p].end < pos {
+                return overlap("a node ends before its last child");
+            }
+            pos = flat[p].end;
+            open.pop();
+        }
+        if n.start < pos {
+            return overlap("a node starts before its previous sibling ends");
+        }
+        pos = n.start;
+        if n.flags & LEAF != 0 {
+            pos = n.end;
+        } else {
+            open.push(i);
+        }
+    }
+    while let Some(p) = open.pop() {
+        if flat[p].end < pos {
+            return overlap("a node ends before its last child");
+        }
+        pos = flat[p].end;
+    }
+    debug_assert!(pos as usize <= text_len);
+    Ok(())
+}
+
+/// What the store knows about one leaf kind: its default text, its interner class, whether it is an
+/// identifier.
+#[derive(Clone, Copy, Debug)]
+struct KindInfo {
+    default_start: u16,
+    default_len: u8,
+    class: u8,
+}
+
+const PLAIN: KindInfo = KindInfo {
+    default_start: 0,
+    default_len: NO_DEFAULT,
+    class: 0,
+};
+
+impl Kinds {
+    /// Whether the kinds of interner class `class` in language `lang` are identifiers.
+    pub fn class_is_identifier(&self, lang: usize, class: u16) -> bool {
+        self.by_language[lang]
+            .iter()
+            .chain(std::iter::once(&self.error[lang]))
+            .any(|i| u16::from(i.class) == class && i.default_len & IDENTIFIER != 0)
+    }
+}
+
+/// Per language, per leaf kind: default texts (the most common text of each leaf kind in the corpus) and
+/// interner classes (each identifier kind has its own, from 1; every other leaf kind shares class 0: a few
+/// interners per file keep a thaw to a few buffers); and per class, the lexicon: texts that recur across
+/// files often enough to be worth holding once, most common first.
+pub(crate) struct Kinds {
+    by_language: [Vec<KindInfo>; 4],
+    error: [KindInfo; 4],
+    classes: usize,
+    bytes: Vec<u8>,
+    /// Length of each lexicon text (at most 255 bytes; they follow each other in `bytes` from
+    /// `lexicon_base`), and where every [`CHECKPOINT`]th one starts.
+    lexicon_lengths: Vec<u8>,
+    lexicon_checkpoints: Vec<u32>,
+    lexicon_base: u32,
+    /// First lexicon entry of each class (one more entry than classes).
+    class_starts: Vec<u32>,
+}
+
+/// Per lexicon candidate: the files it appears in whose literals are inline and the others, and whether it
+/// is an identifier.
+type FileCounts = ([u32; 2], bool);
+
+/// Looks up lexicon ranks while encoding.
+pub(crate) type LexiconIndex<'t> = HashMap<(u16, &'t [u8]), u32>;
+
+impl Kinds {
+    /// Learns default texts, classes and the lexicon from `files` (language index, text, nodes).
+    /// Learns default texts and classes from `files` (language index, text, nodes); the lexicon is empty
+    /// until [`Kinds::learn_lexicon`].
+    pub fn learn(files: &[(usize, &[u8], &[Flat])]) -> Kinds {
+        let mut texts: HashMap<(usize, u16), HashMap<&[u8], u64>> = HashMap::new();
+        let mut seen: [Vec<u16>; 4] = Default::default();
+        for &(lang, text, flat) in files {
+            for n in flat.iter().filter(|n| n.flags & LEAF != 0) {
+                seen[lang].push(n.kind);
+                let t = &text[n.start as usize..n.end as usize];
+                if t.len() <= MAX_DEFAULT && n.flags & MISSING == 0 {
+                    *texts
+                        .entry((lang, n.kind))
+                        .or_default()
+                        .entry(t)
+                        .or_default() += 1;
+                }
+            }
+        }
+        let mut kinds = Kinds {
+            by_language: Default::default(),
+            error: [PLAIN; 4],
+            classes: 0,
+            bytes: Vec::new(),
+            lexicon_lengths: Vec::new(),
+            lexicon_checkpoints: Vec::new(),
+            lexicon_base: 0,
+            class_starts: Vec::new(),
+        };
+        for (lang, seen) in seen.iter_mut().enumerate() {
+            seen.sort_unstable();
+            seen.dedup();
+            let grammar = cst_measure::Language::ALL[lang].grammar();
+            for (next_class, &kind) in seen.iter().enumerate() {
+                let identifier = kind != u16::MAX
+                    && grammar.node_kind_is_named(kind)
+                    && grammar
+                        .node_kind_for_id(kind)
+                        .is_some_and(|n| n.ends_with("identifier"));
+                // Each leaf kind of a language has its own interner (a grammar with more than 256 leaf kinds
+                // would share the last one among the rest).
+                let class = next_class.min(255) as u8;
+                kinds.classes = kinds.classes.max(usize::from(class) + 1);
+                let mut info = KindInfo { class, ..PLAIN };
+                if let Some(counts) = texts.get(&(lang, kind)) {
+                    let best = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)));
+                    if let Some((text, &count)) = best {
+                        if count >= 2 && kinds.bytes.len() + text.len() <= usize::from(u16::MAX) {
+                            info.default_start = kinds.bytes.len() as u16;
+                            info.default_len = text.len() as u8;
+                            kinds.bytes.extend_from_slice(text);
+                        }
+                    }
+                }
+                if identifier {
+                    info.default_len |= IDENTIFIER;
+                }
+                if kind == u16::MAX {
+                    kinds.error[lang] = info;
+                } else {
+                    let table = &mut kinds.by_language[lang];
+                    if table.len() <= usize::from(kind) {
+                        table.resize(usize::from(kind) + 1, PLAIN);
+                    }
+                    table[usize::from(kind)] = info;
+                }
+            }
+        }
+        kinds.lexicon_base = kinds.bytes.len() as u32;
+        kinds.class_starts = vec![0; kinds.classes + 1];
+        kinds
+    }
+
+    /// Learns the lexicon from `files`: per class, texts that are not their kind's default, by the number of
+    /// files they appear in, kept when the files that would spell them out save more than the entry costs.
+    pub fn learn_lexicon<'t>(
+        &mut self,
+        files: &[(usize, &'t [u8], &'t [Flat])],
+        inline: &[bool],
+    ) -> LexiconIndex<'t> {
+        let kinds = self;
+        // Per text: the files it appears in whose literals are inline, and the others.
+        let mut in_files: HashMap<(u16, &'t [u8]), FileCounts> = HashMap::new();
+        let mut this_file: Vec<(u16, &'t [u8], bool)> = Vec::new();
+        for (&(lang, text, flat), &inline) in files.iter().zip(inline) {
+            this_file.clear();
+            for n in flat.iter().filter(|n| n.flags & LEAF != 0) {
+                let info = kinds.info(lang, n.kind);
+                let t = &text[n.start as usize..n.end as usize];
+                if kinds.default_text(info) != Some(t) && !t.is_empty() {
+                    this_file.push((u16::from(info.class), t, info.default_len & IDENTIFIER != 0));
+                }
+            }
+            this_file.sort_unstable();
+            this_file.dedup();
+            for &(class, t, identifier) in &this_file {
+                let entry = in_files.entry((class, t)).or_insert(([0; 2], identifier));
+                entry.0[usize::from(!inline)] += 1;
+                entry.1 |= identifier;
+            }
+        }
+        // What spelling a text out costs per byte, inline (order 0) and in a zstd stream (identifiers, and
+        // strings and comments, which zstd's matches serve better), against about 1.5 bytes for a reference.
+        let spelt = |inline: bool, identifier: bool| match (inline, identifier) {
+            (true, _) => 0.5,
+            (false, false) => 0.3,
+            (false, true) => 0.5,
+        };
+        let mut lexicon: Vec<((u16, &[u8]), u32)> = in_files
+            .into_iter()
+            .filter(|&((_, t), ([inline, other], identifier))| {
+                if t.len() > 255 {
+                    return false;
+                }
+                let len = t.len() as f64;
+                let saved = f64::from(inline) * (spelt(true, identifier) * len - 1.5)
+                    + f64::from(other) * (spelt(false, identifier) * len - 1.5);
+                saved > len + 4.0
+            })
+            .map(|(entry, ([inline, other], _))| (entry, inline + other))
+            .collect();
+        lexicon.sort_unstable_by(|a, b| {
+            (a.0 .0, std::cmp::Reverse(a.1), a.0 .1).cmp(&(b.0 .0, std::cmp::Reverse(b.1), b.0 .1))
+        });
+        // Sorted by class: each class's entries are one run, and a class starts where the previous ends.
+        kinds.lexicon_base = kinds.bytes.len() as u32;
+        kinds.class_starts = vec![0; kinds.classes + 1];
+        for &((class, _), _) in &lexicon {
+            kinds.class_starts[usize::from(class) + 1] += 1;
+        }
+        for c in 0..kinds.classes {
+            kinds.class_starts[c + 1] += kinds.class_starts[c];
+        }
+        let mut index = LexiconIndex::new();
+        for (i, &((class, text), _)) in lexicon.iter().enumerate() {
+            index.insert(
+                (class, text),
+                i as u32 - kinds.class_starts[usize::from(class)],
+            );
+            if i % CHECKPOINT == 0 {
+                kinds.lexicon_checkpoints.push(kinds.bytes.len() as u32);
+            }
+            kinds.bytes.extend_from_slice(text);
+            kinds.lexicon_lengths.push(text.len() as u8);
+        }
+        kinds.bytes.shrink_to_fit();
+        kinds.lexicon_lengths.shrink_to_fit();
+        kinds.lexicon_checkpoints.shrink_to_fit();
+        for table in &mut kinds.by_language {
+            table.shrink_to_fit();
+        }
+        index
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.bytes.capacity()
+            + self.lexicon_lengths.capacity()
+            + self.lexicon_checkpoints.capacity() * 4
+            + self.class_starts.capacity() * 4
+            + self
+                .by_language
+                .iter()
+                .map(|t| t.capacity() * std::mem::size_of::<KindInfo>())
+                .sum::<usize>()
+    }
+
+    /// Entries and bytes of the lexicon.
+    pub fn lexicon_size(&self) -> (usize, usize) {
+        (
+            self.lexicon_lengths.len(),
+            self.bytes.len() - self.lexicon_base as usize,
+        )
+    }
+
+    #[inline]
+    fn info(&self, lang: usize, kind: u16) -> KindInfo {
+        if kind == u16::MAX {
+            self.error[lang]
+        } else {
+            self.by_language[lang]
+                .get(usize::from(kind))
+                .copied()
+                .unwrap_or(PLAIN)
+        }
+    }
+
+    /// Whether `kind` is an identifier kind (its texts share class 0).
+    pub fn is_identifier(&self, lang: usize, kind: u16) -> bool {
+        self.info(lang, kind).default_len & IDENTIFIER != 0
+    }
+
+    #[inline]
+    fn default_text(&self, info: KindInfo) -> Option<&[u8]> {
+        let len = info.default_len & !IDENTIFIER;
+        (len != NO_DEFAULT)
+            .then(|| &self.bytes[usize::from(info.default_start)..][..usize::from(len)])
+    }
+
+    /// Lexicon text `rank` of `class`.
+    fn lexicon(&self, class: u16, rank: u32) -> &[u8] {
+        let i = (self.class_starts[usize::from(class)] + rank) as usize;
+        let (Some(&checkpoint), Some(&len)) = (
+            self.lexicon_checkpoints.get(i / CHECKPOINT),
+            self.lexicon_lengths.get(i),
+        ) else {
+            return &[]; // Damaged.
+        };
+        let skipped: usize = self.lexicon_lengths[i - i % CHECKPOINT..i]
+            .iter()
+            .map(|&l| usize::from(l))
+            .sum();
+        let start = checkpoint as usize + skipped;
+        &self.bytes[start..start + usize::from(len)]
+    }
+}
+
+/// Learns what `files` share ([`Kinds`], the lexicon) and which of them code their literals inline (those
+/// with fewer than `inline_below` literal bytes, counted without the lexicon).
+pub(crate) fn learn<'t>(
+    files: &[(usize, &'t [u8], &'t [Flat])],
+    inline_below: usize,
+) -> (Kinds, LexiconIndex<'t>, Vec<bool>) {
+    let mut kinds = Kinds::learn(files);
+    let none = LexiconIndex::new();
+    let cx = Context {
+        kinds: &kinds,
+        lexicon: &none,
+    };
+    let inline: Vec<bool> = files
+        .iter()
+        .map(|&(lang, text, flat)| {
+            let mut length = LiteralLength::default();
+            emit(lang, text, flat, &cx, false, &mut length);
+            length.0 < inline_below
+        })
+        .collect();
+    let lexicon = kinds.learn_lexicon(files, &inline);
+    (kinds, lexicon, inline)
+}
+
+/// Receives the decisions of [`emit`].
+pub(crate) trait Sink {
+    fn symbol(&mut self, key: u32, value: u32);
+    /// A node symbol: context `finer` if the model keeps it, else `fine` (see [`Model::table2`]).
+    fn node_symbol(&mut self, finer: u32, fine: u32, value: u32);
+    fn raw(&mut self, value: u32, bits: u32);
+    /// Bytes for segment `group` of the literal stream (only for files whose literals are not inline).
+    fn literal(&mut self, group: u32, bytes: &[u8]);
+}
+
+/// The counting pass: every (context, value).
+impl Sink for Counts {
+    fn symbol(&mut self, key: u32, value: u32) {
+        self.add(key, value);
+    }
+    fn node_symbol(&mut self, finer: u32, fine: u32, value: u32) {
+        self.add2(finer, fine, value);
+    }
+    fn raw(&mut self, _: u32, _: u32) {}
+    fn literal(&mut self, _: u32, _: &[u8]) {}
+}
+
+/// Sums the literal bytes of a file (the pass that decides which files code their literals inline).
+#[derive(Default)]
+pub(crate) struct LiteralLength(pub usize);
+
+impl Sink for LiteralLength {
+    fn symbol(&mut self, _: u32, _: u32) {}
+    fn node_symbol(&mut self, _: u32, _: u32, _: u32) {}
+    fn raw(&mut self, _: u32, _: u32) {}
+    fn literal(&mut self, _: u32, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+}
+
+/// The coding pass: symbols into rANS, literal bytes into their own stream, in three segments (identifiers,
+/// escaped gaps, other texts: like with like compresses better).
+pub(crate) struct Coder<'m> {
+    pub model: &'m Model,
+    pub rans: Encoder,
+    pub literal: [Vec<u8>; 3],
+}
+
+impl Sink for Coder<'_> {
+    fn symbol(&mut self, key: u32, value: u32) {
+        self.model.encode(key, value, &mut self.rans);
+    }
+    fn node_symbol(&mut self, finer: u32, fine: u32, value: u32) {
+        self.model
+            .encode_at(self.model.table2(finer, fine), value, &mut self.rans);
+    }
+    fn raw(&mut self, value: u32, bits: u32) {
+        self.rans.put_raw(value, bits);
+    }
+    fn literal(&mut self, group: u32, bytes: &[u8]) {
+        self.literal[group as usize].extend_from_slice(bytes);
+    }
+}
+
+/// Length `len` as a bucket value and its raw extra bits.
+#[inline]
+fn length_value(len: u32) -> (u32, u32, u32) {
+    if len < 16 {
+        (len, 0, 0)
+    } else {
+        let b = 31 - len.leading_zeros();
+        (12 + b, b, len - (1 << b))
+    }
+}
+
+/// Rank `r` (below [`WINDOW`]) of a move-to-front list as a value and its raw extra bits.
+#[inline]
+fn rank_value(r: usize) -> (u32, u32, u32) {
+    let r = r as u32;
+    if r < 16 {
+        (1 + r, 0, 0)
+    } else {
+        let b = 31 - r.leading_zeros();
+        (13 + b, b, r - (1 << b))
+    }
+}
+
+/// Raw bits that an index below `count` takes.
+#[inline]
+fn bits_for(count: usize) -> u32 {
+    if count <= 1 {
+        0
+    } else {
+        usize::BITS - (count - 1).leading_zeros()
+    }
+}
+
+const GAP_SPACES: u32 = 1 << 24;
+const GAP_LINES: u32 = 2 << 24;
+const GAP_ESCAPE: u32 = 3 << 24;
+
+/// A gap as a value, updating the current indentation; `None` when it must be escaped.
+fn gap_value(g: &[u8], indent: &mut u32) -> Option<u32> {
+    if g.is_empty() {
+        return Some(0);
+    }
+    if g.len() <= 255 && g.iter().all(|&b| b == b' ') {
+        return Some(GAP_SPACES | g.len() as u32);
+    }
+    let crlf = g[0] == b'\r';
+    let newline: &[u8] = if crlf { b"\r\n" } else { b"\n" };
+    let (mut lines, mut at) = (0u32, 0);
+    while g[at..].starts_with(newline) {
+        lines += 1;
+        at += newline.len();
+    }
+    let rest = &g[at..];
+    let tabs = rest.first() == Some(&b'\t');
+    let unit = if tabs { b'\t' } else { b' ' };
+    if lines == 0 || lines > 15 || !rest.iter().all(|&b| b == unit) {
+        return None;
+    }
+    let delta = rest.len() as i64 - i64::from(*indent);
+    if !(-256..=255).contains(&delta) {
+        return None;
+    }
+    *indent = rest.len() as u32;
+    Some(
+        GAP_LINES
+            | (u32::from(crlf) << 21)
+            | (u32::from(tabs) << 20)
+            | (lines << 9)
+            | (delta + 256) as u32,
+    )
+}
+
+/// The indentation after an escaped gap: the run of spaces or tabs after its last newline, if it has one.
+fn indent_after(g: &[u8], indent: &mut u32) {
+    if let Some(nl) = g.iter().rposition(|&b| b == b'\n') {
+        let rest = &g[nl + 1..];
+        let unit = if rest.first() == Some(&b'\t') {
+            b'\t'
+        } else {
+            b' '
+        };
+        *indent = rest.iter().take_while(|&&b| b == unit).count() as u32;
+    }
+}
+
+/// The class (10 bits) a gap value takes inside a node symbol: 0 empty, 1..=255 that many spaces, 256..=639
+/// one to three newlines and an indentation change of -64..=63 spaces; [`LONG_GAP`] for every other gap
+/// (`value` `None`: escaped), which then follows as a symbol of its own.
+fn short_gap(value: Option<u32>) -> u32 {
+    match value {
+        Some(0) => 0,
+        Some(v) if v & (3 << 24) == GAP_SPACES => v & 0xff,
+        Some(v) if v & (3 << 24) == GAP_LINES && v & (3 << 20) == 0 => {
+            let (lines, delta) = ((v >> 9) & 0xf, (v & 0x1ff) as i32 - 256);
+            if (1..=3).contains(&lines) && (-64..=63).contains(&delta) {
+                256 + (lines - 1) * 128 + (delta + 64) as u32
+            } else {
+                LONG_GAP
+            }
+        }
+        _ => LONG_GAP,
+    }
+}
+
+/// A file's interner while encoding: every distinct leaf text gets an id (per file, in order of first
+/// appearance, whatever its class); each class keeps a move-to-front list of its ids; each id remembers its
+/// last two distinct successors.
+#[derive(Default)]
+struct Interner<'t> {
+    ids: HashMap<(u8, &'t [u8]), u32>,
+    class_of: Vec<u8>,
+    lists: HashMap<u8, VecDeque<u32>>,
+    previous: Option<u32>,
+    successors: HashMap<u32, [u32; 2]>,
+}
+
+/// Puts `id` at the front (the back of the deque) of a move-to-front list, dropping the oldest past
+/// [`WINDOW`].
+fn push_front(mtf: &mut VecDeque<u32>, id: u32) {
+    mtf.push_back(id);
+    if mtf.len() > WINDOW {
+        mtf.pop_front();
+    }
+}
+
+struct Writer<'t, 'k, S> {
+    lang: u32,
+    text: &'t [u8],
+    kinds: &'k Kinds,
+    lexicon: &'k LexiconIndex<'k>,
+    inline: bool,
+    sink: &'k mut S,
+    pos: usize,
+    indent: u32,
+    interner: Interner<'t>,
+}
+
+impl<'t, S: Sink> Writer<'t, '_, S> {
+    /// Codes the gap up to `to` as a symbol of its own in context `key`.
+    fn gap(&mut self, key: u32, to: usize) {
+        let g = &self.text[self.pos..to];
+        let value = gap_value(g, &mut self.indent);
+        self.long_gap(key, value, to);
+    }
+
+    /// The second half of a gap whose value is known (`None`: escaped).
+    fn long_gap(&mut self, key: u32, value: Option<u32>, to: usize) {
+        let g = &self.text[self.pos..to];
+        match value {
+            Some(v) => self.sink.symbol(key, v),
+            None => {
+                self.sink.symbol(key, GAP_ESCAPE);
+                self.length(self::key(LEN, self.lang, GAP_TEXT, 0), g.len());
+                self.literal(GROUP_GAP, g);
+                indent_after(g, &mut self.indent);
+            }
+        }
+        self.pos = to;
+    }
+
+    /// The gap up to `to` as its class in a node symbol; codes it after that symbol when it is long.
+    fn node_with_gap(
+        &mut self,
+        keys: (u32, u32),
+        gap_key: u32,
+        to: usize,
+        symbol: impl FnOnce(u32) -> u32,
+    ) {
+        let value = gap_value(&self.text[self.pos..to], &mut self.indent);
+        let class = short_gap(value);
+        self.sink.node_symbol(keys.0, keys.1, symbol(class));
+        if class == LONG_GAP {
+            self.long_gap(gap_key, value, to);
+        } else {
+            self.pos = to;
+        }
+    }
+
+    fn length(&mut self, key: u32, len: usize) {
+        let (v, bits, extra) = length_value(len as u32);
+        self.sink.symbol(key, v);
+        self.sink.raw(extra, bits);
+    }
+
+    /// Literal bytes: inline as order-0 symbols of their group, or into the literal stream.
+    fn literal(&mut self, group: u32, bytes: &[u8]) {
+        if self.inline {
+            for &b in bytes {
+                self.sink
+                    .symbol(key(LEN, self.lang, LIT + group, 0), u32::from(b));
+            }
+        } else {
+            self.sink.literal(group, bytes);
+        }
+    }
+
+    fn open(&mut self, n: &Flat, grandparent: u32, parent: u32, prev: u32) {
+        let lang = self.lang;
+        let leaf = n.flags & LEAF != 0;
+        let text = &self.text[n.start as usize..n.end as usize];
+        let info = self.kinds.info(lang as usize, n.kind);
+        let default = leaf && self.kinds.default_text(info) == Some(text);
+        let flags = n.flags | if default { DEFAULT } else { 0 };
+        let kind = slot(n.kind);
+        let gap_key = if prev == START {
+            key(GAP_FIRST, lang, parent, kind)
+        } else {
+            key(GAP, lang, prev, kind)
+        };
+        let field = n.field;
+        let keys = (
+            node3_key(lang, grandparent, parent, prev),
+            key(NODE, lang, parent, prev),
+        );
+        self.node_with_gap(keys, gap_key, n.start as usize, |gap| {
+            node_value(kind, field, flags, gap)
+        });
+        if leaf {
+            if !default {
+                self.leaf_text(info, n.kind, parent, text);
+            }
+            self.pos = n.end as usize;
+        }
+    }
+
+    fn leaf_text(&mut self, info: KindInfo, kind: u16, parent: u32, text: &'t [u8]) {
+        let text_key = key(TEXT, self.lang, slot(kind), parent);
+        let class = info.class;
+        let interner = &mut self.interner;
+        let known = interner.ids.get(&(class, text)).copied();
+        if let (Some(id), Some(previous)) = (known, interner.previous) {
+            if let Some(i) = interner
+                .successors
+                .get(&previous)
+                .and_then(|s| s.iter().position(|&s| s == id))
+            {
+                self.sink.symbol(text_key, TEXT_PREDICTED + i as u32);
+                self.follow(id);
+                return;
+            }
+        }
+        let count = interner.class_of.len();
+        let list = interner.lists.entry(class).or_default();
+        let id = match known {
+            Some(id) => match list.iter().rposition(|&x| x == id) {
+                Some(at) => {
+                    let (v, bits, extra) = rank_value(list.len() - 1 - at);
+                    list.remove(at);
+                    list.push_back(id);
+                    self.sink.symbol(text_key, v);
+                    self.sink.raw(extra, bits);
+                    id
+                }
+                None => {
+                    push_front(list, id);
+                    self.sink.symbol(text_key, TEXT_FAR);
+                    self.sink.raw(id, bits_for(count));
+                    id
+                }
+            },
+            None => {
+                let id = count as u32;
+                interner.ids.insert((class, text), id);
+                interner.class_of.push(class);
+                push_front(list, id);
+                match self.lexicon.get(&(u16::from(class), text)) {
+                    Some(&rank) => {
+                        self.sink.symbol(text_key, TEXT_LEXICON);
+                        self.length(
+                            key(LEN, self.lang, LEX + u32::from(class), 0),
+                            rank as usize,
+                        );
+                    }
+                    None => {
+                        self.sink.symbol(text_key, TEXT_NEW);
+                        self.length(key(LEN, self.lang, slot(kind), 0), text.len());
+                        let identifier = info.default_len & IDENTIFIER != 0;
+                        let group = if identifier {
+                            GROUP_IDENTIFIER
+                        } else {
+                            GROUP_OTHER
+                        };
+                        self.literal(group, text);
+                    }
+                }
+                id
+            }
+        };
+        self.follow(id);
+    }
+
+    /// Records that text `id` followed the previous leaf text.
+    fn follow(&mut self, id: u32) {
+        let interner = &mut self.interner;
+        if let Some(previous) = interner.previous {
+            let successors = interner
+                .successors
+                .entry(previous)
+                .or_insert([NO_SUCCESSOR; 2]);
+            if successors[0] != id {
+                successors[1] = successors[0];
+                successors[0] = id;
+            }
+        }
+        interner.previous = Some(id);
+    }
+}
+
+/// What [`emit`] works with besides the file: the shared model's kinds and lexicon.
+pub(crate) struct Context<'k> {
+    pub kinds: &'k Kinds,
+    pub lexicon: &'k LexiconIndex<'k>,
+}
+
+/// Walks one file (language index `lang`, its text and nodes) and hands every decision to `sink`; literal
+/// bytes are coded as symbols if `inline`, else handed to [`Sink::literal`].
+pub(crate) fn emit<S: Sink>(
+    lang: usize,
+    text: &[u8],
+    flat: &[Flat],
+    cx: &Context<'_>,
+    inline: bool,
+    sink: &mut S,
+) {
+    let lang = lang as u32;
+    let mut w = Writer {
+        lang,
+        text,
+        kinds: cx.kinds,
+        lexicon: cx.lexicon,
+        inline,
+        sink,
+        pos: 0,
+        indent: 0,
+        interner: Interner::default(),
+    };
+    w.open(&flat[0], ROOT, ROOT, START);
+    let mut stack: Vec<(usize, u32)> = Vec::new();
+    if flat[0].flags & LEAF == 0 {
+        stack.push((0, START));
+    }
+    let mut i = 1;
+    while let Some(&(p, last)) = stack.last() {
+        let parent = slot(flat[p].kind);
+        let grandparent = stack
+            .len()
+            .checked_sub(2)
+            .map_or(ROOT, |g| slot(flat[stack[g].0].kind));
+        if (i as u32) < flat[p].next {
+            w.open(&flat[i], grandparent, parent, last);
+            if let Some(top) = stack.last_mut() {
+                top.1 = slot(flat[i].kind);
+            }
+            if flat[i].flags & LEAF == 0 {
+                stack.push((i, START));
+            }
+            i += 1;
+        } else {
+            let keys = (
+                node3_key(lang, grandparent, parent, last),
+                key(NODE, lang, parent, last),
+            );
+            w.node_with_gap(
+                keys,
+                key(TRAIL, lang, parent, last),
+                flat[p].end as usize,
+                |gap| node_value(END_SLOT, 0, 0, gap),
+            );
+            stack.pop();
+        }
+    }
+    w.gap(key(TRAIL, lang, ROOT, slot(flat[0].kind)), text.len());
+}
+
+/// One thawed node: what the cursor reads, plus where its subtree ends and its child list.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Node {
+    pub start: u32,
+    pub end: u32,
+    /// Index just past this node's subtree (its next sibling, if it has one).
+    pub next: u32,
+    /// Where this node's child list starts in [`Thawed::lists`] (count, then indices), or [`NO_LIST`].
+    pub list: u32,
+    pub kind: u16,
+    pub field: u16,
+    pub flags: u8,
+}
+
+/// One distinct leaf text of a thawed file: where it first appears in the text, its class, its place in
+/// its class's move-to-front list (a doubly linked list through the entries, most recent at the head), and
+/// its last two distinct successors.
+#[derive(Clone, Copy)]
+struct Entry {
+    start: u32,
+    len: u32,
+    /// Towards the head (more recent) and the tail; [`NONE`] at the ends.
+    newer: u32,
+    older: u32,
+    successors: [u32; 2],
+    class: u8,
+    listed: bool,
+}
+
+/// A class's move-to-front list while thawing.
+#[derive(Clone, Copy, Default)]
+struct List {
+    /// Thaw this list belongs to (older lists are stale and empty).
+    epoch: u64,
+    head: u32,
+    tail: u32,
+    len: u32,
+}
+
+/// An open inner node while thawing.
+#[derive(Clone, Copy)]
+struct Open {
+    node: u32,
+    kind: u32,
+    last: u32,
+    kids: u32,
+}
+
+/// A thawed file and the scratch its thaw reuses: nothing here is allocated per thaw once grown.
+#[derive(Default)]
+pub(crate) struct Thawed {
+    pub text: String,
+    pub nodes: Vec<Node>,
+    /// Child lists of wide nodes: a count, then the children's indices.
+    pub lists: Vec<u32>,
+    /// The decompressed literal stream.
+    pub literal: Vec<u8>,
+    entries: Vec<Entry>,
+    mtf_lists: Vec<List>,
+    epoch: u64,
+    stack: Vec<Open>,
+    kids: Vec<u32>,
+    /// The reader's cache of context lookups (valid for one model: cleared by [`Thawed::forget_model`]).
+    cache: Vec<(u32, u32)>,
+    node_cache: Vec<(u32, u32, u32)>,
+}
+
+impl Thawed {
+    /// Drops what belongs to the model of the store last thawed from (before thawing from another store).
+    pub fn forget_model(&mut self) {
+        self.cache.clear();
+        self.node_cache.clear();
+    }
+}
+
+struct Reader<'a, 'b> {
+    model: &'a Model,
+    kinds: &'a Kinds,
+    lang: u32,
+    dec: Decoder<'a>,
+    /// The literal stream, or `None` when literals are coded inline.
+    literal: Option<[&'b [u8]; 3]>,
+    literal_at: [usize; 3],
+    text: &'b mut Vec<u8>,
+    indent: u32,
+    entries: &'b mut Vec<Entry>,
+    lists: &'b mut Vec<List>,
+    epoch: u64,
+    cache: &'b mut [(u32, u32)],
+    node_cache: &'b mut [(u32, u32, u32)],
+    /// The last leaf text read.
+    previous: u32,
+    /// The guided literal tables of this file's language, by group, once looked up.
+    guides: [Option<Guided<'a>>; 3],
+}
+
+impl Reader<'_, '_> {
+    #[inline]
+    fn symbol(&mut self, key: u32) -> u32 {
+        // A small direct-mapped cache of context lookups: a file keeps coming back to the same few hundred
+        // contexts, and a pruned one costs two probes of the model's index otherwise.
+        if self.cache.is_empty() {
+            let table = self.model.table(key);
+            return self.model.decode_at(table, &mut self.dec);
+        }
+        let i = (key.wrapping_mul(0x9E37_79B1) >> (32 - CACHE_BITS)) as usize;
+        let (k, table) = self.cache[i];
+        let table = if k == key {
+            table
+        } else {
+            let table = self.model.table(key);
+            self.cache[i] = (key, table);
+            table
+        };
+        self.model.decode_at(table, &mut self.dec)
+    }
+
+    /// A node symbol in its finer context if the model keeps that, else in its fine one.
+    #[inline]
+    fn node_symbol(&mut self, finer: u32, fine: u32) -> u32 {
+        if self.node_cache.is_empty() {
+            let table = self.model.table2(finer, fine);
+            return self.model.decode_at(table, &mut self.dec);
+        }
+        let i = (finer.wrapping_mul(0x9E37_79B1) >> (32 - CACHE_BITS)) as usize;
+        let (f, k, table) = self.node_cache[i];
+        let table = if f == finer && k == fine {
+            table
+        } else {
+            let table = self.model.table2(finer, fine);
+            self.node_cache[i] = (finer, fine, table);
+            table
+        };
+        self.model.decode_at(table, &mut self.dec)
+    }
+
+    #[inline]
+    fn length(&mut self, key: u32) -> usize {
+        let v = self.symbol(key);
+        (if v < 16 {
+            v
+        } else {
+            (1 << (v - 12)) + self.dec.raw(v - 12)
+        }) as usize
+    }
+
+    fn literal(&mut self, group: u32, len: usize) {
+        match self.literal {
+            Some(segments) => {
+                let (segment, at) = (
+                    segments[group as usize],
+                    &mut self.literal_at[group as usize],
+                );
+                let end = (*at + len).min(segment.len());
+                self.text.extend_from_slice(&segment[*at..end]);
+                *at = end;
+            }
+            None if len > 0 => {
+                let key = key(LEN, self.lang, LIT + group, 0);
+                let guide = match self.guides[group as usize] {
+                    Some(guide) => Some(guide),
+                    None => {
+                        let guide = self.model.guide(key);
+                        self.guides[group as usize] = guide;
+                        guide
+                    }
+                };
+                match guide {
+                    Some(guide) => {
+                        for _ in 0..len {
+                            let b = self.model.decode_guided(&guide, &mut self.dec);
+                            self.text.push(b as u8);
+                        }
+                    }
+                    None => {
+                        for _ in 0..len {
+                            let b = self.symbol(key);
+                            self.text.push(b as u8);
+                        }
+                    }
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// A gap of class `class` (from a node symbol), reading its own symbol in context `key` if it is long.
+    fn short_gap(&mut self, class: u32, key: u32) {
+        match class {
+            0 => {}
+            1..=255 => self.text.resize(self.text.len() + class as usize, b' '),
+            LONG_GAP => self.gap(key),
+            _ => {
+                let (lines, delta) = ((class - 256) / 128 + 1, ((class - 256) % 128) as i64 - 64);
+                for _ in 0..lines {
+                    self.text.push(b'\n');
+                }
+                self.indent = (i64::from(self.indent) + delta) as u32;
+                self.text
+                    .resize(self.text.len() + self.indent as usize, b' ');
+            }
+        }
+    }
+
+    fn gap(&mut self, key: u32) {
+        let v = self.symbol(key);
+        match v & (3 << 24) {
+            0 => {}
+            GAP_SPACES => self
+                .text
+                .resize(self.text.len() + (v & 0xff) as usize, b' '),
+            GAP_LINES => {
+                let newline: &[u8] = if v & (1 << 21) != 0 { b"\r\n" } else { b"\n" };
+                for _ in 0..(v >> 9) & 0xf {
+                    self.text.extend_from_slice(newline);
+                }
+                self.indent = (i64::from(self.indent) + i64::from(v & 0x1ff) - 256) as u32;
+                let unit = if v & (1 << 20) != 0 { b'\t' } else { b' ' };
+                self.text
+                    .resize(self.text.len() + self.indent as usize, unit);
+            }
+            _ => {
+                let len = self.length(self::key(LEN, self.lang, GAP_TEXT, 0));
+                let from = self.text.len();
+                self.literal(GROUP_GAP, len);
+                let mut indent = self.indent;
+                indent_after(&self.text[from..], &mut indent);
+                self.indent = indent;
+            }
+        }
+    }
+
+    fn leaf_text(&mut self, kind: u16, parent: u32) {
+        let info = self.kinds.info(self.lang as usize, kind);
+        let class = info.class;
+        if self.lists.len() <= usize::from(class) {
+            self.lists.resize(usize::from(class) + 1, List::default());
+        }
+        let list = &mut self.lists[usize::from(class)];
+        if list.epoch != self.epoch {
+            *list = List {
+                epoch: self.epoch,
+                head: NONE,
+                tail: NONE,
+                len: 0,
+            };
+        }
+        let v = self.symbol(key(TEXT, self.lang, slot(kind), parent));
+        let id = match v {
+            TEXT_NEW | TEXT_LEXICON => {
+                let start = self.text.len();
+                if v == TEXT_NEW {
+                    let len = self.length(key(LEN, self.lang, slot(kind), 0));
+                    let group = if info.default_len & IDENTIFIER != 0 {
+                        GROUP_IDENTIFIER
+                    } else {
+                        GROUP_OTHER
+                    };
+                    self.literal(group, len);
+                } else {
+                    let rank = self.length(key(LEN, self.lang, LEX + u32::from(class), 0));
+                    self.text
+                        .extend_from_slice(self.kinds.lexicon(u16::from(class), rank as u32));
+                }
+                let id = self.entries.len() as u32;
+                self.entries.push(Entry {
+                    start: start as u32,
+                    len: (self.text.len() - start) as u32,
+                    newer: NONE,
+                    older: NONE,
+                    successors: [NO_SUCCESSOR; 2],
+                    class,
+                    listed: false,
+                });
+                self.push_front(id);
+                self.follow(id);
+                return;
+            }
+            TEXT_PREDICTED | TEXT_PREDICTED_2 => {
+                let successors = self
+                    .entries
+                    .get(self.previous as usize)
+                    .map_or([NONE; 2], |e| e.successors);
+                successors[(v - TEXT_PREDICTED) as usize]
+            }
+            TEXT_FAR => {
+                let id = self.dec.raw(bits_for(self.entries.len()));
+                if (id as usize) < self.entries.len() && !self.entries[id as usize].listed {
+                    self.push_front(id);
+                }
+                id
+            }
+            _ => {
+                let rank = if v <= 16 {
+                    v - 1
+                } else {
+                    (1 << (v - 13)) + self.dec.raw(v - 13)
+                };
+                let mut id = self.lists[usize::from(class)].head;
+                for _ in 0..rank {
+                    match self.entries.get(id as usize) {
+                        Some(e) => id = e.older,
+                        None => break,
+                    }
+                }
+                if (id as usize) < self.entries.len() {
+                    self.unlink(id);
+                    self.push_front(id);
+                }
+                id
+            }
+        };
+        let Some(&Entry {
+            start,
+            len,
+            class: found,
+            ..
+        }) = self.entries.get(id as usize)
+        else {
+            return; // Damaged: a wrong text, never a panic.
+        };
+        if found == class {
+            self.text
+                .extend_from_within(start as usize..(start + len) as usize);
+            self.follow(id);
+        }
+    }
+
+    /// Takes `id` out of its class's list.
+    fn unlink(&mut self, id: u32) {
+        let Entry {
+            newer,
+            older,
+            class,
+            ..
+        } = self.entries[id as usize];
+        let list = &mut self.lists[usize::from(class)];
+        match newer {
+            NONE => list.head = older,
+            n => self.entries[n as usize].older = older,
+        }
+        match older {
+            NONE => list.tail = newer,
+            o => self.entries[o as usize].newer = newer,
+        }
+        list.len -= 1;
+        self.entries[id as usize].listed = false;
+    }
+
+    /// Puts `id` at the head of its class's list, dropping the tail past [`WINDOW`] (as `push_front` does on
+    /// the encoder's deque).
+    fn push_front(&mut self, id: u32) {
+        let class = self.entries[id as usize].class;
+        let list = self.lists[usize::from(class)];
+        {
+            let e = &mut self.entries[id as usize];
+            e.newer = NONE;
+            e.older = list.head;
+            e.listed = true;
+        }
+        if list.head != NONE {
+            self.entries[list.head as usize].newer = id;
+        }
+        let list = &mut self.lists[usize::from(class)];
+        list.head = id;
+        if list.tail == NONE {
+            list.tail = id;
+        }
+        list.len += 1;
+        if list.len as usize > WINDOW {
+            let tail = list.tail;
+            self.unlink(tail);
+        }
+    }
+
+    /// Records that text `id` followed the previous leaf text.
+    fn follow(&mut self, id: u32) {
+        if let Some(e) = self.entries.get_mut(self.previous as usize) {
+            if e.successors[0] != id {
+                e.successors[1] = e.successors[0];
+                e.successors[0] = id;
+            }
+        }
+        self.previous = id;
+    }
+
+    /// Reads a node's gap and (for a leaf) its text, and appends its record; returns its index.
+    fn open(&mut self, v: u32, parent: u32, prev: u32, nodes: &mut Vec<Node>) -> u32 {
+        let kind_slot = v & 0x3ff;
+        let kind = kind_of(kind_slot);
+        let flags = ((v >> 18) & 7) as u8;
+        let gap_key = if prev == START {
+            key(GAP_FIRST, self.lang, parent, kind_slot)
+        } else {
+            key(GAP, self.lang, prev, kind_slot)
+        };
+        self.short_gap(v >> 21, gap_key);
+        let index = nodes.len() as u32;
+        let start = self.text.len() as u32;
+        if flags & LEAF != 0 {
+            if flags & DEFAULT != 0 {
+                let info = self.kinds.info(self.lang as usize, kind);
+                if let Some(t) = self.kinds.default_text(info) {
+                    self.text.extend_from_slice(t);
+                }
+            } else {
+                self.leaf_text(kind, parent);
+            }
+        }
+        nodes.push(Node {
+            start,
+            end: self.text.len() as u32,
+            next: index + 1,
+            list: NO_LIST,
+            kind,
+            field: ((v >> 10) & u32::from(MAX_FIELD)) as u16,
+            flags: flags & (LEAF | MISSING),
+        });
+        index
+    }
+}
+
+/// Thaws one file's blob (`rans`: its symbol stream; `literal`: the segments of its literal stream, already
+/// decompressed, or `None` when its literals are inline) into `out`.
+pub(crate) fn thaw(
+    model: &Model,
+    kinds: &Kinds,
+    lang: usize,
+    rans: &[u8],
+    literal: Option<[&[u8]; 3]>,
+    out: &mut Thawed,
+) {
+    out.epoch += 1;
+    let mut text = std::mem::take(&mut out.text).into_bytes();
+    text.clear();
+    let Thawed {
+        nodes,
+        lists,
+        entries,
+        mtf_lists,
+        stack,
+        kids,
+        epoch,
+        cache,
+        node_cache,
+        ..
+    } = out;
+    entries.clear();
+    if cache.is_empty() {
+        cache.resize(1 << CACHE_BITS, (0, 0));
+        node_cache.resize(1 << CACHE_BITS, (0, 0, 0));
+    }
+    // A new cursor's buffers start at about their final size (a blob is roughly a third of its text, and
+    // there are fewer nodes than text bytes): growing them a few times each would cost more than the thaw.
+    if text.capacity() == 0 {
+        text.reserve(rans.len() * 8 + 64);
+        nodes.reserve(rans.len() * 3 + 16);
+        kids.reserve(64);
+        stack.reserve(32);
+        entries.reserve(rans.len() / 2 + 8);
+    }
+    nodes.clear();
+    lists.clear();
+    stack.clear();
+    kids.clear();
+    let lang = lang as u32;
+    let mut r = Reader {
+        model,
+        kinds,
+        lang,
+        dec: Decoder::new(rans),
+        literal,
+        literal_at: [0; 3],
+        text: &mut text,
+        indent: 0,
+        entries,
+        lists: mtf_lists,
+        epoch: *epoch,
+        cache,
+        node_cache,
+        previous: NONE,
+        guides: [None; 3],
+    };
+    let v = r.node_symbol(
+        node3_key(lang, ROOT, ROOT, START),
+        key(NODE, lang, ROOT, START),
+    );
+    let root = r.open(v, ROOT, START, nodes);
+    let root_kind = v & 0x3ff;
+    if (v >> 18) as u8 & LEAF == 0 {
+        stack.push(Open {
+            node: root,
+            kind: root_kind,
+            last: START,
+            kids: 0,
+        });
+    }
+    while let Some(&top) = stack.last() {
+        let grandparent = stack.len().checked_sub(2).map_or(ROOT, |g| stack[g].kind);
+        let v = r.node_symbol(
+            node3_key(lang, grandparent, top.kind, top.last),
+            key(NODE, lang, top.kind, top.last),
+        );
+        if v & 0x3ff == END_SLOT {
+            r.short_gap(v >> 21, key(TRAIL, lang, top.kind, top.last));
+            let count = kids.len() - top.kids as usize;
+            let next = nodes.len() as u32;
+            let node = &mut nodes[top.node as usize];
+            node.end = r.text.len() as u32;
+            node.next = next;
+            if count > WIDE {
+                node.list = lists.len() as u32;
+                lists.push(count as u32);
+                lists.extend_from_slice(&kids[top.kids as usize..]);
+            }
+            kids.truncate(top.kids as usize);
+            stack.pop();
+        } else {
+            let kind = v & 0x3ff;
+            let child = r.open(v, top.kind, top.last, nodes);
+            kids.push(child);
+            let len = stack.len();
+            stack[len - 1].last = kind;
+            if (v >> 18) as u8 & LEAF == 0 {
+                stack.push(Open {
+                    node: child,
+                    kind,
+                    last: START,
+                    kids: kids.len() as u32,
+                });
+            }
+        }
+    }
+    r.gap(key(TRAIL, lang, ROOT, root_kind));
+    out.text = match String::from_utf8(text) {
+        Ok(text) => text,
+        // Only a damaged blob gets here: the text was a `&str` when it was frozen.
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{gap_value, indent_after, length_value, rank_value};
+
+    #[test]
+    fn gaps_of_every_form_classify_as_expected() {
+        let mut indent = 4;
+        assert_eq!(gap_value(b"", &mut indent), Some(0));
+        assert!(gap_value(b"   ", &mut indent).is_some());
+        assert!(gap_value(b"\n\n        ", &mut indent).is_some());
+        assert_eq!(indent, 8);
+        assert!(gap_value(b"\r\n\t", &mut indent).is_some());
+        assert_eq!(indent, 1);
+        for escaped in [&b" \n"[..], b"\n \t", b"\\\n", b"\n\r\n", b"x"] {
+            assert_eq!(gap_value(escaped, &mut indent), None, "{escaped:?}");
+        }
+        indent_after(b"// x\n  ", &mut indent);
+        assert_eq!(indent, 2);
+    }
+
+    #[test]
+    fn buckets_cover_their_ranges() {
+        for len in [0u32, 15, 16, 17, 1000, u32::MAX] {
+            let (v, bits, extra) = length_value(len);
+            let back = if v < 16 { v } else { (1 << (v - 12)) + extra };
+            assert_eq!((back, bits <= 32), (len, true));
+        }
+        for r in 0..1024 {
+            let (v, bits, extra) = rank_value(r);
+            assert!((1..=22).contains(&v));
+            let back = if v <= 16 {
+                v - 1
+            } else {
+                (1 << (v - 13)) + extra
+            };
+            assert_eq!(back as usize, r);
+            assert!(extra < 1 << bits.max(1));
+        }
+    }
+}

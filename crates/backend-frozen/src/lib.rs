@@ -1,0 +1,547 @@
+//! Backend `frozen`: a cold tier. Every file's tree and text are frozen together into one compact blob,
+//! decodable on its own given the store's shared model, and thawed into flat node records to be navigated.
+//! Lossless: the text byte for byte and every visible node's kind, field, range and MISSING flag, in
+//! tree-sitter's shape.
+//!
+//! # Layout
+//!
+//! The store ([`FrozenStore`]) holds, each exactly sized by `finish()`:
+//!
+//! | what | contents | bytes |
+//! | --- | --- | --- |
+//! | `blobs: Vec<u8>` | every file's blob, end to end | see below |
+//! | `starts: Vec<u32>` | where each file's blob starts | 4 per file |
+//! | the model (`model.rs`) | per kept context, its symbols and 15-bit frequencies; an open-addressing index | 8 per index slot (load 4/5), 6 per table entry; a context with one symbol lives in its slot |
+//! | the kinds (`codec.rs`) | per language and leaf kind: its default text and interner class; the lexicon of texts that recur across files | 4 per kind up to the highest leaf kind, the default texts, 1 per lexicon text plus its bytes, 4 per 32 lexicon texts |
+//! | the dictionary | the literal streams' zstd dictionary, if one pays | its size, searched from 1 to 112 KiB |
+//!
+//! A blob is a header byte (the language; whether the literal bytes are inline, in a compressed stream or in
+//! a raw one) and, unless they are inline, the literal stream's length and its three segments' (identifiers,
+//! gaps, other texts: like with like compresses better) as LEB128 varints, its compressed length and the
+//! stream; then the rANS stream (`rans.rs`) of every other decision, coded with the model in contexts of the
+//! tree (`codec.rs` lists them). Per node: one symbol for (kind, field, leaf, MISSING, default text, gap
+//! class) given the grandparent's, parent's and previous sibling's kinds, and for a leaf whose text is not
+//! its kind's default, an interner reference (predicted successor of the previous text, move-to-front rank,
+//! lexicon rank) or a new text's length and bytes. Keywords and punctuation cost only their kind; whitespace
+//! is mostly a class in the node symbol. `stats.rs` splits a store's bytes into these parts.
+//!
+//! The model, kinds, lexicon and dictionary are learned from the measured corpus itself at build time (in
+//! `finish()`: learn defaults and the lexicon, count, build the model, code, train the dictionary and
+//! compress) and are counted in the retained bytes. Nothing is compiled into the binary from training code,
+//! so the backend has no tables generator and no process statics.
+//!
+//! # Thawing and navigation
+//!
+//! A cursor ([`FrozenCursor`]) owns its thaw buffers: the text, one 24-byte record per node in preorder
+//! (start, end, index past its subtree, child list, kind, field, flags), child lists of wide nodes (more
+//! than 8 children), the interner's entries and move-to-front lists, two caches of context lookups, and a
+//! zstd decompression context (made on the first compressed stream). `cursor(file)` thaws the file
+//! (decompresses the literal stream, decodes the rANS stream, rebuilds the text and the records) and sits on
+//! its root; `reset_cursor` thaws into the buffers of the least recently used of the (at most 4) thaws the
+//! cursor keeps, with no allocation once they have grown, and skips the thaw when the cursor still holds that
+//! file (lookups spread over a corpus where one file has most of the bytes would otherwise thaw that file
+//! for nearly every lookup). Then:
+//!
+//! - `node()`, `text()`: a record and a slice of the thawed text. O(1).
+//! - `goto_first_child`: the next record. `goto_next_sibling`: the record past the subtree, if still inside
+//!   the parent. `goto_parent`: pops the cursor's stack of ancestors. All O(1).
+//! - `seek`: thaws, then descends from the root by [`cst_measure::backend::descend_to_offset`]'s rule, by
+//!   binary search over the child list of a wide node and by a scan of at most 8 siblings otherwise.
+//! - `CstStore::text`: thaws the file and returns its text (an owned copy).
+//!
+//! Every operation's time therefore includes thawing each file it visits: once per cursor for the walks,
+//! once per lookup for node-at-offset (the whole file, for one node).
+//!
+//! # Limits
+//!
+//! Positions are `u32` (as in [`NodeInfo`]); kind ids below 1020 (and ERROR) and field ids up to 255 fit a
+//! node symbol; a tree whose nodes overlap (a node starting before its previous sibling ends, or ending
+//! before its last child does), which tree-sitter does not produce, is refused; and a file that could take
+//! the store's blobs past 4 GiB (`u32` offsets) is refused. Each refusal is a [`BuildError::Limit`] before
+//! anything is stored. Thawing is iterative (nesting depth is bounded only by memory) and linear in the
+//! file's size; move-to-front lists keep 1024 texts, so a file of 100,000 distinct identifiers stays linear.
+//!
+//! # Measured
+//!
+//! Figures live in the compare run's output, not here. [`measure_text_reference`] gives the rows this
+//! backend is judged against: the text alone, each file compressed with zstd level 19, without and with a
+//! dictionary trained on the corpus. `examples/thaw_bench.rs` times thawing every file against parsing it
+//! and prints the cost of each part ([`breakdown`]).
+
+mod codec;
+mod literal;
+mod model;
+mod rans;
+mod reference;
+mod stats;
+
+pub use reference::{measure_text_reference, TextReference};
+pub use stats::{breakdown, Breakdown, PARTS};
+
+use codec::{Flat, Kinds, Thawed, LEAF, MISSING, NO_LIST};
+use cst_measure::{Backend, BuildError, CstCursor, CstStore, Language, NodeInfo};
+use model::{Counts, Model};
+use std::borrow::Cow;
+use zstd_safe::DCtx;
+
+/// The frozen backend.
+pub struct Frozen;
+
+impl Backend for Frozen {
+    const NAME: &'static str = "frozen";
+    const RETAINS: &'static str =
+        "every file's blob (rANS-coded tree, whitespace and interner references, plus the file's new texts, \
+         inline or zstd-compressed) end to end, a u32 offset per file, and the model learned from the corpus \
+         at build time (context tables, default texts, lexicon, the literal streams' zstd dictionary); no \
+         process statics. Thawing a file into navigable records is part of every operation's time";
+    const INCLUDES_SOURCE: bool = true;
+    const SHARES_ACROSS_FILES: bool = true;
+    const LOOKUP: &'static str =
+        "thaws the whole file into flat preorder records (part of the time; skipped when the cursor still \
+         holds that file among the last 4 it thawed), then descends by the rule: binary search over the child \
+         list of a node with more than 8 children, a scan of its few siblings otherwise";
+    type Store = FrozenStore;
+
+    fn new_store() -> FrozenStore {
+        FrozenStore::default()
+    }
+}
+
+/// A file taken in but not yet frozen (`finish()` freezes them all at once, with the model they share).
+struct Pending {
+    language: u8,
+    text: Box<str>,
+    flat: Vec<Flat>,
+}
+
+/// What every blob is decoded with.
+struct Shared {
+    model: Model,
+    kinds: Kinds,
+    dictionary: Option<Vec<u8>>,
+}
+
+/// Header byte: the language in the low two bits, and whether the literal stream is compressed or inline.
+const COMPRESSED: u8 = 4;
+const INLINE: u8 = 8;
+/// Files with fewer literal bytes than this code them inline, in the rANS stream.
+const INLINE_LITERALS: usize = 1024;
+
+/// Every file's blob and the model they share.
+#[derive(Default)]
+pub struct FrozenStore {
+    pending: Vec<Pending>,
+    /// Upper bound of the blob bytes the pending files can take (to refuse a file before `u32` offsets overflow).
+    bound: u64,
+    blobs: Vec<u8>,
+    starts: Vec<u32>,
+    shared: Option<Shared>,
+}
+
+fn write_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn read_varint(bytes: &[u8], at: &mut usize) -> usize {
+    let (mut v, mut shift) = (0usize, 0);
+    while let Some(&b) = bytes.get(*at) {
+        *at += 1;
+        v |= usize::from(b & 0x7f) << shift;
+        shift += 7;
+        if b < 0x80 || shift > 56 {
+            break;
+        }
+    }
+    v
+}
+
+impl FrozenStore {
+    fn blob(&self, file: usize) -> &[u8] {
+        let start = self.starts[file] as usize;
+        let end = self
+            .starts
+            .get(file + 1)
+            .map_or(self.blobs.len(), |&e| e as usize);
+        &self.blobs[start..end]
+    }
+
+    fn shared(&self) -> &Shared {
+        self.shared
+            .as_ref()
+            .expect("finish() freezes the files before they are read")
+    }
+
+    /// Thaws `file` into `out`, decompressing with `dctx` (created on first need).
+    fn thaw(&self, file: usize, out: &mut Thawed, dctx: &mut Option<DCtx<'static>>) {
+        let shared = self.shared();
+        let blob = self.blob(file);
+        let header = blob[0];
+        if header & INLINE != 0 {
+            codec::thaw(
+                &shared.model,
+                &shared.kinds,
+                usize::from(header & 3),
+                &blob[1..],
+                None,
+                out,
+            );
+            return;
+        }
+        let mut at = 1;
+        let literal_len = read_varint(blob, &mut at);
+        let segments = [read_varint(blob, &mut at), read_varint(blob, &mut at)];
+        let stored = if header & COMPRESSED != 0 {
+            read_varint(blob, &mut at)
+        } else {
+            literal_len
+        };
+        let (literal, rans) = blob[at..].split_at(stored.min(blob.len() - at));
+        let mut buffer = std::mem::take(&mut out.literal);
+        let literal: &[u8] = if header & COMPRESSED != 0 {
+            buffer.clear();
+            buffer.reserve(literal_len);
+            let dctx = dctx.get_or_insert_with(literal::decompressor);
+            let dictionary = shared
+                .dictionary
+                .as_ref()
+                .expect("a compressed stream has its dictionary");
+            if dctx
+                .decompress_using_dict(&mut buffer, literal, dictionary)
+                .is_err()
+            {
+                buffer.clear(); // Damaged: the thaw gives a wrong text, never a panic or unsafety.
+            }
+            &buffer
+        } else {
+            literal
+        };
+        let (first, rest) = literal.split_at(segments[0].min(literal.len()));
+        let (second, third) = rest.split_at(segments[1].min(rest.len()));
+        codec::thaw(
+            &shared.model,
+            &shared.kinds,
+            usize::from(header & 3),
+            rans,
+            Some([first, second, third]),
+            out,
+        );
+        out.literal = buffer;
+    }
+
+    /// Retained bytes by part: (blobs and offsets, model tables, kinds, dictionary).
+    pub fn parts(&self) -> (usize, usize, usize, usize) {
+        let shared = self.shared();
+        (
+            self.blobs.capacity() + self.starts.capacity() * 4,
+            shared.model.heap_bytes(),
+            shared.kinds.heap_bytes(),
+            shared.dictionary.as_ref().map_or(0, Vec::capacity),
+        )
+    }
+}
+
+impl CstStore for FrozenStore {
+    type Cursor<'a> = FrozenCursor<'a>;
+
+    fn add(
+        &mut self,
+        language: Language,
+        source: &str,
+        tree: tree_sitter::Tree,
+    ) -> Result<(), BuildError> {
+        if source.len() > u32::MAX as usize {
+            return Err(BuildError::Limit(format!(
+                "the file has {} bytes; positions are 32-bit",
+                source.len()
+            )));
+        }
+        let flat = codec::flatten(&tree, source.len())?;
+        drop(tree);
+        // Each node costs at most a few escaped symbols, each text byte one literal byte.
+        let bound = self.bound + source.len() as u64 + 40 * flat.len() as u64 + 64;
+        if bound > u64::from(u32::MAX) {
+            return Err(BuildError::Limit(
+                "the store's blobs could pass 4 GiB, the limit of its u32 offsets".into(),
+            ));
+        }
+        self.bound = bound;
+        self.pending.push(Pending {
+            language: language.index() as u8,
+            text: source.into(),
+            flat,
+        });
+        Ok(())
+    }
+
+    fn finish(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        let files: Vec<(usize, &[u8], &[Flat])> = pending
+            .iter()
+            .map(|p| (usize::from(p.language), p.text.as_bytes(), &p.flat[..]))
+            .collect();
+        let (kinds, lexicon, inline) = codec::learn(&files, INLINE_LITERALS);
+        let cx = codec::Context {
+            kinds: &kinds,
+            lexicon: &lexicon,
+        };
+        let mut counts = Counts::default();
+        for (&(lang, text, flat), &inline) in files.iter().zip(&inline) {
+            codec::emit(lang, text, flat, &cx, inline, &mut counts);
+        }
+        let model = Model::build(counts, codec::WILD_A, codec::is_literal_context);
+        let mut coder = codec::Coder {
+            model: &model,
+            rans: Default::default(),
+            literal: Default::default(),
+        };
+        let mut streams = Vec::with_capacity(files.len());
+        for (&(lang, text, flat), &inline) in files.iter().zip(&inline) {
+            coder.rans.clear();
+            coder.literal.iter_mut().for_each(Vec::clear);
+            codec::emit(lang, text, flat, &cx, inline, &mut coder);
+            let mut rans = Vec::new();
+            coder.rans.finish(&mut rans);
+            let segments = [coder.literal[0].len(), coder.literal[1].len()];
+            streams.push((lang as u8, inline, coder.literal.concat(), segments, rans));
+        }
+        drop(coder);
+        drop(lexicon);
+        drop(files);
+        drop(pending);
+        let literals: Vec<&[u8]> = streams.iter().filter(|s| !s.1).map(|s| &s.2[..]).collect();
+        let packed = literal::pack(&literals);
+        let mut compressed = packed.compressed.iter();
+        let mut blobs = Vec::new();
+        let mut starts = Vec::with_capacity(streams.len());
+        for (language, inline, literal, segments, rans) in &streams {
+            starts.push(blobs.len() as u32);
+            if *inline {
+                blobs.push(language | INLINE);
+            } else {
+                let compressed = compressed.next().expect("one per stream");
+                blobs.push(language | if compressed.is_some() { COMPRESSED } else { 0 });
+                write_varint(&mut blobs, literal.len() as u64);
+                write_varint(&mut blobs, segments[0] as u64);
+                write_varint(&mut blobs, segments[1] as u64);
+                match compressed {
+                    Some(c) => {
+                        write_varint(&mut blobs, c.len() as u64);
+                        blobs.extend_from_slice(c);
+                    }
+                    None => blobs.extend_from_slice(literal),
+                }
+            }
+            blobs.extend_from_slice(rans);
+        }
+        drop(packed.compressed);
+        drop(streams);
+        blobs.shrink_to_fit();
+        self.blobs = blobs;
+        self.starts = starts;
+        self.shared = Some(Shared {
+            model,
+            kinds,
+            dictionary: packed.dictionary,
+        });
+        self.pending = Vec::new();
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len().max(self.pending.len())
+    }
+
+    fn language(&self, file: usize) -> Language {
+        Language::ALL[usize::from(self.blob(file)[0] & 3)]
+    }
+
+    fn text(&self, file: usize) -> Cow<'_, str> {
+        let mut thawed = Thawed::default();
+        self.thaw(file, &mut thawed, &mut None);
+        Cow::Owned(thawed.text)
+    }
+
+    // Editing: filled in by the work on issue 11 (every version verified by the conformance suite).
+    type Version = ();
+
+    fn version(&self, _file: usize) {
+        todo!("FrozenStore: versions")
+    }
+
+    fn restore(&mut self, _file: usize, _version: &()) {
+        todo!("FrozenStore: versions")
+    }
+
+    fn replace(
+        &mut self,
+        _file: usize,
+        _language: Language,
+        _source: &str,
+        _tree: tree_sitter::Tree,
+    ) -> Result<(), BuildError> {
+        todo!("FrozenStore: replace")
+    }
+
+    fn cursor(&self, file: usize) -> FrozenCursor<'_> {
+        let mut cursor = FrozenCursor {
+            store: self,
+            file,
+            thawed: Thawed::default(),
+            held: Vec::new(),
+            dctx: None,
+            current: 0,
+            ancestors: Vec::new(),
+        };
+        self.thaw(file, &mut cursor.thawed, &mut cursor.dctx);
+        cursor
+    }
+
+    fn reset_cursor<'a>(&'a self, cursor: &mut FrozenCursor<'a>, file: usize) {
+        if !std::ptr::eq(cursor.store, self) {
+            cursor.thawed.forget_model();
+            cursor.held.clear();
+            cursor.file = usize::MAX;
+            cursor.store = self;
+        }
+        if cursor.file != file {
+            let previous = std::mem::replace(&mut cursor.file, file);
+            if let Some(at) = cursor.held.iter().position(|h| h.0 == file) {
+                // Held: swap it in, and the file it replaces becomes the most recently held.
+                std::mem::swap(&mut cursor.thawed, &mut cursor.held[at].1);
+                cursor.held[at].0 = previous;
+                cursor.held[..=at].rotate_right(1);
+            } else {
+                // Not held: keep the current thaw, and thaw into the buffers of the least recently used one.
+                let buffers = if cursor.held.len() + 1 < HELD_THAWS {
+                    Thawed::default()
+                } else {
+                    cursor.held.pop().map(|h| h.1).unwrap_or_default()
+                };
+                let current = std::mem::replace(&mut cursor.thawed, buffers);
+                if previous != usize::MAX {
+                    cursor.held.insert(0, (previous, current));
+                }
+                self.thaw(file, &mut cursor.thawed, &mut cursor.dctx);
+            }
+        }
+        cursor.current = 0;
+        cursor.ancestors.clear();
+    }
+
+    fn seek<'a>(&'a self, cursor: &mut FrozenCursor<'a>, file: usize, offset: u32) {
+        self.reset_cursor(cursor, file);
+        let (nodes, lists) = (&cursor.thawed.nodes, &cursor.thawed.lists);
+        let reaches = |c: u32| {
+            let n = &nodes[c as usize];
+            n.end >= offset && (n.end > offset || n.start == n.end)
+        };
+        loop {
+            let node = &nodes[cursor.current as usize];
+            if node.flags & LEAF != 0 {
+                return;
+            }
+            let child = if node.list != NO_LIST {
+                let count = lists[node.list as usize] as usize;
+                let children = &lists[node.list as usize + 1..][..count];
+                children
+                    .get(children.partition_point(|&c| !reaches(c)))
+                    .copied()
+            } else {
+                let mut c = cursor.current + 1;
+                loop {
+                    if reaches(c) {
+                        break Some(c);
+                    }
+                    c = nodes[c as usize].next;
+                    if c >= node.next {
+                        break None;
+                    }
+                }
+            };
+            match child {
+                Some(c) if nodes[c as usize].start <= offset => {
+                    cursor.ancestors.push(cursor.current);
+                    cursor.current = c;
+                }
+                _ => return,
+            }
+        }
+    }
+}
+
+/// A cursor over one thawed file: its records, and the stack of the current node's ancestors.
+pub struct FrozenCursor<'a> {
+    store: &'a FrozenStore,
+    file: usize,
+    thawed: Thawed,
+    /// Other files this cursor thawed last, most recent first (at most [`HELD_THAWS`] thaws in all).
+    held: Vec<(usize, Thawed)>,
+    dctx: Option<DCtx<'static>>,
+    current: u32,
+    ancestors: Vec<u32>,
+}
+
+/// Thawed files a cursor keeps (the current one included), so that lookups moving between a few files,
+/// a large one among them, do not thaw the large one again each time.
+const HELD_THAWS: usize = 4;
+
+impl CstCursor for FrozenCursor<'_> {
+    #[inline]
+    fn node(&self) -> NodeInfo {
+        let n = &self.thawed.nodes[self.current as usize];
+        NodeInfo {
+            kind: n.kind,
+            field: n.field,
+            start: n.start,
+            end: n.end,
+            missing: n.flags & MISSING != 0,
+        }
+    }
+
+    fn text(&self) -> Cow<'_, str> {
+        let n = &self.thawed.nodes[self.current as usize];
+        let range = n.start as usize..n.end as usize;
+        match self.thawed.text.get(range.clone()) {
+            Some(text) => Cow::Borrowed(text),
+            None => String::from_utf8_lossy(&self.thawed.text.as_bytes()[range]),
+        }
+    }
+
+    #[inline]
+    fn goto_first_child(&mut self) -> bool {
+        if self.thawed.nodes[self.current as usize].flags & LEAF != 0 {
+            return false;
+        }
+        self.ancestors.push(self.current);
+        self.current += 1;
+        true
+    }
+
+    #[inline]
+    fn goto_next_sibling(&mut self) -> bool {
+        let Some(&parent) = self.ancestors.last() else {
+            return false;
+        };
+        let next = self.thawed.nodes[self.current as usize].next;
+        if next < self.thawed.nodes[parent as usize].next {
+            self.current = next;
+            true
+        } else {
+            false
+        }
+    }
+
+    #[inline]
+    fn goto_parent(&mut self) -> bool {
+        match self.ancestors.pop() {
+            Some(parent) => {
+                self.current = parent;
+                true
+            }
+            None => false,
+        }
+    }
+}

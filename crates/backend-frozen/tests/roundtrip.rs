@@ -1,0 +1,65 @@
+//! Files large enough to take the compressed literal path (with a trained dictionary) next to files small
+//! enough to code their literals inline, in one store: every file reproduced and every lookup right. (The
+//! conformance suite in `crates/backends` covers awkward inputs; its files are few, so none of them trains
+//! a dictionary.)
+
+use backend_frozen::Frozen;
+use cst_measure::verify::{spread_offsets, verify_file, verify_lookups};
+use cst_measure::{Backend, CstStore, Language};
+
+#[global_allocator]
+static ALLOCATOR: cst_measure::alloc::MeasuringAllocator =
+    cst_measure::alloc::MeasuringAllocator::new();
+
+#[test]
+fn large_and_small_files_round_trip_in_one_store() {
+    let generated: Vec<(Language, String)> = builtin_corpus::generate()
+        .into_iter()
+        .map(|f| {
+            (
+                Language::from_path(std::path::Path::new(&f.path)).expect("known extension"),
+                f.text,
+            )
+        })
+        .collect();
+    // Every 60th file alone (small), and runs of 30 files of one language joined into one (large).
+    let mut files: Vec<(Language, String)> = generated.iter().step_by(60).cloned().collect();
+    for chunk in generated.chunks(30).step_by(3) {
+        if chunk.iter().all(|f| f.0 == chunk[0].0) {
+            files.push((
+                chunk[0].0,
+                chunk
+                    .iter()
+                    .map(|f| f.1.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ));
+        }
+    }
+    assert!(files.iter().filter(|f| f.1.len() > 6000).count() >= 20);
+    let mut store = Frozen::new_store();
+    for (language, text) in &files {
+        store
+            .add(*language, text, language.parse(text))
+            .expect("representable");
+    }
+    store.finish();
+    let (_, _, _, dictionary) = store.parts();
+    assert!(
+        dictionary > 0,
+        "the large files' literal streams train a dictionary"
+    );
+    for (i, (language, text)) in files.iter().enumerate() {
+        let reference = language.parse(text);
+        verify_file(&store, i, *language, text, &reference)
+            .unwrap_or_else(|e| panic!("file {i}: {e}"));
+        verify_lookups(
+            &store,
+            i,
+            text,
+            &reference,
+            spread_offsets(text.len() as u32, 200),
+        )
+        .unwrap_or_else(|e| panic!("file {i}: {e}"));
+    }
+}
