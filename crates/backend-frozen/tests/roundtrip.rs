@@ -4,6 +4,7 @@
 //! a dictionary.)
 
 use backend_frozen::Frozen;
+use cst_measure::reference::ReferenceTree;
 use cst_measure::verify::{spread_offsets, verify_file, verify_lookups};
 use cst_measure::{Backend, CstStore, Language};
 
@@ -57,7 +58,7 @@ fn large_and_small_files_round_trip_in_one_store() {
             &store,
             i,
             text,
-            &reference,
+            &ReferenceTree::of(&reference),
             spread_offsets(text.len() as u32, 200),
         )
         .unwrap_or_else(|e| panic!("file {i}: {e}"));
