@@ -8,7 +8,7 @@ use cst_measure::alloc::LIMIT_MARKER;
 use cst_measure::corpus::Corpus;
 use cst_measure::harness::{BackendMeasurement, MeasureOptions, Progress};
 use cst_measure::references::References;
-use cst_measure::report::{render_markdown, BackendCrash, CompareReport};
+use cst_measure::report::{render_markdown, BackendCrash, CompareReport, TextReferenceRow};
 use cst_measure::session::EditOptions;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufRead, BufReader, Write};
@@ -87,6 +87,63 @@ impl Progress for LineProgress {
     fn advance(&mut self, done: u64) {
         let _ = writeln!(self.0.lock(), "advance\t{done}");
     }
+}
+
+/// The child for a text-only reference row: compresses every file as the row says and writes its figures.
+pub fn measure_reference(args: &CorpusArgs, name: &str, json: &Path) -> anyhow::Result<()> {
+    let entry = backends::TEXT_REFERENCES
+        .iter()
+        .find(|r| r.name == name)
+        .with_context(|| format!("unknown reference row {name:?}"))?;
+    let corpus = load_corpus(args)?;
+    let texts: Vec<std::borrow::Cow<'_, str>> = corpus
+        .files
+        .iter()
+        .map(|f| f.text())
+        .collect::<anyhow::Result<_>>()?;
+    let texts: Vec<&str> = texts.iter().map(|t| &**t).collect();
+    let figures = (entry.measure)(&texts);
+    let row = TextReferenceRow {
+        name: entry.name.to_string(),
+        retains: entry.retains.to_string(),
+        retained_bytes: figures.retained_bytes,
+        retained_footprint: figures.retained_footprint,
+        dictionary_bytes: figures.dictionary_bytes,
+        compress_seconds: figures.compress_seconds,
+        decompress_seconds: figures.decompress_seconds,
+        overhead_x: 0.0,
+    };
+    std::fs::write(json, serde_json::to_vec(&row)?)
+        .with_context(|| format!("cannot write {}", json.display()))
+}
+
+/// Runs the child for one text-only reference row.
+fn run_reference(args: &CorpusArgs, name: &str) -> anyhow::Result<TextReferenceRow> {
+    let json = tempfile::NamedTempFile::new()?;
+    let mut command = Command::new(std::env::current_exe()?);
+    command
+        .arg("measure-reference")
+        .args(["--reference", name])
+        .arg("--json")
+        .arg(json.path())
+        .args(["--max-file-bytes", &args.max_file_bytes.to_string()]);
+    if let Some(limit) = args.memory_limit() {
+        command.args(["--memory-limit", &limit.to_string()]);
+    }
+    if let Some(path) = &args.corpus {
+        command.arg("--corpus").arg(path);
+    }
+    if let Some(limit) = args.limit {
+        command.args(["--limit", &limit.to_string()]);
+    }
+    let status = command
+        .status()
+        .context("cannot start the measuring process")?;
+    if !status.success() {
+        bail!("measuring the reference row {name} failed ({status})");
+    }
+    let text = std::fs::read(json.path())?;
+    serde_json::from_slice(&text).with_context(|| format!("unreadable figures for {name}"))
 }
 
 /// Progress on the parent's bar.
@@ -274,9 +331,31 @@ pub fn run(
             }
         }
     }
+    let mut text_references = Vec::new();
+    for entry in backends::TEXT_REFERENCES {
+        bar.set_message(format!("{}: text only", entry.name));
+        match run_reference(args, entry.name) {
+            Ok(row) => text_references.push(row),
+            Err(error) => {
+                bar.println(format!("error: {error:#}"));
+                crashes.push(BackendCrash {
+                    name: entry.name.to_string(),
+                    error: format!("{error:#}"),
+                });
+            }
+        }
+    }
     bar.finish_and_clear();
 
-    let report = CompareReport::new(&corpus, args.per_file, &measurements, &crashes);
+    let parse_seconds = References::open(references.path())?.parse_seconds;
+    let report = CompareReport::with_references(
+        &corpus,
+        args.per_file,
+        &measurements,
+        &crashes,
+        text_references,
+        parse_seconds,
+    );
     let ok = report.all_verified && report.answers_match && crashes.is_empty();
     let markdown = render_markdown(&report);
     let destination: PathBuf = match out {

@@ -127,6 +127,16 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// (internal) Measure one text-only reference row in this process and write its figures as JSON.
+    #[command(hide = true)]
+    MeasureReference {
+        #[command(flatten)]
+        corpus: CorpusArgs,
+        #[arg(long)]
+        reference: String,
+        #[arg(long, value_name = "FILE")]
+        json: PathBuf,
+    },
     /// (internal) Measure one backend in this process and write its figures as JSON.
     #[command(hide = true)]
     MeasureBackend {
@@ -152,6 +162,11 @@ fn main() -> ExitCode {
         } => compare::run(&corpus, out.as_deref(), &backends, root.as_deref()),
         Command::Corpus { out } => compare::write_builtin_corpus(&out).map(|()| true),
         Command::BadInputs { out } => compare::write_bad_inputs(&out).map(|()| true),
+        Command::MeasureReference {
+            corpus,
+            reference,
+            json,
+        } => compare::measure_reference(&corpus, &reference, &json).map(|()| true),
         Command::MeasureBackend {
             corpus,
             backend,

@@ -20,6 +20,8 @@ use std::time::Instant;
 pub struct TextReference {
     /// Bytes the compressed files (and the dictionary, if any) retain.
     pub retained_bytes: u64,
+    /// What the allocator holds for them.
+    pub retained_footprint: u64,
     /// Time to compress every file (and with a dictionary: to search its size and train it).
     pub compress_seconds: f64,
     /// Time to decompress every file once (with a dictionary: a prepared `DDict`, made once, included).
@@ -89,7 +91,11 @@ pub fn measure_text_reference(texts: &[&str], dictionary: bool) -> TextReference
         blobs.extend_from_slice(frame);
     }
     let kept_dictionary: Option<Vec<u8>> = trained.as_ref().map(|d| d.to_vec());
-    let retained = alloc::snapshot().live_bytes - start.live_bytes;
+    let end = alloc::snapshot();
+    let (retained, footprint) = (
+        end.live_bytes - start.live_bytes,
+        end.live_footprint - start.live_footprint,
+    );
     let compress_seconds = clock.elapsed().as_secs_f64();
     drop(frames);
 
@@ -111,6 +117,7 @@ pub fn measure_text_reference(texts: &[&str], dictionary: bool) -> TextReference
     let decompress_seconds = clock.elapsed().as_secs_f64();
     TextReference {
         retained_bytes: retained,
+        retained_footprint: footprint,
         compress_seconds,
         decompress_seconds,
         dictionary_bytes: kept_dictionary.map_or(0, |d| d.len() as u64),

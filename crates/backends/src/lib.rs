@@ -1,6 +1,7 @@
 //! The backend registry. To add a backend, write its crate (implementing `cst_measure::Backend`), add it to
 //! this crate's `Cargo.toml`, and add one line to [`ALL`]: `cargo xtask compare` then measures it and the
-//! conformance suite in `tests/conformance.rs` tests it.
+//! conformance suite in `tests/conformance.rs` tests it. [`TEXT_REFERENCES`] are the rows that hold the text
+//! alone (no tree), measured beside the backends for scale.
 
 use cst_measure::harness::BackendEntry;
 
@@ -14,6 +15,31 @@ pub const ALL: &[BackendEntry] = &[
     BackendEntry::of::<backend_cstree::CstreeShared>(),
     BackendEntry::of::<backend_syntree::Syntree>(),
     BackendEntry::of::<backend_frozen::Frozen>(),
+];
+
+/// A row that holds the text alone, no tree: what a cold tier is judged against.
+pub struct TextReferenceEntry {
+    pub name: &'static str,
+    /// What the row's retained bytes include.
+    pub retains: &'static str,
+    pub measure: fn(&[&str]) -> backend_frozen::TextReference,
+}
+
+/// The text-only reference rows, measured in the same run as the backends.
+pub const TEXT_REFERENCES: &[TextReferenceEntry] = &[
+    TextReferenceEntry {
+        name: "zstd -19 per file",
+        retains: "each file's text compressed alone with zstd at level 19 (a standard frame), end to end in one \
+             exactly-sized buffer, and a u32 offset per file; no tree",
+        measure: |texts| backend_frozen::measure_text_reference(texts, false),
+    },
+    TextReferenceEntry {
+        name: "zstd -19 per file, trained dictionary",
+        retains: "each file's text compressed alone with zstd at level 19 and a dictionary trained on the corpus \
+             (its size chosen to make the total smallest), end to end in one exactly-sized buffer, a u32 offset \
+             per file, and the dictionary; no tree",
+        measure: |texts| backend_frozen::measure_text_reference(texts, true),
+    },
 ];
 
 /// The backend called `name`.

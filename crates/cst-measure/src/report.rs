@@ -9,7 +9,7 @@
 use crate::corpus::{Corpus, LanguageTotals, Skipped};
 use crate::harness::{BackendMeasurement, FileFailure, ScalingPoint};
 use crate::ops::{Operation, OPERATIONS};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
 /// One MB in every table: 1,000,000 bytes.
@@ -259,6 +259,21 @@ pub struct EditRow {
     pub failures: Vec<FileFailure>,
 }
 
+/// A row that holds the text alone, no tree (each file compressed with zstd, ...): for scale.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TextReferenceRow {
+    pub name: String,
+    pub retains: String,
+    pub retained_bytes: u64,
+    pub retained_footprint: u64,
+    pub dictionary_bytes: u64,
+    pub compress_seconds: f64,
+    pub decompress_seconds: f64,
+    /// Retained bytes over the source's size.
+    #[serde(default)]
+    pub overhead_x: f64,
+}
+
 /// A backend whose measurement did not finish (it crashed, or reached the memory limit).
 #[derive(Clone, Debug, Serialize)]
 pub struct BackendCrash {
@@ -282,6 +297,10 @@ pub struct CompareReport {
     pub operations: Vec<OperationRow>,
     /// The edit sessions, per backend that ran them.
     pub edits: Vec<EditRow>,
+    /// Rows holding the text alone, for scale.
+    pub text_references: Vec<TextReferenceRow>,
+    /// Seconds tree-sitter took to parse every file once (the run's own parse for verification).
+    pub parse_seconds: f64,
     /// Every backend was measured and reproduced every file (and every version of the edited ones).
     pub all_verified: bool,
     /// Every compared operation's answers agree.
@@ -295,6 +314,21 @@ impl CompareReport {
         measurements: &[BackendMeasurement],
         crashed: &[BackendCrash],
     ) -> CompareReport {
+        CompareReport::with_references(corpus, per_file, measurements, crashed, Vec::new(), 0.0)
+    }
+
+    /// [`CompareReport::new`] with the text-only rows and the run's parse time.
+    pub fn with_references(
+        corpus: &Corpus,
+        per_file: bool,
+        measurements: &[BackendMeasurement],
+        crashed: &[BackendCrash],
+        mut text_references: Vec<TextReferenceRow>,
+        parse_seconds: f64,
+    ) -> CompareReport {
+        for row in &mut text_references {
+            row.overhead_x = ratio(row.retained_bytes as f64, corpus.source_bytes() as f64);
+        }
         let parse_errors = measurements.first().map_or(0, |m| m.parse_errors);
         let backends: Vec<BackendRow> = measurements
             .iter()
@@ -376,6 +410,8 @@ impl CompareReport {
                 && crashed.is_empty()
                 && edits.iter().all(|e| e.failed == 0),
             edits,
+            text_references,
+            parse_seconds,
             answers_match: operations.iter().all(|o| o.answers_match),
             crashed: crashed.to_vec(),
             backends,
@@ -533,6 +569,16 @@ fn verdict_section(r: &CompareReport, w: &mut String) {
         },
         smallest.bytes_per_node
     );
+    if let Some(text) = r.text_references.iter().min_by_key(|t| t.retained_bytes) {
+        let _ = write!(
+            w,
+            " Tree and text together in {} is {:.2} times the text alone compressed by *{}* ({}).",
+            smallest.name,
+            ratio(smallest.retained_bytes as f64, text.retained_bytes as f64),
+            text.name,
+            mb(text.retained_bytes as f64),
+        );
+    }
     let walks: Vec<&OperationRow> = r
         .operations
         .iter()
@@ -655,6 +701,21 @@ fn memory_section(r: &CompareReport, w: &mut String, full: bool) {
             );
         }
     }
+    let files = r.corpus.files.max(1) as f64;
+    for t in &r.text_references {
+        let cells = format!(
+            "| *{} (text only)* | *{}* | *{}* | *{} B* |",
+            t.name,
+            mb(t.retained_footprint as f64),
+            mb(t.retained_bytes as f64),
+            thousands((t.retained_footprint as f64 / files).round() as u64),
+        );
+        let _ = if full {
+            writeln!(w, "{cells} | | *{:.3}x* | | | | | | | |", t.overhead_x)
+        } else {
+            writeln!(w, "{cells} | *{:.3}x* | | | | |", t.overhead_x)
+        };
+    }
     let p = &r.reference;
     if full {
         let _ = writeln!(
@@ -691,6 +752,29 @@ fn memory_section(r: &CompareReport, w: &mut String, full: bool) {
          measurement of ours; an RSS difference includes allocator overhead, so it compares with *paid*.\n",
         p.note
     );
+    if !r.text_references.is_empty() {
+        let _ = writeln!(
+            w,
+            "The *text only* rows hold no tree: they are what a store of tree and text together is judged against \
+             (× source there is of the bytes requested, with three decimals):\n"
+        );
+        for t in &r.text_references {
+            let dictionary = if t.dictionary_bytes > 0 {
+                format!(
+                    " (choosing and training the {} B dictionary included)",
+                    thousands(t.dictionary_bytes)
+                )
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                w,
+                "- *{}*: {}. Compressing every file took {:.2} s{dictionary}; decompressing every file once, {:.1} ms.",
+                t.name, t.retains, t.compress_seconds, t.decompress_seconds * 1e3
+            );
+        }
+        let _ = writeln!(w);
+    }
     let _ = writeln!(
         w,
         "What each row holds, and how it finds the node at an offset:\n"
@@ -806,6 +890,27 @@ fn operations_section(r: &CompareReport, w: &mut String) {
             op.item(),
             cells.join(" | "),
             agree
+        );
+    }
+    let opens: Vec<String> = r
+        .operations
+        .iter()
+        .filter(|o| o.operation == Operation::Open)
+        .map(|o| {
+            format!(
+                "{} {:.3}x",
+                o.backend,
+                ratio(o.median_seconds, r.parse_seconds)
+            )
+        })
+        .collect();
+    if !opens.is_empty() && r.parse_seconds > 0.0 {
+        let _ = writeln!(
+            w,
+            "\n*Open every file* puts a cursor on each file's root; for a store that keeps files frozen it thaws \
+             each. Against tree-sitter parsing every file in this run ({:.3} s): {}.",
+            r.parse_seconds,
+            opens.join(", ")
         );
     }
     if r.operations
