@@ -17,12 +17,13 @@
 mod convert;
 mod cursor;
 mod kinds;
+mod update;
 mod wide;
 
 pub use cursor::RowanCursor;
 
 use convert::{drop_deep, write_text, MAX_RECURSIVE_DROP_DEPTH};
-use cst_measure::{Backend, BuildError, CstStore, Language};
+use cst_measure::{Backend, BuildError, CstStore, FileEdit, Language};
 use kinds::KindTable;
 use rowan::{GreenNode, GreenNodeBuilder, NodeCache};
 use wide::WideIndex;
@@ -72,20 +73,55 @@ impl Backend for RowanSharedCache {
     }
 }
 
-/// One file: its FILE wrapper node.
+/// One version of one file: its FILE wrapper node and its wide-node index. Cloning it copies two handles.
+#[derive(Clone)]
 struct File {
     language: Language,
-    /// Deeper than rowan's recursive drop can safely go: dropped with [`drop_deep`].
-    deep: bool,
-    green: GreenNode,
+    /// Green nodes on its longest root-to-leaf path (wrapper included), or more after updates (see
+    /// `update.rs`); deeper than [`MAX_RECURSIVE_DROP_DEPTH`], its last handle is dropped with [`drop_deep`].
+    depth: u32,
+    /// `None` only while it is dropped.
+    green: Option<GreenNode>,
+    wide: WideIndex,
 }
+
+impl File {
+    fn new(language: Language, depth: usize, green: GreenNode, wide: WideIndex) -> File {
+        File {
+            language,
+            depth: u32::try_from(depth).unwrap_or(u32::MAX),
+            green: Some(green),
+            wide,
+        }
+    }
+
+    fn green(&self) -> &GreenNode {
+        self.green.as_ref().expect("only a dropped file has no tree")
+    }
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        // A deep tree would overflow the stack in rowan's drop. (Where a store or another version still holds
+        // the tree, dropping it frees nothing and `drop_deep` only walks it.) The shared cache, dropped after
+        // the files, only holds interned subtrees, whose height the conversion bounds.
+        if self.depth as usize > MAX_RECURSIVE_DROP_DEPTH {
+            if let Some(green) = self.green.take() {
+                drop_deep(green);
+            }
+        }
+    }
+}
+
+/// One file's CST at one moment: its green tree and wide-node index, shared with the store and other versions.
+#[derive(Clone)]
+pub struct RowanVersion(File);
 
 /// The green trees of many files, with the shared cache when the backend has one.
 pub struct RowanStore {
     /// The (kind, field, missing) triples, by rowan kind.
     kinds: KindTable,
     files: Vec<File>,
-    wide: WideIndex,
     /// `Some` for [`RowanSharedCache`].
     cache: Option<NodeCache>,
 }
@@ -95,9 +131,24 @@ impl RowanStore {
         RowanStore {
             kinds: KindTable::default(),
             files: Vec::new(),
-            wide: WideIndex::default(),
             cache,
         }
+    }
+
+    /// A file built from scratch.
+    fn build(
+        &mut self,
+        language: Language,
+        source: &str,
+        tree: &tree_sitter::Tree,
+    ) -> Result<File, BuildError> {
+        let builder = match &mut self.cache {
+            Some(cache) => GreenNodeBuilder::with_cache(cache),
+            None => GreenNodeBuilder::new(),
+        };
+        let converted = convert::convert(builder, &mut self.kinds, source, tree)?;
+        let wide = WideIndex::new(wide::of_paths(&converted.green, &converted.wide));
+        Ok(File::new(language, converted.depth, converted.green, wide))
     }
 }
 
@@ -110,25 +161,15 @@ impl CstStore for RowanStore {
         source: &str,
         tree: tree_sitter::Tree,
     ) -> Result<(), BuildError> {
-        let builder = match &mut self.cache {
-            Some(cache) => GreenNodeBuilder::with_cache(cache),
-            None => GreenNodeBuilder::new(),
-        };
         // The tree-sitter tree is dropped on return: only the green tree is kept.
-        let converted = convert::convert(builder, &mut self.kinds, source, &tree)?;
-        self.wide.add(&converted.green, &converted.wide);
-        self.files.push(File {
-            language,
-            deep: converted.depth > MAX_RECURSIVE_DROP_DEPTH,
-            green: converted.green,
-        });
+        let file = self.build(language, source, &tree)?;
+        self.files.push(file);
         Ok(())
     }
 
     fn finish(&mut self) {
         self.files.shrink_to_fit();
         self.kinds.shrink();
-        self.wide.shrink();
     }
 
     fn len(&self) -> usize {
@@ -140,55 +181,75 @@ impl CstStore for RowanStore {
     }
 
     fn text(&self, file: usize) -> Cow<'_, str> {
-        let green = &self.files[file].green;
+        let green = self.files[file].green();
         let mut text = String::with_capacity(u32::from(green.text_len()) as usize);
         write_text(green, &mut text);
         Cow::Owned(text)
     }
 
-    // Editing: filled in by the work on issue 11 (every version verified by the conformance suite).
-    type Version = ();
+    type Version = RowanVersion;
 
-    fn version(&self, _file: usize) {
-        todo!("RowanStore: versions")
+    fn version(&self, file: usize) -> RowanVersion {
+        RowanVersion(self.files[file].clone())
     }
 
-    fn restore(&mut self, _file: usize, _version: &()) {
-        todo!("RowanStore: versions")
+    fn restore(&mut self, file: usize, version: &RowanVersion) {
+        self.files[file] = version.0.clone();
     }
 
     fn replace(
         &mut self,
-        _file: usize,
-        _language: Language,
-        _source: &str,
-        _tree: tree_sitter::Tree,
+        file: usize,
+        language: Language,
+        source: &str,
+        tree: tree_sitter::Tree,
     ) -> Result<(), BuildError> {
-        todo!("RowanStore: replace")
+        self.files[file] = self.build(language, source, &tree)?;
+        Ok(())
+    }
+
+    fn update(&mut self, file: usize, edit: FileEdit<'_>) -> Result<(), BuildError> {
+        let RowanStore {
+            kinds,
+            files,
+            cache,
+        } = self;
+        let stored = &files[file];
+        let builder = match cache {
+            Some(cache) => GreenNodeBuilder::with_cache(cache),
+            None => GreenNodeBuilder::new(),
+        };
+        let previous = update::Previous {
+            green: stored.green(),
+            depth: stored.depth as usize,
+            wide: &stored.wide,
+        };
+        match update::update(builder, kinds, &previous, &edit)? {
+            Some(updated) => {
+                files[file] = File::new(
+                    edit.language,
+                    updated.depth,
+                    updated.green,
+                    updated.wide,
+                );
+                Ok(())
+            }
+            // The edit's old tree is not this file's: rebuild it.
+            None => self.replace(file, edit.language, edit.text, edit.tree),
+        }
     }
 
     fn cursor(&self, file: usize) -> RowanCursor<'_> {
-        RowanCursor::new(&self.files[file].green, self.kinds.view())
+        RowanCursor::new(self.files[file].green(), self.kinds.view())
     }
 
     fn reset_cursor<'a>(&'a self, cursor: &mut RowanCursor<'a>, file: usize) {
-        cursor.reset(&self.files[file].green);
+        cursor.reset(self.files[file].green());
     }
 
     fn seek<'a>(&'a self, cursor: &mut RowanCursor<'a>, file: usize, offset: u32) {
-        cursor.reset(&self.files[file].green);
-        cursor.descend(offset, &self.wide);
-    }
-}
-
-impl Drop for RowanStore {
-    fn drop(&mut self) {
-        // Deep trees would overflow the stack in rowan's drop. The shared cache (dropped after this) only
-        // holds interned subtrees, whose height the conversion bounds.
-        for file in std::mem::take(&mut self.files) {
-            if file.deep {
-                drop_deep(file.green);
-            }
-        }
+        let stored = &self.files[file];
+        cursor.reset(stored.green());
+        cursor.descend(offset, &stored.wide);
     }
 }
