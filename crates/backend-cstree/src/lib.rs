@@ -86,12 +86,13 @@
 mod convert;
 mod cursor;
 mod kinds;
+mod update;
 mod wide;
 
 pub use cursor::CstreeCursor;
 
-use convert::{check, drop_deep, write_text, MAX_RECURSIVE_DROP_DEPTH};
-use cst_measure::{Backend, BuildError, CstStore, Language, NodeInfo};
+use convert::{check, drop_deep, write_text, Converted, MAX_RECURSIVE_DROP_DEPTH};
+use cst_measure::{Backend, BuildError, CstStore, FileEdit, Language, NodeInfo};
 use cstree::build::{GreenNodeBuilder, NodeCache};
 use cstree::green::GreenNode;
 use cstree::interning::TokenInterner;
@@ -152,28 +153,94 @@ impl Backend for CstreeShared {
     }
 }
 
-/// One file: its FILE wrapper node.
+/// One version of one file: its FILE wrapper node and its wide-node index. Cloning it copies two handles.
+#[derive(Clone)]
 struct File {
     language: Language,
-    /// Deeper than cstree's recursive drop can safely go: dropped with [`drop_deep`].
-    deep: bool,
-    /// Children of its widest node.
-    widest: u32,
-    green: GreenNode,
+    /// Green nodes on its longest root-to-leaf path (wrapper included), or more after updates (see
+    /// `update.rs`); deeper than [`MAX_RECURSIVE_DROP_DEPTH`], its last handle is dropped with [`drop_deep`].
+    depth: u32,
+    /// `None` only while it is dropped.
+    green: Option<GreenNode>,
+    wide: WideIndex,
 }
+
+impl File {
+    fn new(language: Language, depth: usize, green: GreenNode, wide: WideIndex) -> File {
+        File {
+            language,
+            depth: u32::try_from(depth).unwrap_or(u32::MAX),
+            green: Some(green),
+            wide,
+        }
+    }
+
+    fn green(&self) -> &GreenNode {
+        self.green
+            .as_ref()
+            .expect("only a dropped file has no tree")
+    }
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        // A deep tree would overflow the stack in cstree's drop. (Where a store or another version still holds
+        // the tree, dropping it frees nothing and `drop_deep` only walks it.)
+        if self.depth as usize > MAX_RECURSIVE_DROP_DEPTH {
+            if let Some(green) = self.green.take() {
+                drop_deep(green);
+            }
+        }
+    }
+}
+
+/// One file's CST at one moment: its green tree and wide-node index, shared with the store and other versions.
+/// Its tokens' keys are resolved by the interner of the store it came from (which only ever grows), so it is
+/// read by restoring it into that store.
+#[derive(Clone)]
+pub struct CstreeVersion(File);
 
 /// The green trees of many files, with the shared cache or the per-file interners.
 pub struct CstreeStore {
     /// The (kind, field, missing) triples, by cstree kind.
     kinds: KindTable,
     files: Vec<File>,
-    /// [`Cstree`]: each file's interner, by file.
+    /// [`Cstree`]: each file's interner, by file, shared by all its versions.
     interners: Vec<TokenInterner>,
-    wide: WideIndex,
     /// [`CstreeShared`]: the cache, owning the interner of every file.
     cache: Option<NodeCache<'static>>,
     /// [`CstreeShared`]: partial trees of refused files, whose nodes the cache may hold (see `Drop`).
     refused: Vec<GreenNode>,
+}
+
+/// What a conversion gave, less the builder's cache.
+struct Built {
+    green: GreenNode,
+    depth: usize,
+    wide: Vec<convert::Wide>,
+    events: Vec<u32>,
+    error: Option<BuildError>,
+}
+
+impl Built {
+    fn of(converted: Converted<'_>) -> (Built, Option<NodeCache<'_>>) {
+        let Converted {
+            green,
+            cache,
+            depth,
+            wide,
+            events,
+            error,
+        } = converted;
+        let built = Built {
+            green,
+            depth,
+            wide,
+            events,
+            error,
+        };
+        (built, cache)
+    }
 }
 
 impl CstreeStore {
@@ -182,7 +249,6 @@ impl CstreeStore {
             kinds: KindTable::default(),
             files: Vec::new(),
             interners: Vec::new(),
-            wide: WideIndex::default(),
             cache,
             refused: Vec::new(),
         }
@@ -193,6 +259,69 @@ impl CstreeStore {
             Some(cache) => cache.interner(),
             None => &self.interners[file],
         }
+    }
+
+    /// A file built from scratch, its text interned in the shared cache's interner, or with the per-file cache
+    /// in file `existing`'s interner (shared by its versions), or, for a new file, in a new interner, returned.
+    fn build(
+        &mut self,
+        language: Language,
+        source: &str,
+        tree: &tree_sitter::Tree,
+        existing: Option<usize>,
+    ) -> Result<(File, Option<TokenInterner>), BuildError> {
+        let kinds = &mut self.kinds;
+        let (built, new_interner) = match (&mut self.cache, existing) {
+            (Some(cache), _) => {
+                let converted =
+                    convert::convert(GreenNodeBuilder::with_cache(cache), kinds, source, tree);
+                (Built::of(converted).0, None)
+            }
+            (None, Some(file)) => {
+                let builder = GreenNodeBuilder::with_interner(&mut self.interners[file]);
+                let (built, cache) = Built::of(convert::convert(builder, kinds, source, tree));
+                // Its dedup tables go; the interner stays the file's.
+                drop(cache);
+                (built, None)
+            }
+            (None, None) => {
+                let (built, cache) = Built::of(convert::convert(
+                    GreenNodeBuilder::new(),
+                    kinds,
+                    source,
+                    tree,
+                ));
+                // The dedup tables go; the interner holds the tokens' text.
+                let interner = cache
+                    .and_then(NodeCache::into_interner)
+                    .expect("GreenNodeBuilder::new() owns its interner");
+                (built, Some(interner))
+            }
+        };
+        let interner = match (&self.cache, existing, &new_interner) {
+            (Some(cache), _, _) => cache.interner(),
+            (None, Some(file), _) => &self.interners[file],
+            (None, None, Some(interner)) => interner,
+            (None, None, None) => unreachable!("a new file's interner was made above"),
+        };
+        let error = match built.error {
+            Some(error) => Some(error),
+            None => check(&built.green, &built.events, source, interner).err(),
+        };
+        if let Some(error) = error {
+            if self.cache.is_some() {
+                // The shared cache may keep nodes of the partial tree: the store keeps the tree (see `Drop`).
+                self.refused.push(built.green);
+            } else {
+                drop_deep(built.green);
+            }
+            return Err(error);
+        }
+        let wide = WideIndex::new(wide::of_paths(&built.green, &built.wide));
+        Ok((
+            File::new(language, built.depth, built.green, wide),
+            new_interner,
+        ))
     }
 }
 
@@ -205,50 +334,10 @@ impl CstStore for CstreeStore {
         source: &str,
         tree: tree_sitter::Tree,
     ) -> Result<(), BuildError> {
-        let builder = match &mut self.cache {
-            Some(cache) => GreenNodeBuilder::with_cache(cache),
-            None => GreenNodeBuilder::new(),
-        };
         // The tree-sitter tree is dropped on return: only the green tree is kept.
-        let converted = convert::convert(builder, &mut self.kinds, source, &tree);
-        let interner = match (&converted.cache, &self.cache) {
-            (Some(own), _) => own.interner(),
-            (None, Some(shared)) => shared.interner(),
-            (None, None) => {
-                unreachable!("a builder without a cache of its own borrows the store's")
-            }
-        };
-        let error = match converted.error {
-            Some(error) => Some(error),
-            None => check(&converted.green, &converted.events, source, interner).err(),
-        };
-        let green = converted.green;
-        if let Some(error) = error {
-            // A file's own cache goes first: its handles are all to nodes of `green`, so dropping them frees
-            // nothing. The shared cache may keep some of them: the store keeps the tree (see `Drop`).
-            drop(converted.cache);
-            if self.cache.is_some() {
-                self.refused.push(green);
-            } else {
-                drop_deep(green);
-            }
-            return Err(error);
-        }
-        if let Some(cache) = converted.cache {
-            // The dedup tables go; the interner holds the tokens' text.
-            self.interners.push(
-                cache
-                    .into_interner()
-                    .expect("GreenNodeBuilder::new() owns its interner"),
-            );
-        }
-        self.wide.add(&green, &converted.wide);
-        self.files.push(File {
-            language,
-            deep: converted.depth > MAX_RECURSIVE_DROP_DEPTH,
-            widest: u32::try_from(converted.widest).unwrap_or(u32::MAX),
-            green,
-        });
+        let (file, interner) = self.build(language, source, &tree, None)?;
+        self.files.push(file);
+        self.interners.extend(interner);
         Ok(())
     }
 
@@ -257,7 +346,6 @@ impl CstStore for CstreeStore {
         self.interners.shrink_to_fit();
         self.refused.shrink_to_fit();
         self.kinds.shrink();
-        self.wide.shrink();
     }
 
     fn len(&self) -> usize {
@@ -269,57 +357,93 @@ impl CstStore for CstreeStore {
     }
 
     fn text(&self, file: usize) -> Cow<'_, str> {
-        let green = &self.files[file].green;
+        let green = self.files[file].green();
         let mut text = String::with_capacity(u32::from(green.text_len()) as usize);
         write_text(green, self.interner(file), &mut text);
         Cow::Owned(text)
     }
 
-    // Editing: filled in by the work on issue 11 (every version verified by the conformance suite).
-    type Version = ();
+    type Version = CstreeVersion;
 
-    fn version(&self, _file: usize) {
-        todo!("CstreeStore: versions")
+    fn version(&self, file: usize) -> CstreeVersion {
+        CstreeVersion(self.files[file].clone())
     }
 
-    fn restore(&mut self, _file: usize, _version: &()) {
-        todo!("CstreeStore: versions")
+    fn restore(&mut self, file: usize, version: &CstreeVersion) {
+        self.files[file] = version.0.clone();
     }
 
     fn replace(
         &mut self,
-        _file: usize,
-        _language: Language,
-        _source: &str,
-        _tree: tree_sitter::Tree,
+        file: usize,
+        language: Language,
+        source: &str,
+        tree: tree_sitter::Tree,
     ) -> Result<(), BuildError> {
-        todo!("CstreeStore: replace")
+        let (built, _) = self.build(language, source, &tree, Some(file))?;
+        self.files[file] = built;
+        Ok(())
+    }
+
+    fn update(&mut self, file: usize, edit: FileEdit<'_>) -> Result<(), BuildError> {
+        let CstreeStore {
+            kinds,
+            files,
+            interners,
+            cache,
+            ..
+        } = self;
+        let stored = &files[file];
+        let previous = update::Previous {
+            green: stored.green(),
+            depth: stored.depth as usize,
+            wide: &stored.wide,
+        };
+        let interner = match cache {
+            Some(cache) => cache.interner(),
+            None => &interners[file],
+        };
+        let Some(planned) = update::plan(kinds, &previous, interner, &edit)? else {
+            // The edit's old tree is not this file's: rebuild it.
+            return self.replace(file, edit.language, edit.text, edit.tree);
+        };
+        // The new tokens' text goes into the interner the file's versions share.
+        let updated = match cache {
+            Some(cache) => planned.build(GreenNodeBuilder::with_cache(cache)),
+            None => planned.build(GreenNodeBuilder::with_interner(&mut interners[file])),
+        };
+        files[file] = File::new(edit.language, updated.depth, updated.green, updated.wide);
+        Ok(())
     }
 
     fn cursor(&self, file: usize) -> CstreeCursor<'_> {
         CstreeCursor::new(
-            &self.files[file].green,
+            self.files[file].green(),
             self.interner(file),
             self.kinds.view(),
         )
     }
 
     fn reset_cursor<'a>(&'a self, cursor: &mut CstreeCursor<'a>, file: usize) {
-        cursor.reset(&self.files[file].green, self.interner(file));
+        cursor.reset(self.files[file].green(), self.interner(file));
     }
 
     fn seek<'a>(&'a self, cursor: &mut CstreeCursor<'a>, file: usize, offset: u32) {
-        cursor.reset(&self.files[file].green, self.interner(file));
-        cursor.descend(offset, &self.wide);
+        let stored = &self.files[file];
+        cursor.reset(stored.green(), self.interner(file));
+        cursor.descend(offset, &stored.wide);
     }
 
     fn native_node_at_offset(&self, file: usize, offset: u32) -> Option<NodeInfo> {
         let stored = &self.files[file];
-        if stored.deep || stored.widest as usize > NATIVE_MAX_CHILDREN {
+        if stored.depth as usize > MAX_RECURSIVE_DROP_DEPTH
+            || stored.wide.widest() as usize > NATIVE_MAX_CHILDREN
+        {
             return None;
         }
-        let red: SyntaxNode<Kind> = SyntaxNode::new_root(stored.green.clone());
-        let offset = TextSize::from(offset.min(u32::from(stored.green.text_len())));
+        let green = stored.green();
+        let red: SyntaxNode<Kind> = SyntaxNode::new_root(green.clone());
+        let offset = TextSize::from(offset.min(u32::from(green.text_len())));
         let mut element = red.covering_element(TextRange::empty(offset));
         // Trivia is no node: answer with its parent.
         if element.kind() == TRIVIA {
@@ -347,16 +471,10 @@ impl CstStore for CstreeStore {
 impl Drop for CstreeStore {
     fn drop(&mut self) {
         // The shared cache goes first, while every tree it has nodes of is alive (held files and refused
-        // partial trees), so dropping its handles frees nothing. Dropped after the trees, its entries would be
-        // freed in hash order, and a deep chain of nodes whose entries went first would be freed recursively
-        // by the one whose entry goes last.
+        // partial trees), so dropping its handles frees nothing. (Nodes of versions dropped earlier may be held
+        // by the cache alone; the conversion keeps every cached subtree at most `MAX_CACHED_HEIGHT` tall, so
+        // whatever order the cache frees them in recurses no deeper.) Deep files are dropped by `File`'s drop.
         drop(self.cache.take());
-        // Deep trees would overflow the stack in cstree's drop.
-        for file in std::mem::take(&mut self.files) {
-            if file.deep {
-                drop_deep(file.green);
-            }
-        }
         for green in std::mem::take(&mut self.refused) {
             drop_deep(green);
         }
@@ -393,8 +511,8 @@ mod tests {
 
     /// The per-file bytes of the crate doc's layout table.
     #[test]
-    fn a_file_entry_is_16_bytes_and_an_interner_56() {
-        assert_eq!(std::mem::size_of::<File>(), 16);
+    fn a_file_entry_is_24_bytes_and_an_interner_56() {
+        assert_eq!(std::mem::size_of::<File>(), 24);
         assert_eq!(std::mem::size_of::<TokenInterner>(), 56);
     }
 }

@@ -96,7 +96,9 @@ impl File {
     }
 
     fn green(&self) -> &GreenNode {
-        self.green.as_ref().expect("only a dropped file has no tree")
+        self.green
+            .as_ref()
+            .expect("only a dropped file has no tree")
     }
 }
 
@@ -226,12 +228,7 @@ impl CstStore for RowanStore {
         };
         match update::update(builder, kinds, &previous, &edit)? {
             Some(updated) => {
-                files[file] = File::new(
-                    edit.language,
-                    updated.depth,
-                    updated.green,
-                    updated.wide,
-                );
+                files[file] = File::new(edit.language, updated.depth, updated.green, updated.wide);
                 Ok(())
             }
             // The edit's old tree is not this file's: rebuild it.

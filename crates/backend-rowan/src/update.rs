@@ -119,7 +119,10 @@ impl<'t, 'g> OldWalker<'t, 'g> {
     }
 
     fn current(&self) -> Place<'g> {
-        *self.path.last().expect("a walker that is not done has a node")
+        *self
+            .path
+            .last()
+            .expect("a walker that is not done has a node")
     }
 
     fn disagree(&mut self) -> bool {
@@ -260,10 +263,17 @@ enum Found<'g> {
 
 /// What the new green tree is made of, in document order.
 enum Step<'g> {
-    Start { kind: SyntaxKind, start: u32 },
+    Start {
+        kind: SyntaxKind,
+        start: u32,
+    },
     Finish,
     /// A new token: its text is the new source's bytes `start..end`.
-    Token { kind: SyntaxKind, start: u32, end: u32 },
+    Token {
+        kind: SyntaxKind,
+        start: u32,
+        end: u32,
+    },
     Reuse(Element<'g>),
 }
 
@@ -327,10 +337,16 @@ impl<'g> Plan<'_, 'g> {
             if let NodeOrToken::Node(old) = place.element {
                 let planned = &self.steps[open.step + 1..];
                 let same = planned.len() == old.children().len()
-                    && planned.iter().zip(old.children()).all(|(step, child)| match (step, child) {
-                        (Step::Reuse(NodeOrToken::Node(a)), NodeOrToken::Node(b)) => std::ptr::eq(*a, b),
-                        (Step::Reuse(NodeOrToken::Token(a)), NodeOrToken::Token(b)) => std::ptr::eq(*a, b),
-                        _ => false,
+                    && planned.iter().zip(old.children()).all(|(step, child)| {
+                        match (step, child) {
+                            (Step::Reuse(NodeOrToken::Node(a)), NodeOrToken::Node(b)) => {
+                                std::ptr::eq(*a, b)
+                            }
+                            (Step::Reuse(NodeOrToken::Token(a)), NodeOrToken::Token(b)) => {
+                                std::ptr::eq(*a, b)
+                            }
+                            _ => false,
+                        }
                     });
                 if same {
                     self.steps.truncate(open.step);
@@ -445,12 +461,22 @@ pub(crate) fn update(
         after: None,
     };
     let edited = (edit.input.start_byte, edit.input.new_end_byte);
-    walk(&mut plan, &mut walker, kinds, edit.tree.walk(), previous.depth, edited)?;
+    walk(
+        &mut plan,
+        &mut walker,
+        kinds,
+        edit.tree.walk(),
+        previous.depth,
+        edited,
+    )?;
     if walker.broken {
         return Ok(None);
     }
     let Plan {
-        steps, moved, depth, ..
+        steps,
+        moved,
+        depth,
+        ..
     } = plan;
     let mut wide = Vec::new();
     previous.wide.carry(&moved, &mut wide);
@@ -505,22 +531,28 @@ fn walk<'g>(
                 None
             }
             // A leaf is its kind and text.
-            Found::Range(place @ Place {
-                element: NodeOrToken::Token(token),
-                ..
-            }) if token.text() == text && !has_children(&mut cursor) => Some(place),
+            Found::Range(
+                place @ Place {
+                    element: NodeOrToken::Token(token),
+                    ..
+                },
+            ) if token.text() == text && !has_children(&mut cursor) => Some(place),
             // Outside the edit, a node whose children are the old node's (and so whose gaps hold the same text)
             // is the old node.
-            Found::Range(place @ Place {
-                element: NodeOrToken::Node(_),
-                ..
-            }) if (end < edited.0 || start > edited.1) && walker.same_children(&mut cursor) => {
+            Found::Range(
+                place @ Place {
+                    element: NodeOrToken::Node(_),
+                    ..
+                },
+            ) if (end < edited.0 || start > edited.1) && walker.same_children(&mut cursor) => {
                 Some(place)
             }
-            Found::Range(place @ Place {
-                element: NodeOrToken::Node(_),
-                ..
-            }) => {
+            Found::Range(
+                place @ Place {
+                    element: NodeOrToken::Node(_),
+                    ..
+                },
+            ) => {
                 candidate = Some((place, walker.path.len()));
                 walker.first_child();
                 None
@@ -601,7 +633,9 @@ fn assemble(
                     .expect("one batch token per token step");
                 children.push(NodeOrToken::Token(token.to_owned()));
             }
-            Step::Reuse(NodeOrToken::Node(node)) => children.push(NodeOrToken::Node(node.to_owned())),
+            Step::Reuse(NodeOrToken::Node(node)) => {
+                children.push(NodeOrToken::Node(node.to_owned()))
+            }
             Step::Reuse(NodeOrToken::Token(token)) => {
                 children.push(NodeOrToken::Token(token.to_owned()))
             }

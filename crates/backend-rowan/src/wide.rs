@@ -57,9 +57,10 @@ pub(crate) struct Moved {
     pub(crate) new_start: u32,
 }
 
-/// Sampled child offsets of the wide nodes of one version of one file, sorted by (depth, start).
+/// Sampled child offsets of the wide nodes of one version of one file, sorted by (depth, start): a thin handle
+/// (8 bytes in the file's entry, `None` for a file without wide nodes).
 #[derive(Clone, Default)]
-pub(crate) struct WideIndex(Option<Arc<[WideNode]>>);
+pub(crate) struct WideIndex(Option<Arc<Box<[WideNode]>>>);
 
 impl WideIndex {
     /// The index of these nodes (in any order).
@@ -68,12 +69,12 @@ impl WideIndex {
             return WideIndex(None);
         }
         nodes.sort_by_key(|n| (n.depth, n.start));
-        WideIndex(Some(nodes.into()))
+        WideIndex(Some(Arc::new(nodes.into_boxed_slice())))
     }
 
     /// Its entries.
     pub(crate) fn nodes(&self) -> &[WideNode] {
-        self.0.as_deref().unwrap_or_default()
+        self.0.as_deref().map_or(&[], |nodes| nodes)
     }
 
     /// The entries of this (old) version's wide nodes that lie in the subtrees an update reused, moved to where

@@ -48,8 +48,16 @@ fn wide_and_deep_files_edited_and_restored() {
             .iter()
             .flat_map(|&l| {
                 [
-                    CorpusFile::in_memory(format!("wide.{}", l.extension()), l, wide_file(l, 3_000)),
-                    CorpusFile::in_memory(format!("deep.{}", l.extension()), l, deep_nesting(l, 5_000)),
+                    CorpusFile::in_memory(
+                        format!("wide.{}", l.extension()),
+                        l,
+                        wide_file(l, 3_000),
+                    ),
+                    CorpusFile::in_memory(
+                        format!("deep.{}", l.extension()),
+                        l,
+                        deep_nesting(l, 5_000),
+                    ),
                 ]
             })
             .collect()
@@ -63,4 +71,3 @@ fn wide_and_deep_files_edited_and_restored() {
     session::<Rowan>(files(), &options);
     session::<RowanSharedCache>(files(), &options);
 }
-
