@@ -250,3 +250,122 @@ impl CstStore for RowanStore {
         cursor.descend(offset, &stored.wide);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cst_measure::edits::{EditKind, TextEdit};
+    use cst_measure::reference::ReferenceTree;
+    use cst_measure::verify::{verify_file, verify_lookups};
+    use std::sync::Arc;
+
+    /// The text before the wide list, the list of `n` items, and what follows it.
+    fn wide_source(n: usize) -> String {
+        let items: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+        format!(
+            "def a():\n    return 1\n\n\ndef b():\n    x = [{}]\n    return x\n\n\ndef c():\n    pass\n",
+            items.join(", ")
+        )
+    }
+
+    /// Verifies file 0 of `store` against `text` fully, with lookups at every offset, and checks that its wide
+    /// index is the one a fresh build of the text has.
+    fn check(store: &RowanStore, text: &str, fresh: fn() -> RowanStore) {
+        let tree = Language::Python.parse(text);
+        verify_file(store, 0, Language::Python, text, &tree).unwrap();
+        verify_lookups(
+            store,
+            0,
+            text,
+            &ReferenceTree::of(&tree),
+            0..=text.len() as u32,
+        )
+        .unwrap();
+        let mut rebuilt = fresh();
+        rebuilt.add(Language::Python, text, tree).unwrap();
+        let (ours, theirs) = (store.files[0].wide.nodes(), rebuilt.files[0].wide.nodes());
+        assert_eq!(ours, theirs, "{text:?}");
+        assert!(!ours.is_empty(), "the list is wide");
+    }
+
+    /// Edits a file with a node of more than 64 children before, inside and after it, keeping every version:
+    /// each version's lookups and wide index are right, the list's index moves with it where it is reused (its
+    /// samples shared, not recomputed), and every kept version is still right once restored.
+    fn wide_indexes_follow_every_version(fresh: fn() -> RowanStore) {
+        let mut text = wide_source(200);
+        let mut parser = Language::Python.parser();
+        let mut tree = parser.parse(&text, None).unwrap();
+        let mut store = fresh();
+        store.add(Language::Python, &text, tree.clone()).unwrap();
+        store.finish();
+        check(&store, &text, fresh);
+        let list = text.find('[').unwrap();
+        let edits = [
+            // Before the list: it is reused, one byte further on.
+            (6..6, "x", true),
+            // Inside it: rebuilt.
+            (list + 5..list + 6, "77", false),
+            // After it: reused where it is.
+            (text.len() - 5..text.len() - 1, "return 2", true),
+            // A line before it goes: reused, further back.
+            (0..23, "", true),
+            // An item more.
+            (list..list + 1, "[5, ", false),
+        ];
+        let mut kept = vec![(store.version(0), text.clone())];
+        for (range, insert, reused) in edits {
+            let edit = TextEdit {
+                range,
+                text: insert.into(),
+                kind: EditKind::Keystroke,
+            };
+            let input = edit.input_edit(&text);
+            let new_text = edit.apply(&text);
+            let mut old_tree = tree.clone();
+            old_tree.edit(&input);
+            let new_tree = parser.parse(&new_text, Some(&old_tree)).unwrap();
+            let changed: Vec<_> = old_tree.changed_ranges(&new_tree).collect();
+            let before = store.files[0].wide.nodes()[0].samples.clone();
+            store
+                .update(
+                    0,
+                    FileEdit {
+                        language: Language::Python,
+                        old_text: &text,
+                        text: &new_text,
+                        input,
+                        old_tree: &old_tree,
+                        tree: new_tree.clone(),
+                        changed: &changed,
+                    },
+                )
+                .unwrap();
+            check(&store, &new_text, fresh);
+            let after = &store.files[0].wide.nodes()[0].samples;
+            assert_eq!(Arc::ptr_eq(&before, after), reused, "{edit:?}");
+            text = new_text;
+            tree = new_tree;
+            kept.push((store.version(0), text.clone()));
+        }
+        for (version, text) in &kept {
+            store.restore(0, version);
+            check(&store, text, fresh);
+        }
+    }
+
+    #[test]
+    fn wide_indexes_follow_every_version_rowan() {
+        wide_indexes_follow_every_version(Rowan::new_store);
+    }
+
+    #[test]
+    fn wide_indexes_follow_every_version_rowan_shared_cache() {
+        wide_indexes_follow_every_version(RowanSharedCache::new_store);
+    }
+
+    /// The per-file bytes of the crate doc.
+    #[test]
+    fn a_file_entry_is_24_bytes() {
+        assert_eq!(std::mem::size_of::<File>(), 24);
+    }
+}
