@@ -51,21 +51,21 @@ fn wide_and_deep_files_edited_and_restored() {
                     CorpusFile::in_memory(
                         format!("wide.{}", l.extension()),
                         l,
-                        wide_file(l, 3_000),
+                        wide_file(l, 1_000),
                     ),
                     CorpusFile::in_memory(
                         format!("deep.{}", l.extension()),
                         l,
-                        deep_nesting(l, 5_000),
+                        deep_nesting(l, 2_000),
                     ),
                 ]
             })
             .collect()
     };
     let options = EditOptions {
-        edits: 30,
+        edits: 20,
         versions: 5,
-        lookup_checks: 2_000,
+        lookup_checks: 500,
         ..EditOptions::default()
     };
     session::<Cstree>(files(), &options);

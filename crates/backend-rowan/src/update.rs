@@ -1,30 +1,38 @@
 //! The incremental update: a file's next green tree after an edit, rebuilt where the edit changed it and sharing
 //! every subtree it did not change with the previous version.
 //!
-//! **What is reused.** A visible node of the new tree-sitter tree reuses the previous version's green element
-//! when tree-sitter reused the node itself: `Node::id` is the address of the slot that holds the node in its
-//! (possibly hidden) parent's child array, and both trees are alive during the update, so a node of the new
-//! tree with the id of a node of the edited old tree sits in the same, immutable parent at the same index: it is
-//! the same subtree (same kinds, fields and MISSING flags below it, same text, since an edit marks every subtree
-//! it touches as changed and tree-sitter never reuses those). Its own field and alias come from above it, so its
-//! green kind is compared too (and its length); on a difference its children are matched instead. This is
-//! exact where `changed_ranges` is not: that comparison skips a subtree whose symbol, position and size match
-//! without looking inside it, and ignores fields. A node whose parent tree-sitter rebuilt has a new id even
-//! when its own subtree was reused; then its green node is rebuilt with its children, which match, reused.
+//! **What is reused.** A visible node of the new tree-sitter tree takes the previous version's green element
+//! where that element is provably what a rebuild would make:
+//! - the same tree-sitter node: `Node::id` is the address of the slot that holds the node in its (possibly
+//!   hidden) parent's child array, and both trees are alive during the update, so a new node with the id of an
+//!   old node sits in the same immutable parent at the same index. It is the same subtree: the same kinds,
+//!   fields and MISSING flags below it, and the same text, since an edit marks every subtree it touches as
+//!   changed and tree-sitter reuses none of those. Its own field and alias come from above it, so its green
+//!   kind (and length) is compared too;
+//! - a leaf with the old leaf's range, kind and text;
+//! - a node with the old node's range and kind whose children are the old node's: outside the edit's range,
+//!   checked on the ids of its visible children (the same tree-sitter nodes at the same offsets, so the gaps
+//!   between them hold the same text); anywhere, by planning its children and finding every one of them,
+//!   trivia included (compared by text), to be the old node's, in order.
+//!
+//! This is exact where `changed_ranges` is not: that comparison passes over a subtree whose symbol, position
+//! and size match without looking inside it, and ignores fields. The last two rules matter because tree-sitter
+//! rebuilds more than it changes: a node whose (often hidden, rebalanced) parent it rebuilt has a new id even
+//! when its own subtree was reused, and text it re-parsed gets new nodes even where they come out the same.
 //!
 //! **How it is found.** The previous version's green tree mirrors the edited old tree-sitter tree (non-trivia
 //! green children are the visible children, in order), so an [`OldWalker`] moves a cursor over the old tree and
 //! a path through the old green tree in step. The new tree is walked in document order, and so are the nodes it
 //! reuses, so the old walker only ever moves forward: past old subtrees that end before the next new node, into
-//! old nodes that contain it. An update costs the nodes the edit rebuilt plus the old nodes passed beside them,
-//! not the file.
+//! old nodes that contain it. An update costs the new nodes visited (those tree-sitter rebuilt, and their
+//! children) and the old nodes passed beside them, not the file.
 //!
-//! **What is rebuilt.** The rebuilt nodes (the path from the root to the edit, and whatever the edit made new)
-//! are made with `GreenNode::new`, outside the `NodeCache`; their new tokens are made in one batch through a
-//! `GreenNodeBuilder` (the store's shared cache for `rowan-shared-cache`, a fresh one otherwise), inside a
-//! throwaway node of more than 3 children, which the cache never keeps. A trivia gap beside a reused element
-//! takes the old trivia token there when its text is the same. The FILE wrapper and tree-sitter's root are
-//! always rebuilt (the root's id is the tree's own).
+//! **What is rebuilt.** The nodes no rule reuses (the FILE wrapper and tree-sitter's root, whose id is the
+//! tree's own, and the path from them to the edit) are made with `GreenNode::new` around their reused children,
+//! outside the `NodeCache`; the new tokens are made in one batch through a `GreenNodeBuilder` (the store's
+//! shared cache for `rowan-shared-cache`, a fresh one otherwise), inside a throwaway node of more than 3
+//! children, which the cache never keeps. A trivia gap beside a reused element takes the old trivia token there
+//! when its text is the same.
 
 use crate::convert::{slice, WIDE};
 use crate::kinds::{KindTable, NodeKind, FILE, TRIVIA};
