@@ -7,10 +7,10 @@
 //! start of every [`STRIDE`]-th child relative to the node's start (4 bytes per 32 children), and the node's
 //! child count.
 //!
-//! **Keyed by position, held by the version.** An entry names its node by depth (visible nodes from tree-
-//! sitter's root, the root being 1) and start offset: two non-empty nodes at one depth never overlap, so the
-//! pair names one node of one version, and an empty node never needs the index (no offset lies inside it). The
-//! index belongs to one version of one file (the store's entry and every `Version` taken of it share it by
+//! **Keyed by position, held by the version.** An entry names its node by depth (visible nodes from
+//! tree-sitter's root, the root being 1) and start offset: two non-empty nodes at one depth never overlap, so
+//! the pair names one node of one version, and an empty node never needs the index (no offset lies inside it).
+//! The index belongs to one version of one file (the store's entry and every `Version` taken of it share it by
 //! `Arc`), so it can never describe another tree. (Keyed by the address of a child slot and kept in the store,
 //! it would outlive the nodes of replaced versions, whose addresses the allocator hands out again to other
 //! nodes; and an update copies a reused wide node's handle into a new parent's slot.) An update carries the
