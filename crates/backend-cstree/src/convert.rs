@@ -19,8 +19,12 @@
 //! source; a difference is a [`BuildError::Limit`], never a wrong tree.
 //!
 //! cstree hashes a node from its children's heads, which are computed once, so unlike rowan's cache nothing is
-//! rehashed recursively and no padding against deep interned chains is needed; only dropping a deep tree
-//! recurses (see [`drop_deep`]).
+//! rehashed recursively. But dropping recurses (see [`drop_deep`]), and a shared cache outlives the versions of
+//! a file: once a version is dropped, the cache may be the last holder of its cached nodes, and drops them in
+//! hash order, so a cached node may go last and free a whole chain below it in one recursive drop. So no
+//! cached node is taller than [`MAX_CACHED_HEIGHT`]: a node that would be (with at most 3 children) is padded
+//! with empty TRIVIA tokens to 4 children, which the cache does not take. Real code never gets there; the
+//! padding is invisible to the cursor.
 
 use crate::kinds::{Kind, KindTable, NodeKind, FILE, MAX_KIND, TRIVIA};
 use cst_measure::BuildError;
@@ -35,6 +39,12 @@ pub(crate) const MAX_RECURSIVE_DROP_DEPTH: usize = 1_000;
 /// Green nodes with more children than this get an index of their children's offsets (see `wide.rs`).
 pub(crate) const WIDE: usize = 64;
 
+/// Tallest subtree the node cache may hold (see the module doc); bounds the recursion of dropping it.
+pub(crate) const MAX_CACHED_HEIGHT: u32 = 128;
+
+/// Children above which cstree's `NodeCache` does not take a node (`CHILDREN_CACHE_THRESHOLD`).
+pub(crate) const CACHED_CHILDREN: u32 = 3;
+
 /// Event-log tag of a token (a start is the bare kind).
 pub(crate) const TOKEN: u32 = 1 << 31;
 /// Event-log entry closing a node.
@@ -46,51 +56,63 @@ const _: () = assert!(
 
 /// A converted file, whole or (after an error) partial: every node started was finished, so the tree can be
 /// dropped safely either way.
-pub(crate) struct Converted {
+pub(crate) struct Converted<'i> {
     /// The FILE wrapper.
     pub(crate) green: GreenNode,
-    /// The builder's own cache (with its interner) when it had one, `None` when it borrowed the store's.
-    pub(crate) cache: Option<NodeCache<'static>>,
+    /// The builder's own cache (with its interner) when it had one, `None` when it borrowed one.
+    pub(crate) cache: Option<NodeCache<'i>>,
     /// Green nodes on the longest root-to-leaf path, wrapper included.
     pub(crate) depth: usize,
-    /// Children of the widest green node.
-    pub(crate) widest: usize,
-    /// Where the nodes with more than [`WIDE`] children are: each a path of child indices from the wrapper.
-    pub(crate) wide: Vec<Vec<u32>>,
+    /// Where the non-empty nodes with more than [`WIDE`] children are.
+    pub(crate) wide: Vec<Wide>,
     /// What the builder was asked for: a kind per start, a kind | [`TOKEN`] per token, [`FINISH`] per finish.
     pub(crate) events: Vec<u32>,
     /// Why the conversion stopped early, if it did.
     pub(crate) error: Option<BuildError>,
 }
 
+/// A non-empty node with more than [`WIDE`] children, found by the conversion.
+pub(crate) struct Wide {
+    /// Child indices from the FILE wrapper down to it (so its depth below the wrapper is the path's length).
+    pub(crate) path: Vec<u32>,
+    /// Its byte range.
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+}
+
 /// An open green node during conversion.
 struct Open {
+    /// Start byte of the tree-sitter node (0 for the wrapper).
+    start: usize,
     /// End byte of the tree-sitter node (the file's length for the wrapper).
     end: usize,
     /// Its index among its parent's children.
     index: u32,
     children: u32,
+    /// Height of its tallest child so far (a token's is 0).
+    height: u32,
 }
 
 /// A `GreenNodeBuilder` plus the bookkeeping around it.
-struct Sink<'c> {
-    builder: GreenNodeBuilder<'c, 'static, Kind>,
+struct Sink<'c, 'i> {
+    builder: GreenNodeBuilder<'c, 'i, Kind>,
     open: Vec<Open>,
     depth: usize,
-    widest: usize,
-    wide: Vec<Vec<u32>>,
+    wide: Vec<Wide>,
     events: Vec<u32>,
 }
 
-impl Sink<'_> {
-    fn start(&mut self, kind: Kind, end: usize) {
+impl Sink<'_, '_> {
+    fn start(&mut self, kind: Kind, start: usize, end: usize) {
         self.builder.start_node(kind);
         self.events.push(kind.0);
         let index = self.open.last().map_or(0, |parent| parent.children);
         self.open.push(Open {
+            start,
             end,
             index,
             children: 0,
+            height: 0,
         });
         self.depth = self.depth.max(self.open.len());
     }
@@ -98,7 +120,7 @@ impl Sink<'_> {
     fn token(&mut self, kind: Kind, text: &str) {
         self.builder.token(kind, text);
         self.events.push(kind.0 | TOKEN);
-        self.child();
+        self.child(0);
     }
 
     /// Trivia for a gap, if it is not empty.
@@ -110,42 +132,50 @@ impl Sink<'_> {
 
     fn finish(&mut self) {
         let open = self.open.last().expect("finish matches a start");
-        let children = open.children as usize;
-        self.widest = self.widest.max(children);
-        if children > WIDE {
+        if open.children as usize > WIDE && open.end > open.start {
             // The wrapper is the root of the paths: skip its own (zero) index.
-            self.wide
-                .push(self.open[1..].iter().map(|open| open.index).collect());
+            self.wide.push(Wide {
+                path: self.open[1..].iter().map(|open| open.index).collect(),
+                start: open.start as u32,
+                end: open.end as u32,
+            });
+        }
+        let (height, children) = (open.height + 1, open.children);
+        if height >= MAX_CACHED_HEIGHT {
+            // Too tall for the cache: more children than it takes.
+            for _ in children..=CACHED_CHILDREN {
+                self.token(TRIVIA, "");
+            }
         }
         self.open.pop();
         self.builder.finish_node();
         self.events.push(FINISH);
-        self.child();
+        self.child(height);
     }
 
-    fn child(&mut self) {
+    fn child(&mut self, height: u32) {
         if let Some(parent) = self.open.last_mut() {
             parent.children += 1;
+            parent.height = parent.height.max(height);
         }
     }
 }
 
 /// Converts one file. `builder` is fresh (own cache and interner) or borrows the store's shared cache.
-pub(crate) fn convert(
-    builder: GreenNodeBuilder<'_, 'static, Kind>,
+pub(crate) fn convert<'i>(
+    builder: GreenNodeBuilder<'_, 'i, Kind>,
     kinds: &mut KindTable,
     source: &str,
     tree: &tree_sitter::Tree,
-) -> Converted {
+) -> Converted<'i> {
     let mut sink = Sink {
         builder,
         open: Vec::new(),
         depth: 0,
-        widest: 0,
         wide: Vec::new(),
         events: Vec::new(),
     };
-    sink.start(FILE, source.len());
+    sink.start(FILE, 0, source.len());
     let result = walk(&mut sink, kinds, source, tree);
     // Close whatever is open (everything, after an error) so the partial tree can be dropped safely.
     while !sink.open.is_empty() {
@@ -156,7 +186,6 @@ pub(crate) fn convert(
         green,
         cache,
         depth: sink.depth,
-        widest: sink.widest,
         wide: sink.wide,
         events: sink.events,
         error: result.err(),
@@ -165,7 +194,7 @@ pub(crate) fn convert(
 
 /// Emits the root and everything below it, then the trailing trivia, into the open FILE node.
 fn walk(
-    sink: &mut Sink<'_>,
+    sink: &mut Sink<'_, '_>,
     kinds: &mut KindTable,
     source: &str,
     tree: &tree_sitter::Tree,
@@ -197,7 +226,7 @@ fn walk(
         })?;
         sink.trivia(slice(source, pos, start)?);
         if cursor.goto_first_child() {
-            sink.start(kind, end);
+            sink.start(kind, start, end);
             pos = start;
             continue;
         }
@@ -223,7 +252,7 @@ fn walk(
 }
 
 /// `source[start..end]`, or an error if tree-sitter's offsets do not fall on character boundaries.
-fn slice(source: &str, start: usize, end: usize) -> Result<&str, BuildError> {
+pub(crate) fn slice(source: &str, start: usize, end: usize) -> Result<&str, BuildError> {
     source.get(start..end).ok_or_else(|| {
         BuildError::Limit(format!(
             "tree-sitter byte range {start}..{end} does not fall on UTF-8 character boundaries"

@@ -13,7 +13,8 @@
 //! ```
 //!
 //! The store keeps the list (6 bytes a triple; a few thousand triples at most, counted in its retained bytes)
-//! for the cursor, and a hash index for the conversion, which `finish()` drops and the next `add` rebuilds.
+//! for the cursor, and a hash index for the conversion, which `finish()` drops and the next `add` rebuilds (as does
+//! the first `replace` or `update` after it, which keep it: a store being edited holds that index, a few KB).
 //! cstree's kinds are 32-bit, so the table stops at [`MAX_KIND`] (2^31 − 2, for the conversion's event log;
 //! see `convert.rs`) rather than at rowan's 65,534: no grammar gets there, but the limit is an error, not a
 //! wrong kind.

@@ -3,81 +3,170 @@
 //!
 //! A green node knows its children's lengths, not their offsets, and cstree's own lookups by offset
 //! (`SyntaxNode::covering_element`, `token_at_offset`) scan the children of a red node one by one, making a red
-//! element for each. So the store keeps its own index for the few nodes with more than [`WIDE`] children: the
-//! start of every [`STRIDE`]-th child relative to the node's start (4 bytes per 32 children).
+//! element for each. So each file keeps its own index for the few nodes with more than [`WIDE`] children: the
+//! start of every [`STRIDE`]-th child relative to the node's start (4 bytes per 32 children), and the node's
+//! child count.
 //!
-//! It is keyed by the address of the slot that holds the wide node in its parent's child array (what
-//! `GreenNode::children` hands out references to). That address is stable while the store holds the tree, and
-//! unique to the node: cstree's cache never shares a node with more than 3 children, so a wide node sits in one
-//! slot, and where its parent is shared between files the slot (and the node) is the same for all of them. The
-//! FILE wrapper, the one node held outside a child array, has at most 3 children. The index counts in the
-//! retained bytes; a corpus without wide nodes has none.
+//! **Keyed by position, held by the version.** An entry names its node by depth (visible nodes from
+//! tree-sitter's root, the root being 1) and start offset: two non-empty nodes at one depth never overlap, so
+//! the pair names one node of one version, and an empty node never needs the index (no offset lies inside it).
+//! The index belongs to one version of one file (the store's entry and every `Version` taken of it share it by
+//! `Arc`), so it can never describe another tree. (Keyed by the address of a child slot and kept in the store,
+//! it would outlive the nodes of replaced versions, whose addresses the allocator hands out again to other
+//! nodes; and an update copies a reused wide node's handle into a new parent's slot.) An update carries the
+//! entries of the wide nodes it reuses over to the new version, shifted by where the reused subtree moved
+//! (`carry`), with their samples shared; a corpus without wide nodes has no index at all.
 
 use crate::convert::WIDE;
 use cstree::green::GreenNode;
 use cstree::util::NodeOrToken;
-use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Children between two samples.
 pub(crate) const STRIDE: usize = 32;
 
-/// Sampled child offsets of the wide nodes of every file in the store.
-#[derive(Default)]
-pub(crate) struct WideIndex {
-    /// Slot address to the starts of children `STRIDE`, `2 * STRIDE`, ... relative to the node.
-    samples: HashMap<usize, Box<[u32]>>,
+/// One wide node of one version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct WideNode {
+    /// Visible nodes from tree-sitter's root down to this one, both included.
+    pub(crate) depth: u32,
+    /// Its byte range in the file.
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+    /// Its children.
+    pub(crate) children: u32,
+    /// The starts of children `STRIDE`, `2 * STRIDE`, ... relative to the node's start.
+    pub(crate) samples: Arc<[u32]>,
 }
 
-fn address(node: &GreenNode) -> usize {
-    std::ptr::from_ref(node) as usize
+/// The samples of a node with these children's lengths.
+pub(crate) fn samples(lengths: impl Iterator<Item = u32>) -> Arc<[u32]> {
+    let mut starts = Vec::new();
+    let mut start = 0u32;
+    for (i, len) in lengths.enumerate() {
+        if i > 0 && i % STRIDE == 0 {
+            starts.push(start);
+        }
+        start += len;
+    }
+    starts.into()
 }
+
+/// A reused subtree's place in the old and the new version, for carrying its wide nodes over.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Moved {
+    pub(crate) old_depth: u32,
+    pub(crate) old_start: u32,
+    pub(crate) old_end: u32,
+    pub(crate) new_depth: u32,
+    pub(crate) new_start: u32,
+}
+
+/// Sampled child offsets of the wide nodes of one version of one file, sorted by (depth, start): a thin handle
+/// (8 bytes in the file's entry, `None` for a file without wide nodes).
+#[derive(Clone, Default)]
+pub(crate) struct WideIndex(Option<Arc<Box<[WideNode]>>>);
 
 impl WideIndex {
-    /// Indexes the wide nodes of `file` (a FILE wrapper) found at `paths` (child indices from the wrapper).
-    pub(crate) fn add(&mut self, file: &GreenNode, paths: &[Vec<u32>]) {
-        for path in paths {
-            let mut node = file;
-            for &index in path {
-                node = node
-                    .children()
-                    .nth(index as usize)
-                    .and_then(NodeOrToken::into_node)
-                    .expect("the conversion recorded the path of a node");
-            }
-            self.samples.entry(address(node)).or_insert_with(|| {
-                let mut starts = Vec::with_capacity(node.children().len() / STRIDE);
-                let mut start = 0u32;
-                for (i, child) in node.children().enumerate() {
-                    if i > 0 && i % STRIDE == 0 {
-                        starts.push(start);
-                    }
-                    start += u32::from(child.text_len());
+    /// The index of these nodes (in any order).
+    pub(crate) fn new(mut nodes: Vec<WideNode>) -> WideIndex {
+        if nodes.is_empty() {
+            return WideIndex(None);
+        }
+        nodes.sort_by_key(|n| (n.depth, n.start));
+        WideIndex(Some(Arc::new(nodes.into_boxed_slice())))
+    }
+
+    /// Children of its widest node (0 without wide nodes).
+    pub(crate) fn widest(&self) -> u32 {
+        self.nodes().iter().map(|n| n.children).max().unwrap_or(0)
+    }
+
+    /// Its entries.
+    pub(crate) fn nodes(&self) -> &[WideNode] {
+        self.0.as_deref().map_or(&[], |nodes| nodes)
+    }
+
+    /// The entries of this (old) version's wide nodes that lie in the subtrees an update reused, moved to where
+    /// the new version has them. `moved` is in document order (the reused subtrees do not overlap).
+    pub(crate) fn carry(&self, moved: &[Moved], out: &mut Vec<WideNode>) {
+        for node in self.nodes() {
+            // The last reused subtree starting at or before the node; an empty one cannot hold it, so look
+            // back past those.
+            let mut k = moved.partition_point(|m| m.old_start <= node.start);
+            while k > 0 {
+                k -= 1;
+                let m = moved[k];
+                if m.old_end == m.old_start {
+                    continue;
                 }
-                starts.into_boxed_slice()
-            });
+                // A non-empty node inside a reused subtree's range, at its depth or below, is in it (nodes of
+                // one depth do not overlap).
+                if node.end <= m.old_end && node.depth >= m.old_depth {
+                    out.push(WideNode {
+                        depth: node.depth - m.old_depth + m.new_depth,
+                        start: node.start - m.old_start + m.new_start,
+                        end: node.end - m.old_start + m.new_start,
+                        children: node.children,
+                        samples: node.samples.clone(),
+                    });
+                }
+                break;
+            }
         }
     }
 
-    /// Drops spare room.
-    pub(crate) fn shrink(&mut self) {
-        self.samples.shrink_to_fit();
-    }
-
-    /// Where a scan of `node`'s children (the node starting at `start`) for the first child reaching `offset`
-    /// may begin: the index and start of the last sampled child starting before `offset` (every child before
-    /// it ends at or before its start, so none of them reaches `offset`), or the first child.
+    /// Where a scan of `node`'s children (the node at `depth`, starting at `start`) for the first child reaching
+    /// `offset` may begin: the index and start of the last sampled child starting before `offset` (every child
+    /// before it ends at or before its start, so none of them reaches `offset`), or the first child.
     #[inline]
-    pub(crate) fn scan_from(&self, node: &GreenNode, start: u32, offset: u32) -> (usize, u32) {
+    pub(crate) fn scan_from(
+        &self,
+        node: &GreenNode,
+        depth: usize,
+        start: u32,
+        offset: u32,
+    ) -> (usize, u32) {
+        let Some(nodes) = &self.0 else {
+            return (0, start);
+        };
         if node.children().len() <= WIDE || offset <= start {
             return (0, start);
         }
-        let Some(samples) = self.samples.get(&address(node)) else {
+        let key = (depth as u32, start);
+        let Ok(found) = nodes.binary_search_by_key(&key, |n| (n.depth, n.start)) else {
             return (0, start);
         };
+        let samples = &nodes[found].samples;
         let relative = offset - start;
         match samples.partition_point(|&s| s < relative) {
             0 => (0, start),
             k => (k * STRIDE, start + samples[k - 1]),
         }
     }
+}
+
+/// The wide nodes of a freshly converted file (a FILE wrapper), found at `paths` (child indices from the
+/// wrapper) with their depth and range.
+pub(crate) fn of_paths(file: &GreenNode, found: &[crate::convert::Wide]) -> Vec<WideNode> {
+    found
+        .iter()
+        .map(|wide| {
+            let mut node = file;
+            for &index in &wide.path {
+                node = node
+                    .children()
+                    .nth(index as usize)
+                    .and_then(NodeOrToken::into_node)
+                    .expect("the conversion recorded the path of a node");
+            }
+            WideNode {
+                depth: wide.path.len() as u32,
+                start: wide.start,
+                end: wide.end,
+                children: u32::try_from(node.children().len()).unwrap_or(u32::MAX),
+                samples: samples(node.children().map(|c| u32::from(c.text_len()))),
+            }
+        })
+        .collect()
 }

@@ -34,12 +34,23 @@ pub(crate) struct Converted {
     pub(crate) green: GreenNode,
     /// Green nodes on the longest root-to-leaf path, wrapper included.
     pub(crate) depth: usize,
-    /// Where the nodes with more than [`WIDE`] children are: each a path of child indices from the wrapper.
-    pub(crate) wide: Vec<Vec<u32>>,
+    /// Where the non-empty nodes with more than [`WIDE`] children are.
+    pub(crate) wide: Vec<Wide>,
+}
+
+/// A non-empty node with more than [`WIDE`] children, found by the conversion.
+pub(crate) struct Wide {
+    /// Child indices from the FILE wrapper down to it (so its depth below the wrapper is the path's length).
+    pub(crate) path: Vec<u32>,
+    /// Its byte range.
+    pub(crate) start: u32,
+    pub(crate) end: u32,
 }
 
 /// An open green node during conversion.
 struct Open {
+    /// Start byte of the tree-sitter node (0 for the wrapper).
+    start: usize,
     /// End byte of the tree-sitter node (the file's length for the wrapper).
     end: usize,
     /// Its index among its parent's children.
@@ -54,14 +65,15 @@ struct Sink<'c> {
     builder: GreenNodeBuilder<'c>,
     open: Vec<Open>,
     depth: usize,
-    wide: Vec<Vec<u32>>,
+    wide: Vec<Wide>,
 }
 
 impl Sink<'_> {
-    fn start(&mut self, kind: SyntaxKind, end: usize) {
+    fn start(&mut self, kind: SyntaxKind, start: usize, end: usize) {
         self.builder.start_node(kind);
         let index = self.open.last().map_or(0, |parent| parent.children);
         self.open.push(Open {
+            start,
             end,
             index,
             children: 0,
@@ -83,10 +95,17 @@ impl Sink<'_> {
     }
 
     fn finish(&mut self) {
-        if self.open.last().is_some_and(|open| open.children > WIDE) {
+        if let Some(open) = self
+            .open
+            .last()
+            .filter(|open| open.children > WIDE && open.end > open.start)
+        {
             // The wrapper is the root of the paths: skip its own (zero) index.
-            self.wide
-                .push(self.open[1..].iter().map(|open| open.index).collect());
+            self.wide.push(Wide {
+                path: self.open[1..].iter().map(|open| open.index).collect(),
+                start: open.start as u32,
+                end: open.end as u32,
+            });
         }
         let open = self.open.pop().expect("finish matches a start");
         // NodeCache's rule: at most 3 children, all of them interned.
@@ -131,7 +150,7 @@ pub(crate) fn convert(
         depth: 0,
         wide: Vec::new(),
     };
-    sink.start(FILE, source.len());
+    sink.start(FILE, 0, source.len());
     let result = walk(&mut sink, kinds, source, tree);
     // Close whatever is open (everything, after an error) so the partial tree can be dropped safely.
     while !sink.open.is_empty() {
@@ -180,7 +199,7 @@ fn walk(
         })?;
         sink.trivia(slice(source, pos, start)?);
         if cursor.goto_first_child() {
-            sink.start(kind, end);
+            sink.start(kind, start, end);
             pos = start;
             continue;
         }
@@ -206,7 +225,7 @@ fn walk(
 }
 
 /// `source[start..end]`, or an error if tree-sitter's offsets do not fall on character boundaries.
-fn slice(source: &str, start: usize, end: usize) -> Result<&str, BuildError> {
+pub(crate) fn slice(source: &str, start: usize, end: usize) -> Result<&str, BuildError> {
     source.get(start..end).ok_or_else(|| {
         BuildError::Limit(format!(
             "tree-sitter byte range {start}..{end} does not fall on UTF-8 character boundaries"

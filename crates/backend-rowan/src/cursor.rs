@@ -83,7 +83,7 @@ impl<'a> RowanCursor<'a> {
             let NodeOrToken::Node(node) = frame.element else {
                 return;
             };
-            let (index, start) = wide.scan_from(node, frame.start, offset);
+            let (index, start) = wide.scan_from(node, self.stack.len(), frame.start, offset);
             let Some(mut child) = first_visible(node, index, start) else {
                 return;
             };

@@ -14,7 +14,8 @@
 //! ```
 //!
 //! The store keeps the list (6 bytes a triple; a few thousand triples at most, counted in its retained bytes)
-//! for the cursor, and a hash index for the conversion, which `finish()` drops and the next `add` rebuilds.
+//! for the cursor, and a hash index for the conversion, which `finish()` drops and the next `add` rebuilds (as does
+//! the first `replace` or `update` after it, which keep it: a store being edited holds that index, a few KB).
 
 use cst_measure::BuildError;
 use rowan::SyntaxKind;
