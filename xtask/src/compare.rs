@@ -6,14 +6,17 @@ use crate::CorpusArgs;
 use anyhow::{bail, Context};
 use cst_measure::alloc::LIMIT_MARKER;
 use cst_measure::corpus::Corpus;
+use cst_measure::harness::BackendEntry;
 use cst_measure::harness::{BackendMeasurement, MeasureOptions, Progress};
 use cst_measure::references::References;
 use cst_measure::report::{render_markdown, BackendCrash, CompareReport, TextReferenceRow};
 use cst_measure::session::EditOptions;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 /// Loads the corpus the arguments name. A missing or unreadable path is an error naming it.
@@ -42,7 +45,7 @@ pub fn measure_backend(
     args: &CorpusArgs,
     name: &str,
     json: &Path,
-    references: &Path,
+    references: Option<&Path>,
 ) -> anyhow::Result<()> {
     let entry = backends::find(name)
         .with_context(|| format!("unknown backend {name:?} (known: {})", backends::names()))?;
@@ -53,7 +56,7 @@ pub fn measure_backend(
         budget: Duration::from_secs_f64(args.budget.max(0.0)),
         offset_samples: args.offsets,
         jobs: args.jobs(),
-        references: Some(references.to_path_buf()),
+        references: references.map(Path::to_path_buf),
         edit: EditOptions {
             edits: args.edits,
             files: args.edit_files,
@@ -263,6 +266,105 @@ fn run_child(
     serde_json::from_slice(&text).with_context(|| format!("unreadable figures from backend {name}"))
 }
 
+/// One measuring process to run.
+enum Job<'a> {
+    Reference(&'a backends::TextReferenceEntry),
+    Backend(&'a BackendEntry),
+}
+
+impl Job<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Job::Reference(entry) => entry.name,
+            Job::Backend(entry) => entry.name,
+        }
+    }
+}
+
+/// What one job gave.
+enum Done {
+    Reference(TextReferenceRow),
+    Backend(Box<BackendMeasurement>),
+}
+
+/// Measures every backend of `entries` and every text-only row, each in a child process, `--processes` at
+/// once, while this process records tree-sitter's trees for the backends to verify against (they wait for it;
+/// the text-only rows do not need it). Returns the measurements in registry order, the failures, and the
+/// recorded references.
+#[allow(clippy::type_complexity)]
+fn measure_all(
+    args: &CorpusArgs,
+    corpus: &Corpus,
+    entries: &[&BackendEntry],
+) -> anyhow::Result<(
+    Vec<BackendMeasurement>,
+    Vec<BackendCrash>,
+    Vec<TextReferenceRow>,
+    tempfile::NamedTempFile,
+)> {
+    let style = ProgressStyle::with_template("{msg:48} [{bar:30}] {pos}/{len} {elapsed}")
+        .expect("valid template")
+        .progress_chars("=> ");
+    let bars = MultiProgress::new();
+    let jobs: Vec<Job<'_>> = backends::TEXT_REFERENCES
+        .iter()
+        .map(Job::Reference)
+        .chain(entries.iter().map(|e| Job::Backend(e)))
+        .collect();
+    let references = tempfile::NamedTempFile::new()?;
+    let recorded: OnceLock<Result<(), String>> = OnceLock::new();
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<anyhow::Result<Done>>>> =
+        Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let bar = bars.add(ProgressBar::new(0).with_style(style.clone()));
+            let result = References::record(corpus, references.path(), &mut BarProgress(&bar))
+                .map_err(|e| format!("{e:#}"));
+            bar.finish_and_clear();
+            let _ = recorded.set(result);
+        });
+        for _ in 0..args.processes() {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(index) else {
+                    return;
+                };
+                let bar = bars.add(ProgressBar::new(0).with_style(style.clone()));
+                bar.set_message(job.name().to_string());
+                let result = match job {
+                    Job::Reference(entry) => run_reference(args, entry.name).map(Done::Reference),
+                    Job::Backend(entry) => match recorded.wait() {
+                        Ok(()) => run_child(args, corpus, references.path(), entry.name, &bar)
+                            .map(|m| Done::Backend(Box::new(m))),
+                        Err(error) => {
+                            Err(anyhow::anyhow!("recording tree-sitter's trees: {error}"))
+                        }
+                    },
+                };
+                bar.finish_and_clear();
+                results.lock().expect("a measuring thread panicked")[index] = Some(result);
+            });
+        }
+    });
+    if let Some(Err(error)) = recorded.get() {
+        bail!("cannot record tree-sitter's trees: {error}");
+    }
+    let (mut measurements, mut crashes, mut text_references) = (Vec::new(), Vec::new(), Vec::new());
+    let results = results.into_inner().expect("a measuring thread panicked");
+    for (job, result) in jobs.iter().zip(results) {
+        match result.expect("every job ran") {
+            Ok(Done::Backend(m)) => measurements.push(*m),
+            Ok(Done::Reference(row)) => text_references.push(row),
+            Err(error) => crashes.push(BackendCrash {
+                name: job.name().to_string(),
+                error: format!("{error:#}"),
+            }),
+        }
+    }
+    Ok((measurements, crashes, text_references, references))
+}
+
 /// The workspace root (this crate's parent folder).
 fn workspace_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -309,45 +411,10 @@ pub fn run(
         corpus.source_bytes(),
         corpus.skipped.len()
     );
-    let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template("{msg:40} [{bar:30}] {pos}/{len} {elapsed}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    // tree-sitter's trees, parsed once here for every child to verify against.
-    let references = tempfile::NamedTempFile::new()?;
-    References::record(&corpus, references.path(), &mut BarProgress(&bar))?;
-    let mut measurements = Vec::with_capacity(entries.len());
-    let mut crashes = Vec::new();
-    for entry in entries {
-        match run_child(args, &corpus, references.path(), entry.name, &bar) {
-            Ok(m) => measurements.push(m),
-            Err(error) => {
-                bar.println(format!("error: {error:#}"));
-                crashes.push(BackendCrash {
-                    name: entry.name.to_string(),
-                    error: format!("{error:#}"),
-                });
-            }
-        }
-    }
-    let mut text_references = Vec::new();
-    for entry in backends::TEXT_REFERENCES {
-        bar.set_message(format!("{}: text only", entry.name));
-        match run_reference(args, entry.name) {
-            Ok(row) => text_references.push(row),
-            Err(error) => {
-                bar.println(format!("error: {error:#}"));
-                crashes.push(BackendCrash {
-                    name: entry.name.to_string(),
-                    error: format!("{error:#}"),
-                });
-            }
-        }
-    }
-    bar.finish_and_clear();
-
+    let (measurements, crashes, text_references, references) =
+        measure_all(args, &corpus, &entries)?;
     let parse_seconds = References::open(references.path())?.parse_seconds;
+    drop(references);
     let report = CompareReport::with_references(
         &corpus,
         args.per_file,

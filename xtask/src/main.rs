@@ -53,7 +53,11 @@ pub struct CorpusArgs {
     /// Byte offsets sampled (fixed seed) for the node-at-offset operations.
     #[arg(long, value_name = "N", default_value_t = cst_measure::ops::OFFSET_SAMPLES)]
     pub offsets: usize,
-    /// Files measured at once in per-file mode [default: all cores].
+    /// Measuring processes run at once (one per backend or text-only row) [default: all cores]. Each runs on
+    /// one core; with more than one, timings share the machine's memory bandwidth with a neighbour.
+    #[arg(long, value_name = "N")]
+    pub processes: Option<usize>,
+    /// Files measured at once in per-file mode, per process [default: the cores left to each process].
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
     /// Edits per file in the edit sessions (0 skips them).
@@ -69,14 +73,16 @@ pub struct CorpusArgs {
     #[arg(long, value_name = "N", default_value_t = cst_measure::session::EditOptions::default().versions)]
     pub versions: usize,
     /// Bytes a measuring process may hold; a backend that needs more stops with an error naming the file
-    /// [default: 75% of physical memory].
+    /// [default: 75% of physical memory, shared among the processes run at once].
     #[arg(long, value_name = "BYTES")]
     pub memory_limit: Option<u64>,
 }
 
 impl CorpusArgs {
-    /// The memory limit in force: the one given, or 75% of physical memory (none if that cannot be read).
+    /// The memory limit of each measuring process: the one given, or its share of 75% of physical memory (none
+    /// if that cannot be read).
     pub fn memory_limit(&self) -> Option<u64> {
+        let processes = self.processes() as u64;
         self.memory_limit.or_else(|| {
             let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
             let kib: u64 = meminfo
@@ -87,16 +93,26 @@ impl CorpusArgs {
                 .trim()
                 .parse()
                 .ok()?;
-            Some(kib * 1024 / 4 * 3)
+            Some(kib * 1024 / 4 * 3 / processes)
         })
     }
 
-    /// Threads for per-file mode.
-    pub fn jobs(&self) -> usize {
-        self.jobs.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        })
+    /// Measuring processes at once.
+    pub fn processes(&self) -> usize {
+        self.processes.unwrap_or_else(cores).max(1)
     }
+
+    /// Threads for per-file mode, in each process.
+    pub fn jobs(&self) -> usize {
+        self.jobs
+            .unwrap_or_else(|| cores() / self.processes())
+            .max(1)
+    }
+}
+
+/// The machine's cores.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 #[derive(Subcommand)]
@@ -146,9 +162,10 @@ enum Command {
         backend: String,
         #[arg(long, value_name = "FILE")]
         json: PathBuf,
-        /// tree-sitter's trees of the corpus, as the parent recorded them for verification.
+        /// tree-sitter's trees of the corpus, as the parent recorded them for verification [default: record
+        /// them here first].
         #[arg(long, value_name = "FILE")]
-        references: PathBuf,
+        references: Option<PathBuf>,
     },
 }
 
@@ -177,7 +194,9 @@ fn main() -> ExitCode {
             .map_or(Ok(()), |limit| {
                 ALLOCATOR.set_limit(usize::try_from(limit).unwrap_or(usize::MAX))
             })
-            .and_then(|()| compare::measure_backend(&corpus, &backend, &json, &references))
+            .and_then(|()| {
+                compare::measure_backend(&corpus, &backend, &json, references.as_deref())
+            })
             .map(|()| true),
     };
     match result {
