@@ -585,19 +585,31 @@ impl Sink for LiteralLength {
 
 /// The coding pass: symbols into rANS, literal bytes into their own stream, in three segments (identifiers,
 /// escaped gaps, other texts: like with like compresses better).
+/// A tolerant coder (for a file frozen after the model was built) escapes what the model cannot code (see
+/// [`Model::encode_tolerant`]).
 pub(crate) struct Coder<'m> {
     pub model: &'m Model,
     pub rans: Encoder,
     pub literal: [Vec<u8>; 3],
+    pub tolerant: bool,
 }
 
 impl Sink for Coder<'_> {
     fn symbol(&mut self, key: u32, value: u32) {
-        self.model.encode(key, value, &mut self.rans);
+        if self.tolerant {
+            self.model
+                .encode_tolerant(self.model.table(key), value, &mut self.rans);
+        } else {
+            self.model.encode(key, value, &mut self.rans);
+        }
     }
     fn node_symbol(&mut self, finer: u32, fine: u32, value: u32) {
-        self.model
-            .encode_at(self.model.table2(finer, fine), value, &mut self.rans);
+        let table = self.model.table2(finer, fine);
+        if self.tolerant {
+            self.model.encode_tolerant(table, value, &mut self.rans);
+        } else {
+            self.model.encode_at(table, value, &mut self.rans);
+        }
     }
     fn raw(&mut self, value: u32, bits: u32) {
         self.rans.put_raw(value, bits);
@@ -1046,6 +1058,32 @@ pub(crate) struct Thawed {
     /// The reader's cache of context lookups (valid for one model: cleared by [`Thawed::forget_model`]).
     cache: Vec<(u32, u32)>,
     node_cache: Vec<(u32, u32, u32)>,
+    /// When present, every lexicon text the thaw read (an update codes them the same way again).
+    pub lexicon_hits: Option<Vec<LexiconHit>>,
+}
+
+/// A lexicon text read by a thaw: its class and rank, and where it is in the thawed text.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LexiconHit {
+    pub class: u16,
+    pub rank: u32,
+    pub start: u32,
+    pub len: u32,
+}
+
+impl Thawed {
+    /// The lexicon index of the texts a thaw with [`Thawed::lexicon_hits`] read.
+    pub fn lexicon_index(&self) -> LexiconIndex<'_> {
+        let text = self.text.as_bytes();
+        self.lexicon_hits
+            .iter()
+            .flatten()
+            .filter_map(|h| {
+                let t = text.get(h.start as usize..(h.start + h.len) as usize)?;
+                Some(((h.class, t), h.rank))
+            })
+            .collect()
+    }
 }
 
 impl Thawed {
@@ -1075,6 +1113,9 @@ struct Reader<'a, 'b> {
     previous: u32,
     /// The guided literal tables of this file's language, by group, once looked up.
     guides: [Option<Guided<'a>>; 3],
+    /// Whether the blob is tolerant (see [`Coder`]).
+    tolerant: bool,
+    hits: Option<&'b mut Vec<LexiconHit>>,
 }
 
 impl Reader<'_, '_> {
@@ -1082,10 +1123,6 @@ impl Reader<'_, '_> {
     fn symbol(&mut self, key: u32) -> u32 {
         // A small direct-mapped cache of context lookups: a file keeps coming back to the same few hundred
         // contexts, and a pruned one costs two probes of the model's index otherwise.
-        if self.cache.is_empty() {
-            let table = self.model.table(key);
-            return self.model.decode_at(table, &mut self.dec);
-        }
         let i = (key.wrapping_mul(0x9E37_79B1) >> (32 - CACHE_BITS)) as usize;
         let (k, table) = self.cache[i];
         let table = if k == key {
@@ -1095,16 +1132,21 @@ impl Reader<'_, '_> {
             self.cache[i] = (key, table);
             table
         };
-        self.model.decode_at(table, &mut self.dec)
+        self.decode(table)
+    }
+
+    #[inline]
+    fn decode(&mut self, table: u32) -> u32 {
+        if self.tolerant {
+            self.model.decode_tolerant(table, &mut self.dec)
+        } else {
+            self.model.decode_at(table, &mut self.dec)
+        }
     }
 
     /// A node symbol in its finer context if the model keeps that, else in its fine one.
     #[inline]
     fn node_symbol(&mut self, finer: u32, fine: u32) -> u32 {
-        if self.node_cache.is_empty() {
-            let table = self.model.table2(finer, fine);
-            return self.model.decode_at(table, &mut self.dec);
-        }
         let i = (finer.wrapping_mul(0x9E37_79B1) >> (32 - CACHE_BITS)) as usize;
         let (f, k, table) = self.node_cache[i];
         let table = if f == finer && k == fine {
@@ -1114,7 +1156,7 @@ impl Reader<'_, '_> {
             self.node_cache[i] = (finer, fine, table);
             table
         };
-        self.model.decode_at(table, &mut self.dec)
+        self.decode(table)
     }
 
     #[inline]
@@ -1142,6 +1184,8 @@ impl Reader<'_, '_> {
                 let key = key(LEN, self.lang, LIT + group, 0);
                 let guide = match self.guides[group as usize] {
                     Some(guide) => Some(guide),
+                    // A tolerant blob's literal bytes carry escape flags: no guided decoding.
+                    None if self.tolerant => None,
                     None => {
                         let guide = self.model.guide(key);
                         self.guides[group as usize] = guide;
@@ -1244,6 +1288,14 @@ impl Reader<'_, '_> {
                     let rank = self.length(key(LEN, self.lang, LEX + u32::from(class), 0));
                     self.text
                         .extend_from_slice(self.kinds.lexicon(u16::from(class), rank as u32));
+                    if let Some(hits) = self.hits.as_deref_mut() {
+                        hits.push(LexiconHit {
+                            class: u16::from(class),
+                            rank: rank as u32,
+                            start: start as u32,
+                            len: (self.text.len() - start) as u32,
+                        });
+                    }
                 }
                 let id = self.entries.len() as u32;
                 self.entries.push(Entry {
@@ -1404,13 +1456,15 @@ impl Reader<'_, '_> {
 }
 
 /// Thaws one file's blob (`rans`: its symbol stream; `literal`: the segments of its literal stream, already
-/// decompressed, or `None` when its literals are inline) into `out`.
+/// decompressed, or `None` when its literals are inline; `tolerant`: whether it was coded by a tolerant
+/// [`Coder`]) into `out`.
 pub(crate) fn thaw(
     model: &Model,
     kinds: &Kinds,
     lang: usize,
     rans: &[u8],
     literal: Option<[&[u8]; 3]>,
+    tolerant: bool,
     out: &mut Thawed,
 ) {
     out.epoch += 1;
@@ -1426,8 +1480,12 @@ pub(crate) fn thaw(
         epoch,
         cache,
         node_cache,
+        lexicon_hits,
         ..
     } = out;
+    if let Some(hits) = lexicon_hits.as_mut() {
+        hits.clear();
+    }
     entries.clear();
     if cache.is_empty() {
         cache.resize(1 << CACHE_BITS, (0, 0));
@@ -1463,6 +1521,8 @@ pub(crate) fn thaw(
         node_cache,
         previous: NONE,
         guides: [None; 3],
+        tolerant,
+        hits: lexicon_hits.as_mut(),
     };
     let v = r.node_symbol(
         node3_key(lang, ROOT, ROOT, START),

@@ -29,8 +29,14 @@ pub(crate) const WILD: u32 = 0x7ff;
 /// Most symbols one table lists.
 const MAX_SYMBOLS: usize = 4096;
 const EMPTY: u32 = 0;
-/// Slot data flag: the context has one value, held in the slot (values are below 2^31).
+/// Slot data flag: the context has one value, held in the slot (values are below 2^31 - 1).
 const SINGLE: u32 = 1 << 31;
+/// The table of a context the model does not hold (a tolerant blob's symbol there is raw; see
+/// [`Model::encode_tolerant`]).
+pub(crate) const NO_TABLE: u32 = u32::MAX;
+/// A tolerant blob's escape flag, coded before each symbol that has a table: this share of the slots of
+/// `1 << PRECISION` says "escaped" (the value follows in 32 raw bits), the rest "coded by the table".
+const TOLERANT_ESCAPE: u32 = 1;
 /// Bytes a context's own table costs besides its entries (index slot at 4/5 load), and per entry.
 const CONTEXT_BYTES: f64 = 10.0;
 const ENTRY_BYTES: f64 = 6.0;
@@ -211,7 +217,7 @@ impl Model {
             while model.slots[slot].0 != EMPTY {
                 slot = (slot + 1) % capacity;
             }
-            if listed.len() == 1 && listed[0].0 < SINGLE {
+            if listed.len() == 1 && listed[0].0 < SINGLE - 1 {
                 model.slots[slot] = (key, SINGLE | listed[0].0);
                 continue;
             }
@@ -347,18 +353,65 @@ impl Model {
     }
 
     /// The slot data of the table coding context `key` (its own, or its coarse context's): a table start, or
-    /// [`SINGLE`] and the only value.
+    /// [`SINGLE`] and the only value; [`NO_TABLE`] for a context the model does not hold (which only a
+    /// tolerant blob codes).
     #[inline]
     pub fn table(&self, key: u32) -> u32 {
         self.find(key)
             .or_else(|| self.find(coarse(key, self.wild_a)))
-            .expect("every context coded was counted: the blob belongs to this store")
+            .unwrap_or(NO_TABLE)
     }
 
     /// The table of a value counted with [`Counts::add2`]: `finer`'s if kept, else `fine`'s as [`Model::table`].
     #[inline]
     pub fn table2(&self, finer: u32, fine: u32) -> u32 {
         self.find(finer).unwrap_or_else(|| self.table(fine))
+    }
+
+    /// Whether table `table` can code `value` (lists it or has an escape).
+    fn codes(&self, table: u32, value: u32) -> bool {
+        if table == NO_TABLE {
+            return false;
+        }
+        if table & SINGLE != 0 {
+            return table & !SINGLE == value;
+        }
+        self.entries(table as usize)
+            .any(|i| self.values[i] == value || self.values[i] == ESCAPE)
+    }
+
+    /// Codes `value` with table `table` in a tolerant blob (a file frozen after the model was built, which may
+    /// hold what the corpus did not): with no table, 32 raw bits; else an escape flag (almost free when it
+    /// says "not escaped"), then either the table's symbol or 32 raw bits.
+    pub fn encode_tolerant(&self, table: u32, value: u32, enc: &mut Encoder) {
+        if table == NO_TABLE {
+            enc.put_raw(value, 32);
+        } else if self.codes(table, value) {
+            enc.put(0, (1 << PRECISION) - TOLERANT_ESCAPE, PRECISION);
+            self.encode_at(table, value, enc);
+        } else {
+            enc.put(
+                (1 << PRECISION) - TOLERANT_ESCAPE,
+                TOLERANT_ESCAPE,
+                PRECISION,
+            );
+            enc.put_raw(value, 32);
+        }
+    }
+
+    /// Decodes what [`Model::encode_tolerant`] coded.
+    pub fn decode_tolerant(&self, table: u32, dec: &mut Decoder<'_>) -> u32 {
+        if table == NO_TABLE {
+            return dec.raw(32);
+        }
+        let limit = (1 << PRECISION) - TOLERANT_ESCAPE;
+        if dec.peek(PRECISION) >= limit {
+            dec.advance(limit, TOLERANT_ESCAPE, PRECISION);
+            dec.raw(32)
+        } else {
+            dec.advance(0, limit, PRECISION);
+            self.decode_at(table, dec)
+        }
     }
 
     /// Codes `value` in context `key` (which the counting pass saw with that value).
@@ -485,7 +538,9 @@ fn quantise(counts: &[(u32, u64)]) -> Vec<(u32, u16)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{coarse, key, quantise, Counts, Model, ESCAPE, MAX_SYMBOLS, PRECISION, WILD};
+    use super::{
+        coarse, key, quantise, Counts, Model, ESCAPE, MAX_SYMBOLS, NO_TABLE, PRECISION, WILD,
+    };
     use crate::rans::{Decoder, Encoder};
 
     #[test]
@@ -543,5 +598,35 @@ mod tests {
         }
         assert!(model.values.contains(&ESCAPE));
         assert!(bytes.len() < 40_000, "{}", bytes.len());
+    }
+
+    #[test]
+    fn a_tolerant_stream_codes_what_the_model_lacks() {
+        let mut counts = Counts::default();
+        for i in 0..1000u32 {
+            counts.add(key(1, 0, 1, 1), 42);
+            counts.add(key(1, 0, 2, 2), i % 3);
+        }
+        let model = Model::build(counts, 0, |_| false);
+        // Known values, a value its table lacks (one-value and multi-value tables), and a context it lacks.
+        let sequence = [
+            (key(1, 0, 1, 1), 42u32),
+            (key(1, 0, 1, 1), 43),
+            (key(1, 0, 2, 2), 2),
+            (key(1, 0, 2, 2), 0x7fff_fffe),
+            (key(3, 1, 9, 9), 5),
+            (key(1, 0, 2, 2), 1),
+        ];
+        assert_eq!(model.table(key(3, 1, 9, 9)), NO_TABLE);
+        let mut enc = Encoder::default();
+        for &(k, v) in &sequence {
+            model.encode_tolerant(model.table(k), v, &mut enc);
+        }
+        let mut bytes = Vec::new();
+        enc.finish(&mut bytes);
+        let mut dec = Decoder::new(&bytes);
+        for &(k, v) in &sequence {
+            assert_eq!(model.decode_tolerant(model.table(k), &mut dec), v);
+        }
     }
 }
