@@ -90,16 +90,18 @@ mod model;
 mod rans;
 mod reference;
 mod stats;
+mod thaw;
 
 pub use reference::{measure_text_reference, TextReference};
 pub use stats::{breakdown, Breakdown, PARTS};
 
-use codec::{Flat, Kinds, Thawed, LEAF, MISSING, NO_LIST};
+use codec::{Flat, Kinds, LEAF, MISSING, NO_LIST};
 use cst_measure::{Backend, BuildError, CstCursor, CstStore, Language, NodeInfo};
 use model::{Counts, Model};
 use std::borrow::Cow;
 use std::sync::Arc;
-use zstd_safe::DCtx;
+use thaw::{Contexts, Thawed};
+use zstd_safe::{DCtx, DDict};
 
 /// The frozen backend.
 pub struct Frozen;
@@ -268,7 +270,12 @@ impl FrozenStore {
         let lang = language.index();
         let mut previous = Thawed::default();
         previous.lexicon_hits = Some(Vec::new());
-        self.thaw(file, &mut previous, &mut None);
+        self.thaw(
+            file,
+            &mut previous,
+            &mut Contexts::default(),
+            &mut Decompression::default(),
+        );
         let lexicon = previous.lexicon_index();
         let cx = codec::Context {
             kinds: &shared.kinds,
@@ -306,20 +313,27 @@ impl FrozenStore {
             .expect("finish() freezes the files before they are read")
     }
 
-    /// Thaws `file` into `out`, decompressing with `dctx` (created on first need).
-    fn thaw(&self, file: usize, out: &mut Thawed, dctx: &mut Option<DCtx<'static>>) {
+    /// Thaws `file` into `out`, looking contexts up through `contexts` and decompressing with `zstd`.
+    fn thaw<'a>(
+        &'a self,
+        file: usize,
+        out: &mut Thawed,
+        contexts: &mut Contexts,
+        zstd: &mut Decompression<'a>,
+    ) {
         let shared = self.shared();
         let blob = self.blob(file);
         let header = blob[0];
         let tolerant = header & TOLERANT != 0;
         if header & INLINE != 0 {
-            codec::thaw(
+            thaw::thaw(
                 &shared.model,
                 &shared.kinds,
                 usize::from(header & 3),
                 &blob[1..],
                 None,
                 tolerant,
+                contexts,
                 out,
             );
             return;
@@ -337,11 +351,7 @@ impl FrozenStore {
         let literal: &[u8] = if header & COMPRESSED != 0 {
             buffer.clear();
             buffer.reserve(literal_len);
-            let dctx = dctx.get_or_insert_with(literal::decompressor);
-            let done = match &shared.dictionary {
-                Some(dictionary) => dctx.decompress_using_dict(&mut buffer, literal, dictionary),
-                None => dctx.decompress(&mut buffer, literal),
-            };
+            let done = zstd.decompress(shared.dictionary.as_deref(), &mut buffer, literal);
             if done.is_err() {
                 buffer.clear(); // Damaged: the thaw gives a wrong text, never a panic or unsafety.
             }
@@ -351,13 +361,14 @@ impl FrozenStore {
         };
         let (first, rest) = literal.split_at(segments[0].min(literal.len()));
         let (second, third) = rest.split_at(segments[1].min(rest.len()));
-        codec::thaw(
+        thaw::thaw(
             &shared.model,
             &shared.kinds,
             usize::from(header & 3),
             rans,
             Some([first, second, third]),
             tolerant,
+            contexts,
             out,
         );
         out.literal = buffer;
@@ -488,7 +499,12 @@ impl CstStore for FrozenStore {
 
     fn text(&self, file: usize) -> Cow<'_, str> {
         let mut thawed = Thawed::default();
-        self.thaw(file, &mut thawed, &mut None);
+        self.thaw(
+            file,
+            &mut thawed,
+            &mut Contexts::default(),
+            &mut Decompression::default(),
+        );
         Cow::Owned(thawed.text)
     }
 
@@ -554,17 +570,24 @@ impl CstStore for FrozenStore {
             file,
             thawed: Thawed::default(),
             held: Vec::new(),
-            dctx: None,
+            contexts: Contexts::default(),
+            zstd: Decompression::default(),
             current: 0,
             ancestors: Vec::new(),
         };
-        self.thaw(file, &mut cursor.thawed, &mut cursor.dctx);
+        self.thaw(
+            file,
+            &mut cursor.thawed,
+            &mut cursor.contexts,
+            &mut cursor.zstd,
+        );
         cursor
     }
 
     fn reset_cursor<'a>(&'a self, cursor: &mut FrozenCursor<'a>, file: usize) {
         if !std::ptr::eq(cursor.store, self) {
-            cursor.thawed.forget_model();
+            cursor.contexts.forget_model();
+            cursor.zstd.ddict = None;
             cursor.held.clear();
             cursor.file = usize::MAX;
             cursor.store = self;
@@ -587,7 +610,14 @@ impl CstStore for FrozenStore {
                 if previous != usize::MAX {
                     cursor.held.insert(0, (previous, current));
                 }
-                self.thaw(file, &mut cursor.thawed, &mut cursor.dctx);
+                cursor.contexts.for_many_files();
+                cursor.zstd.many = true;
+                self.thaw(
+                    file,
+                    &mut cursor.thawed,
+                    &mut cursor.contexts,
+                    &mut cursor.zstd,
+                );
             }
         }
         cursor.current = 0;
@@ -642,9 +672,44 @@ pub struct FrozenCursor<'a> {
     thawed: Thawed,
     /// Other files this cursor thawed last, most recent first (at most [`HELD_THAWS`] thaws in all).
     held: Vec<(usize, Thawed)>,
-    dctx: Option<DCtx<'static>>,
+    /// Context lookups, kept across the files the cursor thaws.
+    contexts: Contexts,
+    zstd: Decompression<'a>,
     current: u32,
     ancestors: Vec<u32>,
+}
+
+/// What a cursor decompresses literal streams with: a context, and the store's dictionary prepared once
+/// (a `DDict` borrowing the store's bytes, so that a thaw does not load the dictionary's entropy tables
+/// again); both made on first need, and only for a cursor that thaws one file after another for the
+/// prepared dictionary (for one file it costs what loading it once does).
+#[derive(Default)]
+struct Decompression<'a> {
+    dctx: Option<DCtx<'static>>,
+    ddict: Option<DDict<'a>>,
+    many: bool,
+}
+
+impl<'a> Decompression<'a> {
+    /// Decompresses `frame` into `out` with `dictionary` (the store's, if it has one).
+    fn decompress(
+        &mut self,
+        dictionary: Option<&'a [u8]>,
+        out: &mut Vec<u8>,
+        frame: &[u8],
+    ) -> zstd_safe::SafeResult {
+        let dctx = self.dctx.get_or_insert_with(literal::decompressor);
+        match dictionary {
+            Some(dictionary) if self.many => {
+                let ddict = self
+                    .ddict
+                    .get_or_insert_with(|| DDict::create_by_reference(dictionary));
+                dctx.decompress_using_ddict(out, frame, ddict)
+            }
+            Some(dictionary) => dctx.decompress_using_dict(out, frame, dictionary),
+            None => dctx.decompress(out, frame),
+        }
+    }
 }
 
 /// Thawed files a cursor keeps (the current one included), so that lookups moving between a few files,

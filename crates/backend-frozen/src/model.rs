@@ -22,6 +22,8 @@ use std::collections::HashMap;
 
 /// Precision of every table: frequencies sum to `1 << PRECISION`.
 pub(crate) const PRECISION: u32 = 15;
+/// A decoder's lookup table of a table of literal bytes has `1 << LUT_BITS` buckets.
+pub(crate) const LUT_BITS: u32 = 12;
 /// Stands for a value the table does not list (followed by the value in 32 raw bits).
 pub(crate) const ESCAPE: u32 = u32::MAX - 1;
 /// The wildcard component of a coarse key.
@@ -91,20 +93,6 @@ pub(crate) struct Model {
     /// Quantised frequencies; a one-value table's single entry has 0 (it is never coded).
     freqs: Vec<u16>,
     wild_a: u8,
-    /// Decoding guides of the tables of byte-valued contexts (see [`Model::guide`]): per guided table, its
-    /// start and where its guide starts in `guides` (256 bytes: the entry holding each 128-slot bucket's first
-    /// slot) and in `guide_starts` (each entry's cumulative start).
-    guided: Vec<(u32, u32, u32)>,
-    guides: Vec<u8>,
-    guide_starts: Vec<u16>,
-}
-
-/// A table with its decoding guide, for contexts that decode many symbols in a row (literal bytes).
-#[derive(Clone, Copy)]
-pub(crate) struct Guided<'m> {
-    table: u32,
-    buckets: &'m [u8],
-    starts: &'m [u16],
 }
 
 #[inline]
@@ -124,7 +112,7 @@ impl Model {
     /// Builds the tables from `counts` (deterministically: the order of a `HashMap` never shows), pruning
     /// fine contexts that do not pay for themselves. `wild_a` has bit `tag` set for tags whose coarse key
     /// wildcards component `a`.
-    pub fn build(counts: Counts, wild_a: u8, guided: impl Fn(u32) -> bool) -> Model {
+    pub fn build(counts: Counts, wild_a: u8, lookup: impl Fn(u32) -> bool) -> Model {
         let mut pairs: Vec<(u32, u32, u64)> = counts
             .map
             .into_iter()
@@ -200,9 +188,6 @@ impl Model {
             values: Vec::with_capacity(entries),
             freqs: Vec::with_capacity(entries),
             wild_a,
-            guided: Vec::new(),
-            guides: Vec::new(),
-            guide_starts: Vec::new(),
         };
         for key in keys {
             let mut listed: Vec<(u32, u64)> = tables[&key].iter().map(|(&v, &c)| (v, c)).collect();
@@ -223,28 +208,13 @@ impl Model {
             }
             let start = model.values.len() as u32;
             model.slots[slot] = (key, start);
-            let quantised = quantise(&listed);
-            if guided(key) && quantised.len() <= 256 {
-                model.guided.push((
-                    start,
-                    model.guides.len() as u32,
-                    model.guide_starts.len() as u32,
-                ));
-                let mut cum = 0u32;
-                let mut entry = 0u8;
-                let mut bucket = 0u32;
-                for (i, &(_, freq)) in quantised.iter().enumerate() {
-                    model.guide_starts.push(cum as u16);
-                    cum += u32::from(freq);
-                    // Buckets whose first slot falls in this entry.
-                    while bucket < 256 && bucket << 7 < cum {
-                        model.guides.push(i as u8);
-                        bucket += 1;
-                    }
-                    entry = i as u8;
-                }
-                debug_assert_eq!((bucket, cum), (256, 1 << PRECISION), "last entry {entry}");
-            }
+            // Tables decoded through a lookup table have frequencies in whole buckets of it.
+            let step = if lookup(key) && listed.len() <= 256 {
+                PRECISION - LUT_BITS
+            } else {
+                0
+            };
+            let quantised = quantise(&listed, step);
             for (value, freq) in quantised {
                 model.values.push(value);
                 model.freqs.push(freq);
@@ -252,57 +222,29 @@ impl Model {
         }
         model.values.shrink_to_fit();
         model.freqs.shrink_to_fit();
-        model.guided.shrink_to_fit();
-        model.guides.shrink_to_fit();
-        model.guide_starts.shrink_to_fit();
         model
     }
 
-    /// The table of `key` with its guide, if it has one (`None` for one-value tables and unguided ones).
-    pub fn guide(&self, key: u32) -> Option<Guided<'_>> {
-        let table = self.table(key);
-        let &(_, buckets, starts) = self
-            .guided
-            .iter()
-            .find(|g| g.0 == table && table & SINGLE == 0)?;
-        let len = self.entries(table as usize).len();
-        Some(Guided {
-            table,
-            buckets: &self.guides[buckets as usize..buckets as usize + 256],
-            starts: &self.guide_starts[starts as usize..starts as usize + len],
-        })
-    }
-
-    /// Decodes a value of a guided table: a bucket lookup and a step or two instead of a scan.
-    #[inline]
-    pub fn decode_guided(&self, g: &Guided<'_>, dec: &mut Decoder<'_>) -> u32 {
-        let slot = dec.peek(PRECISION);
-        let mut j = usize::from(g.buckets[(slot >> 7) as usize]);
-        let base = g.table as usize;
-        while j + 1 < g.starts.len() && slot >= u32::from(g.starts[j + 1]) {
-            j += 1;
+    /// The values and frequencies of table `table` if a decoder can build a lookup table for it: at most 256
+    /// entries, every frequency a whole number of the `1 << LUT_BITS` buckets (the model builds tables so for
+    /// the contexts `build` was told to).
+    pub fn lut_entries(&self, table: u32) -> Option<(&[u32], &[u16])> {
+        if table & SINGLE != 0 {
+            return None;
         }
-        dec.advance(
-            u32::from(g.starts[j]),
-            u32::from(self.freqs[base + j]),
-            PRECISION,
-        );
-        let value = self.values[base + j];
-        if value == ESCAPE {
-            dec.raw(32)
-        } else {
-            value
-        }
+        let range = self.entries(table as usize);
+        let (values, freqs) = (&self.values[range.clone()], &self.freqs[range]);
+        let step = (1 << (PRECISION - LUT_BITS)) - 1;
+        (values.len() > 1
+            && values.len() <= 256
+            && freqs.iter().all(|&f| f & step == 0)
+            && values.iter().all(|&v| v < 256))
+        .then_some((values, freqs))
     }
 
     /// Bytes this model holds on the heap.
     pub fn heap_bytes(&self) -> usize {
-        self.slots.capacity() * 8
-            + self.values.capacity() * 4
-            + self.freqs.capacity() * 2
-            + self.guided.capacity() * 12
-            + self.guides.capacity()
-            + self.guide_starts.capacity() * 2
+        self.slots.capacity() * 8 + self.values.capacity() * 4 + self.freqs.capacity() * 2
     }
 
     /// Every context key with the number of entries of its table.
@@ -478,7 +420,7 @@ impl Model {
     }
 
     /// Decodes a value with the table `table` (from [`Model::table`]).
-    #[inline]
+    #[inline(always)]
     pub fn decode_at(&self, table: u32, dec: &mut Decoder<'_>) -> u32 {
         if table & SINGLE != 0 {
             return table & !SINGLE;
@@ -506,13 +448,13 @@ impl Model {
 }
 
 /// Frequencies summing to exactly `1 << PRECISION`, each at least 1 (`counts` sorted by falling count,
-/// at most [`MAX_SYMBOLS`] of them). A single value gets 0: it is never coded.
-fn quantise(counts: &[(u32, u64)]) -> Vec<(u32, u16)> {
+/// at most [`MAX_SYMBOLS`] of them), in multiples of `1 << step`. A single value gets 0: it is never coded.
+fn quantise(counts: &[(u32, u64)], step: u32) -> Vec<(u32, u16)> {
     if counts.len() == 1 {
         return vec![(counts[0].0, 0)];
     }
     let total: u64 = counts.iter().map(|c| c.1).sum();
-    let scale = 1u64 << PRECISION;
+    let scale = 1u64 << (PRECISION - step);
     let mut freqs: Vec<u64> = counts
         .iter()
         .map(|c| (c.1 * scale / total).max(1))
@@ -532,7 +474,7 @@ fn quantise(counts: &[(u32, u64)]) -> Vec<(u32, u16)> {
     counts
         .iter()
         .zip(freqs)
-        .map(|(c, f)| (c.0, f as u16))
+        .map(|(c, f)| (c.0, (f << step) as u16))
         .collect()
 }
 
@@ -549,7 +491,7 @@ mod tests {
             let counts: Vec<(u32, u64)> = (0..n)
                 .map(|i| (i as u32, 1_000_000 / (i as u64 + 1) + 1))
                 .collect();
-            let q = quantise(&counts);
+            let q = quantise(&counts, 0);
             assert_eq!(
                 q.iter().map(|p| u64::from(p.1)).sum::<u64>(),
                 1 << PRECISION

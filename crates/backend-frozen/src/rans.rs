@@ -82,7 +82,7 @@ impl<'a> Decoder<'a> {
         d
     }
 
-    #[inline]
+    #[inline(always)]
     fn byte(&mut self) -> u8 {
         let b = self.bytes.get(self.at).copied().unwrap_or(0);
         self.at += 1;
@@ -90,13 +90,13 @@ impl<'a> Decoder<'a> {
     }
 
     /// The slot (`0 .. 1 << bits`) the next symbol's interval contains.
-    #[inline]
+    #[inline(always)]
     pub fn peek(&self, bits: u32) -> u32 {
         self.x & ((1 << bits) - 1)
     }
 
     /// Consumes the symbol `(start, freq)` found by [`Decoder::peek`].
-    #[inline]
+    #[inline(always)]
     pub fn advance(&mut self, start: u32, freq: u32, bits: u32) {
         self.x = freq * (self.x >> bits) + (self.x & ((1 << bits) - 1)) - start;
         while self.x < L {
