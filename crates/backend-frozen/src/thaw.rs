@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 /// Entries of a new cursor's context caches (a power of two): more than the contexts a small file uses.
 const CACHE_BITS: u32 = 9;
 /// Entries of the caches of a cursor that thaws one file after another: about the contexts a corpus uses.
-const REUSED_CACHE_BITS: u32 = 12;
+const REUSED_CACHE_BITS: u32 = 14;
 /// An empty entry of the node cache (no node context packs to it: no previous sibling's slot is 1023).
 const NO_CONTEXT: u32 = u32::MAX;
 
@@ -111,8 +111,8 @@ impl Thawed {
 /// frequencies are multiples of `1 << (PRECISION - LUT_BITS)`, so a bucket lies in one entry), and each
 /// entry's start, frequency and byte.
 struct Lut {
-    bucket: Vec<u8>,
-    entries: Vec<(u16, u16, u8)>,
+    bucket: Box<[u8; 1 << LUT_BITS]>,
+    entries: Box<[(u16, u16, u8); 256]>,
 }
 
 /// How literal bytes of one (language, group) decode.
@@ -241,14 +241,14 @@ impl Side<'_, '_> {
             let table = self.model.table(key(LEN, self.lang, LIT + group, 0));
             *known = match self.model.lut_entries(table) {
                 Some((values, freqs)) => {
-                    let mut bucket = vec![0u8; 1 << LUT_BITS];
+                    let mut bucket = Box::new([0u8; 1 << LUT_BITS]);
                     let shift = PRECISION - LUT_BITS;
-                    let mut entries = Vec::with_capacity(values.len());
+                    let mut entries = Box::new([(0, 0, 0); 256]);
                     let mut start = 0u16;
                     for (j, (&value, &freq)) in values.iter().zip(freqs).enumerate() {
                         let from = usize::from(start) >> shift;
                         bucket[from..from + (usize::from(freq) >> shift)].fill(j as u8);
-                        entries.push((start, freq, value as u8));
+                        entries[j] = (start, freq, value as u8);
                         start = start.wrapping_add(freq);
                     }
                     self.luts.push(Lut { bucket, entries });
@@ -284,13 +284,19 @@ impl Side<'_, '_> {
             Literal::Lut(i) => {
                 let lut = &self.luts[i as usize];
                 let shift = PRECISION - LUT_BITS;
-                text.reserve(len);
-                for _ in 0..len {
-                    let j = lut.bucket[(dec.peek(PRECISION) >> shift) as usize];
+                // The decoder in registers, and the bytes written into a slice (no capacity check per
+                // byte).
+                let mut d = *dec;
+                let from = text.len();
+                text.resize(from + len, 0);
+                for byte in &mut text[from..] {
+                    let j =
+                        lut.bucket[((d.peek(PRECISION) >> shift) & ((1 << LUT_BITS) - 1)) as usize];
                     let (start, freq, value) = lut.entries[usize::from(j)];
-                    dec.advance(u32::from(start), u32::from(freq), PRECISION);
-                    text.push(value);
+                    d.advance(u32::from(start), u32::from(freq), PRECISION);
+                    *byte = value;
                 }
+                *dec = d;
             }
             Literal::Table(table) => {
                 for _ in 0..len {
@@ -509,14 +515,16 @@ pub(crate) fn thaw(
     out: &mut Thawed,
 ) {
     out.epoch += 1;
+    // The buffers the node loop writes are moved into locals (kept in registers, not reloaded through
+    // `out`) and back at the end.
     let mut text = std::mem::take(&mut out.text).into_bytes();
+    let mut nodes = std::mem::take(&mut out.nodes);
+    let mut stack = std::mem::take(&mut out.stack);
+    let mut lists = std::mem::take(&mut out.lists);
     text.clear();
     let Thawed {
-        nodes,
-        lists,
         entries,
         mtf_lists,
-        stack,
         epoch,
         lexicon_hits,
         ..
@@ -531,7 +539,7 @@ pub(crate) fn thaw(
     // thaw.
     let literal_len: usize = literal.map_or(0, |l| l.iter().map(|s| s.len()).sum());
     room(&mut text, literal_len + rans.len() * 12 + 64);
-    room(nodes, rans.len() * 4 + 16);
+    room(&mut nodes, rans.len() * 4 + 16);
     if stack.capacity() == 0 {
         stack.reserve(32);
         entries.reserve(rans.len() / 2 + 8);
@@ -602,7 +610,7 @@ pub(crate) fn thaw(
             node.end = text.len() as u32;
             node.next = next;
             if open.children as usize > WIDE {
-                wide_list(nodes, lists, open, next);
+                wide_list(&mut nodes, &mut lists, open, next);
             }
             let Some(above) = stack.pop() else {
                 break;
@@ -687,6 +695,9 @@ pub(crate) fn thaw(
         }
     }
     side.gap(key(TRAIL, lang, ROOT, root_kind), &mut dec, &mut text);
+    out.nodes = nodes;
+    out.stack = stack;
+    out.lists = lists;
     out.text = match String::from_utf8(text) {
         Ok(text) => text,
         // Only a damaged blob gets here: the text was a `&str` when it was frozen.
