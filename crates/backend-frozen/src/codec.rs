@@ -30,8 +30,8 @@
 //! Inner nodes' ranges follow from their children and gaps; every byte of the text is in exactly one leaf or
 //! one gap, so the text comes back whole.
 
-use crate::model::{Counts, Guided, Model};
-use crate::rans::{Decoder, Encoder};
+use crate::model::{Counts, Model};
+use crate::rans::Encoder;
 use cst_measure::BuildError;
 use std::collections::{HashMap, VecDeque};
 
@@ -47,17 +47,17 @@ pub(crate) fn slot(kind: u16) -> u32 {
 }
 pub(crate) const ERROR_SLOT: u32 = 1020;
 /// Previous-sibling slot of a first child.
-const START: u32 = 1022;
+pub(crate) const START: u32 = 1022;
 /// Parent slot of the root.
-const ROOT: u32 = 1023;
+pub(crate) const ROOT: u32 = 1023;
 /// Length context of an escaped gap.
 pub(crate) const GAP_TEXT: u32 = 1024;
 /// Literal byte contexts (inline literals, order 0): `LIT + group`.
 pub(crate) const LIT: u32 = 1536;
 /// Literal groups.
-const GROUP_IDENTIFIER: u32 = 0;
-const GROUP_GAP: u32 = 1;
-const GROUP_OTHER: u32 = 2;
+pub(crate) const GROUP_IDENTIFIER: u32 = 0;
+pub(crate) const GROUP_GAP: u32 = 1;
+pub(crate) const GROUP_OTHER: u32 = 2;
 
 // Context tags (never 0).
 pub(crate) const NODE: u32 = 1;
@@ -76,29 +76,26 @@ pub(crate) const WILD_A: u8 = (1 << GAP) | (1 << GAP_FIRST);
 /// Flag bits of a node symbol (above 16 bits of kind and 12 of field).
 pub(crate) const LEAF: u8 = 1;
 pub(crate) const MISSING: u8 = 2;
-const DEFAULT: u8 = 4;
+pub(crate) const DEFAULT: u8 = 4;
 /// Largest field id a node symbol holds.
 pub(crate) const MAX_FIELD: u16 = 0xff;
 /// Kind slot of END in a node symbol.
-const END_SLOT: u32 = 1023;
+pub(crate) const END_SLOT: u32 = 1023;
 /// Gap class of a gap that follows as a symbol of its own (see [`short_gap`]).
-const LONG_GAP: u32 = 1023;
+pub(crate) const LONG_GAP: u32 = 1023;
 
 /// Distinct texts a move-to-front list of the interner keeps (older ones are FAR).
-const WINDOW: usize = 1024;
-const TEXT_NEW: u32 = 0;
-const TEXT_FAR: u32 = 23;
-const TEXT_LEXICON: u32 = 24;
+pub(crate) const WINDOW: usize = 1024;
+pub(crate) const TEXT_NEW: u32 = 0;
+pub(crate) const TEXT_FAR: u32 = 23;
+pub(crate) const TEXT_LEXICON: u32 = 24;
 /// The text that followed the previous leaf text the last time that one occurred (its successor), and the
 /// one that followed it before that (a different one).
-const TEXT_PREDICTED: u32 = 25;
-const TEXT_PREDICTED_2: u32 = 26;
+pub(crate) const TEXT_PREDICTED: u32 = 25;
+pub(crate) const TEXT_PREDICTED_2: u32 = 26;
 /// No successor yet; not in its class's list; no list.
-const NO_SUCCESSOR: u32 = u32::MAX;
-const NONE: u32 = u32::MAX;
-
-/// Entries of a thaw's context caches (a power of two): more than the contexts a small file uses.
-const CACHE_BITS: u32 = 9;
+pub(crate) const NO_SUCCESSOR: u32 = u32::MAX;
+pub(crate) const NONE: u32 = u32::MAX;
 
 /// Inner nodes with more children than this get a child list in the thaw, for binary search.
 pub(crate) const WIDE: usize = 8;
@@ -106,26 +103,26 @@ pub(crate) const WIDE: usize = 8;
 pub(crate) const NO_LIST: u32 = u32::MAX;
 /// `KindInfo::default_len` of a kind without a default text (its top bit is the identifier flag).
 const NO_DEFAULT: u8 = 0x7f;
-const IDENTIFIER: u8 = 0x80;
+pub(crate) const IDENTIFIER: u8 = 0x80;
 /// Lexicon texts between two recorded start offsets.
 const CHECKPOINT: usize = 32;
 /// Longest default text.
 const MAX_DEFAULT: usize = 64;
 
-/// Whether `key` is a context of literal bytes (decoded many in a row: the model gives its table a guide).
+/// Whether `key` is a context of literal bytes (decoded many in a row, through a lookup table).
 pub(crate) fn is_literal_context(key: u32) -> bool {
-    key >> 29 == LEN && (key >> 13) & 0x3fff >= LIT
+    key >> 29 == LEN && (LIT..LIT + 3).contains(&((key >> 13) & 0x3fff))
 }
 
 /// The key of a node symbol's finer context: grandparent, parent and previous sibling, hashed to 27 bits.
 #[inline]
-fn node3_key(lang: u32, grandparent: u32, parent: u32, prev: u32) -> u32 {
+pub(crate) fn node3_key(lang: u32, grandparent: u32, parent: u32, prev: u32) -> u32 {
     let packed = grandparent | (parent << 10) | (prev << 20);
     (NODE3 << 29) | (lang << 27) | (packed.wrapping_mul(0x9E37_79B1) >> 5)
 }
 
 #[inline]
-fn key(tag: u32, lang: u32, a: u32, b: u32) -> u32 {
+pub(crate) fn key(tag: u32, lang: u32, a: u32, b: u32) -> u32 {
     crate::model::key(tag, lang, a, b)
 }
 
@@ -138,7 +135,7 @@ fn node_value(kind_slot: u32, field: u16, flags: u8, gap: u32) -> u32 {
 
 /// The kind of a kind slot (the inverse of [`slot`] for the kinds a blob holds).
 #[inline]
-fn kind_of(slot: u32) -> u16 {
+pub(crate) fn kind_of(slot: u32) -> u16 {
     if slot == ERROR_SLOT {
         u16::MAX
     } else {
@@ -260,10 +257,10 @@ fn check_positions(flat: &[Flat], text_len: usize) -> Result<(), BuildError> {
 /// What the store knows about one leaf kind: its default text, its interner class, whether it is an
 /// identifier.
 #[derive(Clone, Copy, Debug)]
-struct KindInfo {
+pub(crate) struct KindInfo {
     default_start: u16,
-    default_len: u8,
-    class: u8,
+    pub default_len: u8,
+    pub class: u8,
 }
 
 const PLAIN: KindInfo = KindInfo {
@@ -483,7 +480,7 @@ impl Kinds {
     }
 
     #[inline]
-    fn info(&self, lang: usize, kind: u16) -> KindInfo {
+    pub fn info(&self, lang: usize, kind: u16) -> KindInfo {
         if kind == u16::MAX {
             self.error[lang]
         } else {
@@ -494,20 +491,26 @@ impl Kinds {
         }
     }
 
+    /// The kinds of language `lang` up to its highest leaf kind (ERROR apart).
+    #[inline]
+    pub fn infos(&self, lang: usize) -> &[KindInfo] {
+        &self.by_language[lang]
+    }
+
     /// Whether `kind` is an identifier kind (its texts share class 0).
     pub fn is_identifier(&self, lang: usize, kind: u16) -> bool {
         self.info(lang, kind).default_len & IDENTIFIER != 0
     }
 
     #[inline]
-    fn default_text(&self, info: KindInfo) -> Option<&[u8]> {
+    pub fn default_text(&self, info: KindInfo) -> Option<&[u8]> {
         let len = info.default_len & !IDENTIFIER;
         (len != NO_DEFAULT)
             .then(|| &self.bytes[usize::from(info.default_start)..][..usize::from(len)])
     }
 
     /// Lexicon text `rank` of `class`.
-    fn lexicon(&self, class: u16, rank: u32) -> &[u8] {
+    pub fn lexicon(&self, class: u16, rank: u32) -> &[u8] {
         let i = (self.class_starts[usize::from(class)] + rank) as usize;
         let (Some(&checkpoint), Some(&len)) = (
             self.lexicon_checkpoints.get(i / CHECKPOINT),
@@ -585,19 +588,31 @@ impl Sink for LiteralLength {
 
 /// The coding pass: symbols into rANS, literal bytes into their own stream, in three segments (identifiers,
 /// escaped gaps, other texts: like with like compresses better).
+/// A tolerant coder (for a file frozen after the model was built) escapes what the model cannot code (see
+/// [`Model::encode_tolerant`]).
 pub(crate) struct Coder<'m> {
     pub model: &'m Model,
     pub rans: Encoder,
     pub literal: [Vec<u8>; 3],
+    pub tolerant: bool,
 }
 
 impl Sink for Coder<'_> {
     fn symbol(&mut self, key: u32, value: u32) {
-        self.model.encode(key, value, &mut self.rans);
+        if self.tolerant {
+            self.model
+                .encode_tolerant(self.model.table(key), value, &mut self.rans);
+        } else {
+            self.model.encode(key, value, &mut self.rans);
+        }
     }
     fn node_symbol(&mut self, finer: u32, fine: u32, value: u32) {
-        self.model
-            .encode_at(self.model.table2(finer, fine), value, &mut self.rans);
+        let table = self.model.table2(finer, fine);
+        if self.tolerant {
+            self.model.encode_tolerant(table, value, &mut self.rans);
+        } else {
+            self.model.encode_at(table, value, &mut self.rans);
+        }
     }
     fn raw(&mut self, value: u32, bits: u32) {
         self.rans.put_raw(value, bits);
@@ -632,7 +647,7 @@ fn rank_value(r: usize) -> (u32, u32, u32) {
 
 /// Raw bits that an index below `count` takes.
 #[inline]
-fn bits_for(count: usize) -> u32 {
+pub(crate) fn bits_for(count: usize) -> u32 {
     if count <= 1 {
         0
     } else {
@@ -640,8 +655,8 @@ fn bits_for(count: usize) -> u32 {
     }
 }
 
-const GAP_SPACES: u32 = 1 << 24;
-const GAP_LINES: u32 = 2 << 24;
+pub(crate) const GAP_SPACES: u32 = 1 << 24;
+pub(crate) const GAP_LINES: u32 = 2 << 24;
 const GAP_ESCAPE: u32 = 3 << 24;
 
 /// A gap as a value, updating the current indentation; `None` when it must be escaped.
@@ -680,7 +695,7 @@ fn gap_value(g: &[u8], indent: &mut u32) -> Option<u32> {
 }
 
 /// The indentation after an escaped gap: the run of spaces or tabs after its last newline, if it has one.
-fn indent_after(g: &[u8], indent: &mut u32) {
+pub(crate) fn indent_after(g: &[u8], indent: &mut u32) {
     if let Some(nl) = g.iter().rposition(|&b| b == b'\n') {
         let rest = &g[nl + 1..];
         let unit = if rest.first() == Some(&b'\t') {
@@ -979,547 +994,6 @@ pub(crate) fn emit<S: Sink>(
         }
     }
     w.gap(key(TRAIL, lang, ROOT, slot(flat[0].kind)), text.len());
-}
-
-/// One thawed node: what the cursor reads, plus where its subtree ends and its child list.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Node {
-    pub start: u32,
-    pub end: u32,
-    /// Index just past this node's subtree (its next sibling, if it has one).
-    pub next: u32,
-    /// Where this node's child list starts in [`Thawed::lists`] (count, then indices), or [`NO_LIST`].
-    pub list: u32,
-    pub kind: u16,
-    pub field: u16,
-    pub flags: u8,
-}
-
-/// One distinct leaf text of a thawed file: where it first appears in the text, its class, its place in
-/// its class's move-to-front list (a doubly linked list through the entries, most recent at the head), and
-/// its last two distinct successors.
-#[derive(Clone, Copy)]
-struct Entry {
-    start: u32,
-    len: u32,
-    /// Towards the head (more recent) and the tail; [`NONE`] at the ends.
-    newer: u32,
-    older: u32,
-    successors: [u32; 2],
-    class: u8,
-    listed: bool,
-}
-
-/// A class's move-to-front list while thawing.
-#[derive(Clone, Copy, Default)]
-struct List {
-    /// Thaw this list belongs to (older lists are stale and empty).
-    epoch: u64,
-    head: u32,
-    tail: u32,
-    len: u32,
-}
-
-/// An open inner node while thawing.
-#[derive(Clone, Copy)]
-struct Open {
-    node: u32,
-    kind: u32,
-    last: u32,
-    kids: u32,
-}
-
-/// A thawed file and the scratch its thaw reuses: nothing here is allocated per thaw once grown.
-#[derive(Default)]
-pub(crate) struct Thawed {
-    pub text: String,
-    pub nodes: Vec<Node>,
-    /// Child lists of wide nodes: a count, then the children's indices.
-    pub lists: Vec<u32>,
-    /// The decompressed literal stream.
-    pub literal: Vec<u8>,
-    entries: Vec<Entry>,
-    mtf_lists: Vec<List>,
-    epoch: u64,
-    stack: Vec<Open>,
-    kids: Vec<u32>,
-    /// The reader's cache of context lookups (valid for one model: cleared by [`Thawed::forget_model`]).
-    cache: Vec<(u32, u32)>,
-    node_cache: Vec<(u32, u32, u32)>,
-}
-
-impl Thawed {
-    /// Drops what belongs to the model of the store last thawed from (before thawing from another store).
-    pub fn forget_model(&mut self) {
-        self.cache.clear();
-        self.node_cache.clear();
-    }
-}
-
-struct Reader<'a, 'b> {
-    model: &'a Model,
-    kinds: &'a Kinds,
-    lang: u32,
-    dec: Decoder<'a>,
-    /// The literal stream, or `None` when literals are coded inline.
-    literal: Option<[&'b [u8]; 3]>,
-    literal_at: [usize; 3],
-    text: &'b mut Vec<u8>,
-    indent: u32,
-    entries: &'b mut Vec<Entry>,
-    lists: &'b mut Vec<List>,
-    epoch: u64,
-    cache: &'b mut [(u32, u32)],
-    node_cache: &'b mut [(u32, u32, u32)],
-    /// The last leaf text read.
-    previous: u32,
-    /// The guided literal tables of this file's language, by group, once looked up.
-    guides: [Option<Guided<'a>>; 3],
-}
-
-impl Reader<'_, '_> {
-    #[inline]
-    fn symbol(&mut self, key: u32) -> u32 {
-        // A small direct-mapped cache of context lookups: a file keeps coming back to the same few hundred
-        // contexts, and a pruned one costs two probes of the model's index otherwise.
-        if self.cache.is_empty() {
-            let table = self.model.table(key);
-            return self.model.decode_at(table, &mut self.dec);
-        }
-        let i = (key.wrapping_mul(0x9E37_79B1) >> (32 - CACHE_BITS)) as usize;
-        let (k, table) = self.cache[i];
-        let table = if k == key {
-            table
-        } else {
-            let table = self.model.table(key);
-            self.cache[i] = (key, table);
-            table
-        };
-        self.model.decode_at(table, &mut self.dec)
-    }
-
-    /// A node symbol in its finer context if the model keeps that, else in its fine one.
-    #[inline]
-    fn node_symbol(&mut self, finer: u32, fine: u32) -> u32 {
-        if self.node_cache.is_empty() {
-            let table = self.model.table2(finer, fine);
-            return self.model.decode_at(table, &mut self.dec);
-        }
-        let i = (finer.wrapping_mul(0x9E37_79B1) >> (32 - CACHE_BITS)) as usize;
-        let (f, k, table) = self.node_cache[i];
-        let table = if f == finer && k == fine {
-            table
-        } else {
-            let table = self.model.table2(finer, fine);
-            self.node_cache[i] = (finer, fine, table);
-            table
-        };
-        self.model.decode_at(table, &mut self.dec)
-    }
-
-    #[inline]
-    fn length(&mut self, key: u32) -> usize {
-        let v = self.symbol(key);
-        (if v < 16 {
-            v
-        } else {
-            (1 << (v - 12)) + self.dec.raw(v - 12)
-        }) as usize
-    }
-
-    fn literal(&mut self, group: u32, len: usize) {
-        match self.literal {
-            Some(segments) => {
-                let (segment, at) = (
-                    segments[group as usize],
-                    &mut self.literal_at[group as usize],
-                );
-                let end = (*at + len).min(segment.len());
-                self.text.extend_from_slice(&segment[*at..end]);
-                *at = end;
-            }
-            None if len > 0 => {
-                let key = key(LEN, self.lang, LIT + group, 0);
-                let guide = match self.guides[group as usize] {
-                    Some(guide) => Some(guide),
-                    None => {
-                        let guide = self.model.guide(key);
-                        self.guides[group as usize] = guide;
-                        guide
-                    }
-                };
-                match guide {
-                    Some(guide) => {
-                        for _ in 0..len {
-                            let b = self.model.decode_guided(&guide, &mut self.dec);
-                            self.text.push(b as u8);
-                        }
-                    }
-                    None => {
-                        for _ in 0..len {
-                            let b = self.symbol(key);
-                            self.text.push(b as u8);
-                        }
-                    }
-                }
-            }
-            None => {}
-        }
-    }
-
-    /// A gap of class `class` (from a node symbol), reading its own symbol in context `key` if it is long.
-    fn short_gap(&mut self, class: u32, key: u32) {
-        match class {
-            0 => {}
-            1..=255 => self.text.resize(self.text.len() + class as usize, b' '),
-            LONG_GAP => self.gap(key),
-            _ => {
-                let (lines, delta) = ((class - 256) / 128 + 1, ((class - 256) % 128) as i64 - 64);
-                for _ in 0..lines {
-                    self.text.push(b'\n');
-                }
-                self.indent = (i64::from(self.indent) + delta) as u32;
-                self.text
-                    .resize(self.text.len() + self.indent as usize, b' ');
-            }
-        }
-    }
-
-    fn gap(&mut self, key: u32) {
-        let v = self.symbol(key);
-        match v & (3 << 24) {
-            0 => {}
-            GAP_SPACES => self
-                .text
-                .resize(self.text.len() + (v & 0xff) as usize, b' '),
-            GAP_LINES => {
-                let newline: &[u8] = if v & (1 << 21) != 0 { b"\r\n" } else { b"\n" };
-                for _ in 0..(v >> 9) & 0xf {
-                    self.text.extend_from_slice(newline);
-                }
-                self.indent = (i64::from(self.indent) + i64::from(v & 0x1ff) - 256) as u32;
-                let unit = if v & (1 << 20) != 0 { b'\t' } else { b' ' };
-                self.text
-                    .resize(self.text.len() + self.indent as usize, unit);
-            }
-            _ => {
-                let len = self.length(self::key(LEN, self.lang, GAP_TEXT, 0));
-                let from = self.text.len();
-                self.literal(GROUP_GAP, len);
-                let mut indent = self.indent;
-                indent_after(&self.text[from..], &mut indent);
-                self.indent = indent;
-            }
-        }
-    }
-
-    fn leaf_text(&mut self, kind: u16, parent: u32) {
-        let info = self.kinds.info(self.lang as usize, kind);
-        let class = info.class;
-        if self.lists.len() <= usize::from(class) {
-            self.lists.resize(usize::from(class) + 1, List::default());
-        }
-        let list = &mut self.lists[usize::from(class)];
-        if list.epoch != self.epoch {
-            *list = List {
-                epoch: self.epoch,
-                head: NONE,
-                tail: NONE,
-                len: 0,
-            };
-        }
-        let v = self.symbol(key(TEXT, self.lang, slot(kind), parent));
-        let id = match v {
-            TEXT_NEW | TEXT_LEXICON => {
-                let start = self.text.len();
-                if v == TEXT_NEW {
-                    let len = self.length(key(LEN, self.lang, slot(kind), 0));
-                    let group = if info.default_len & IDENTIFIER != 0 {
-                        GROUP_IDENTIFIER
-                    } else {
-                        GROUP_OTHER
-                    };
-                    self.literal(group, len);
-                } else {
-                    let rank = self.length(key(LEN, self.lang, LEX + u32::from(class), 0));
-                    self.text
-                        .extend_from_slice(self.kinds.lexicon(u16::from(class), rank as u32));
-                }
-                let id = self.entries.len() as u32;
-                self.entries.push(Entry {
-                    start: start as u32,
-                    len: (self.text.len() - start) as u32,
-                    newer: NONE,
-                    older: NONE,
-                    successors: [NO_SUCCESSOR; 2],
-                    class,
-                    listed: false,
-                });
-                self.push_front(id);
-                self.follow(id);
-                return;
-            }
-            TEXT_PREDICTED | TEXT_PREDICTED_2 => {
-                let successors = self
-                    .entries
-                    .get(self.previous as usize)
-                    .map_or([NONE; 2], |e| e.successors);
-                successors[(v - TEXT_PREDICTED) as usize]
-            }
-            TEXT_FAR => {
-                let id = self.dec.raw(bits_for(self.entries.len()));
-                if (id as usize) < self.entries.len() && !self.entries[id as usize].listed {
-                    self.push_front(id);
-                }
-                id
-            }
-            _ => {
-                let rank = if v <= 16 {
-                    v - 1
-                } else {
-                    (1 << (v - 13)) + self.dec.raw(v - 13)
-                };
-                let mut id = self.lists[usize::from(class)].head;
-                for _ in 0..rank {
-                    match self.entries.get(id as usize) {
-                        Some(e) => id = e.older,
-                        None => break,
-                    }
-                }
-                if (id as usize) < self.entries.len() {
-                    self.unlink(id);
-                    self.push_front(id);
-                }
-                id
-            }
-        };
-        let Some(&Entry {
-            start,
-            len,
-            class: found,
-            ..
-        }) = self.entries.get(id as usize)
-        else {
-            return; // Damaged: a wrong text, never a panic.
-        };
-        if found == class {
-            self.text
-                .extend_from_within(start as usize..(start + len) as usize);
-            self.follow(id);
-        }
-    }
-
-    /// Takes `id` out of its class's list.
-    fn unlink(&mut self, id: u32) {
-        let Entry {
-            newer,
-            older,
-            class,
-            ..
-        } = self.entries[id as usize];
-        let list = &mut self.lists[usize::from(class)];
-        match newer {
-            NONE => list.head = older,
-            n => self.entries[n as usize].older = older,
-        }
-        match older {
-            NONE => list.tail = newer,
-            o => self.entries[o as usize].newer = newer,
-        }
-        list.len -= 1;
-        self.entries[id as usize].listed = false;
-    }
-
-    /// Puts `id` at the head of its class's list, dropping the tail past [`WINDOW`] (as `push_front` does on
-    /// the encoder's deque).
-    fn push_front(&mut self, id: u32) {
-        let class = self.entries[id as usize].class;
-        let list = self.lists[usize::from(class)];
-        {
-            let e = &mut self.entries[id as usize];
-            e.newer = NONE;
-            e.older = list.head;
-            e.listed = true;
-        }
-        if list.head != NONE {
-            self.entries[list.head as usize].newer = id;
-        }
-        let list = &mut self.lists[usize::from(class)];
-        list.head = id;
-        if list.tail == NONE {
-            list.tail = id;
-        }
-        list.len += 1;
-        if list.len as usize > WINDOW {
-            let tail = list.tail;
-            self.unlink(tail);
-        }
-    }
-
-    /// Records that text `id` followed the previous leaf text.
-    fn follow(&mut self, id: u32) {
-        if let Some(e) = self.entries.get_mut(self.previous as usize) {
-            if e.successors[0] != id {
-                e.successors[1] = e.successors[0];
-                e.successors[0] = id;
-            }
-        }
-        self.previous = id;
-    }
-
-    /// Reads a node's gap and (for a leaf) its text, and appends its record; returns its index.
-    fn open(&mut self, v: u32, parent: u32, prev: u32, nodes: &mut Vec<Node>) -> u32 {
-        let kind_slot = v & 0x3ff;
-        let kind = kind_of(kind_slot);
-        let flags = ((v >> 18) & 7) as u8;
-        let gap_key = if prev == START {
-            key(GAP_FIRST, self.lang, parent, kind_slot)
-        } else {
-            key(GAP, self.lang, prev, kind_slot)
-        };
-        self.short_gap(v >> 21, gap_key);
-        let index = nodes.len() as u32;
-        let start = self.text.len() as u32;
-        if flags & LEAF != 0 {
-            if flags & DEFAULT != 0 {
-                let info = self.kinds.info(self.lang as usize, kind);
-                if let Some(t) = self.kinds.default_text(info) {
-                    self.text.extend_from_slice(t);
-                }
-            } else {
-                self.leaf_text(kind, parent);
-            }
-        }
-        nodes.push(Node {
-            start,
-            end: self.text.len() as u32,
-            next: index + 1,
-            list: NO_LIST,
-            kind,
-            field: ((v >> 10) & u32::from(MAX_FIELD)) as u16,
-            flags: flags & (LEAF | MISSING),
-        });
-        index
-    }
-}
-
-/// Thaws one file's blob (`rans`: its symbol stream; `literal`: the segments of its literal stream, already
-/// decompressed, or `None` when its literals are inline) into `out`.
-pub(crate) fn thaw(
-    model: &Model,
-    kinds: &Kinds,
-    lang: usize,
-    rans: &[u8],
-    literal: Option<[&[u8]; 3]>,
-    out: &mut Thawed,
-) {
-    out.epoch += 1;
-    let mut text = std::mem::take(&mut out.text).into_bytes();
-    text.clear();
-    let Thawed {
-        nodes,
-        lists,
-        entries,
-        mtf_lists,
-        stack,
-        kids,
-        epoch,
-        cache,
-        node_cache,
-        ..
-    } = out;
-    entries.clear();
-    if cache.is_empty() {
-        cache.resize(1 << CACHE_BITS, (0, 0));
-        node_cache.resize(1 << CACHE_BITS, (0, 0, 0));
-    }
-    // A new cursor's buffers start at about their final size (a blob is roughly a third of its text, and
-    // there are fewer nodes than text bytes): growing them a few times each would cost more than the thaw.
-    if text.capacity() == 0 {
-        text.reserve(rans.len() * 8 + 64);
-        nodes.reserve(rans.len() * 3 + 16);
-        kids.reserve(64);
-        stack.reserve(32);
-        entries.reserve(rans.len() / 2 + 8);
-    }
-    nodes.clear();
-    lists.clear();
-    stack.clear();
-    kids.clear();
-    let lang = lang as u32;
-    let mut r = Reader {
-        model,
-        kinds,
-        lang,
-        dec: Decoder::new(rans),
-        literal,
-        literal_at: [0; 3],
-        text: &mut text,
-        indent: 0,
-        entries,
-        lists: mtf_lists,
-        epoch: *epoch,
-        cache,
-        node_cache,
-        previous: NONE,
-        guides: [None; 3],
-    };
-    let v = r.node_symbol(
-        node3_key(lang, ROOT, ROOT, START),
-        key(NODE, lang, ROOT, START),
-    );
-    let root = r.open(v, ROOT, START, nodes);
-    let root_kind = v & 0x3ff;
-    if (v >> 18) as u8 & LEAF == 0 {
-        stack.push(Open {
-            node: root,
-            kind: root_kind,
-            last: START,
-            kids: 0,
-        });
-    }
-    while let Some(&top) = stack.last() {
-        let grandparent = stack.len().checked_sub(2).map_or(ROOT, |g| stack[g].kind);
-        let v = r.node_symbol(
-            node3_key(lang, grandparent, top.kind, top.last),
-            key(NODE, lang, top.kind, top.last),
-        );
-        if v & 0x3ff == END_SLOT {
-            r.short_gap(v >> 21, key(TRAIL, lang, top.kind, top.last));
-            let count = kids.len() - top.kids as usize;
-            let next = nodes.len() as u32;
-            let node = &mut nodes[top.node as usize];
-            node.end = r.text.len() as u32;
-            node.next = next;
-            if count > WIDE {
-                node.list = lists.len() as u32;
-                lists.push(count as u32);
-                lists.extend_from_slice(&kids[top.kids as usize..]);
-            }
-            kids.truncate(top.kids as usize);
-            stack.pop();
-        } else {
-            let kind = v & 0x3ff;
-            let child = r.open(v, top.kind, top.last, nodes);
-            kids.push(child);
-            let len = stack.len();
-            stack[len - 1].last = kind;
-            if (v >> 18) as u8 & LEAF == 0 {
-                stack.push(Open {
-                    node: child,
-                    kind,
-                    last: START,
-                    kids: kids.len() as u32,
-                });
-            }
-        }
-    }
-    r.gap(key(TRAIL, lang, ROOT, root_kind));
-    out.text = match String::from_utf8(text) {
-        Ok(text) => text,
-        // Only a damaged blob gets here: the text was a `&str` when it was frozen.
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    };
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@
 //! | what | contents | bytes |
 //! | --- | --- | --- |
 //! | `blobs: Vec<u8>` | every file's blob, end to end | see below |
-//! | `starts: Vec<u32>` | where each file's blob starts | 4 per file |
+//! | `starts: Vec<u32>` | where each file's blob starts (top bit: the file was edited) | 4 per file |
+//! | `edited: Vec<(u32, Arc<[u8]>)>` | the current blob of each file edited since `finish()` | 24 per edited file, and 16 plus the blob per `Arc`; empty until an edit |
 //! | the model (`model.rs`) | per kept context, its symbols and 15-bit frequencies; an open-addressing index | 8 per index slot (load 4/5), 6 per table entry; a context with one symbol lives in its slot |
 //! | the kinds (`codec.rs`) | per language and leaf kind: its default text and interner class; the lexicon of texts that recur across files | 4 per kind up to the highest leaf kind, the default texts, 1 per lexicon text plus its bytes, 4 per 32 lexicon texts |
 //! | the dictionary | the literal streams' zstd dictionary, if one pays | its size, searched from 1 to 112 KiB |
@@ -52,12 +53,27 @@
 //! Every operation's time therefore includes thawing each file it visits: once per cursor for the walks,
 //! once per lookup for node-at-offset (the whole file, for one node).
 //!
+//! # Editing
+//!
+//! `update` (through `replace`: a full re-freeze, as `FileEdit` helps no incremental scheme here: the rANS
+//! stream and the interner run through the whole file) freezes the new version of the file alone against the
+//! model, kinds and dictionary `finish()` built, which stay as they are. Its blob is *tolerant* (a header
+//! flag): every symbol with a table first codes an escape flag (one slot in 2^15: about 0.00004 bits when it
+//! says "coded by the table"), and a value its table lacks, or any value of a context the model lacks (an
+//! `ERROR` where the corpus had none), follows in 32 raw bits; so any file round-trips, and a file like the
+//! corpus's costs what it did. The store keeps no index of its lexicon: the new version refers to the
+//! lexicon texts the previous one did (read by thawing it) and spells the others out. The blob goes behind
+//! an `Arc` in `edited`; a version ([`FrozenVersion`]) is a clone of that `Arc`, or, for a file not edited
+//! since `finish()`, nothing (the store keeps its frozen range, never changed, for as long as it lives: the
+//! first version's bytes stay counted in the store after the file moves on). `restore` puts a version's blob
+//! back.
+//!
 //! # Limits
 //!
 //! Positions are `u32` (as in [`NodeInfo`]); kind ids below 1020 (and ERROR) and field ids up to 255 fit a
 //! node symbol; a tree whose nodes overlap (a node starting before its previous sibling ends, or ending
 //! before its last child does), which tree-sitter does not produce, is refused; and a file that could take
-//! the store's blobs past 4 GiB (`u32` offsets) is refused. Each refusal is a [`BuildError::Limit`] before
+//! the store's blobs past 2 GiB (31-bit offsets) is refused. Each refusal is a [`BuildError::Limit`] before
 //! anything is stored. Thawing is iterative (nesting depth is bounded only by memory) and linear in the
 //! file's size; move-to-front lists keep 1024 texts, so a file of 100,000 distinct identifiers stays linear.
 //!
@@ -74,15 +90,18 @@ mod model;
 mod rans;
 mod reference;
 mod stats;
+mod thaw;
 
 pub use reference::{measure_text_reference, TextReference};
 pub use stats::{breakdown, Breakdown, PARTS};
 
-use codec::{Flat, Kinds, Thawed, LEAF, MISSING, NO_LIST};
+use codec::{Flat, Kinds, LEAF, MISSING, NO_LIST};
 use cst_measure::{Backend, BuildError, CstCursor, CstStore, Language, NodeInfo};
 use model::{Counts, Model};
 use std::borrow::Cow;
-use zstd_safe::DCtx;
+use std::sync::Arc;
+use thaw::{Contexts, Thawed};
+use zstd_safe::{DCtx, DDict};
 
 /// The frozen backend.
 pub struct Frozen;
@@ -100,6 +119,13 @@ impl Backend for Frozen {
         "thaws the whole file into flat preorder records (part of the time; skipped when the cursor still \
          holds that file among the last 4 it thawed), then descends by the rule: binary search over the child \
          list of a node with more than 8 children, a scan of its few siblings otherwise";
+    const UPDATE: &'static str =
+        "re-freezes the edited file alone (its whole new tree and text) against the model, kinds and \
+         dictionary built at finish(), which stay as they are (a tolerant blob: what they lack is escaped, so \
+         any file round-trips), into a blob of its own behind an Arc, reusing the lexicon texts the previous \
+         version referred to (read by thawing it): time linear in the file, zstd -19 included for files with \
+         1 KiB of new texts or more; a version is that Arc (the first version: the file's range of the store's \
+         blob, which the store keeps while it lives)";
     type Store = FrozenStore;
 
     fn new_store() -> FrozenStore {
@@ -121,22 +147,37 @@ struct Shared {
     dictionary: Option<Vec<u8>>,
 }
 
-/// Header byte: the language in the low two bits, and whether the literal stream is compressed or inline.
+/// Header byte: the language in the low two bits, whether the literal stream is compressed or inline, and
+/// whether the blob is tolerant (frozen after the model was built: see [`codec::Coder`]).
 const COMPRESSED: u8 = 4;
 const INLINE: u8 = 8;
+const TOLERANT: u8 = 16;
 /// Files with fewer literal bytes than this code them inline, in the rANS stream.
 const INLINE_LITERALS: usize = 1024;
+/// zstd level of the literal streams of files frozen by an update (see [`Frozen::UPDATE`]).
+const UPDATE_LEVEL: i32 = 19;
+/// Flag of `starts`: the file's current blob is an edited one, in `edited`.
+const EDITED: u32 = 1 << 31;
 
 /// Every file's blob and the model they share.
 #[derive(Default)]
 pub struct FrozenStore {
     pending: Vec<Pending>,
-    /// Upper bound of the blob bytes the pending files can take (to refuse a file before `u32` offsets overflow).
+    /// Upper bound of the blob bytes the pending files can take (to refuse a file before the offsets overflow).
     bound: u64,
+    /// Every file's blob as `finish()` froze it, end to end; never changed afterwards (versions point into it).
     blobs: Vec<u8>,
+    /// Where each file's blob starts in `blobs`, with [`EDITED`] set when the file's current blob is in
+    /// `edited` instead.
     starts: Vec<u32>,
+    /// The current blob of every file edited since `finish()`, by file index (sorted).
+    edited: Vec<(u32, Arc<[u8]>)>,
     shared: Option<Shared>,
 }
+
+/// One file's CST at one moment: its blob (`None`: the one `finish()` froze, which the store keeps).
+#[derive(Clone)]
+pub struct FrozenVersion(Option<Arc<[u8]>>);
 
 fn write_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -144,6 +185,28 @@ fn write_varint(out: &mut Vec<u8>, mut v: u64) {
         v >>= 7;
     }
     out.push(v as u8);
+}
+
+/// A blob's header for a literal stream that is not inline: the header byte, the stream's length and its
+/// first two segments' lengths, and the stream (compressed, with its length, if `compressed`).
+fn write_header(
+    out: &mut Vec<u8>,
+    header: u8,
+    literal: &[u8],
+    segments: [usize; 2],
+    compressed: Option<&[u8]>,
+) {
+    out.push(header | if compressed.is_some() { COMPRESSED } else { 0 });
+    write_varint(out, literal.len() as u64);
+    write_varint(out, segments[0] as u64);
+    write_varint(out, segments[1] as u64);
+    match compressed {
+        Some(c) => {
+            write_varint(out, c.len() as u64);
+            out.extend_from_slice(c);
+        }
+        None => out.extend_from_slice(literal),
+    }
 }
 
 fn read_varint(bytes: &[u8], at: &mut usize) -> usize {
@@ -161,12 +224,87 @@ fn read_varint(bytes: &[u8], at: &mut usize) -> usize {
 
 impl FrozenStore {
     fn blob(&self, file: usize) -> &[u8] {
-        let start = self.starts[file] as usize;
+        let start = self.starts[file];
+        if start & EDITED != 0 {
+            let at = self
+                .edited
+                .binary_search_by_key(&(file as u32), |e| e.0)
+                .expect("an edited file has its blob");
+            return &self.edited[at].1;
+        }
+        self.frozen_blob(file)
+    }
+
+    /// The blob `finish()` froze for `file`.
+    fn frozen_blob(&self, file: usize) -> &[u8] {
+        let start = (self.starts[file] & !EDITED) as usize;
         let end = self
             .starts
             .get(file + 1)
-            .map_or(self.blobs.len(), |&e| e as usize);
+            .map_or(self.blobs.len(), |&e| (e & !EDITED) as usize);
         &self.blobs[start..end]
+    }
+
+    /// Makes `blob` file `file`'s current blob (`None`: the one `finish()` froze).
+    fn set_blob(&mut self, file: usize, blob: Option<Arc<[u8]>>) {
+        let at = self.edited.binary_search_by_key(&(file as u32), |e| e.0);
+        match (blob, at) {
+            (Some(blob), Ok(at)) => self.edited[at].1 = blob,
+            (Some(blob), Err(at)) => {
+                self.edited.insert(at, (file as u32, blob));
+                self.starts[file] |= EDITED;
+            }
+            (None, Ok(at)) => {
+                self.edited.remove(at);
+                self.starts[file] &= !EDITED;
+            }
+            (None, Err(_)) => {}
+        }
+    }
+
+    /// Freezes a new version of `file` alone against the shared model (after `finish()`): a tolerant blob.
+    /// The store keeps no index of its lexicon; the new version refers to the lexicon texts the previous
+    /// version did (read by thawing it), and spells out the others.
+    fn freeze_one(&self, file: usize, language: Language, source: &str, flat: &[Flat]) -> Vec<u8> {
+        let shared = self.shared();
+        let lang = language.index();
+        let mut previous = Thawed::default();
+        previous.lexicon_hits = Some(Vec::new());
+        self.thaw(
+            file,
+            &mut previous,
+            &mut Contexts::default(),
+            &mut Decompression::default(),
+        );
+        let lexicon = previous.lexicon_index();
+        let cx = codec::Context {
+            kinds: &shared.kinds,
+            lexicon: &lexicon,
+        };
+        let mut length = codec::LiteralLength::default();
+        codec::emit(lang, source.as_bytes(), flat, &cx, false, &mut length);
+        let inline = length.0 < INLINE_LITERALS;
+        let mut coder = codec::Coder {
+            model: &shared.model,
+            rans: Default::default(),
+            literal: Default::default(),
+            tolerant: true,
+        };
+        codec::emit(lang, source.as_bytes(), flat, &cx, inline, &mut coder);
+        let mut blob = Vec::new();
+        let header = lang as u8 | TOLERANT;
+        if inline {
+            blob.push(header | INLINE);
+        } else {
+            let segments = [coder.literal[0].len(), coder.literal[1].len()];
+            let literal = coder.literal.concat();
+            let mut cctx = literal::compressor(shared.dictionary.as_deref(), UPDATE_LEVEL, true);
+            let compressed = literal::compress(&mut cctx, &literal);
+            drop(cctx);
+            write_header(&mut blob, header, &literal, segments, compressed.as_deref());
+        }
+        coder.rans.finish(&mut blob);
+        blob
     }
 
     fn shared(&self) -> &Shared {
@@ -175,18 +313,27 @@ impl FrozenStore {
             .expect("finish() freezes the files before they are read")
     }
 
-    /// Thaws `file` into `out`, decompressing with `dctx` (created on first need).
-    fn thaw(&self, file: usize, out: &mut Thawed, dctx: &mut Option<DCtx<'static>>) {
+    /// Thaws `file` into `out`, looking contexts up through `contexts` and decompressing with `zstd`.
+    fn thaw<'a>(
+        &'a self,
+        file: usize,
+        out: &mut Thawed,
+        contexts: &mut Contexts,
+        zstd: &mut Decompression<'a>,
+    ) {
         let shared = self.shared();
         let blob = self.blob(file);
         let header = blob[0];
+        let tolerant = header & TOLERANT != 0;
         if header & INLINE != 0 {
-            codec::thaw(
+            thaw::thaw(
                 &shared.model,
                 &shared.kinds,
                 usize::from(header & 3),
                 &blob[1..],
                 None,
+                tolerant,
+                contexts,
                 out,
             );
             return;
@@ -204,15 +351,8 @@ impl FrozenStore {
         let literal: &[u8] = if header & COMPRESSED != 0 {
             buffer.clear();
             buffer.reserve(literal_len);
-            let dctx = dctx.get_or_insert_with(literal::decompressor);
-            let dictionary = shared
-                .dictionary
-                .as_ref()
-                .expect("a compressed stream has its dictionary");
-            if dctx
-                .decompress_using_dict(&mut buffer, literal, dictionary)
-                .is_err()
-            {
+            let done = zstd.decompress(shared.dictionary.as_deref(), &mut buffer, literal);
+            if done.is_err() {
                 buffer.clear(); // Damaged: the thaw gives a wrong text, never a panic or unsafety.
             }
             &buffer
@@ -221,12 +361,14 @@ impl FrozenStore {
         };
         let (first, rest) = literal.split_at(segments[0].min(literal.len()));
         let (second, third) = rest.split_at(segments[1].min(rest.len()));
-        codec::thaw(
+        thaw::thaw(
             &shared.model,
             &shared.kinds,
             usize::from(header & 3),
             rans,
             Some([first, second, third]),
+            tolerant,
+            contexts,
             out,
         );
         out.literal = buffer;
@@ -263,9 +405,9 @@ impl CstStore for FrozenStore {
         drop(tree);
         // Each node costs at most a few escaped symbols, each text byte one literal byte.
         let bound = self.bound + source.len() as u64 + 40 * flat.len() as u64 + 64;
-        if bound > u64::from(u32::MAX) {
+        if bound >= u64::from(EDITED) {
             return Err(BuildError::Limit(
-                "the store's blobs could pass 4 GiB, the limit of its u32 offsets".into(),
+                "the store's blobs could pass 2 GiB, the limit of its 31-bit offsets".into(),
             ));
         }
         self.bound = bound;
@@ -297,6 +439,7 @@ impl CstStore for FrozenStore {
             model: &model,
             rans: Default::default(),
             literal: Default::default(),
+            tolerant: false,
         };
         let mut streams = Vec::with_capacity(files.len());
         for (&(lang, text, flat), &inline) in files.iter().zip(&inline) {
@@ -323,17 +466,13 @@ impl CstStore for FrozenStore {
                 blobs.push(language | INLINE);
             } else {
                 let compressed = compressed.next().expect("one per stream");
-                blobs.push(language | if compressed.is_some() { COMPRESSED } else { 0 });
-                write_varint(&mut blobs, literal.len() as u64);
-                write_varint(&mut blobs, segments[0] as u64);
-                write_varint(&mut blobs, segments[1] as u64);
-                match compressed {
-                    Some(c) => {
-                        write_varint(&mut blobs, c.len() as u64);
-                        blobs.extend_from_slice(c);
-                    }
-                    None => blobs.extend_from_slice(literal),
-                }
+                write_header(
+                    &mut blobs,
+                    *language,
+                    literal,
+                    *segments,
+                    compressed.as_deref(),
+                );
             }
             blobs.extend_from_slice(rans);
         }
@@ -360,29 +499,69 @@ impl CstStore for FrozenStore {
 
     fn text(&self, file: usize) -> Cow<'_, str> {
         let mut thawed = Thawed::default();
-        self.thaw(file, &mut thawed, &mut None);
+        self.thaw(
+            file,
+            &mut thawed,
+            &mut Contexts::default(),
+            &mut Decompression::default(),
+        );
         Cow::Owned(thawed.text)
     }
 
-    // Editing: filled in by the work on issue 11 (every version verified by the conformance suite).
-    type Version = ();
+    type Version = FrozenVersion;
 
-    fn version(&self, _file: usize) {
-        todo!("FrozenStore: versions")
+    fn version(&self, file: usize) -> FrozenVersion {
+        assert!(self.shared.is_some(), "versions are taken after finish()");
+        if self.starts[file] & EDITED == 0 {
+            return FrozenVersion(None);
+        }
+        let at = self
+            .edited
+            .binary_search_by_key(&(file as u32), |e| e.0)
+            .expect("an edited file has its blob");
+        FrozenVersion(Some(Arc::clone(&self.edited[at].1)))
     }
 
-    fn restore(&mut self, _file: usize, _version: &()) {
-        todo!("FrozenStore: versions")
+    fn restore(&mut self, file: usize, version: &FrozenVersion) {
+        self.set_blob(file, version.0.clone());
     }
 
     fn replace(
         &mut self,
-        _file: usize,
-        _language: Language,
-        _source: &str,
-        _tree: tree_sitter::Tree,
+        file: usize,
+        language: Language,
+        source: &str,
+        tree: tree_sitter::Tree,
     ) -> Result<(), BuildError> {
-        todo!("FrozenStore: replace")
+        if source.len() > u32::MAX as usize {
+            return Err(BuildError::Limit(format!(
+                "the file has {} bytes; positions are 32-bit",
+                source.len()
+            )));
+        }
+        let flat = codec::flatten(&tree, source.len())?;
+        drop(tree);
+        if self.shared.is_none() {
+            // Not frozen yet: the file waits for `finish()` like any other (its bound counted again: an upper
+            // bound).
+            let bound = self.bound + source.len() as u64 + 40 * flat.len() as u64 + 64;
+            if bound >= u64::from(EDITED) {
+                return Err(BuildError::Limit(
+                    "the store's blobs could pass 2 GiB, the limit of its 31-bit offsets".into(),
+                ));
+            }
+            self.bound = bound;
+            self.pending[file] = Pending {
+                language: language.index() as u8,
+                text: source.into(),
+                flat,
+            };
+            return Ok(());
+        }
+        let blob = self.freeze_one(file, language, source, &flat);
+        drop(flat);
+        self.set_blob(file, Some(Arc::from(blob)));
+        Ok(())
     }
 
     fn cursor(&self, file: usize) -> FrozenCursor<'_> {
@@ -391,17 +570,24 @@ impl CstStore for FrozenStore {
             file,
             thawed: Thawed::default(),
             held: Vec::new(),
-            dctx: None,
+            contexts: Contexts::default(),
+            zstd: Decompression::default(),
             current: 0,
             ancestors: Vec::new(),
         };
-        self.thaw(file, &mut cursor.thawed, &mut cursor.dctx);
+        self.thaw(
+            file,
+            &mut cursor.thawed,
+            &mut cursor.contexts,
+            &mut cursor.zstd,
+        );
         cursor
     }
 
     fn reset_cursor<'a>(&'a self, cursor: &mut FrozenCursor<'a>, file: usize) {
         if !std::ptr::eq(cursor.store, self) {
-            cursor.thawed.forget_model();
+            cursor.contexts.forget_model();
+            cursor.zstd.ddict = None;
             cursor.held.clear();
             cursor.file = usize::MAX;
             cursor.store = self;
@@ -424,7 +610,14 @@ impl CstStore for FrozenStore {
                 if previous != usize::MAX {
                     cursor.held.insert(0, (previous, current));
                 }
-                self.thaw(file, &mut cursor.thawed, &mut cursor.dctx);
+                cursor.contexts.for_many_files();
+                cursor.zstd.many = true;
+                self.thaw(
+                    file,
+                    &mut cursor.thawed,
+                    &mut cursor.contexts,
+                    &mut cursor.zstd,
+                );
             }
         }
         cursor.current = 0;
@@ -479,9 +672,44 @@ pub struct FrozenCursor<'a> {
     thawed: Thawed,
     /// Other files this cursor thawed last, most recent first (at most [`HELD_THAWS`] thaws in all).
     held: Vec<(usize, Thawed)>,
-    dctx: Option<DCtx<'static>>,
+    /// Context lookups, kept across the files the cursor thaws.
+    contexts: Contexts,
+    zstd: Decompression<'a>,
     current: u32,
     ancestors: Vec<u32>,
+}
+
+/// What a cursor decompresses literal streams with: a context, and the store's dictionary prepared once
+/// (a `DDict` borrowing the store's bytes, so that a thaw does not load the dictionary's entropy tables
+/// again); both made on first need, and only for a cursor that thaws one file after another for the
+/// prepared dictionary (for one file it costs what loading it once does).
+#[derive(Default)]
+struct Decompression<'a> {
+    dctx: Option<DCtx<'static>>,
+    ddict: Option<DDict<'a>>,
+    many: bool,
+}
+
+impl<'a> Decompression<'a> {
+    /// Decompresses `frame` into `out` with `dictionary` (the store's, if it has one).
+    fn decompress(
+        &mut self,
+        dictionary: Option<&'a [u8]>,
+        out: &mut Vec<u8>,
+        frame: &[u8],
+    ) -> zstd_safe::SafeResult {
+        let dctx = self.dctx.get_or_insert_with(literal::decompressor);
+        match dictionary {
+            Some(dictionary) if self.many => {
+                let ddict = self
+                    .ddict
+                    .get_or_insert_with(|| DDict::create_by_reference(dictionary));
+                dctx.decompress_using_ddict(out, frame, ddict)
+            }
+            Some(dictionary) => dctx.decompress_using_dict(out, frame, dictionary),
+            None => dctx.decompress(out, frame),
+        }
+    }
 }
 
 /// Thawed files a cursor keeps (the current one included), so that lookups moving between a few files,

@@ -22,6 +22,8 @@ use std::collections::HashMap;
 
 /// Precision of every table: frequencies sum to `1 << PRECISION`.
 pub(crate) const PRECISION: u32 = 15;
+/// A decoder's lookup table of a table of literal bytes has `1 << LUT_BITS` buckets.
+pub(crate) const LUT_BITS: u32 = 12;
 /// Stands for a value the table does not list (followed by the value in 32 raw bits).
 pub(crate) const ESCAPE: u32 = u32::MAX - 1;
 /// The wildcard component of a coarse key.
@@ -29,8 +31,14 @@ pub(crate) const WILD: u32 = 0x7ff;
 /// Most symbols one table lists.
 const MAX_SYMBOLS: usize = 4096;
 const EMPTY: u32 = 0;
-/// Slot data flag: the context has one value, held in the slot (values are below 2^31).
+/// Slot data flag: the context has one value, held in the slot (values are below 2^31 - 1).
 const SINGLE: u32 = 1 << 31;
+/// The table of a context the model does not hold (a tolerant blob's symbol there is raw; see
+/// [`Model::encode_tolerant`]).
+pub(crate) const NO_TABLE: u32 = u32::MAX;
+/// A tolerant blob's escape flag, coded before each symbol that has a table: this share of the slots of
+/// `1 << PRECISION` says "escaped" (the value follows in 32 raw bits), the rest "coded by the table".
+const TOLERANT_ESCAPE: u32 = 1;
 /// Bytes a context's own table costs besides its entries (index slot at 4/5 load), and per entry.
 const CONTEXT_BYTES: f64 = 10.0;
 const ENTRY_BYTES: f64 = 6.0;
@@ -85,20 +93,6 @@ pub(crate) struct Model {
     /// Quantised frequencies; a one-value table's single entry has 0 (it is never coded).
     freqs: Vec<u16>,
     wild_a: u8,
-    /// Decoding guides of the tables of byte-valued contexts (see [`Model::guide`]): per guided table, its
-    /// start and where its guide starts in `guides` (256 bytes: the entry holding each 128-slot bucket's first
-    /// slot) and in `guide_starts` (each entry's cumulative start).
-    guided: Vec<(u32, u32, u32)>,
-    guides: Vec<u8>,
-    guide_starts: Vec<u16>,
-}
-
-/// A table with its decoding guide, for contexts that decode many symbols in a row (literal bytes).
-#[derive(Clone, Copy)]
-pub(crate) struct Guided<'m> {
-    table: u32,
-    buckets: &'m [u8],
-    starts: &'m [u16],
 }
 
 #[inline]
@@ -118,7 +112,7 @@ impl Model {
     /// Builds the tables from `counts` (deterministically: the order of a `HashMap` never shows), pruning
     /// fine contexts that do not pay for themselves. `wild_a` has bit `tag` set for tags whose coarse key
     /// wildcards component `a`.
-    pub fn build(counts: Counts, wild_a: u8, guided: impl Fn(u32) -> bool) -> Model {
+    pub fn build(counts: Counts, wild_a: u8, lookup: impl Fn(u32) -> bool) -> Model {
         let mut pairs: Vec<(u32, u32, u64)> = counts
             .map
             .into_iter()
@@ -194,9 +188,6 @@ impl Model {
             values: Vec::with_capacity(entries),
             freqs: Vec::with_capacity(entries),
             wild_a,
-            guided: Vec::new(),
-            guides: Vec::new(),
-            guide_starts: Vec::new(),
         };
         for key in keys {
             let mut listed: Vec<(u32, u64)> = tables[&key].iter().map(|(&v, &c)| (v, c)).collect();
@@ -211,34 +202,19 @@ impl Model {
             while model.slots[slot].0 != EMPTY {
                 slot = (slot + 1) % capacity;
             }
-            if listed.len() == 1 && listed[0].0 < SINGLE {
+            if listed.len() == 1 && listed[0].0 < SINGLE - 1 {
                 model.slots[slot] = (key, SINGLE | listed[0].0);
                 continue;
             }
             let start = model.values.len() as u32;
             model.slots[slot] = (key, start);
-            let quantised = quantise(&listed);
-            if guided(key) && quantised.len() <= 256 {
-                model.guided.push((
-                    start,
-                    model.guides.len() as u32,
-                    model.guide_starts.len() as u32,
-                ));
-                let mut cum = 0u32;
-                let mut entry = 0u8;
-                let mut bucket = 0u32;
-                for (i, &(_, freq)) in quantised.iter().enumerate() {
-                    model.guide_starts.push(cum as u16);
-                    cum += u32::from(freq);
-                    // Buckets whose first slot falls in this entry.
-                    while bucket < 256 && bucket << 7 < cum {
-                        model.guides.push(i as u8);
-                        bucket += 1;
-                    }
-                    entry = i as u8;
-                }
-                debug_assert_eq!((bucket, cum), (256, 1 << PRECISION), "last entry {entry}");
-            }
+            // Tables decoded through a lookup table have frequencies in whole buckets of it.
+            let step = if lookup(key) && listed.len() <= 256 {
+                PRECISION - LUT_BITS
+            } else {
+                0
+            };
+            let quantised = quantise(&listed, step);
             for (value, freq) in quantised {
                 model.values.push(value);
                 model.freqs.push(freq);
@@ -246,57 +222,29 @@ impl Model {
         }
         model.values.shrink_to_fit();
         model.freqs.shrink_to_fit();
-        model.guided.shrink_to_fit();
-        model.guides.shrink_to_fit();
-        model.guide_starts.shrink_to_fit();
         model
     }
 
-    /// The table of `key` with its guide, if it has one (`None` for one-value tables and unguided ones).
-    pub fn guide(&self, key: u32) -> Option<Guided<'_>> {
-        let table = self.table(key);
-        let &(_, buckets, starts) = self
-            .guided
-            .iter()
-            .find(|g| g.0 == table && table & SINGLE == 0)?;
-        let len = self.entries(table as usize).len();
-        Some(Guided {
-            table,
-            buckets: &self.guides[buckets as usize..buckets as usize + 256],
-            starts: &self.guide_starts[starts as usize..starts as usize + len],
-        })
-    }
-
-    /// Decodes a value of a guided table: a bucket lookup and a step or two instead of a scan.
-    #[inline]
-    pub fn decode_guided(&self, g: &Guided<'_>, dec: &mut Decoder<'_>) -> u32 {
-        let slot = dec.peek(PRECISION);
-        let mut j = usize::from(g.buckets[(slot >> 7) as usize]);
-        let base = g.table as usize;
-        while j + 1 < g.starts.len() && slot >= u32::from(g.starts[j + 1]) {
-            j += 1;
+    /// The values and frequencies of table `table` if a decoder can build a lookup table for it: at most 256
+    /// entries, every frequency a whole number of the `1 << LUT_BITS` buckets (the model builds tables so for
+    /// the contexts `build` was told to).
+    pub fn lut_entries(&self, table: u32) -> Option<(&[u32], &[u16])> {
+        if table & SINGLE != 0 {
+            return None;
         }
-        dec.advance(
-            u32::from(g.starts[j]),
-            u32::from(self.freqs[base + j]),
-            PRECISION,
-        );
-        let value = self.values[base + j];
-        if value == ESCAPE {
-            dec.raw(32)
-        } else {
-            value
-        }
+        let range = self.entries(table as usize);
+        let (values, freqs) = (&self.values[range.clone()], &self.freqs[range]);
+        let step = (1 << (PRECISION - LUT_BITS)) - 1;
+        (values.len() > 1
+            && values.len() <= 256
+            && freqs.iter().all(|&f| f & step == 0)
+            && values.iter().all(|&v| v < 256))
+        .then_some((values, freqs))
     }
 
     /// Bytes this model holds on the heap.
     pub fn heap_bytes(&self) -> usize {
-        self.slots.capacity() * 8
-            + self.values.capacity() * 4
-            + self.freqs.capacity() * 2
-            + self.guided.capacity() * 12
-            + self.guides.capacity()
-            + self.guide_starts.capacity() * 2
+        self.slots.capacity() * 8 + self.values.capacity() * 4 + self.freqs.capacity() * 2
     }
 
     /// Every context key with the number of entries of its table.
@@ -347,18 +295,65 @@ impl Model {
     }
 
     /// The slot data of the table coding context `key` (its own, or its coarse context's): a table start, or
-    /// [`SINGLE`] and the only value.
+    /// [`SINGLE`] and the only value; [`NO_TABLE`] for a context the model does not hold (which only a
+    /// tolerant blob codes).
     #[inline]
     pub fn table(&self, key: u32) -> u32 {
         self.find(key)
             .or_else(|| self.find(coarse(key, self.wild_a)))
-            .expect("every context coded was counted: the blob belongs to this store")
+            .unwrap_or(NO_TABLE)
     }
 
     /// The table of a value counted with [`Counts::add2`]: `finer`'s if kept, else `fine`'s as [`Model::table`].
     #[inline]
     pub fn table2(&self, finer: u32, fine: u32) -> u32 {
         self.find(finer).unwrap_or_else(|| self.table(fine))
+    }
+
+    /// Whether table `table` can code `value` (lists it or has an escape).
+    fn codes(&self, table: u32, value: u32) -> bool {
+        if table == NO_TABLE {
+            return false;
+        }
+        if table & SINGLE != 0 {
+            return table & !SINGLE == value;
+        }
+        self.entries(table as usize)
+            .any(|i| self.values[i] == value || self.values[i] == ESCAPE)
+    }
+
+    /// Codes `value` with table `table` in a tolerant blob (a file frozen after the model was built, which may
+    /// hold what the corpus did not): with no table, 32 raw bits; else an escape flag (almost free when it
+    /// says "not escaped"), then either the table's symbol or 32 raw bits.
+    pub fn encode_tolerant(&self, table: u32, value: u32, enc: &mut Encoder) {
+        if table == NO_TABLE {
+            enc.put_raw(value, 32);
+        } else if self.codes(table, value) {
+            enc.put(0, (1 << PRECISION) - TOLERANT_ESCAPE, PRECISION);
+            self.encode_at(table, value, enc);
+        } else {
+            enc.put(
+                (1 << PRECISION) - TOLERANT_ESCAPE,
+                TOLERANT_ESCAPE,
+                PRECISION,
+            );
+            enc.put_raw(value, 32);
+        }
+    }
+
+    /// Decodes what [`Model::encode_tolerant`] coded.
+    pub fn decode_tolerant(&self, table: u32, dec: &mut Decoder<'_>) -> u32 {
+        if table == NO_TABLE {
+            return dec.raw(32);
+        }
+        let limit = (1 << PRECISION) - TOLERANT_ESCAPE;
+        if dec.peek(PRECISION) >= limit {
+            dec.advance(limit, TOLERANT_ESCAPE, PRECISION);
+            dec.raw(32)
+        } else {
+            dec.advance(0, limit, PRECISION);
+            self.decode_at(table, dec)
+        }
     }
 
     /// Codes `value` in context `key` (which the counting pass saw with that value).
@@ -425,7 +420,7 @@ impl Model {
     }
 
     /// Decodes a value with the table `table` (from [`Model::table`]).
-    #[inline]
+    #[inline(always)]
     pub fn decode_at(&self, table: u32, dec: &mut Decoder<'_>) -> u32 {
         if table & SINGLE != 0 {
             return table & !SINGLE;
@@ -453,13 +448,13 @@ impl Model {
 }
 
 /// Frequencies summing to exactly `1 << PRECISION`, each at least 1 (`counts` sorted by falling count,
-/// at most [`MAX_SYMBOLS`] of them). A single value gets 0: it is never coded.
-fn quantise(counts: &[(u32, u64)]) -> Vec<(u32, u16)> {
+/// at most [`MAX_SYMBOLS`] of them), in multiples of `1 << step`. A single value gets 0: it is never coded.
+fn quantise(counts: &[(u32, u64)], step: u32) -> Vec<(u32, u16)> {
     if counts.len() == 1 {
         return vec![(counts[0].0, 0)];
     }
     let total: u64 = counts.iter().map(|c| c.1).sum();
-    let scale = 1u64 << PRECISION;
+    let scale = 1u64 << (PRECISION - step);
     let mut freqs: Vec<u64> = counts
         .iter()
         .map(|c| (c.1 * scale / total).max(1))
@@ -479,13 +474,15 @@ fn quantise(counts: &[(u32, u64)]) -> Vec<(u32, u16)> {
     counts
         .iter()
         .zip(freqs)
-        .map(|(c, f)| (c.0, f as u16))
+        .map(|(c, f)| (c.0, (f << step) as u16))
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{coarse, key, quantise, Counts, Model, ESCAPE, MAX_SYMBOLS, PRECISION, WILD};
+    use super::{
+        coarse, key, quantise, Counts, Model, ESCAPE, MAX_SYMBOLS, NO_TABLE, PRECISION, WILD,
+    };
     use crate::rans::{Decoder, Encoder};
 
     #[test]
@@ -494,7 +491,7 @@ mod tests {
             let counts: Vec<(u32, u64)> = (0..n)
                 .map(|i| (i as u32, 1_000_000 / (i as u64 + 1) + 1))
                 .collect();
-            let q = quantise(&counts);
+            let q = quantise(&counts, 0);
             assert_eq!(
                 q.iter().map(|p| u64::from(p.1)).sum::<u64>(),
                 1 << PRECISION
@@ -543,5 +540,35 @@ mod tests {
         }
         assert!(model.values.contains(&ESCAPE));
         assert!(bytes.len() < 40_000, "{}", bytes.len());
+    }
+
+    #[test]
+    fn a_tolerant_stream_codes_what_the_model_lacks() {
+        let mut counts = Counts::default();
+        for i in 0..1000u32 {
+            counts.add(key(1, 0, 1, 1), 42);
+            counts.add(key(1, 0, 2, 2), i % 3);
+        }
+        let model = Model::build(counts, 0, |_| false);
+        // Known values, a value its table lacks (one-value and multi-value tables), and a context it lacks.
+        let sequence = [
+            (key(1, 0, 1, 1), 42u32),
+            (key(1, 0, 1, 1), 43),
+            (key(1, 0, 2, 2), 2),
+            (key(1, 0, 2, 2), 0x7fff_fffe),
+            (key(3, 1, 9, 9), 5),
+            (key(1, 0, 2, 2), 1),
+        ];
+        assert_eq!(model.table(key(3, 1, 9, 9)), NO_TABLE);
+        let mut enc = Encoder::default();
+        for &(k, v) in &sequence {
+            model.encode_tolerant(model.table(k), v, &mut enc);
+        }
+        let mut bytes = Vec::new();
+        enc.finish(&mut bytes);
+        let mut dec = Decoder::new(&bytes);
+        for &(k, v) in &sequence {
+            assert_eq!(model.decode_tolerant(model.table(k), &mut dec), v);
+        }
     }
 }

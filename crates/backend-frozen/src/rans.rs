@@ -66,7 +66,8 @@ impl Encoder {
     }
 }
 
-/// Reads symbols back in the order they were put.
+/// Reads symbols back in the order they were put. (`Copy`: a hot loop works on a copy in registers.)
+#[derive(Clone, Copy)]
 pub(crate) struct Decoder<'a> {
     x: u32,
     bytes: &'a [u8],
@@ -82,7 +83,7 @@ impl<'a> Decoder<'a> {
         d
     }
 
-    #[inline]
+    #[inline(always)]
     fn byte(&mut self) -> u8 {
         let b = self.bytes.get(self.at).copied().unwrap_or(0);
         self.at += 1;
@@ -90,13 +91,13 @@ impl<'a> Decoder<'a> {
     }
 
     /// The slot (`0 .. 1 << bits`) the next symbol's interval contains.
-    #[inline]
+    #[inline(always)]
     pub fn peek(&self, bits: u32) -> u32 {
         self.x & ((1 << bits) - 1)
     }
 
     /// Consumes the symbol `(start, freq)` found by [`Decoder::peek`].
-    #[inline]
+    #[inline(always)]
     pub fn advance(&mut self, start: u32, freq: u32, bits: u32) {
         self.x = freq * (self.x >> bits) + (self.x & ((1 << bits) - 1)) - start;
         while self.x < L {
