@@ -1,201 +1,312 @@
-//! The record format shared by the encoder and every reader: flag bits, varints, and [`decode`], which turns
-//! one record plus its context (where the node's gap counts from, its parent) into a [`Frame`].
+//! The record format shared by the encoder and every reader: bit reading and writing, number codes, and
+//! [`decode`], which turns one record plus its context (the context it is coded in, where its gap counts from,
+//! its parent) into a [`Frame`].
 //!
-//! A record is `opcode [flags kind] [gap] [len] [size]`:
-//! - `opcode`: one byte. 0..=254 index the language's [`crate::table::Table`] (kind and shape in one byte)
-//!   and are followed by the field id as a varint (0: no field); 255 ([`ESCAPE`]) is followed by a `flags`
-//!   byte, the kind as a varint of `kind + 1` (so `ERROR`, `u16::MAX`, is the single byte 0) and, when the
-//!   flags have [`HAS_FIELD`], the field id as a varint.
-//! - `gap`: start minus base (base = the parent's start for a first child, the previous sibling's end
-//!   otherwise). Gap class 0 and 1 are in the shape; class 2 stores a varint; class 3 (escape only) stores a
-//!   varint to subtract (never seen from tree-sitter, kept so that no input can make a wrong tree).
-//! - `len`: end minus start, a varint, when [`END_EXPLICIT`]; otherwise the end is the fixed length of the
-//!   opcode ([`FIXED`]) or the parent's end (last children, and escaped nodes that end with their parent).
-//! - `size`: for an inner node that is not its parent's last child, the bytes of its descendants' records,
-//!   so that its next sibling is found without decoding them. A last child's subtree ends where its
-//!   parent's does, and a leaf's where its record does.
+//! A file's records are one bit stream (most significant bit first), one record per visible node in
+//! preorder. A record is
 //!
-//! Varints are LEB128 (7 bits a byte, low bits first, high bit set on all but the last byte).
+//! `escape* symbol [gap] [length] [size]`
+//!
+//! - **symbol**: a Huffman code of the context the record is coded in (see [`crate::model`]): the parent's
+//!   kind and the previous sibling's kind, known to the reader from the parent's and previous sibling's
+//!   records. A symbol stands for kind, field, leaf, last child, the gap mode (0, 1 or coded) and the end
+//!   mode (a fixed length, the parent's end, or coded). Each **escape** moves to a wider context (parent kind
+//!   only, then every parent); the global context's escape is followed by a **raw** record instead:
+//!   `leaf last missing` (3 bits), the kind (16 bits), a field bit and the field (16 bits), a sign bit and
+//!   the gap, an "ends with the parent" bit or the length, and the size as below, numbers in raw form.
+//! - **gap** (coded mode): start minus the *base*, which is the parent's start for a first child and the
+//!   previous sibling's end otherwise, as a number of the symbol's gap code.
+//! - **length** (coded mode): end minus start, a number of the symbol's length code.
+//! - **size**, for an inner node that is not its parent's last child: the bits of its descendants' records,
+//!   a number of the model's size code; 0 when the subtree has at most `Model::small` descendants, which a
+//!   reader skips by decoding them ([`skip`]).
+//!
+//! Numbers (gaps, lengths, sizes) are coded as a symbol of a 44-symbol alphabet, values 0 to 15 exactly and
+//! then one symbol per bit length from 4 to 31 bits followed by the bits below the leading one, under an
+//! 8-bit Huffman code trained per purpose and kind. A raw number is its bit length in 6 bits followed by the
+//! bits below its leading one.
 
+use crate::model::{
+    Context, Entry, Model, END_CODED, END_FIXED, END_MASK, END_PARENT, ESCAPE, GAP_ONE, LAST, LEAF,
+    RAW,
+};
 use cst_measure::NodeInfo;
 
-/// The escape opcode.
-pub(crate) const ESCAPE: u8 = 255;
-
-/// The node has no visible children.
-pub(crate) const LEAF: u8 = 1;
-/// The node is its parent's last child.
-pub(crate) const LAST: u8 = 2;
-/// Gap class, two bits.
-pub(crate) const GAP_SHIFT: u8 = 2;
-pub(crate) const GAP_MASK: u8 = 3 << GAP_SHIFT;
-pub(crate) const GAP_ZERO: u8 = 0;
-pub(crate) const GAP_ONE: u8 = 1 << GAP_SHIFT;
-pub(crate) const GAP_VARINT: u8 = 2 << GAP_SHIFT;
-pub(crate) const GAP_NEGATIVE: u8 = 3 << GAP_SHIFT;
-/// Compact leaves only: the length is the entry's fixed length.
-pub(crate) const FIXED: u8 = 1 << 4;
-/// The node was inserted by error recovery (escape only).
-pub(crate) const MISSING: u8 = 1 << 5;
-/// A `len` varint follows (otherwise the end is fixed or the parent's end).
-pub(crate) const END_EXPLICIT: u8 = 1 << 6;
-/// In a decoding [`Entry`]: this opcode is the escape (or unused).
-pub(crate) const ENTRY_ESCAPE: u8 = 1 << 7;
-/// In an escaped record's flags byte: a field id follows the kind (compact opcodes mean "no field").
-pub(crate) const HAS_FIELD: u8 = 1 << 7;
-
-/// Longest record: opcode, flags, a 3-byte kind, a 3-byte field and three 10-byte (u64) varints as the encoder
-/// may write them before it checks its limits.
-pub(crate) const RECORD_MAX: usize = 2 + 3 + 3 + 3 * 10;
-
-/// What a compact opcode means: its kind and its flags with [`END_EXPLICIT`] already worked out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Entry {
-    pub(crate) kind: u16,
-    pub(crate) flags: u8,
-    pub(crate) fixed: u8,
-}
-
-const _: () = assert!(std::mem::size_of::<Entry>() == 4);
-
-impl Entry {
-    pub(crate) const ESCAPE: Entry = Entry {
-        kind: 0,
-        flags: ENTRY_ESCAPE,
-        fixed: 0,
-    };
-
-    /// The entry of a compact opcode of this shape.
-    pub(crate) fn compact(kind: u16, shape: u8, fixed: u8) -> Entry {
-        let mut flags = shape & (LEAF | LAST | GAP_MASK | FIXED);
-        if flags & (LAST | FIXED) == 0 {
-            flags |= END_EXPLICIT;
-        }
-        Entry {
-            kind,
-            flags,
-            fixed: if flags & FIXED != 0 { fixed } else { 0 },
-        }
-    }
-}
+/// [`Frame::flags`] of a node inserted by error recovery (only raw records have it).
+pub(crate) const MISSING: u8 = 1 << 2;
+/// [`Frame::subtree_end`] not known yet (a small subtree, or a last child whose parent's end is unknown).
+pub(crate) const UNKNOWN: u32 = u32::MAX;
+/// Bytes a reader may read past a file's last record: the arena ends with this many zero bytes.
+pub(crate) const PADDING: usize = 8;
 
 /// A decoded node and where its records are: what a cursor keeps per level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Frame {
     pub(crate) info: NodeInfo,
-    /// Offset of the first child's record (the end of this node's record).
+    /// Bit offset of the first child's record (the end of this node's record).
     pub(crate) children: u32,
-    /// Offset just past this node's subtree (its next sibling's record, if it has one).
+    /// Bit offset just past this node's subtree, or [`UNKNOWN`].
     pub(crate) subtree_end: u32,
-    /// [`LEAF`], [`LAST`] and the rest of the record's flags.
+    /// Context of the next sibling's record.
+    pub(crate) next: u16,
+    /// Context of the first child's record.
+    pub(crate) child: u16,
+    /// [`LEAF`], [`LAST`].
     pub(crate) flags: u8,
 }
 
 const _: () = assert!(std::mem::size_of::<NodeInfo>() == 16);
-const _: () = assert!(std::mem::size_of::<Frame>() == 28);
+const _: () = assert!(std::mem::size_of::<Frame>() == 32);
 
 impl Frame {
+    #[inline(always)]
     pub(crate) fn is_leaf(&self) -> bool {
         self.flags & LEAF != 0
     }
 
+    #[inline(always)]
     pub(crate) fn is_last(&self) -> bool {
         self.flags & LAST != 0
     }
 
     /// The frame above a file's root: spans the whole text and the whole stream, so that the root decodes
-    /// like any last child (`base` 0).
-    pub(crate) fn above_root(text_len: u32, stream_len: u32) -> Frame {
+    /// like any last child (`base` 0) in the model's root context.
+    pub(crate) fn above_root(
+        text_len: u32,
+        records: u32,
+        stream_bits: u32,
+        model: &Model,
+    ) -> Frame {
         Frame {
             info: NodeInfo {
-                kind: 0,
+                kind: crate::model::NONE,
                 field: 0,
                 start: 0,
                 end: text_len,
                 missing: false,
             },
-            children: ROOT_RECORD,
-            subtree_end: stream_len,
+            children: records,
+            subtree_end: stream_bits,
+            next: 0,
+            child: model.root,
             flags: 0,
         }
     }
 }
 
-/// Offset of the root's record in a file's stream (after the language byte).
-pub(crate) const ROOT_RECORD: u32 = 1;
-
-/// Reads a LEB128 varint at `*at` (at most 5 bytes for the u32 values the encoder lets through).
+/// The 64 bits starting at bit `at` (most significant first); at least 57 of them come from the stream.
 #[inline(always)]
-pub(crate) fn read_varint(bytes: &[u8], at: &mut usize) -> u32 {
-    let byte = bytes[*at];
-    *at += 1;
-    if byte < 0x80 {
-        return u32::from(byte);
-    }
-    let mut value = u32::from(byte & 0x7f);
-    let mut shift = 7;
-    loop {
-        let byte = bytes[*at];
-        *at += 1;
-        value |= u32::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            return value;
+pub(crate) fn peek(bytes: &[u8], at: usize) -> u64 {
+    let i = at >> 3;
+    let word = u64::from_be_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+    word << (at & 7)
+}
+
+/// Reads a number of code `code` at `*at`, without branching (the empty code reads nothing and gives 0).
+#[inline(always)]
+pub(crate) fn read_number(bytes: &[u8], at: &mut usize, code: u8, model: &Model) -> u32 {
+    let word = peek(bytes, *at);
+    let slot = u32::from(model.number_slots[(usize::from(code) << 8) | (word >> 56) as usize]);
+    let (length, extra, small) = (slot & 15, (slot >> 4) & 31, slot >> 9);
+    // The leading one of a value with `extra` bits below it (none when `extra` is 0), and those bits.
+    let lead = (1u64 << extra) & !1;
+    let below = ((word << length) >> 1) >> (63 - extra);
+    *at += (length + extra) as usize;
+    (u64::from(small) + lead + below) as u32
+}
+
+/// A raw number: 6 bits of bit length, then the bits below the leading one.
+fn read_raw_number(bytes: &[u8], at: &mut usize) -> u32 {
+    let word = peek(bytes, *at);
+    let length = (word >> 58) as u32;
+    *at += 6;
+    match length {
+        0 => 0,
+        1 => 1,
+        _ => {
+            let below = length - 1;
+            *at += below as usize;
+            (1 << below) | ((word << 6) >> (64 - below)) as u32
         }
-        shift += 7;
     }
 }
 
-/// Writes a LEB128 varint into `out` at `*at`.
-pub(crate) fn write_varint(out: &mut [u8], at: &mut usize, mut value: u64) {
-    while value >= 0x80 {
-        out[*at] = (value as u8) | 0x80;
-        *at += 1;
-        value >>= 7;
-    }
-    out[*at] = value as u8;
-    *at += 1;
+fn read_bits(bytes: &[u8], at: &mut usize, count: u32) -> u32 {
+    let value = (peek(bytes, *at) >> (64 - count)) as u32;
+    *at += count as usize;
+    value
 }
 
-/// Decodes the record at `at`, a child of `parent` whose gap counts from `base`.
+/// Reads one code of context `c` at `*at` from the slots of `model`: its rank and length (see
+/// [`crate::model::Context`] for the two-level table).
+#[inline(always)]
+pub(crate) fn read_code(bytes: &[u8], at: usize, c: &Context, model: &Model) -> (u16, usize) {
+    let word = peek(bytes, at);
+    let first = u32::from(c.first);
+    let mut slot = model.slots[c.slots as usize + (word >> (64 - first)) as usize];
+    if slot & 15 == 0 {
+        let sub = u32::from(c.sub);
+        let table = (1usize << first) + (usize::from(slot >> 4) << sub);
+        slot = model.slots[c.slots as usize + table + ((word << first) >> (64 - sub)) as usize];
+    }
+    (slot >> 4, usize::from(slot & 15))
+}
+
+/// [`read_code`] in context number `context` of the model of `language` (for tests).
+#[cfg(test)]
+pub(crate) fn read_symbol(bytes: &[u8], at: &mut usize, context: (&Model, usize)) -> (u16, usize) {
+    let (model, context) = context;
+    let (rank, length) = read_code(bytes, *at, &model.contexts[context], model);
+    *at += length;
+    (rank, length)
+}
+
+/// Decodes the record at bit `at`, coded in context `context`, a child of `parent` whose gap counts from
+/// `base`.
 #[inline(always)]
 pub(crate) fn decode(
     bytes: &[u8],
     at: u32,
+    context: u16,
     base: u32,
     parent: &Frame,
-    table: &[Entry; 256],
+    model: &Model,
 ) -> Frame {
-    let mut p = at as usize;
-    let entry = table[usize::from(bytes[p])];
-    p += 1;
-    let (kind, field, flags, fixed) = if entry.flags & ENTRY_ESCAPE == 0 {
-        let field = read_varint(bytes, &mut p) as u16;
-        (entry.kind, field, entry.flags, entry.fixed)
-    } else {
-        escape_header(bytes, &mut p)
-    };
-    let start = if flags & GAP_VARINT == 0 {
-        // Classes 0 and 1: the class is the gap.
-        base + u32::from((flags & GAP_MASK) >> GAP_SHIFT)
-    } else if flags & GAP_MASK == GAP_VARINT {
-        base + read_varint(bytes, &mut p)
-    } else {
-        base - read_varint(bytes, &mut p)
-    };
-    let end = if flags & END_EXPLICIT != 0 {
-        start + read_varint(bytes, &mut p)
-    } else if flags & FIXED != 0 {
-        start + u32::from(fixed)
-    } else {
+    let c = &model.contexts[usize::from(context)];
+    let (rank, length) = read_code(bytes, at as usize, c, model);
+    let entry = &model.entries[c.entries as usize + usize::from(rank)];
+    if entry.flags & ESCAPE != 0 {
+        return decode_escaped(bytes, at as usize + length, entry.next, base, parent, model);
+    }
+    decode_entry(bytes, at as usize + length, entry, base, parent, model)
+}
+
+/// The rest of a record whose symbol is `entry` and ends at bit `at`. Every record reads its three numbers
+/// (most of them with the empty code) and picks its end and subtree end without branching: which of its
+/// parts a record has is what a stream cannot predict.
+#[inline(always)]
+fn decode_entry(
+    bytes: &[u8],
+    at: usize,
+    entry: &Entry,
+    base: u32,
+    parent: &Frame,
+    model: &Model,
+) -> Frame {
+    let mut p = at;
+    let gap = read_number(bytes, &mut p, entry.gap_code, model);
+    let start = base
+        .wrapping_add(u32::from(entry.flags & GAP_ONE != 0))
+        .wrapping_add(gap);
+    let length = u32::from(entry.fixed) + read_number(bytes, &mut p, entry.end_code, model);
+    let end = if entry.flags & END_MASK == END_PARENT {
         parent.info.end
+    } else {
+        start.wrapping_add(length)
+    };
+    let size = read_number(bytes, &mut p, entry.size_code, model);
+    let children = p as u32;
+    let inner_end = if size == 0 {
+        UNKNOWN
+    } else {
+        children.wrapping_add(size)
+    };
+    let subtree_end = if entry.flags & LEAF != 0 {
+        children
+    } else if entry.flags & LAST != 0 {
+        parent.subtree_end
+    } else {
+        inner_end
+    };
+    Frame {
+        info: NodeInfo {
+            kind: entry.kind,
+            field: u16::from(entry.field),
+            start,
+            end,
+            missing: false,
+        },
+        children,
+        subtree_end,
+        next: model.next_context(entry, parent.info.kind),
+        child: entry.child,
+        flags: entry.flags & (LEAF | LAST),
+    }
+}
+
+/// The record after an escape to context `context` at bit `at`: more escapes, a symbol, or a raw record.
+#[cold]
+#[inline(never)]
+fn decode_escaped(
+    bytes: &[u8],
+    at: usize,
+    context: u16,
+    base: u32,
+    parent: &Frame,
+    model: &Model,
+) -> Frame {
+    let mut p = at;
+    match symbol(bytes, &mut p, context, model) {
+        Some(entry) => decode_entry(bytes, p, entry, base, parent, model),
+        None => decode_raw(bytes, p, base, parent, model),
+    }
+}
+
+/// Reads the symbol at `*at` in context `context` (or [`RAW`]), following escapes: the entry, or `None` when
+/// a raw record's body follows.
+#[inline(always)]
+fn symbol<'m>(
+    bytes: &[u8],
+    at: &mut usize,
+    mut context: u16,
+    model: &'m Model,
+) -> Option<&'m Entry> {
+    while context != RAW {
+        let c = &model.contexts[usize::from(context)];
+        let (rank, length) = read_code(bytes, *at, c, model);
+        *at += length;
+        let entry = &model.entries[c.entries as usize + usize::from(rank)];
+        if entry.flags & ESCAPE == 0 {
+            return Some(entry);
+        }
+        context = entry.next;
+    }
+    None
+}
+
+/// Decodes the raw record whose body starts at bit `at` (after the global context's escape).
+#[cold]
+#[inline(never)]
+fn decode_raw(bytes: &[u8], at: usize, base: u32, parent: &Frame, model: &Model) -> Frame {
+    let mut p = at;
+    let flags = read_bits(bytes, &mut p, 3) as u8;
+    let kind = read_bits(bytes, &mut p, 16) as u16;
+    let field = if read_bits(bytes, &mut p, 1) == 1 {
+        read_bits(bytes, &mut p, 16) as u16
+    } else {
+        0
+    };
+    let negative = read_bits(bytes, &mut p, 1) == 1;
+    let gap = read_raw_number(bytes, &mut p);
+    let start = if negative {
+        base.wrapping_sub(gap)
+    } else {
+        base.wrapping_add(gap)
+    };
+    let end = if read_bits(bytes, &mut p, 1) == 1 {
+        parent.info.end
+    } else {
+        start.wrapping_add(read_raw_number(bytes, &mut p))
     };
     let subtree_end = if flags & LEAF != 0 {
         p as u32
     } else if flags & LAST != 0 {
         parent.subtree_end
     } else {
-        let size = read_varint(bytes, &mut p);
-        p as u32 + size
+        match read_raw_number(bytes, &mut p) {
+            0 => UNKNOWN,
+            size => (p as u32).wrapping_add(size),
+        }
     };
     Frame {
         info: NodeInfo {
@@ -207,21 +318,161 @@ pub(crate) fn decode(
         },
         children: p as u32,
         subtree_end,
-        flags,
+        next: model.resolve(parent.info.kind, kind),
+        child: model.resolve(kind, crate::model::NONE),
+        flags: flags & (LEAF | LAST),
     }
 }
 
-/// The kind, field and flags byte of an escaped record.
-#[cold]
-#[inline(never)]
-fn escape_header(bytes: &[u8], p: &mut usize) -> (u16, u16, u8, u8) {
-    let flags = bytes[*p];
-    *p += 1;
-    let kind = (read_varint(bytes, p) as u16).wrapping_sub(1);
-    let field = if flags & HAS_FIELD != 0 {
-        read_varint(bytes, p) as u16
+/// Deepest nesting [`skip`] handles: a small subtree has at most `Model::small` descendants (the build
+/// script keeps that below this).
+const SKIP_DEPTH: usize = 64;
+
+/// The bit offset just past the subtree of `node`, an inner node whose subtree is small (its records carry
+/// no size): its descendants' records are read, at most `Model::small` of them, for their extent and for
+/// the contexts of the records after them (no positions are computed).
+pub(crate) fn skip(bytes: &[u8], node: &Frame, model: &Model) -> u32 {
+    // Per open level: (kind, last, context of the record after it).
+    let mut open = [(0u16, false, 0u16); SKIP_DEPTH];
+    let mut depth = 0;
+    let mut parent = node.info.kind;
+    let mut at = node.children as usize;
+    let mut context = node.child;
+    loop {
+        let (kind, flags, next, child) = match symbol(bytes, &mut at, context, model) {
+            Some(entry) => {
+                read_number(bytes, &mut at, entry.gap_code, model);
+                read_number(bytes, &mut at, entry.end_code, model);
+                read_number(bytes, &mut at, entry.size_code, model);
+                (
+                    entry.kind,
+                    entry.flags,
+                    model.next_context(entry, parent),
+                    entry.child,
+                )
+            }
+            None => {
+                let mut above = *node;
+                above.info.kind = parent;
+                let raw = decode_raw(bytes, at, 0, &above, model);
+                at = raw.children as usize;
+                (raw.info.kind, raw.flags, raw.next, raw.child)
+            }
+        };
+        if flags & LEAF == 0 {
+            open[depth] = (parent, flags & LAST != 0, next);
+            depth += 1;
+            parent = kind;
+            context = child;
+            continue;
+        }
+        let (mut last, mut next) = (flags & LAST != 0, next);
+        while last {
+            if depth == 0 {
+                return at as u32;
+            }
+            depth -= 1;
+            (parent, last, next) = open[depth];
+        }
+        context = next;
+    }
+}
+
+/// Writes bits into a byte vector, most significant bit first.
+pub(crate) struct BitWriter<'v> {
+    out: &'v mut Vec<u8>,
+    /// Pending bits, left-aligned.
+    pending: u64,
+    count: u32,
+}
+
+impl<'v> BitWriter<'v> {
+    pub(crate) fn new(out: &'v mut Vec<u8>) -> BitWriter<'v> {
+        BitWriter {
+            out,
+            pending: 0,
+            count: 0,
+        }
+    }
+
+    /// Appends the low `length` bits of `value` (`length` at most 32).
+    #[inline(always)]
+    pub(crate) fn put(&mut self, value: u32, length: u32) {
+        debug_assert!(length <= 32 && (length == 32 || value >> length == 0));
+        if length == 0 {
+            return;
+        }
+        self.pending |= u64::from(value) << (64 - self.count - length);
+        self.count += length;
+        if self.count >= 32 {
+            self.out
+                .extend_from_slice(&((self.pending >> 32) as u32).to_be_bytes());
+            self.pending <<= 32;
+            self.count -= 32;
+        }
+    }
+
+    /// A code stored as `code << 4 | length`.
+    #[inline(always)]
+    pub(crate) fn put_code(&mut self, code: u16) {
+        self.put(u32::from(code >> 4), u32::from(code & 15));
+    }
+
+    /// A number of code `code`.
+    #[inline(always)]
+    pub(crate) fn put_number(&mut self, value: u32, code: u8, model: &Model) {
+        let (symbol, bits) = number_symbol(value);
+        self.put_code(model.number_codes[usize::from(code) * 44 + symbol]);
+        if bits > 0 {
+            self.put(value - (1 << bits), bits);
+        }
+    }
+
+    pub(crate) fn put_raw_number(&mut self, value: u32) {
+        let length = 32 - value.leading_zeros();
+        self.put(length, 6);
+        if length >= 2 {
+            self.put(value - (1 << (length - 1)), length - 1);
+        }
+    }
+
+    /// Writes out the last partial byte, zero-padded.
+    pub(crate) fn finish(self) {
+        let bytes = self.count.div_ceil(8) as usize;
+        self.out
+            .extend_from_slice(&self.pending.to_be_bytes()[..bytes]);
+    }
+}
+
+/// A number's symbol and the count of bits below its leading one that follow it (0 for values below 16).
+#[inline(always)]
+pub(crate) fn number_symbol(value: u32) -> (usize, u32) {
+    if value < 16 {
+        (value as usize, 0)
     } else {
-        0
-    };
-    (kind, field, flags, 0)
+        let bits = 31 - value.leading_zeros();
+        (16 + bits as usize - 4, bits)
+    }
+}
+
+/// Bits a number of code `code` takes.
+#[inline(always)]
+pub(crate) fn number_length(value: u32, code: u8, model: &Model) -> u32 {
+    let (symbol, bits) = number_symbol(value);
+    u32::from(model.number_codes[usize::from(code) * 44 + symbol] & 15) + bits
+}
+
+/// Bits a raw number takes.
+pub(crate) fn raw_number_length(value: u32) -> u32 {
+    6 + (32 - value.leading_zeros()).saturating_sub(1)
+}
+
+/// Which entry flags a node's record can use: its end mode given its length and parent's end.
+pub(crate) fn end_fits(entry: &Entry, len: u32, ends_with_parent: bool) -> bool {
+    match entry.flags & END_MASK {
+        END_FIXED => u32::from(entry.fixed) == len,
+        END_PARENT => ends_with_parent,
+        END_CODED => true,
+        _ => false,
+    }
 }

@@ -1,22 +1,31 @@
-//! From a tree-sitter tree to a file's record stream, in two iterative passes over a scratch arena.
+//! From a tree-sitter tree to a file's stream, in four iterative passes over a scratch arena.
 //!
-//! 1. A `TreeCursor` walk flattens the visible nodes in preorder into [`Flat`] records (kind, range, the base
-//!    its gap counts from, its parent's end, the index past its subtree, leaf/last/missing).
-//! 2. A reverse pass writes the records back to front: when a node is written, its descendants already are,
-//!    so the byte size of their records, which a non-last inner node stores, is known. The bytes are pushed
-//!    reversed and the caller copies them out in reverse, so no pass ever moves data twice.
+//! 1. A `TreeCursor` walk flattens the visible nodes in preorder into [`Flat`] records (kind, field, range,
+//!    the base its gap counts from, its parent's end, the index past its subtree, leaf/last/missing). This is
+//!    the only pass that touches tree-sitter's tree.
+//! 2. Forward: each node's context (from its parent's and previous sibling's symbols, exactly as a reader
+//!    finds it), its symbol (the most specific one of its context that reproduces it, else escapes) and the
+//!    bits of its record without the size; which nodes are wide and which of their children are sampled.
+//! 3. Backward: subtree sizes (a node's descendants' records, sizes included, are written by then), and so
+//!    the length of the whole stream, checked against the limits before anything is written.
+//! 4. Forward: the bits, straight into the store's arena, and the wide-node index.
 //!
-//! Both passes live in a `bumpalo::Bump` the store resets before each file and drops in `finish()`: no
+//! The scratch arena is a `bumpalo::Bump` the store resets before each file and drops in `finish()`: no
 //! per-node allocation, and no scratch memory survives the build.
 
-use crate::codec::{
-    self, END_EXPLICIT, ESCAPE, GAP_NEGATIVE, GAP_ONE, GAP_VARINT, GAP_ZERO, HAS_FIELD, LAST, LEAF,
-    MISSING, RECORD_MAX,
+use crate::codec::{self, BitWriter, MISSING};
+use crate::model::{
+    Entry, Model, END_CODED, END_MASK, ESCAPE, GAP_CODED, GAP_ONE, LAST, LEAF, NONE, RAW,
 };
-use crate::table::{Table, MAX_FIXED};
+use crate::wide::{self, Sample, STRIDE, WIDE};
 use bumpalo::collections::Vec as BumpVec;
 use bumpalo::Bump;
-use cst_measure::BuildError;
+use cst_measure::{BuildError, Language};
+
+/// [`Flat::flags`]: the node has more than [`WIDE`] children (and an index).
+const WIDE_NODE: u8 = 1 << 4;
+/// [`Flat::entry`] of a raw record.
+const RAW_ENTRY: u16 = u16::MAX;
 
 /// One visible node as the encoder sees it.
 #[derive(Clone, Copy, Debug, Default)]
@@ -28,53 +37,81 @@ struct Flat {
     parent_end: u32,
     /// Index just past this node's subtree in preorder.
     next: u32,
-    /// Bytes of the records from this node to the end of the file, once written.
+    /// Bits of this node's record (pass 2 without the size, pass 3 with it).
+    bits: u32,
+    /// Bits of the records from this node to the end of the file (pass 3).
     written: u32,
+    /// The subtree size the record stores (inner nodes that are not last).
+    size: u32,
     kind: u16,
     /// Field id in the parent, 0 for none.
     field: u16,
-    /// [`LEAF`], [`LAST`], [`MISSING`].
+    /// The context the record starts in.
+    context: u16,
+    /// The symbol (index into the model's entries) after `hops` escapes, or [`RAW_ENTRY`].
+    entry: u16,
+    /// [`LEAF`], [`LAST`], [`MISSING`], [`WIDE_NODE`].
     flags: u8,
+    hops: u8,
 }
 
-const _: () = assert!(std::mem::size_of::<Flat>() == 32);
+const _: () = assert!(std::mem::size_of::<Flat>() == 44);
 
-/// Encodes `tree` (of a text of `text_len` bytes) into `scratch`, returning the stream *reversed*; fails if the
-/// stream would exceed `max_stream` bytes.
-pub(crate) fn encode<'s>(
-    scratch: &'s Bump,
-    table: &Table,
-    language_byte: u8,
+/// Encodes `tree` (of a text of `text_len` bytes) and appends the file's stream to `out`: a header byte, the
+/// wide-node index when there is one, and the records. Fails, leaving `out` as it was, if the stream would
+/// exceed `max_stream` bytes or the format's 32-bit bit offsets.
+pub(crate) fn encode(
+    scratch: &Bump,
+    language: Language,
     text_len: u32,
     tree: &tree_sitter::Tree,
     max_stream: u64,
-) -> Result<BumpVec<'s, u8>, BuildError> {
-    let flat = flatten(scratch, tree, text_len)?;
-    let mut out = BumpVec::with_capacity_in(flat.len() * 2 + 1, scratch);
-    let mut flat = flat;
-    let mut record = [0u8; RECORD_MAX];
-    for i in (0..flat.len()).rev() {
-        let node = flat[i];
-        let size = if node.flags & (LEAF | LAST) == 0 {
-            // Descendants are i+1 .. next; `written` counts from a node to the end of the file.
-            let after = flat.get(node.next as usize).map_or(0, |n| n.written);
-            flat[i + 1].written - after
-        } else {
-            0
-        };
-        let len = write_record(table, &node, size, &mut record);
-        out.extend(record[..len].iter().rev().copied());
-        // One byte for the language, and every offset must fit the u32 fields of a [`codec::Frame`].
-        if out.len() as u64 + 1 > max_stream {
-            return Err(BuildError::Limit(format!(
-                "the file's tree needs more than {max_stream} bytes of records, the limit of this store's \
-                 32-bit stream offsets"
-            )));
-        }
-        flat[i].written = out.len() as u32;
+    out: &mut Vec<u8>,
+) -> Result<(), BuildError> {
+    let model = crate::model::Model::of(language);
+    let mut flat = flatten(scratch, tree, text_len)?;
+    let wide = choose(scratch, model, &mut flat);
+    let total_bits = sizes(model, &mut flat);
+    let index_bytes = wide::index_len(wide.nodes.len(), wide.samples);
+    let prefix = 1 + if wide.nodes.is_empty() {
+        0
+    } else {
+        4 + index_bytes
+    };
+    let stream_bytes = prefix as u64 + total_bits.div_ceil(8);
+    let limit = max_stream.min(u64::from(u32::MAX) / 8);
+    if stream_bytes > limit {
+        return Err(BuildError::Limit(format!(
+            "the file's tree needs {stream_bytes} bytes of records; this store holds at most {limit} bytes of \
+             records per file (32-bit bit offsets)"
+        )));
     }
-    out.push(language_byte);
-    Ok(out)
+    let stream_start = out.len();
+    out.reserve(stream_bytes as usize);
+    out.push(language.index() as u8 | if wide.nodes.is_empty() { 0 } else { 4 });
+    if !wide.nodes.is_empty() {
+        out.extend_from_slice(&(index_bytes as u32).to_le_bytes());
+        out.resize(out.len() + index_bytes, 0);
+    }
+    let mut samples: BumpVec<'_, Sample> = BumpVec::with_capacity_in(wide.samples, scratch);
+    samples.resize(wide.samples, Sample::default());
+    let mut keys: BumpVec<'_, u32> = BumpVec::with_capacity_in(wide.nodes.len(), scratch);
+    write(
+        model,
+        &flat,
+        &wide,
+        prefix as u32 * 8,
+        out,
+        &mut samples,
+        &mut keys,
+    );
+    debug_assert_eq!((out.len() - stream_start) as u64, stream_bytes);
+    if !wide.nodes.is_empty() {
+        let index = &mut out[stream_start + 5..stream_start + 5 + index_bytes];
+        wide::write_index(index, &keys, &wide.nodes, &samples);
+    }
+    flat.clear();
+    Ok(())
 }
 
 /// Pass 1: the visible nodes in preorder.
@@ -97,22 +134,23 @@ fn flatten<'s>(
                 "node {index} spans {start}..{end}, outside the {text_len}-byte text (not representable)"
             )));
         }
-        flat.push(Flat {
-            start: start as u32,
-            end: end as u32,
-            base,
-            parent_end,
-            next: 0,
-            written: 0,
-            kind: node.kind_id(),
-            field: cursor.field_id().map_or(0, |id| id.get()),
-            flags: if node.is_missing() { MISSING } else { 0 },
-        });
         if index as u64 >= u64::from(u32::MAX) {
             return Err(BuildError::Limit(
                 "the file has more than 2^32 - 1 nodes".into(),
             ));
         }
+        // MISSING nodes are empty: only an empty node needs the question asked.
+        let missing = start == end && node.is_missing();
+        flat.push(Flat {
+            start: start as u32,
+            end: end as u32,
+            base,
+            parent_end,
+            kind: node.kind_id(),
+            field: cursor.field_id().map_or(0, |id| id.get()),
+            flags: if missing { MISSING } else { 0 },
+            ..Flat::default()
+        });
         if cursor.goto_first_child() {
             open.push(index as u32);
             (base, parent_end) = (start as u32, end as u32);
@@ -136,156 +174,316 @@ fn flatten<'s>(
     }
 }
 
-/// Writes one node's record into `out`, returning its length.
-fn write_record(table: &Table, node: &Flat, size: u32, out: &mut [u8; RECORD_MAX]) -> usize {
-    let leaf = node.flags & LEAF != 0;
-    let last = node.flags & LAST != 0;
-    let gap = i64::from(node.start) - i64::from(node.base);
-    let len = node.end - node.start;
-    let ends_with_parent = node.end == node.parent_end;
-    let mut at = 1;
-    let compact = node.flags & MISSING == 0 && gap >= 0 && (!last || ends_with_parent);
-    let gap_class = gap.clamp(0, 2) as u8;
-    let opcode = if !compact {
-        None
-    } else if leaf && !last {
-        let fixed = (len <= MAX_FIXED)
-            .then(|| table.opcode(node.kind, true, false, gap_class, Some(len)))
-            .flatten();
-        fixed.map(|op| (op, false)).or_else(|| {
-            table
-                .opcode(node.kind, true, false, gap_class, None)
-                .map(|op| (op, true))
-        })
-    } else {
-        table
-            .opcode(node.kind, leaf, last, gap_class, None)
-            .map(|op| (op, !last))
-    };
-    let explicit_len = match opcode {
-        Some((op, explicit_len)) => {
-            out[0] = op;
-            codec::write_varint(out, &mut at, u64::from(node.field));
-            explicit_len
-        }
-        None => {
-            out[0] = ESCAPE;
-            let gap_flags = match gap {
-                0 => GAP_ZERO,
-                1 => GAP_ONE,
-                2.. => GAP_VARINT,
-                _ => GAP_NEGATIVE,
-            };
-            let explicit_len = !ends_with_parent;
-            let field_flag = if node.field != 0 { HAS_FIELD } else { 0 };
-            out[1] =
-                node.flags | gap_flags | field_flag | if explicit_len { END_EXPLICIT } else { 0 };
-            at = 2;
-            codec::write_varint(out, &mut at, u64::from(node.kind.wrapping_add(1)));
-            if node.field != 0 {
-                codec::write_varint(out, &mut at, u64::from(node.field));
-            }
-            explicit_len
-        }
-    };
-    // Classes 0 and 1 are in the opcode or flags; every other gap (negative ones too) is a varint.
-    if !(0..=1).contains(&gap) {
-        codec::write_varint(out, &mut at, gap.unsigned_abs());
-    }
-    if explicit_len {
-        codec::write_varint(out, &mut at, u64::from(len));
-    }
-    if !leaf && !last {
-        codec::write_varint(out, &mut at, u64::from(size));
-    }
-    at
+/// The wide nodes of a file: their indices in preorder with their first sample slot and sample count, and
+/// the number of samples.
+struct Wide<'s> {
+    nodes: BumpVec<'s, (u32, u32, u32)>,
+    /// Sampled children: (index, owner's index, rank among the owner's samples) until pass 2 ends, then
+    /// (index, sample slot, rank), sorted by index.
+    sampled: BumpVec<'s, (u32, u32, u32)>,
+    samples: usize,
 }
 
-#[cfg(test)]
-mod tests {
-    //! Records of every shape, compact and escaped, written and decoded back in a synthetic context: this
-    //! reaches the forms tree-sitter never produces (negative gaps, huge varints, kinds past the table).
+/// A parent whose children pass 2 is in.
+struct Open {
+    index: u32,
+    kind: u16,
+    /// The context of its next child.
+    context: u16,
+    last: bool,
+    children: u32,
+}
 
-    use super::{write_record, Flat};
-    use crate::codec::{decode, Frame, LAST, LEAF, MISSING, RECORD_MAX};
-    use crate::table::Table;
-    use cst_measure::{Language, NodeInfo};
-
-    #[test]
-    fn every_shape_decodes_to_what_was_written() {
-        let table = Table::of(Language::Rust);
-        let identifier = Language::Rust
-            .grammar()
-            .id_for_node_kind("identifier", true);
-        let paren = Language::Rust.grammar().id_for_node_kind("(", false);
-        let kinds = [identifier, paren, u16::MAX, 1, 600, 40_000];
-        let fields = [0u16, 1, 300];
-        let base = 1_000_000u32;
-        let parent = Frame {
-            info: NodeInfo {
-                kind: 7,
-                field: 0,
-                start: 0,
-                end: 3_000_000_000,
-                missing: false,
-            },
-            children: 0,
-            subtree_end: 4_000_000_000,
-            flags: 0,
-        };
-        let mut cases = 0;
-        for (kind, field) in kinds.into_iter().flat_map(|k| fields.map(|f| (k, f))) {
-            for flags in 0..8u8 {
-                let (leaf, last, missing) = (flags & 1 != 0, flags & 2 != 0, flags & 4 != 0);
-                for gap in [-1000i64, -1, 0, 1, 2, 127, 128, 300_000, 1 << 28] {
-                    for len in [None, Some(0u32), Some(1), Some(4), Some(200), Some(1 << 30)] {
-                        let start = (i64::from(base) + gap) as u32;
-                        // `None`: the node ends where its parent does.
-                        let end = len.map_or(parent.info.end, |len| start + len);
-                        let node = Flat {
-                            start,
-                            end,
-                            base,
-                            parent_end: parent.info.end,
-                            next: 0,
-                            written: 0,
-                            kind,
-                            field,
-                            flags: (u8::from(leaf) * LEAF)
-                                | (u8::from(last) * LAST)
-                                | (u8::from(missing) * MISSING),
-                        };
-                        let size = 123_456;
-                        let mut record = [0u8; RECORD_MAX];
-                        let written = write_record(table, &node, size, &mut record);
-                        let mut bytes = vec![0xAA; 3];
-                        bytes.extend_from_slice(&record[..written]);
-                        let frame = decode(&bytes, 3, base, &parent, &table.decode);
-                        let info = NodeInfo {
-                            kind,
-                            field,
-                            start,
-                            end,
-                            missing,
-                        };
-                        assert_eq!(
-                            frame.info, info,
-                            "leaf {leaf} last {last} gap {gap} len {len:?}"
-                        );
-                        assert_eq!((frame.is_leaf(), frame.is_last()), (leaf, last));
-                        let record_end = (3 + written) as u32;
-                        assert_eq!(frame.children, record_end);
-                        let subtree_end = match (leaf, last) {
-                            (true, _) => record_end,
-                            (false, true) => parent.subtree_end,
-                            (false, false) => record_end + size,
-                        };
-                        assert_eq!(frame.subtree_end, subtree_end);
-                        cases += 1;
-                    }
+/// Pass 2: contexts, symbols, record lengths without sizes; wide nodes and their samples.
+fn choose<'s>(scratch: &'s Bump, model: &Model, flat: &mut [Flat]) -> Wide<'s> {
+    let mut stack: BumpVec<'_, Open> = BumpVec::new_in(scratch);
+    let mut wide = Wide {
+        nodes: BumpVec::new_in(scratch),
+        sampled: BumpVec::new_in(scratch),
+        samples: 0,
+    };
+    for i in 0..flat.len() {
+        let (parent_kind, context) = stack
+            .last()
+            .map_or((NONE, model.root), |o| (o.kind, o.context));
+        let node = &mut flat[i];
+        let (next, child) = symbol(model, node, context, parent_kind);
+        let (kind, leaf, last) = (node.kind, node.flags & LEAF != 0, node.flags & LAST != 0);
+        if let Some(parent) = stack.last_mut() {
+            parent.context = next;
+            parent.children += 1;
+        }
+        if !leaf {
+            stack.push(Open {
+                index: i as u32,
+                kind,
+                context: child,
+                last,
+                children: 0,
+            });
+        } else if last {
+            while let Some(open) = stack.pop() {
+                if open.children > WIDE {
+                    mark_wide(flat, &open, &mut wide);
+                }
+                if !open.last {
+                    break;
                 }
             }
         }
-        assert_eq!(cases, 6 * 3 * 8 * 9 * 6);
+    }
+    // Sample slots: the wide nodes' samples one after the other, in preorder of the nodes.
+    wide.nodes.sort_unstable();
+    let mut slot = 0;
+    for node in wide.nodes.iter_mut() {
+        node.1 = slot;
+        slot += node.2;
+    }
+    for sampled in wide.sampled.iter_mut() {
+        let owner = wide.nodes.partition_point(|n| n.0 < sampled.1);
+        sampled.1 = wide.nodes[owner].1 + sampled.2;
+    }
+    wide.sampled.sort_unstable();
+    wide
+}
+
+/// Marks a wide node and samples every [`STRIDE`]-th child after the first (walking its children by their
+/// subtree ends: O(children)).
+fn mark_wide(flat: &mut [Flat], open: &Open, wide: &mut Wide<'_>) {
+    let index = open.index as usize;
+    flat[index].flags |= WIDE_NODE;
+    let mut child = index + 1;
+    let mut count = 0;
+    for k in 0..open.children {
+        if k > 0 && k % STRIDE == 0 {
+            wide.sampled.push((child as u32, open.index, count));
+            count += 1;
+        }
+        child = flat[child].next as usize;
+    }
+    wide.nodes.push((open.index, 0, count));
+    wide.samples += count as usize;
+}
+
+/// Chooses node's symbol in `context` (escaping as needed) and sets its record length without the size;
+/// returns the contexts of its next sibling and of its first child.
+#[inline]
+fn symbol(model: &Model, node: &mut Flat, mut context: u16, parent_kind: u16) -> (u16, u16) {
+    node.context = context;
+    let gap = i64::from(node.start) - i64::from(node.base);
+    let len = node.end - node.start;
+    let ends_with_parent = node.end == node.parent_end;
+    let shape = node.flags & (LEAF | LAST);
+    let mut bits = 0;
+    let mut hops = 0;
+    if node.flags & MISSING == 0 && gap >= 0 {
+        let gap = gap as u32;
+        loop {
+            let c = model.contexts[usize::from(context)];
+            let first = c.entries as usize;
+            // The most specific symbol that reproduces the node: fewest coded parts, then lowest rank.
+            let mut best: Option<(u32, usize)> = None;
+            let mut rank = 0;
+            let escape = loop {
+                let e = &model.entries[first + rank];
+                if e.flags & ESCAPE != 0 {
+                    break e;
+                }
+                if e.kind == node.kind
+                    && u16::from(e.field) == node.field
+                    && e.flags & (LEAF | LAST) == shape
+                    && gap_fits(e, gap)
+                    && codec::end_fits(e, len, ends_with_parent)
+                {
+                    let coded = u32::from(e.flags & GAP_CODED != 0)
+                        + u32::from(e.flags & END_MASK == END_CODED);
+                    if best.is_none_or(|(b, _)| coded < b) {
+                        best = Some((coded, rank));
+                        if coded == 0 {
+                            break e;
+                        }
+                    }
+                }
+                rank += 1;
+            };
+            if let Some((_, rank)) = best {
+                let index = first + rank;
+                let e = &model.entries[index];
+                bits += u32::from(model.codes[index] & 15);
+                if e.flags & GAP_CODED != 0 {
+                    bits += codec::number_length(gap, e.gap_code, model);
+                }
+                if e.flags & END_MASK == END_CODED {
+                    bits += codec::number_length(len, e.end_code, model);
+                }
+                node.entry = index as u16;
+                node.hops = hops;
+                node.bits = bits;
+                return (model.next_context(e, parent_kind), e.child);
+            }
+            bits += u32::from(model.codes[first + rank] & 15);
+            hops += 1;
+            if escape.next == RAW {
+                break;
+            }
+            context = escape.next;
+        }
+    } else {
+        // Straight to a raw record: escape through every context.
+        loop {
+            let c = model.contexts[usize::from(context)];
+            let escape = escape_of(model, c.entries as usize);
+            bits += u32::from(model.codes[escape] & 15);
+            hops += 1;
+            if model.entries[escape].next == RAW {
+                break;
+            }
+            context = model.entries[escape].next;
+        }
+    }
+    bits += 3
+        + 16
+        + 1
+        + if node.field != 0 { 16 } else { 0 }
+        + 1
+        + codec::raw_number_length(gap.unsigned_abs() as u32)
+        + 1
+        + if ends_with_parent {
+            0
+        } else {
+            codec::raw_number_length(len)
+        };
+    node.entry = RAW_ENTRY;
+    node.hops = hops;
+    node.bits = bits;
+    (
+        model.resolve(parent_kind, node.kind),
+        model.resolve(node.kind, NONE),
+    )
+}
+
+fn gap_fits(entry: &Entry, gap: u32) -> bool {
+    if entry.flags & GAP_CODED != 0 {
+        true
+    } else {
+        gap == u32::from(entry.flags & GAP_ONE != 0)
+    }
+}
+
+/// The escape symbol of the context whose symbols start at `first`.
+fn escape_of(model: &Model, first: usize) -> usize {
+    first
+        + model.entries[first..]
+            .iter()
+            .position(|e| e.flags & ESCAPE != 0)
+            .expect("every context ends with its escape")
+}
+
+/// Pass 3: subtree sizes, back to front; returns the bits of all records.
+fn sizes(model: &Model, flat: &mut [Flat]) -> u64 {
+    let mut after = 0u64;
+    for i in (0..flat.len()).rev() {
+        let node = flat[i];
+        let mut bits = node.bits;
+        if node.flags & (LEAF | LAST) == 0 {
+            let descendants = node.next as usize - i - 1;
+            let size = if descendants as u32 > model.small {
+                let end = flat.get(node.next as usize).map_or(0, |n| n.written);
+                flat[i + 1].written - end
+            } else {
+                0
+            };
+            bits += if node.entry == RAW_ENTRY {
+                codec::raw_number_length(size)
+            } else {
+                codec::number_length(size, model.size_code, model)
+            };
+            flat[i].size = size;
+        }
+        flat[i].bits = bits;
+        after += u64::from(bits);
+        // Past the format's limit the stream is refused; keep the sums in range until then.
+        flat[i].written = after.min(u64::from(u32::MAX)) as u32;
+    }
+    after
+}
+
+/// Pass 4: the records, bit by bit, from bit `origin` of the stream; the samples of the wide nodes and the
+/// bit offsets of their children (their index keys).
+fn write(
+    model: &Model,
+    flat: &[Flat],
+    wide: &Wide<'_>,
+    origin: u32,
+    out: &mut Vec<u8>,
+    samples: &mut [Sample],
+    keys: &mut BumpVec<'_, u32>,
+) {
+    let mut writer = BitWriter::new(out);
+    let mut at = origin;
+    let mut sampled = wide.sampled.iter().peekable();
+    for (i, node) in flat.iter().enumerate() {
+        if let Some(&&(child, slot, _)) = sampled.peek() {
+            if child as usize == i {
+                samples[slot as usize] = Sample {
+                    at,
+                    base: node.base,
+                    context: node.context,
+                };
+                sampled.next();
+            }
+        }
+        if node.flags & WIDE_NODE != 0 {
+            keys.push(at + node.bits);
+        }
+        at += node.bits;
+        let mut context = node.context;
+        for _ in 0..node.hops {
+            let escape = escape_of(model, model.contexts[usize::from(context)].entries as usize);
+            writer.put_code(model.codes[escape]);
+            context = model.entries[escape].next;
+        }
+        let inner_not_last = node.flags & (LEAF | LAST) == 0;
+        if node.entry == RAW_ENTRY {
+            write_raw(&mut writer, node);
+            if inner_not_last {
+                writer.put_raw_number(node.size);
+            }
+            continue;
+        }
+        let index = usize::from(node.entry);
+        let e = &model.entries[index];
+        writer.put_code(model.codes[index]);
+        if e.flags & GAP_CODED != 0 {
+            writer.put_number(node.start - node.base, e.gap_code, model);
+        }
+        if e.flags & END_MASK == END_CODED {
+            writer.put_number(node.end - node.start, e.end_code, model);
+        }
+        if inner_not_last {
+            writer.put_number(node.size, model.size_code, model);
+        }
+    }
+    writer.finish();
+}
+
+/// A raw record's body (see `codec.rs`), without the size.
+fn write_raw(writer: &mut BitWriter<'_>, node: &Flat) {
+    writer.put(u32::from(node.flags & (LEAF | LAST | MISSING)), 3);
+    writer.put(u32::from(node.kind), 16);
+    if node.field != 0 {
+        writer.put(1, 1);
+        writer.put(u32::from(node.field), 16);
+    } else {
+        writer.put(0, 1);
+    }
+    let gap = i64::from(node.start) - i64::from(node.base);
+    writer.put(u32::from(gap < 0), 1);
+    writer.put_raw_number(gap.unsigned_abs() as u32);
+    if node.end == node.parent_end {
+        writer.put(1, 1);
+    } else {
+        writer.put(0, 1);
+        writer.put_raw_number(node.end - node.start);
     }
 }

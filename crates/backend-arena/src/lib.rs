@@ -92,17 +92,18 @@
 
 mod codec;
 mod encode;
+mod model;
 mod offsets;
-mod table;
-mod table_data;
+mod wide;
 
 use bumpalo::Bump;
-use codec::{Entry, Frame};
+use codec::{Frame, PADDING, UNKNOWN};
 use cst_measure::{Backend, BuildError, CstCursor, CstStore, Language, NodeInfo};
+use model::Model;
 use offsets::Offsets;
 use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
-use table::Table;
+use wide::WideIndex;
 
 /// The arena backend.
 pub struct Arena;
@@ -110,12 +111,14 @@ pub struct Arena;
 impl Backend for Arena {
     const NAME: &'static str = "arena";
     const RETAINS: &'static str =
-        "one exactly-sized byte arena of variable-length preorder records for all files, \
-         one copy of all source text, and two u32 offsets per file";
+        "one exactly-sized byte arena of bit-packed preorder records for all files (with a small index \
+         per node of more than 64 children), one copy of all source text, and two u32 offsets per file";
     const INCLUDES_SOURCE: bool = true;
     const LOOKUP: &'static str =
-        "the descent through the records, decoding only the children passed at each \
-         level and skipping their subtrees by their stored sizes: linear in the siblings passed";
+        "the descent through the records, decoding only the children passed at each level (skipping \
+         subtrees by their stored sizes, small ones by decoding them); nodes with more than 64 children \
+         start the scan from the last of every 32nd child's offset before the target (binary search in \
+         the wide-node index): at most about 32 siblings passed per level";
     type Store = ArenaStore;
 
     fn new_store() -> ArenaStore {
@@ -123,9 +126,11 @@ impl Backend for Arena {
     }
 }
 
-/// All files: their texts end to end in one `String`, their record streams end to end in one byte arena.
+/// All files: their texts end to end in one `String`, their streams end to end in one byte arena.
 pub struct ArenaStore {
     text: String,
+    /// Every file's stream, then [`PADDING`] zero bytes (so that a reader may load 8 bytes anywhere in a
+    /// stream).
     streams: Vec<u8>,
     text_starts: Offsets,
     stream_starts: Offsets,
@@ -138,12 +143,13 @@ pub struct ArenaStore {
 
 impl ArenaStore {
     /// An empty store that refuses (with [`BuildError::Limit`]) files longer than `max_text` bytes or whose
-    /// record stream would exceed `max_stream` bytes. [`Arena::new_store`] uses `u32::MAX` for both, the
-    /// format's own limits; lower ones serve tests of the limit path and callers that bound memory.
+    /// stream would exceed `max_stream` bytes. [`Arena::new_store`] uses `u32::MAX` for both (the format's
+    /// own limit on a stream is lower: 2^32 bits); lower ones serve tests of the limit path and callers that
+    /// bound memory.
     pub fn with_limits(max_text: u32, max_stream: u32) -> ArenaStore {
         ArenaStore {
             text: String::new(),
-            streams: Vec::new(),
+            streams: vec![0; PADDING],
             text_starts: Offsets::default(),
             stream_starts: Offsets::default(),
             scratch: Mutex::new(None),
@@ -162,24 +168,44 @@ impl ArenaStore {
         &self.text[start..end]
     }
 
-    fn file_stream(&self, file: usize) -> &[u8] {
+    /// The file's stream, and the arena from its start to the end (what readers load words from).
+    fn file_stream(&self, file: usize) -> (&[u8], &[u8]) {
         let start = self.stream_starts.get(file) as usize;
         let end = if file + 1 < self.len() {
             self.stream_starts.get(file + 1) as usize
         } else {
-            self.streams.len()
+            self.streams.len() - PADDING
         };
-        &self.streams[start..end]
+        (&self.streams[start..end], &self.streams[start..])
     }
 
-    /// What every reader of file `file` needs: its stream, text, decoding table and the frame above its root.
-    fn parts(&self, file: usize) -> (&[u8], &str, &'static [Entry; 256], Frame) {
-        let stream = self.file_stream(file);
+    /// A cursor's view of `file`, on its root.
+    fn view(&self, file: usize) -> View<'_> {
+        let (stream, bytes) = self.file_stream(file);
         let text = self.file_text(file);
-        let table = &Table::of(Language::ALL[usize::from(stream[0])]).decode;
-        let above = Frame::above_root(text.len() as u32, stream.len() as u32);
-        (stream, text, table, above)
+        let model = Model::of(Language::ALL[usize::from(stream[0] & 3)]);
+        let (index, records) = WideIndex::of(stream);
+        let above = Frame::above_root(text.len() as u32, records, stream.len() as u32 * 8, model);
+        let root = codec::decode(bytes, records, model.root, 0, &above, model);
+        View {
+            bytes,
+            text,
+            model,
+            index,
+            above,
+            root,
+        }
     }
+}
+
+/// What a cursor holds of its file.
+struct View<'a> {
+    bytes: &'a [u8],
+    text: &'a str,
+    model: &'static Model,
+    index: WideIndex<'a>,
+    above: Frame,
+    root: Frame,
 }
 
 impl CstStore for ArenaStore {
@@ -204,19 +230,23 @@ impl CstStore for ArenaStore {
             .unwrap_or_else(PoisonError::into_inner)
             .get_or_insert_with(Bump::new);
         scratch.reset();
-        let reversed = encode::encode(
+        // The stream goes where the padding was; the padding goes back after it (or stays, on failure).
+        let start = self.streams.len() - PADDING;
+        self.streams.truncate(start);
+        let encoded = encode::encode(
             scratch,
-            Table::of(language),
-            language.index() as u8,
+            language,
             source.len() as u32,
             &tree,
             u64::from(self.max_stream),
-        )?;
+            &mut self.streams,
+        );
+        self.streams.resize(self.streams.len() + PADDING, 0);
+        encoded?;
         drop(tree);
         self.text_starts.push(self.text.len() as u64);
         self.text.push_str(source);
-        self.stream_starts.push(self.streams.len() as u64);
-        self.streams.extend(reversed.iter().rev());
+        self.stream_starts.push(start as u64);
         Ok(())
     }
 
@@ -236,7 +266,7 @@ impl CstStore for ArenaStore {
     }
 
     fn language(&self, file: usize) -> Language {
-        Language::ALL[usize::from(self.file_stream(file)[0])]
+        Language::ALL[usize::from(self.file_stream(file).0[0] & 3)]
     }
 
     fn text(&self, file: usize) -> Cow<'_, str> {
@@ -244,77 +274,125 @@ impl CstStore for ArenaStore {
     }
 
     fn cursor(&self, file: usize) -> ArenaCursor<'_> {
-        let (stream, text, table, above) = self.parts(file);
-        let root = codec::decode(stream, codec::ROOT_RECORD, 0, &above, table);
-        let mut ancestors = Vec::with_capacity(32);
-        ancestors.push(above);
+        let view = self.view(file);
+        let mut frames = Vec::with_capacity(32);
+        frames.extend([view.above, view.root]);
         ArenaCursor {
-            stream,
-            text,
-            table,
-            current: root,
-            ancestors,
+            bytes: view.bytes,
+            text: view.text,
+            model: view.model,
+            index: view.index,
+            frames,
         }
     }
 
     fn reset_cursor<'a>(&'a self, cursor: &mut ArenaCursor<'a>, file: usize) {
-        let (stream, text, table, above) = self.parts(file);
-        cursor.stream = stream;
-        cursor.text = text;
-        cursor.table = table;
-        cursor.current = codec::decode(stream, codec::ROOT_RECORD, 0, &above, table);
-        cursor.ancestors.clear();
-        cursor.ancestors.push(above);
+        let view = self.view(file);
+        cursor.bytes = view.bytes;
+        cursor.text = view.text;
+        cursor.model = view.model;
+        cursor.index = view.index;
+        cursor.frames.clear();
+        cursor.frames.extend([view.above, view.root]);
     }
 
     fn seek<'a>(&'a self, cursor: &mut ArenaCursor<'a>, file: usize, offset: u32) {
         self.reset_cursor(cursor, file);
-        while let Some(child) = step_toward(cursor.stream, cursor.table, &cursor.current, offset) {
-            cursor.ancestors.push(cursor.current);
-            cursor.current = child;
+        while let Some(child) = cursor.step_toward(offset) {
+            cursor.frames.push(child);
         }
-    }
-}
-
-/// One level of [`cst_measure::backend::descend_to_offset`]: the child of `node` to descend into for
-/// `offset`, or `None` if `node` is the answer. Siblings are skipped by their stored subtree sizes.
-#[inline(always)]
-fn step_toward(stream: &[u8], table: &[Entry; 256], node: &Frame, offset: u32) -> Option<Frame> {
-    if node.is_leaf() {
-        return None;
-    }
-    let mut child = codec::decode(stream, node.children, node.info.start, node, table);
-    loop {
-        let (start, end) = (child.info.start, child.info.end);
-        if end >= offset && (end > offset || start == end) {
-            return (start <= offset).then_some(child);
-        }
-        if child.is_last() {
-            return None;
-        }
-        child = codec::decode(stream, child.subtree_end, end, node, table);
     }
 }
 
 /// A cursor over one file: the decoded frames of the current node and of its ancestors.
 pub struct ArenaCursor<'a> {
-    stream: &'a [u8],
+    /// The arena from the file's stream on (readers load 8-byte words anywhere in the stream).
+    bytes: &'a [u8],
     text: &'a str,
-    table: &'static [Entry; 256],
-    /// The node under the cursor.
-    current: Frame,
-    /// Its ancestors: `[frame above the root, root, ..., parent]`.
-    ancestors: Vec<Frame>,
+    model: &'static Model,
+    index: WideIndex<'a>,
+    /// `[frame above the root, root, ..., parent, current node]`: never fewer than two.
+    frames: Vec<Frame>,
+}
+
+impl ArenaCursor<'_> {
+    #[inline(always)]
+    fn current(&self) -> &Frame {
+        &self.frames[self.frames.len() - 1]
+    }
+
+    /// The offset just past the subtree of `node`, decoding it if it is small and not sized.
+    #[inline(always)]
+    fn subtree_end(&self, node: &Frame) -> u32 {
+        if node.subtree_end != UNKNOWN {
+            node.subtree_end
+        } else {
+            codec::skip(self.bytes, node, self.model)
+        }
+    }
+
+    /// The record of the sibling after `node`, a child of `parent` that is not its last.
+    #[inline(always)]
+    fn next_of(&self, node: &Frame, parent: &Frame) -> Frame {
+        codec::decode(
+            self.bytes,
+            self.subtree_end(node),
+            node.next,
+            node.info.end,
+            parent,
+            self.model,
+        )
+    }
+
+    /// One level of [`cst_measure::backend::descend_to_offset`] from the current node: the child to descend
+    /// into for `offset`, or `None` if the current node is the answer. A wide node's scan starts at the
+    /// last sampled child before `offset`.
+    #[inline]
+    fn step_toward(&self, offset: u32) -> Option<Frame> {
+        let node = self.current();
+        if node.is_leaf() {
+            return None;
+        }
+        let mut child = match self.index.scan_from(node.children, offset) {
+            Some(sample) => codec::decode(
+                self.bytes,
+                sample.at,
+                sample.context,
+                sample.base,
+                node,
+                self.model,
+            ),
+            None => codec::decode(
+                self.bytes,
+                node.children,
+                node.child,
+                node.info.start,
+                node,
+                self.model,
+            ),
+        };
+        loop {
+            let (start, end) = (child.info.start, child.info.end);
+            if end >= offset && (end > offset || start == end) {
+                return (start <= offset).then_some(child);
+            }
+            if child.is_last() {
+                return None;
+            }
+            child = self.next_of(&child, node);
+        }
+    }
 }
 
 impl CstCursor for ArenaCursor<'_> {
     #[inline]
     fn node(&self) -> NodeInfo {
-        self.current.info
+        self.current().info
     }
 
     fn text(&self) -> Cow<'_, str> {
-        let range = self.current.info.start as usize..self.current.info.end as usize;
+        let info = self.current().info;
+        let range = info.start as usize..info.end as usize;
         match self.text.get(range.clone()) {
             Some(text) => Cow::Borrowed(text),
             // Not on character boundaries (tree-sitter never does this to valid UTF-8): give the bytes lossily.
@@ -324,48 +402,47 @@ impl CstCursor for ArenaCursor<'_> {
 
     #[inline]
     fn goto_first_child(&mut self) -> bool {
-        if self.current.is_leaf() {
+        let node = self.current();
+        if node.is_leaf() {
             return false;
         }
         let child = codec::decode(
-            self.stream,
-            self.current.children,
-            self.current.info.start,
-            &self.current,
-            self.table,
+            self.bytes,
+            node.children,
+            node.child,
+            node.info.start,
+            node,
+            self.model,
         );
-        self.ancestors
-            .push(std::mem::replace(&mut self.current, child));
+        self.frames.push(child);
         true
     }
 
     #[inline]
     fn goto_next_sibling(&mut self) -> bool {
-        // The root is always flagged last: the frame above it is not a parent to step within.
-        if self.current.is_last() {
+        let n = self.frames.len();
+        // The root has no siblings (the frame above it is not a parent to step within).
+        if n <= 2 || self.frames[n - 1].is_last() {
             return false;
         }
-        let Some(parent) = self.ancestors.last() else {
-            return false;
-        };
-        self.current = codec::decode(
-            self.stream,
-            self.current.subtree_end,
-            self.current.info.end,
-            parent,
-            self.table,
-        );
+        let next = self.next_of(&self.frames[n - 1], &self.frames[n - 2]);
+        self.frames[n - 1] = next;
         true
     }
 
     #[inline]
     fn goto_parent(&mut self) -> bool {
-        if self.ancestors.len() <= 1 {
+        let n = self.frames.len();
+        if n <= 2 {
             return false;
         }
-        if let Some(parent) = self.ancestors.pop() {
-            self.current = parent;
+        // A last child's subtree ends where its parent's does: what a walk learns on its way up.
+        let node = self.frames[n - 1];
+        let parent = &mut self.frames[n - 2];
+        if node.is_last() && parent.subtree_end == UNKNOWN {
+            parent.subtree_end = node.subtree_end;
         }
+        self.frames.truncate(n - 1);
         true
     }
 }

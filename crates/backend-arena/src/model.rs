@@ -1,0 +1,251 @@
+//! The trained models: per grammar, the contexts records are coded in, each context's symbols and codes, and
+//! the number codes of gaps, lengths and subtree sizes. All of it is `static` data expanded at compile time by
+//! `build.rs` from `tables/*.model` (trained by `examples/gen_tables.rs`): no heap, nothing built at run time,
+//! so no store pays for it and nothing is shared between files.
+//!
+//! Correctness never depends on the model: a symbol carries the kind and field ids it stands for, and the
+//! encoder uses a symbol only for a node it reproduces exactly (anything else is escaped to a fallback
+//! context and finally to a raw record). A model trained on another grammar version only codes worse.
+
+use cst_measure::Language;
+
+/// [`Entry::flags`]: the node has no visible children.
+pub(crate) const LEAF: u8 = 1;
+/// The node is its parent's last child.
+pub(crate) const LAST: u8 = 1 << 1;
+/// The gap is a number coded with [`Entry::gap_code`] (else 0, or 1 with [`GAP_ONE`]).
+pub(crate) const GAP_CODED: u8 = 1 << 2;
+pub(crate) const GAP_ONE: u8 = 1 << 3;
+/// How the end is found (two bits): a fixed length, the parent's end, or a length coded with
+/// [`Entry::end_code`].
+pub(crate) const END_MASK: u8 = 3 << 4;
+pub(crate) const END_FIXED: u8 = 1 << 4;
+pub(crate) const END_PARENT: u8 = 2 << 4;
+pub(crate) const END_CODED: u8 = 3 << 4;
+/// This symbol is the escape: go on decoding in context [`Entry::next`] ([`RAW`]: a raw record follows).
+pub(crate) const ESCAPE: u8 = 1 << 6;
+/// The next sibling's context depends on the parent's kind, which this (global) context does not know:
+/// [`Model::resolve`] it.
+pub(crate) const LOOKUP: u8 = 1 << 7;
+
+/// The escape of the global context: a raw record follows.
+pub(crate) const RAW: u16 = u16::MAX;
+/// The parent "kind" of a root and the previous sibling "kind" of a first child, in context keys.
+pub(crate) const NONE: u16 = 0xFFFE;
+
+/// A context: where its decoding table and its symbols are.
+///
+/// The decoding table is two-level so that the common (short) codes are found in one cache line: a first
+/// level of `1 << first` slots indexed by the next `first` bits (at most 5), then, for longer codes, the
+/// second-level tables of `1 << sub` slots each. A slot holds `rank << 4 | code length`, or `table << 4`
+/// (length 0) to send the decoder to second-level table number `table`, indexed by the next `sub` bits.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Context {
+    /// First slot of its decoding table in [`Model::slots`].
+    pub(crate) slots: u32,
+    /// Its rank-0 symbol in [`Model::entries`]; the escape is its last symbol.
+    pub(crate) entries: u32,
+    pub(crate) first: u8,
+    pub(crate) sub: u8,
+}
+
+/// 64-byte alignment for a decoding table, so that a full first level is one cache line.
+#[repr(align(64))]
+pub(crate) struct Aligned<T>(pub(crate) T);
+
+/// A symbol: what one code in one context stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub(crate) kind: u16,
+    /// Context of the next sibling (unless [`LOOKUP`]); for the escape, the fallback context or [`RAW`].
+    pub(crate) next: u16,
+    /// Context of the first child.
+    pub(crate) child: u16,
+    /// Field id (every bundled grammar has fewer than 256 fields; a node with a larger one is raw).
+    pub(crate) field: u8,
+    /// [`LEAF`], [`LAST`], gap and end modes, [`ESCAPE`], [`LOOKUP`].
+    pub(crate) flags: u8,
+    /// The number codes of the gap, the length and the subtree size: the model's empty code (no bits, value
+    /// 0) where the record has no such part, so that a reader reads all three without branching.
+    pub(crate) gap_code: u8,
+    pub(crate) end_code: u8,
+    /// The length (added to the coded one, which is then 0) with [`END_FIXED`].
+    pub(crate) fixed: u8,
+    pub(crate) size_code: u8,
+}
+
+const _: () = assert!(std::mem::size_of::<Entry>() == 12);
+
+/// Builds an [`Entry`] (short, for the generated tables).
+#[allow(clippy::too_many_arguments)]
+const fn e(
+    kind: u16,
+    field: u8,
+    flags: u8,
+    gap_code: u8,
+    end_code: u8,
+    fixed: u8,
+    size_code: u8,
+    next: u16,
+    child: u16,
+) -> Entry {
+    Entry {
+        kind,
+        next,
+        child,
+        field,
+        flags,
+        gap_code,
+        end_code,
+        fixed,
+        size_code,
+    }
+}
+
+/// One grammar's model.
+pub(crate) struct Model {
+    pub(crate) contexts: &'static [Context],
+    pub(crate) entries: &'static [Entry],
+    /// Per entry, the encoder's code: `code << 4 | length`, most significant bit first.
+    pub(crate) codes: &'static [u16],
+    /// Decoding tables of the contexts (see [`Context`]).
+    pub(crate) slots: &'static [u16],
+    /// 256 slots per number code: `small << 9 | extra << 4 | length`: the code's length, and the value,
+    /// `small` or a leading one followed by `extra` more bits.
+    pub(crate) number_slots: &'static [u16],
+    /// 44 codes per number code: `code << 4 | length`.
+    pub(crate) number_codes: &'static [u16],
+    /// Sorted `parent << 16 | previous sibling` keys of the pair contexts, and their contexts.
+    pub(crate) pairs: &'static [u32],
+    pub(crate) pair_contexts: &'static [u16],
+    /// Sorted parent kinds with a fallback context, and those contexts.
+    pub(crate) fallback_kinds: &'static [u16],
+    pub(crate) fallback_contexts: &'static [u16],
+    pub(crate) global: u16,
+    /// The context of a file's root.
+    pub(crate) root: u16,
+    /// The number code of subtree sizes.
+    pub(crate) size_code: u8,
+    /// The number code of no bits (value 0), the last one.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) empty_code: u8,
+    /// Subtrees with at most this many descendants store no size.
+    pub(crate) small: u32,
+    /// The kind and field ids the model names, as the grammar it was trained with named them.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) kinds: &'static [(u16, bool, &'static str)],
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fields: &'static [(u16, &'static str)],
+}
+
+include!(concat!(env!("OUT_DIR"), "/models.rs"));
+
+impl Model {
+    /// The model of a grammar.
+    pub(crate) fn of(language: Language) -> &'static Model {
+        match language {
+            Language::Python => &python::MODEL,
+            Language::Rust => &rust::MODEL,
+            Language::TypeScript => &typescript::MODEL,
+            Language::Tsx => &tsx::MODEL,
+        }
+    }
+
+    /// The context of a node whose parent has kind `parent` (or [`NONE`]) and whose previous sibling has
+    /// kind `prev` (or [`NONE`]): the pair's context, else the parent's fallback, else the global context.
+    /// Binary searches: the encoder and the decoder's slow paths use it; decoding reads contexts from entries.
+    pub(crate) fn resolve(&self, parent: u16, prev: u16) -> u16 {
+        let key = (u32::from(parent) << 16) | u32::from(prev);
+        if let Ok(i) = self.pairs.binary_search(&key) {
+            return self.pair_contexts[i];
+        }
+        match self.fallback_kinds.binary_search(&parent) {
+            Ok(i) => self.fallback_contexts[i],
+            Err(_) => self.global,
+        }
+    }
+
+    /// The context of the node after one decoded as `entry` under a parent of kind `parent`.
+    #[inline(always)]
+    pub(crate) fn next_context(&self, entry: &Entry, parent: u16) -> u16 {
+        if entry.flags & LOOKUP == 0 {
+            entry.next
+        } else {
+            self.resolve(parent, entry.kind)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Model;
+    use cst_measure::Language;
+
+    /// Every kind and field id the models use still has the name it was trained under (else the model
+    /// silently codes worse: correctness does not depend on it).
+    #[test]
+    fn model_ids_name_what_they_were_trained_on() {
+        for language in Language::ALL {
+            let model = Model::of(language);
+            let grammar = language.grammar();
+            assert!(model.kinds.len() > 100, "{}", language.name());
+            for &(id, named, name) in model.kinds {
+                if id == u16::MAX {
+                    assert_eq!(name, "ERROR");
+                    continue;
+                }
+                assert_eq!(
+                    (grammar.node_kind_for_id(id), grammar.node_kind_is_named(id)),
+                    (Some(name), named),
+                    "{}: kind {id}",
+                    language.name()
+                );
+            }
+            for &(id, name) in model.fields {
+                assert_eq!(
+                    grammar.field_name_for_id(id),
+                    Some(name),
+                    "{}: field {id}",
+                    language.name()
+                );
+            }
+        }
+    }
+
+    /// Every context's codes are complete where the encoder can reach them: each symbol (and the escape) has
+    /// a code, decoding the slot its code starts gives it back, and escapes lead to a wider context.
+    #[test]
+    fn codes_and_tables_agree() {
+        for language in Language::ALL {
+            let model = Model::of(language);
+            for (index, context) in model.contexts.iter().enumerate() {
+                let first = context.entries as usize;
+                let count = model.entries[first..]
+                    .iter()
+                    .position(|e| e.flags & super::ESCAPE != 0)
+                    .expect("an escape")
+                    + 1;
+                for rank in 0..count {
+                    let code = model.codes[first + rank];
+                    let (bits, length) = (u64::from(code >> 4), u32::from(code & 15));
+                    assert!(length >= 1);
+                    // The code, left-aligned, followed by ones: what the decoder peeks.
+                    let word = (bits << (64 - length)) | (u64::MAX >> length);
+                    let mut at = 0usize;
+                    let mut stream = word.to_be_bytes().to_vec();
+                    stream.extend([0xff; 8]);
+                    assert_eq!(
+                        crate::codec::read_symbol(&stream, &mut at, (model, index)),
+                        (rank as u16, length as usize),
+                        "{} context {index} rank {rank}",
+                        language.name()
+                    );
+                }
+                let escape = model.entries[first + count - 1];
+                assert!(
+                    escape.next == super::RAW || usize::from(escape.next) < model.contexts.len()
+                );
+            }
+        }
+    }
+}
