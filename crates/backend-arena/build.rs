@@ -278,25 +278,47 @@ fn generate(name: &str, spec: &Spec) -> String {
     assert!(empty_code < 256, "{name}: too many number codes");
     number_slots.resize(number_slots.len() + (1 << NUMBER_BITS), 0);
     let mut out = String::new();
-    let mut slots: Vec<u16> = Vec::new();
-    let mut contexts = String::new();
-    let mut entries = String::new();
-    let mut codes = String::new();
+    // Decoding tables first: every context's descriptor must be known to write the entries that lead to it.
+    // A slot holds `entry << 4 | length` (the absolute entry index) or a second-level table's number with
+    // length 0.
+    let mut slots: Vec<u32> = Vec::new();
+    let mut descriptors = Vec::new();
+    let mut context_lines = String::new();
     let mut entry_count = 0usize;
     for c in &spec.contexts {
         let mut lengths: Vec<u32> = c.entries.iter().map(|e| e.length).collect();
         lengths.push(c.escape);
-        // A full first-level table starts on a cache line (32 slots); smaller ones fill the gaps before.
+        // A full first-level table starts on a cache line boundary; smaller ones fill the gaps before.
         if lengths.iter().max() >= Some(&FIRST_BITS) {
-            slots.resize(slots.len().next_multiple_of(32), 0);
+            slots.resize(slots.len().next_multiple_of(64 / 4), 0);
         }
         let slot_base = slots.len();
-        let (first, sub) = fill_context(&mut slots, &lengths);
+        let mut table = Vec::new();
+        let (first, sub) = fill_context(&mut table, &lengths);
+        slots.extend(table.iter().map(|&slot| {
+            let (value, length) = (u32::from(slot >> 4), u32::from(slot & 15));
+            if length == 0 {
+                slot.into()
+            } else {
+                ((entry_count as u32 + value) << 4) | length
+            }
+        }));
+        assert!(slot_base < 1 << 26);
+        descriptors.push(((slot_base as u32) << 6) | (sub << 3) | first);
         writeln!(
-            contexts,
-            "    Context {{ slots: {slot_base}, entries: {entry_count}, first: {first}, sub: {sub} }},"
+            context_lines,
+            "    Context {{ entries: {entry_count}, descriptor: {} }},",
+            descriptors.last().unwrap()
         )
         .unwrap();
+        entry_count += lengths.len();
+    }
+    let mut entries = String::new();
+    let mut codes = String::new();
+    let mut links = String::new();
+    for c in &spec.contexts {
+        let mut lengths: Vec<u32> = c.entries.iter().map(|e| e.length).collect();
+        lengths.push(c.escape);
         let canonical_codes = canonical(&lengths);
         for (rank, e) in c.entries.iter().enumerate() {
             // The fixed length or the length's number code, whichever the end mode needs.
@@ -332,15 +354,21 @@ fn generate(name: &str, spec: &Spec) -> String {
             };
             writeln!(
                 entries,
-                "    e({}, {}, {}{lookup}, {gap_code}, {end_code}, {fixed}, {size_code}, {next}, {child}),",
+                "    e({}, {}, {}{lookup}, {gap_code}, {end_code}, {fixed}, {size_code}, {}, {}),",
                 e.kind,
                 e.field,
-                flags(e)
+                flags(e),
+                descriptors[next],
+                descriptors[child],
             )
             .unwrap();
             writeln!(codes, "    {},", (canonical_codes[rank] << 4) | e.length).unwrap();
+            writeln!(links, "    ({next}, {child}),").unwrap();
         }
-        let fallback = c.fallback.map_or("RAW".to_string(), |f| f.to_string());
+        let (fallback, fallback_id) = match c.fallback {
+            Some(f) => (descriptors[f as usize].to_string(), f.to_string()),
+            None => ("RAW_DESCRIPTOR".to_string(), "RAW".to_string()),
+        };
         writeln!(entries, "    e(0, 0, ESCAPE, 0, 0, 0, 0, {fallback}, 0),").unwrap();
         writeln!(
             codes,
@@ -348,11 +376,8 @@ fn generate(name: &str, spec: &Spec) -> String {
             (canonical_codes[c.entries.len()] << 4) | c.escape
         )
         .unwrap();
-        entry_count += c.entries.len() + 1;
+        writeln!(links, "    ({fallback_id}, 0),").unwrap();
     }
-    // Number slots: `small << 9 | extra << 4 | length` (the value is `small`, or a leading one and `extra`
-    // bits below it). The last code is the empty one: no bits, value 0.
-
     writeln!(out, "/// The `{name}` model.").unwrap();
     writeln!(out, "pub(crate) mod {name} {{").unwrap();
     writeln!(out, "    use super::*;").unwrap();
@@ -367,7 +392,7 @@ fn generate(name: &str, spec: &Spec) -> String {
     };
     writeln!(
         out,
-        "static CONTEXTS: [Context; {}] = [\n{contexts}];",
+        "static CONTEXTS: [Context; {}] = [\n{context_lines}];",
         spec.contexts.len()
     )
     .unwrap();
@@ -379,9 +404,14 @@ fn generate(name: &str, spec: &Spec) -> String {
     writeln!(out, "static CODES: [u16; {entry_count}] = [\n{codes}];").unwrap();
     writeln!(
         out,
-        "static SLOTS: Aligned<[u16; {}]> = Aligned([\n{}]);",
+        "static LINKS: [(u16, u16); {entry_count}] = [\n{links}];"
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "static SLOTS: Aligned<[u32; {}]> = Aligned([\n{}]);",
         slots.len(),
-        list(&mut slots.iter().map(u16::to_string))
+        list(&mut slots.iter().map(u32::to_string))
     )
     .unwrap();
     writeln!(
@@ -446,6 +476,7 @@ fn generate(name: &str, spec: &Spec) -> String {
         contexts: &CONTEXTS,
         entries: &ENTRIES,
         codes: &CODES,
+        links: &LINKS,
         slots: &SLOTS.0,
         number_slots: &NUMBER_SLOTS,
         number_codes: &NUMBER_CODES,
@@ -455,13 +486,14 @@ fn generate(name: &str, spec: &Spec) -> String {
         fallback_contexts: &FALLBACK_CONTEXTS,
         global: {global},
         root: {},
+        root_descriptor: {},
         size_code: {},
         empty_code: {empty_code},
         small: {},
         kinds: &KINDS,
         fields: &FIELDS,
     }};",
-        spec.root, spec.size, spec.small
+        spec.root, descriptors[spec.root as usize], spec.size, spec.small
     )
     .unwrap();
     writeln!(out, "}}").unwrap();

@@ -41,7 +41,7 @@ const CONTEXT_MIN: u64 = 8;
 /// Kinds with fewer coded values share one number code per purpose.
 const FAMILY_MIN: u64 = 256;
 /// Descendants up to which a subtree is skipped by decoding instead of by a stored size.
-const SMALL_SUBTREE: u32 = 16;
+const SMALL_SUBTREE: u32 = 4;
 /// Longest number code.
 const NUMBER_LIMIT: u32 = 8;
 /// Symbol codes: at least this long a limit, longer only when a context has more symbols than it holds.

@@ -27,8 +27,8 @@
 //! bits below its leading one.
 
 use crate::model::{
-    Context, Entry, Model, END_CODED, END_FIXED, END_MASK, END_PARENT, ESCAPE, GAP_ONE, LAST, LEAF,
-    RAW,
+    Entry, Model, END_CODED, END_FIXED, END_MASK, END_PARENT, ESCAPE, GAP_CODED, GAP_ONE, LAST,
+    LEAF, RAW_DESCRIPTOR,
 };
 use cst_measure::NodeInfo;
 
@@ -40,33 +40,72 @@ pub(crate) const UNKNOWN: u32 = u32::MAX;
 pub(crate) const PADDING: usize = 8;
 
 /// A decoded node and where its records are: what a cursor keeps per level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// Every field is a `u32`, written and read one field at a time: a cursor's moves write the frame they
+/// decode straight into its stack and the next move reads single fields back, so no load ever spans
+/// several narrower stores (which would defeat store-to-load forwarding and stall every move).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Frame {
-    pub(crate) info: NodeInfo,
+    /// `kind | field << 16`.
+    pub(crate) kind_field: u32,
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+    /// [`LEAF`], [`LAST`], [`MISSING`].
+    pub(crate) flags: u32,
     /// Bit offset of the first child's record (the end of this node's record).
     pub(crate) children: u32,
     /// Bit offset just past this node's subtree, or [`UNKNOWN`].
     pub(crate) subtree_end: u32,
-    /// Context of the next sibling's record.
-    pub(crate) next: u16,
-    /// Context of the first child's record.
-    pub(crate) child: u16,
-    /// [`LEAF`], [`LAST`].
-    pub(crate) flags: u8,
+    /// Descriptor of the context of the next sibling's record.
+    pub(crate) next: u32,
+    /// Descriptor of the context of the first child's record.
+    pub(crate) child: u32,
 }
 
-const _: () = assert!(std::mem::size_of::<NodeInfo>() == 16);
 const _: () = assert!(std::mem::size_of::<Frame>() == 32);
+
+/// What decoding a child reads of its parent.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Parent {
+    pub(crate) kind: u16,
+    pub(crate) end: u32,
+    pub(crate) subtree_end: u32,
+}
 
 impl Frame {
     #[inline(always)]
     pub(crate) fn is_leaf(&self) -> bool {
-        self.flags & LEAF != 0
+        self.flags & u32::from(LEAF) != 0
     }
 
     #[inline(always)]
     pub(crate) fn is_last(&self) -> bool {
-        self.flags & LAST != 0
+        self.flags & u32::from(LAST) != 0
+    }
+
+    #[inline(always)]
+    pub(crate) fn kind(&self) -> u16 {
+        self.kind_field as u16
+    }
+
+    #[inline(always)]
+    pub(crate) fn info(&self) -> NodeInfo {
+        NodeInfo {
+            kind: self.kind_field as u16,
+            field: (self.kind_field >> 16) as u16,
+            start: self.start,
+            end: self.end,
+            missing: self.flags & u32::from(MISSING) != 0,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn as_parent(&self) -> Parent {
+        Parent {
+            kind: self.kind_field as u16,
+            end: self.end,
+            subtree_end: self.subtree_end,
+        }
     }
 
     /// The frame above a file's root: spans the whole text and the whole stream, so that the root decodes
@@ -78,18 +117,14 @@ impl Frame {
         model: &Model,
     ) -> Frame {
         Frame {
-            info: NodeInfo {
-                kind: crate::model::NONE,
-                field: 0,
-                start: 0,
-                end: text_len,
-                missing: false,
-            },
+            kind_field: u32::from(crate::model::NONE),
+            start: 0,
+            end: text_len,
+            flags: 0,
             children: records,
             subtree_end: stream_bits,
             next: 0,
-            child: model.root,
-            flags: 0,
+            child: model.root_descriptor,
         }
     }
 }
@@ -137,101 +172,113 @@ fn read_bits(bytes: &[u8], at: &mut usize, count: u32) -> u32 {
     value
 }
 
-/// Reads one code of context `c` at `*at` from the slots of `model`: its rank and length (see
-/// [`crate::model::Context`] for the two-level table).
+/// Reads one code at `at` with the decoding table of `descriptor` (see [`crate::model::Descriptor`]): the
+/// index of its entry, and its length.
 #[inline(always)]
-pub(crate) fn read_code(bytes: &[u8], at: usize, c: &Context, model: &Model) -> (u16, usize) {
+pub(crate) fn read_code(bytes: &[u8], at: usize, descriptor: u32, model: &Model) -> (u32, usize) {
     let word = peek(bytes, at);
-    let first = u32::from(c.first);
-    let mut slot = model.slots[c.slots as usize + (word >> (64 - first)) as usize];
+    let (first, sub, base) = (
+        descriptor & 7,
+        (descriptor >> 3) & 7,
+        (descriptor >> 6) as usize,
+    );
+    let mut slot = model.slots[base + (word >> (64 - first)) as usize];
     if slot & 15 == 0 {
-        let sub = u32::from(c.sub);
-        let table = (1usize << first) + (usize::from(slot >> 4) << sub);
-        slot = model.slots[c.slots as usize + table + ((word << first) >> (64 - sub)) as usize];
+        let table = (1usize << first) + ((slot >> 4) << sub) as usize;
+        slot = model.slots[base + table + ((word << first) >> (64 - sub)) as usize];
     }
-    (slot >> 4, usize::from(slot & 15))
+    (slot >> 4, (slot & 15) as usize)
 }
 
-/// [`read_code`] in context number `context` of the model of `language` (for tests).
+/// [`read_code`], advancing `at` (for tests).
 #[cfg(test)]
-pub(crate) fn read_symbol(bytes: &[u8], at: &mut usize, context: (&Model, usize)) -> (u16, usize) {
-    let (model, context) = context;
-    let (rank, length) = read_code(bytes, *at, &model.contexts[context], model);
+pub(crate) fn read_symbol(
+    bytes: &[u8],
+    at: &mut usize,
+    descriptor: u32,
+    model: &Model,
+) -> (u32, usize) {
+    let (entry, length) = read_code(bytes, *at, descriptor, model);
     *at += length;
-    (rank, length)
+    (entry, length)
 }
 
-/// Decodes the record at bit `at`, coded in context `context`, a child of `parent` whose gap counts from
-/// `base`.
+/// Decodes the record at bit `at`, coded in the context of descriptor `context`, a child of `parent` whose
+/// gap counts from `base`, into `out`.
 #[inline(always)]
 pub(crate) fn decode(
     bytes: &[u8],
     at: u32,
-    context: u16,
+    context: u32,
     base: u32,
-    parent: &Frame,
+    parent: Parent,
     model: &Model,
-) -> Frame {
-    let c = &model.contexts[usize::from(context)];
-    let (rank, length) = read_code(bytes, at as usize, c, model);
-    let entry = &model.entries[c.entries as usize + usize::from(rank)];
+    out: &mut Frame,
+) {
+    let (index, length) = read_code(bytes, at as usize, context, model);
+    let entry = &model.entries[index as usize];
     if entry.flags & ESCAPE != 0 {
-        return decode_escaped(bytes, at as usize + length, entry.next, base, parent, model);
+        *out = decode_escaped(bytes, at as usize + length, entry.next, base, parent, model);
+        return;
     }
-    decode_entry(bytes, at as usize + length, entry, base, parent, model)
+    decode_entry(bytes, at as usize + length, entry, base, parent, model, out);
 }
 
-/// The rest of a record whose symbol is `entry` and ends at bit `at`. Every record reads its three numbers
-/// (most of them with the empty code) and picks its end and subtree end without branching: which of its
-/// parts a record has is what a stream cannot predict.
+/// [`decode`] into a new frame.
+#[inline(always)]
+pub(crate) fn decoded(
+    bytes: &[u8],
+    at: u32,
+    context: u32,
+    base: u32,
+    parent: Parent,
+    model: &Model,
+) -> Frame {
+    let mut frame = Frame::default();
+    decode(bytes, at, context, base, parent, model, &mut frame);
+    frame
+}
+
+/// The rest of a record whose symbol is `entry` and ends at bit `at`.
 #[inline(always)]
 fn decode_entry(
     bytes: &[u8],
     at: usize,
     entry: &Entry,
     base: u32,
-    parent: &Frame,
+    parent: Parent,
     model: &Model,
-) -> Frame {
+    out: &mut Frame,
+) {
     let mut p = at;
-    let gap = read_number(bytes, &mut p, entry.gap_code, model);
-    let start = base
-        .wrapping_add(u32::from(entry.flags & GAP_ONE != 0))
-        .wrapping_add(gap);
-    let length = u32::from(entry.fixed) + read_number(bytes, &mut p, entry.end_code, model);
-    let end = if entry.flags & END_MASK == END_PARENT {
-        parent.info.end
-    } else {
-        start.wrapping_add(length)
+    let flags = entry.flags;
+    let mut start = base.wrapping_add(u32::from(flags & GAP_ONE != 0));
+    if flags & GAP_CODED != 0 {
+        start = start.wrapping_add(read_number(bytes, &mut p, entry.gap_code, model));
+    }
+    let end = match flags & END_MASK {
+        END_PARENT => parent.end,
+        END_CODED => start.wrapping_add(read_number(bytes, &mut p, entry.end_code, model)),
+        _ => start.wrapping_add(u32::from(entry.fixed)),
     };
-    let size = read_number(bytes, &mut p, entry.size_code, model);
-    let children = p as u32;
-    let inner_end = if size == 0 {
-        UNKNOWN
-    } else {
-        children.wrapping_add(size)
-    };
-    let subtree_end = if entry.flags & LEAF != 0 {
-        children
-    } else if entry.flags & LAST != 0 {
+    let subtree_end = if flags & LEAF != 0 {
+        p as u32
+    } else if flags & LAST != 0 {
         parent.subtree_end
     } else {
-        inner_end
+        match read_number(bytes, &mut p, entry.size_code, model) {
+            0 => UNKNOWN,
+            size => (p as u32).wrapping_add(size),
+        }
     };
-    Frame {
-        info: NodeInfo {
-            kind: entry.kind,
-            field: u16::from(entry.field),
-            start,
-            end,
-            missing: false,
-        },
-        children,
-        subtree_end,
-        next: model.next_context(entry, parent.info.kind),
-        child: entry.child,
-        flags: entry.flags & (LEAF | LAST),
-    }
+    out.kind_field = u32::from(entry.kind) | (u32::from(entry.field) << 16);
+    out.start = start;
+    out.end = end;
+    out.flags = u32::from(flags & (LEAF | LAST));
+    out.children = p as u32;
+    out.subtree_end = subtree_end;
+    out.next = model.next_descriptor(entry, parent.kind);
+    out.child = entry.child;
 }
 
 /// The record after an escape to context `context` at bit `at`: more escapes, a symbol, or a raw record.
@@ -240,32 +287,35 @@ fn decode_entry(
 fn decode_escaped(
     bytes: &[u8],
     at: usize,
-    context: u16,
+    context: u32,
     base: u32,
-    parent: &Frame,
+    parent: Parent,
     model: &Model,
 ) -> Frame {
     let mut p = at;
     match symbol(bytes, &mut p, context, model) {
-        Some(entry) => decode_entry(bytes, p, entry, base, parent, model),
+        Some(entry) => {
+            let mut frame = Frame::default();
+            decode_entry(bytes, p, entry, base, parent, model, &mut frame);
+            frame
+        }
         None => decode_raw(bytes, p, base, parent, model),
     }
 }
 
-/// Reads the symbol at `*at` in context `context` (or [`RAW`]), following escapes: the entry, or `None` when
-/// a raw record's body follows.
+/// Reads the symbol at `*at` in the context of descriptor `context` (or [`RAW_DESCRIPTOR`]), following
+/// escapes: the entry, or `None` when a raw record's body follows.
 #[inline(always)]
 fn symbol<'m>(
     bytes: &[u8],
     at: &mut usize,
-    mut context: u16,
+    mut context: u32,
     model: &'m Model,
 ) -> Option<&'m Entry> {
-    while context != RAW {
-        let c = &model.contexts[usize::from(context)];
-        let (rank, length) = read_code(bytes, *at, c, model);
+    while context != RAW_DESCRIPTOR {
+        let (index, length) = read_code(bytes, *at, context, model);
         *at += length;
-        let entry = &model.entries[c.entries as usize + usize::from(rank)];
+        let entry = &model.entries[index as usize];
         if entry.flags & ESCAPE == 0 {
             return Some(entry);
         }
@@ -277,12 +327,12 @@ fn symbol<'m>(
 /// Decodes the raw record whose body starts at bit `at` (after the global context's escape).
 #[cold]
 #[inline(never)]
-fn decode_raw(bytes: &[u8], at: usize, base: u32, parent: &Frame, model: &Model) -> Frame {
+fn decode_raw(bytes: &[u8], at: usize, base: u32, parent: Parent, model: &Model) -> Frame {
     let mut p = at;
-    let flags = read_bits(bytes, &mut p, 3) as u8;
+    let flags = read_bits(bytes, &mut p, 3);
     let kind = read_bits(bytes, &mut p, 16) as u16;
     let field = if read_bits(bytes, &mut p, 1) == 1 {
-        read_bits(bytes, &mut p, 16) as u16
+        read_bits(bytes, &mut p, 16)
     } else {
         0
     };
@@ -294,13 +344,13 @@ fn decode_raw(bytes: &[u8], at: usize, base: u32, parent: &Frame, model: &Model)
         base.wrapping_add(gap)
     };
     let end = if read_bits(bytes, &mut p, 1) == 1 {
-        parent.info.end
+        parent.end
     } else {
         start.wrapping_add(read_raw_number(bytes, &mut p))
     };
-    let subtree_end = if flags & LEAF != 0 {
+    let subtree_end = if flags & u32::from(LEAF) != 0 {
         p as u32
-    } else if flags & LAST != 0 {
+    } else if flags & u32::from(LAST) != 0 {
         parent.subtree_end
     } else {
         match read_raw_number(bytes, &mut p) {
@@ -309,18 +359,14 @@ fn decode_raw(bytes: &[u8], at: usize, base: u32, parent: &Frame, model: &Model)
         }
     };
     Frame {
-        info: NodeInfo {
-            kind,
-            field,
-            start,
-            end,
-            missing: flags & MISSING != 0,
-        },
+        kind_field: u32::from(kind) | (field << 16),
+        start,
+        end,
+        flags,
         children: p as u32,
         subtree_end,
-        next: model.resolve(parent.info.kind, kind),
-        child: model.resolve(kind, crate::model::NONE),
-        flags: flags & (LEAF | LAST),
+        next: model.descriptor(model.resolve(parent.kind, kind)),
+        child: model.descriptor(model.resolve(kind, crate::model::NONE)),
     }
 }
 
@@ -333,30 +379,39 @@ const SKIP_DEPTH: usize = 64;
 /// the contexts of the records after them (no positions are computed).
 pub(crate) fn skip(bytes: &[u8], node: &Frame, model: &Model) -> u32 {
     // Per open level: (kind, last, context of the record after it).
-    let mut open = [(0u16, false, 0u16); SKIP_DEPTH];
+    let mut open = [(0u16, false, 0u32); SKIP_DEPTH];
     let mut depth = 0;
-    let mut parent = node.info.kind;
+    let mut parent = node.kind();
     let mut at = node.children as usize;
     let mut context = node.child;
     loop {
         let (kind, flags, next, child) = match symbol(bytes, &mut at, context, model) {
             Some(entry) => {
-                read_number(bytes, &mut at, entry.gap_code, model);
-                read_number(bytes, &mut at, entry.end_code, model);
-                read_number(bytes, &mut at, entry.size_code, model);
+                if entry.flags & GAP_CODED != 0 {
+                    read_number(bytes, &mut at, entry.gap_code, model);
+                }
+                if entry.flags & END_MASK == END_CODED {
+                    read_number(bytes, &mut at, entry.end_code, model);
+                }
+                if entry.flags & (LEAF | LAST) == 0 {
+                    read_number(bytes, &mut at, entry.size_code, model);
+                }
                 (
                     entry.kind,
                     entry.flags,
-                    model.next_context(entry, parent),
+                    model.next_descriptor(entry, parent),
                     entry.child,
                 )
             }
             None => {
-                let mut above = *node;
-                above.info.kind = parent;
-                let raw = decode_raw(bytes, at, 0, &above, model);
+                let above = Parent {
+                    kind: parent,
+                    end: 0,
+                    subtree_end: UNKNOWN,
+                };
+                let raw = decode_raw(bytes, at, 0, above, model);
                 at = raw.children as usize;
-                (raw.info.kind, raw.flags, raw.next, raw.child)
+                (raw.kind(), raw.flags as u8, raw.next, raw.child)
             }
         };
         if flags & LEAF == 0 {

@@ -319,14 +319,15 @@ fn symbol(model: &Model, node: &mut Flat, mut context: u16, parent_kind: u16) ->
                 node.entry = index as u16;
                 node.hops = hops;
                 node.bits = bits;
-                return (model.next_context(e, parent_kind), e.child);
+                return (model.next_context(index, parent_kind), model.links[index].1);
             }
             bits += u32::from(model.codes[first + rank] & 15);
             hops += 1;
-            if escape.next == RAW {
+            let _ = escape;
+            context = model.links[first + rank].0;
+            if context == RAW {
                 break;
             }
-            context = escape.next;
         }
     } else {
         // Straight to a raw record: escape through every context.
@@ -335,10 +336,10 @@ fn symbol(model: &Model, node: &mut Flat, mut context: u16, parent_kind: u16) ->
             let escape = escape_of(model, c.entries as usize);
             bits += u32::from(model.codes[escape] & 15);
             hops += 1;
-            if model.entries[escape].next == RAW {
+            context = model.links[escape].0;
+            if context == RAW {
                 break;
             }
-            context = model.entries[escape].next;
         }
     }
     bits += 3
@@ -441,7 +442,7 @@ fn write(
         for _ in 0..node.hops {
             let escape = escape_of(model, model.contexts[usize::from(context)].entries as usize);
             writer.put_code(model.codes[escape]);
-            context = model.entries[escape].next;
+            context = model.links[escape].0;
         }
         let inner_not_last = node.flags & (LEAF | LAST) == 0;
         if node.entry == RAW_ENTRY {

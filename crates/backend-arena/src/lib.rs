@@ -186,7 +186,14 @@ impl ArenaStore {
         let model = Model::of(Language::ALL[usize::from(stream[0] & 3)]);
         let (index, records) = WideIndex::of(stream);
         let above = Frame::above_root(text.len() as u32, records, stream.len() as u32 * 8, model);
-        let root = codec::decode(bytes, records, model.root, 0, &above, model);
+        let root = codec::decoded(
+            bytes,
+            records,
+            model.root_descriptor,
+            0,
+            above.as_parent(),
+            model,
+        );
         View {
             bytes,
             text,
@@ -283,6 +290,7 @@ impl CstStore for ArenaStore {
             model: view.model,
             index: view.index,
             frames,
+            depth: 1,
         }
     }
 
@@ -292,14 +300,15 @@ impl CstStore for ArenaStore {
         cursor.text = view.text;
         cursor.model = view.model;
         cursor.index = view.index;
-        cursor.frames.clear();
-        cursor.frames.extend([view.above, view.root]);
+        cursor.frames[0] = view.above;
+        cursor.frames[1] = view.root;
+        cursor.depth = 1;
     }
 
     fn seek<'a>(&'a self, cursor: &mut ArenaCursor<'a>, file: usize, offset: u32) {
         self.reset_cursor(cursor, file);
         while let Some(child) = cursor.step_toward(offset) {
-            cursor.frames.push(child);
+            cursor.push(child);
         }
     }
 }
@@ -311,14 +320,32 @@ pub struct ArenaCursor<'a> {
     text: &'a str,
     model: &'static Model,
     index: WideIndex<'a>,
-    /// `[frame above the root, root, ..., parent, current node]`: never fewer than two.
+    /// `frames[..=depth]` is `[frame above the root, root, ..., parent, current node]`; frames past
+    /// `depth` are left over from deeper nodes visited before (the stack never shrinks, so moves write
+    /// frames in place and allocate only when a file is deeper than any before).
     frames: Vec<Frame>,
+    depth: usize,
 }
 
 impl ArenaCursor<'_> {
     #[inline(always)]
     fn current(&self) -> &Frame {
-        &self.frames[self.frames.len() - 1]
+        &self.frames[self.depth]
+    }
+
+    /// Makes room for a child of the current node and returns its frame.
+    #[inline(always)]
+    fn child_slot(&mut self) -> &mut Frame {
+        let depth = self.depth + 1;
+        if depth == self.frames.len() {
+            self.frames.push(Frame::default());
+        }
+        self.depth = depth;
+        &mut self.frames[depth]
+    }
+
+    fn push(&mut self, frame: Frame) {
+        *self.child_slot() = frame;
     }
 
     /// The offset just past the subtree of `node`, decoding it if it is small and not sized.
@@ -331,19 +358,6 @@ impl ArenaCursor<'_> {
         }
     }
 
-    /// The record of the sibling after `node`, a child of `parent` that is not its last.
-    #[inline(always)]
-    fn next_of(&self, node: &Frame, parent: &Frame) -> Frame {
-        codec::decode(
-            self.bytes,
-            self.subtree_end(node),
-            node.next,
-            node.info.end,
-            parent,
-            self.model,
-        )
-    }
-
     /// One level of [`cst_measure::backend::descend_to_offset`] from the current node: the child to descend
     /// into for `offset`, or `None` if the current node is the answer. A wide node's scan starts at the
     /// last sampled child before `offset`.
@@ -353,33 +367,26 @@ impl ArenaCursor<'_> {
         if node.is_leaf() {
             return None;
         }
-        let mut child = match self.index.scan_from(node.children, offset) {
-            Some(sample) => codec::decode(
-                self.bytes,
+        let parent = node.as_parent();
+        let (at, context, base) = match self.index.scan_from(node.children, offset) {
+            Some(sample) => (
                 sample.at,
-                sample.context,
+                self.model.descriptor(sample.context),
                 sample.base,
-                node,
-                self.model,
             ),
-            None => codec::decode(
-                self.bytes,
-                node.children,
-                node.child,
-                node.info.start,
-                node,
-                self.model,
-            ),
+            None => (node.children, node.child, node.start),
         };
+        let mut child = codec::decoded(self.bytes, at, context, base, parent, self.model);
         loop {
-            let (start, end) = (child.info.start, child.info.end);
+            let (start, end) = (child.start, child.end);
             if end >= offset && (end > offset || start == end) {
                 return (start <= offset).then_some(child);
             }
             if child.is_last() {
                 return None;
             }
-            child = self.next_of(&child, node);
+            let at = self.subtree_end(&child);
+            child = codec::decoded(self.bytes, at, child.next, end, parent, self.model);
         }
     }
 }
@@ -387,12 +394,12 @@ impl ArenaCursor<'_> {
 impl CstCursor for ArenaCursor<'_> {
     #[inline]
     fn node(&self) -> NodeInfo {
-        self.current().info
+        self.current().info()
     }
 
     fn text(&self) -> Cow<'_, str> {
-        let info = self.current().info;
-        let range = info.start as usize..info.end as usize;
+        let node = self.current();
+        let range = node.start as usize..node.end as usize;
         match self.text.get(range.clone()) {
             Some(text) => Cow::Borrowed(text),
             // Not on character boundaries (tree-sitter never does this to valid UTF-8): give the bytes lossily.
@@ -406,43 +413,48 @@ impl CstCursor for ArenaCursor<'_> {
         if node.is_leaf() {
             return false;
         }
-        let child = codec::decode(
-            self.bytes,
-            node.children,
-            node.child,
-            node.info.start,
-            node,
-            self.model,
-        );
-        self.frames.push(child);
+        let (at, context, base, parent) = (node.children, node.child, node.start, node.as_parent());
+        let (bytes, model) = (self.bytes, self.model);
+        codec::decode(bytes, at, context, base, parent, model, self.child_slot());
         true
     }
 
     #[inline]
     fn goto_next_sibling(&mut self) -> bool {
-        let n = self.frames.len();
+        let depth = self.depth;
         // The root has no siblings (the frame above it is not a parent to step within).
-        if n <= 2 || self.frames[n - 1].is_last() {
+        if depth <= 1 || self.frames[depth].is_last() {
             return false;
         }
-        let next = self.next_of(&self.frames[n - 1], &self.frames[n - 2]);
-        self.frames[n - 1] = next;
+        let node = &self.frames[depth];
+        let (at, context, base) = (self.subtree_end(node), node.next, node.end);
+        let parent = self.frames[depth - 1].as_parent();
+        let (bytes, model) = (self.bytes, self.model);
+        codec::decode(
+            bytes,
+            at,
+            context,
+            base,
+            parent,
+            model,
+            &mut self.frames[depth],
+        );
         true
     }
 
     #[inline]
     fn goto_parent(&mut self) -> bool {
-        let n = self.frames.len();
-        if n <= 2 {
+        let depth = self.depth;
+        if depth <= 1 {
             return false;
         }
         // A last child's subtree ends where its parent's does: what a walk learns on its way up.
-        let node = self.frames[n - 1];
-        let parent = &mut self.frames[n - 2];
-        if node.is_last() && parent.subtree_end == UNKNOWN {
-            parent.subtree_end = node.subtree_end;
+        let (last, subtree_end) = (self.frames[depth].is_last(), self.frames[depth].subtree_end);
+        let parent = &mut self.frames[depth - 1];
+        if last && parent.subtree_end == UNKNOWN {
+            parent.subtree_end = subtree_end;
         }
-        self.frames.truncate(n - 1);
+        self.depth = depth - 1;
         true
     }
 }

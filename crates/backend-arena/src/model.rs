@@ -28,28 +28,34 @@ pub(crate) const ESCAPE: u8 = 1 << 6;
 /// [`Model::resolve`] it.
 pub(crate) const LOOKUP: u8 = 1 << 7;
 
-/// The escape of the global context: a raw record follows.
+/// The escape of the global context: a raw record follows (a context id).
 pub(crate) const RAW: u16 = u16::MAX;
+/// The same as a descriptor.
+pub(crate) const RAW_DESCRIPTOR: u32 = u32::MAX;
 /// The parent "kind" of a root and the previous sibling "kind" of a first child, in context keys.
 pub(crate) const NONE: u16 = 0xFFFE;
 
-/// A context: where its decoding table and its symbols are.
-///
-/// The decoding table is two-level so that the common (short) codes are found in one cache line: a first
-/// level of `1 << first` slots indexed by the next `first` bits (at most 5), then, for longer codes, the
-/// second-level tables of `1 << sub` slots each. A slot holds `rank << 4 | code length`, or `table << 4`
-/// (length 0) to send the decoder to second-level table number `table`, indexed by the next `sub` bits.
+/// A context, by id: where its symbols are (the encoder's view) and its descriptor (the decoder's).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Context {
-    /// First slot of its decoding table in [`Model::slots`].
-    pub(crate) slots: u32,
     /// Its rank-0 symbol in [`Model::entries`]; the escape is its last symbol.
     pub(crate) entries: u32,
-    pub(crate) first: u8,
-    pub(crate) sub: u8,
+    /// See [`Descriptor`].
+    pub(crate) descriptor: u32,
 }
 
-/// 64-byte alignment for a decoding table, so that a full first level is one cache line.
+/// What a reader needs to decode a symbol of a context, packed in a `u32` that entries and cursor frames
+/// carry for the contexts of the next sibling and of the first child: `slots << 6 | sub << 3 | first`.
+///
+/// The context's decoding table starts at slot `slots` of [`Model::slots`] and has two levels, so that the
+/// common (short) codes are found in one cache line: a first level of `1 << first` slots indexed by the next
+/// `first` bits (at most 5), then second-level tables of `1 << sub` slots each for the longer codes. A slot
+/// holds `entry << 4 | code length` (the entry's index in [`Model::entries`]), or `table << 4` with length
+/// 0: go on in second-level table number `table`, indexed by the next `sub` bits.
+#[allow(dead_code)] // Documentation of the packing; the code passes plain `u32`s.
+pub(crate) type Descriptor = u32;
+
+/// 64-byte alignment for the decoding tables, so that a full first level starts a cache line.
 #[repr(align(64))]
 pub(crate) struct Aligned<T>(pub(crate) T);
 
@@ -57,24 +63,25 @@ pub(crate) struct Aligned<T>(pub(crate) T);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Entry {
     pub(crate) kind: u16,
-    /// Context of the next sibling (unless [`LOOKUP`]); for the escape, the fallback context or [`RAW`].
-    pub(crate) next: u16,
-    /// Context of the first child.
-    pub(crate) child: u16,
     /// Field id (every bundled grammar has fewer than 256 fields; a node with a larger one is raw).
     pub(crate) field: u8,
     /// [`LEAF`], [`LAST`], gap and end modes, [`ESCAPE`], [`LOOKUP`].
     pub(crate) flags: u8,
-    /// The number codes of the gap, the length and the subtree size: the model's empty code (no bits, value
-    /// 0) where the record has no such part, so that a reader reads all three without branching.
+    /// Descriptor of the next sibling's context (unless [`LOOKUP`]); for the escape, the fallback
+    /// context's or [`RAW_DESCRIPTOR`].
+    pub(crate) next: u32,
+    /// Descriptor of the first child's context.
+    pub(crate) child: u32,
+    /// The number codes of the gap, the length and the subtree size (the model's empty code where the
+    /// record has no such part).
     pub(crate) gap_code: u8,
     pub(crate) end_code: u8,
-    /// The length (added to the coded one, which is then 0) with [`END_FIXED`].
+    /// The length, with [`END_FIXED`].
     pub(crate) fixed: u8,
     pub(crate) size_code: u8,
 }
 
-const _: () = assert!(std::mem::size_of::<Entry>() == 12);
+const _: () = assert!(std::mem::size_of::<Entry>() == 16);
 
 /// Builds an [`Entry`] (short, for the generated tables).
 #[allow(clippy::too_many_arguments)]
@@ -86,15 +93,15 @@ const fn e(
     end_code: u8,
     fixed: u8,
     size_code: u8,
-    next: u16,
-    child: u16,
+    next: u32,
+    child: u32,
 ) -> Entry {
     Entry {
         kind,
-        next,
-        child,
         field,
         flags,
+        next,
+        child,
         gap_code,
         end_code,
         fixed,
@@ -108,8 +115,11 @@ pub(crate) struct Model {
     pub(crate) entries: &'static [Entry],
     /// Per entry, the encoder's code: `code << 4 | length`, most significant bit first.
     pub(crate) codes: &'static [u16],
-    /// Decoding tables of the contexts (see [`Context`]).
-    pub(crate) slots: &'static [u16],
+    /// Per entry, the ids of the contexts of its next sibling and first child (for the escape: its
+    /// fallback context or [`RAW`]): what the encoder follows.
+    pub(crate) links: &'static [(u16, u16)],
+    /// Decoding tables of the contexts (see [`Descriptor`]).
+    pub(crate) slots: &'static [u32],
     /// 256 slots per number code: `small << 9 | extra << 4 | length`: the code's length, and the value,
     /// `small` or a leading one followed by `extra` more bits.
     pub(crate) number_slots: &'static [u16],
@@ -122,8 +132,9 @@ pub(crate) struct Model {
     pub(crate) fallback_kinds: &'static [u16],
     pub(crate) fallback_contexts: &'static [u16],
     pub(crate) global: u16,
-    /// The context of a file's root.
+    /// The context of a file's root, and its descriptor.
     pub(crate) root: u16,
+    pub(crate) root_descriptor: u32,
     /// The number code of subtree sizes.
     pub(crate) size_code: u8,
     /// The number code of no bits (value 0), the last one.
@@ -165,13 +176,30 @@ impl Model {
         }
     }
 
-    /// The context of the node after one decoded as `entry` under a parent of kind `parent`.
+    /// The descriptor of context `context`.
+    pub(crate) fn descriptor(&self, context: u16) -> u32 {
+        self.contexts[usize::from(context)].descriptor
+    }
+
+    /// The descriptor of the context of the node after one decoded as `entry` under a parent of kind
+    /// `parent`.
     #[inline(always)]
-    pub(crate) fn next_context(&self, entry: &Entry, parent: u16) -> u16 {
+    pub(crate) fn next_descriptor(&self, entry: &Entry, parent: u16) -> u32 {
         if entry.flags & LOOKUP == 0 {
             entry.next
         } else {
-            self.resolve(parent, entry.kind)
+            self.descriptor(self.resolve(parent, entry.kind))
+        }
+    }
+
+    /// The id of the context of the node after one coded as entry `index` under a parent of kind `parent`
+    /// (the encoder's [`Model::next_descriptor`]).
+    #[inline(always)]
+    pub(crate) fn next_context(&self, index: usize, parent: u16) -> u16 {
+        if self.entries[index].flags & LOOKUP == 0 {
+            self.links[index].0
+        } else {
+            self.resolve(parent, self.entries[index].kind)
         }
     }
 }
@@ -235,16 +263,27 @@ mod tests {
                     let mut stream = word.to_be_bytes().to_vec();
                     stream.extend([0xff; 8]);
                     assert_eq!(
-                        crate::codec::read_symbol(&stream, &mut at, (model, index)),
-                        (rank as u16, length as usize),
+                        crate::codec::read_symbol(
+                            &stream,
+                            &mut at,
+                            model.contexts[index].descriptor,
+                            model
+                        ),
+                        ((first + rank) as u32, length as usize),
                         "{} context {index} rank {rank}",
                         language.name()
                     );
                 }
-                let escape = model.entries[first + count - 1];
-                assert!(
-                    escape.next == super::RAW || usize::from(escape.next) < model.contexts.len()
+                // The escape leads to a wider context (whose descriptor it carries) or to a raw record.
+                let (escape, fallback) = (
+                    model.entries[first + count - 1],
+                    model.links[first + count - 1].0,
                 );
+                if fallback == super::RAW {
+                    assert_eq!(escape.next, super::RAW_DESCRIPTOR);
+                } else {
+                    assert_eq!(escape.next, model.descriptor(fallback));
+                }
             }
         }
     }
