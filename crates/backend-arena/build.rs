@@ -285,6 +285,8 @@ fn generate(name: &str, spec: &Spec) -> String {
     let mut descriptors = Vec::new();
     let mut context_lines = String::new();
     let mut entry_count = 0usize;
+    let mut index_keys: Vec<u32> = Vec::new();
+    let mut index_entries: Vec<usize> = Vec::new();
     for c in &spec.contexts {
         let mut lengths: Vec<u32> = c.entries.iter().map(|e| e.length).collect();
         lengths.push(c.escape);
@@ -305,10 +307,25 @@ fn generate(name: &str, spec: &Spec) -> String {
         }));
         assert!(slot_base < 1 << 26);
         descriptors.push(((slot_base as u32) << 6) | (sub << 3) | first);
+        // The encoder's index: the context's symbols sorted by (kind, field, leaf, last), then by how many
+        // of their parts are coded (the fewest first: the most specific symbol that fits is the first).
+        let mut order: Vec<usize> = (0..c.entries.len()).collect();
+        let key = |e: &Entry| {
+            (e.kind << 16) | (e.field << 8) | (u32::from(e.leaf) | (u32::from(e.last) << 1))
+        };
+        let coded =
+            |e: &Entry| u32::from(e.gap.starts_with('c')) + u32::from(e.end.starts_with('c'));
+        order.sort_by_key(|&i| (key(&c.entries[i]), coded(&c.entries[i]), i));
+        let index_start = index_keys.len();
+        for &i in &order {
+            index_keys.push(key(&c.entries[i]));
+            index_entries.push(entry_count + i);
+        }
         writeln!(
             context_lines,
-            "    Context {{ entries: {entry_count}, descriptor: {} }},",
-            descriptors.last().unwrap()
+            "    Context {{ entries: {entry_count}, descriptor: {}, index: {index_start}, symbols: {} }},",
+            descriptors.last().unwrap(),
+            c.entries.len()
         )
         .unwrap();
         entry_count += lengths.len();
@@ -409,6 +426,15 @@ fn generate(name: &str, spec: &Spec) -> String {
     .unwrap();
     writeln!(
         out,
+        "static INDEX_KEYS: [u32; {}] = [\n{}];\nstatic INDEX_ENTRIES: [u16; {}] = [\n{}];",
+        index_keys.len(),
+        list(&mut index_keys.iter().map(u32::to_string)),
+        index_entries.len(),
+        list(&mut index_entries.iter().map(usize::to_string)),
+    )
+    .unwrap();
+    writeln!(
+        out,
         "static SLOTS: Aligned<[u32; {}]> = Aligned([\n{}]);",
         slots.len(),
         list(&mut slots.iter().map(u32::to_string))
@@ -477,6 +503,8 @@ fn generate(name: &str, spec: &Spec) -> String {
         entries: &ENTRIES,
         codes: &CODES,
         links: &LINKS,
+        index_keys: &INDEX_KEYS,
+        index_entries: &INDEX_ENTRIES,
         slots: &SLOTS.0,
         number_slots: &NUMBER_SLOTS,
         number_codes: &NUMBER_CODES,

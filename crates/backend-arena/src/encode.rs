@@ -14,9 +14,7 @@
 //! per-node allocation, and no scratch memory survives the build.
 
 use crate::codec::{self, BitWriter, MISSING};
-use crate::model::{
-    Entry, Model, END_CODED, END_MASK, ESCAPE, GAP_CODED, GAP_ONE, LAST, LEAF, NONE, RAW,
-};
+use crate::model::{Entry, Model, END_CODED, END_MASK, GAP_CODED, GAP_ONE, LAST, LEAF, NONE, RAW};
 use crate::wide::{self, Sample, STRIDE, WIDE};
 use bumpalo::collections::Vec as BumpVec;
 use bumpalo::Bump;
@@ -273,58 +271,43 @@ fn symbol(model: &Model, node: &mut Flat, mut context: u16, parent_kind: u16) ->
     let gap = i64::from(node.start) - i64::from(node.base);
     let len = node.end - node.start;
     let ends_with_parent = node.end == node.parent_end;
-    let shape = node.flags & (LEAF | LAST);
     let mut bits = 0;
     let mut hops = 0;
     if node.flags & MISSING == 0 && gap >= 0 {
         let gap = gap as u32;
+        let key = (u32::from(node.kind) << 16)
+            | (u32::from(node.field) << 8)
+            | u32::from(node.flags & (LEAF | LAST));
+        // A field id that does not fit a symbol's byte never matches one (its record is raw).
+        let fits = node.field < 256;
         loop {
             let c = model.contexts[usize::from(context)];
-            let first = c.entries as usize;
-            // The most specific symbol that reproduces the node: fewest coded parts, then lowest rank.
-            let mut best: Option<(u32, usize)> = None;
-            let mut rank = 0;
-            let escape = loop {
-                let e = &model.entries[first + rank];
-                if e.flags & ESCAPE != 0 {
-                    break e;
-                }
-                if e.kind == node.kind
-                    && u16::from(e.field) == node.field
-                    && e.flags & (LEAF | LAST) == shape
-                    && gap_fits(e, gap)
-                    && codec::end_fits(e, len, ends_with_parent)
-                {
-                    let coded = u32::from(e.flags & GAP_CODED != 0)
-                        + u32::from(e.flags & END_MASK == END_CODED);
-                    if best.is_none_or(|(b, _)| coded < b) {
-                        best = Some((coded, rank));
-                        if coded == 0 {
-                            break e;
-                        }
-                    }
-                }
-                rank += 1;
-            };
-            if let Some((_, rank)) = best {
-                let index = first + rank;
+            let keys = &model.index_keys[c.index as usize..(c.index + c.symbols) as usize];
+            // The most specific symbol that reproduces the node: the first that fits among those of its key
+            // (sorted by how many parts they code).
+            let mut at = keys.partition_point(|&k| k < key);
+            while fits && at < keys.len() && keys[at] == key {
+                let index = usize::from(model.index_entries[c.index as usize + at]);
                 let e = &model.entries[index];
-                bits += u32::from(model.codes[index] & 15);
-                if e.flags & GAP_CODED != 0 {
-                    bits += codec::number_length(gap, e.gap_code, model);
+                if gap_fits(e, gap) && codec::end_fits(e, len, ends_with_parent) {
+                    bits += u32::from(model.codes[index] & 15);
+                    if e.flags & GAP_CODED != 0 {
+                        bits += codec::number_length(gap, e.gap_code, model);
+                    }
+                    if e.flags & END_MASK == END_CODED {
+                        bits += codec::number_length(len, e.end_code, model);
+                    }
+                    node.entry = index as u16;
+                    node.hops = hops;
+                    node.bits = bits;
+                    return (model.next_context(index, parent_kind), model.links[index].1);
                 }
-                if e.flags & END_MASK == END_CODED {
-                    bits += codec::number_length(len, e.end_code, model);
-                }
-                node.entry = index as u16;
-                node.hops = hops;
-                node.bits = bits;
-                return (model.next_context(index, parent_kind), model.links[index].1);
+                at += 1;
             }
-            bits += u32::from(model.codes[first + rank] & 15);
+            let escape = c.entries as usize + c.symbols as usize;
+            bits += u32::from(model.codes[escape] & 15);
             hops += 1;
-            let _ = escape;
-            context = model.links[first + rank].0;
+            context = model.links[escape].0;
             if context == RAW {
                 break;
             }
@@ -333,7 +316,7 @@ fn symbol(model: &Model, node: &mut Flat, mut context: u16, parent_kind: u16) ->
         // Straight to a raw record: escape through every context.
         loop {
             let c = model.contexts[usize::from(context)];
-            let escape = escape_of(model, c.entries as usize);
+            let escape = c.entries as usize + c.symbols as usize;
             bits += u32::from(model.codes[escape] & 15);
             hops += 1;
             context = model.links[escape].0;
@@ -369,15 +352,6 @@ fn gap_fits(entry: &Entry, gap: u32) -> bool {
     } else {
         gap == u32::from(entry.flags & GAP_ONE != 0)
     }
-}
-
-/// The escape symbol of the context whose symbols start at `first`.
-fn escape_of(model: &Model, first: usize) -> usize {
-    first
-        + model.entries[first..]
-            .iter()
-            .position(|e| e.flags & ESCAPE != 0)
-            .expect("every context ends with its escape")
 }
 
 /// Pass 3: subtree sizes, back to front; returns the bits of all records.
@@ -440,7 +414,8 @@ fn write(
         at += node.bits;
         let mut context = node.context;
         for _ in 0..node.hops {
-            let escape = escape_of(model, model.contexts[usize::from(context)].entries as usize);
+            let c = model.contexts[usize::from(context)];
+            let escape = c.entries as usize + c.symbols as usize;
             writer.put_code(model.codes[escape]);
             context = model.links[escape].0;
         }

@@ -38,10 +38,13 @@ pub(crate) const NONE: u16 = 0xFFFE;
 /// A context, by id: where its symbols are (the encoder's view) and its descriptor (the decoder's).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Context {
-    /// Its rank-0 symbol in [`Model::entries`]; the escape is its last symbol.
+    /// Its rank-0 symbol in [`Model::entries`]; the escape follows its last symbol.
     pub(crate) entries: u32,
     /// See [`Descriptor`].
     pub(crate) descriptor: u32,
+    /// Its symbols in the encoder's index ([`Model::index_keys`]), and how many.
+    pub(crate) index: u32,
+    pub(crate) symbols: u32,
 }
 
 /// What a reader needs to decode a symbol of a context, packed in a `u32` that entries and cursor frames
@@ -118,6 +121,10 @@ pub(crate) struct Model {
     /// Per entry, the ids of the contexts of its next sibling and first child (for the escape: its
     /// fallback context or [`RAW`]): what the encoder follows.
     pub(crate) links: &'static [(u16, u16)],
+    /// The encoder's index of each context's symbols: their `kind << 16 | field << 8 | last << 1 | leaf`
+    /// keys, sorted, then by how many of their parts are coded; and their entries.
+    pub(crate) index_keys: &'static [u32],
+    pub(crate) index_entries: &'static [u16],
     /// Decoding tables of the contexts (see [`Descriptor`]).
     pub(crate) slots: &'static [u32],
     /// 256 slots per number code: `small << 9 | extra << 4 | length`: the code's length, and the value,
