@@ -15,8 +15,6 @@ const NUMBER_SYMBOLS: usize = 44;
 const NUMBER_BITS: u32 = 8;
 /// Parent of the root, previous sibling of a first child.
 const NONE: u32 = 0xFFFE;
-/// Longest subtree skipped by decoding that the decoder's fixed stack allows.
-const SMALL_MAX: u32 = 62;
 
 struct Entry {
     kind: u32,
@@ -37,7 +35,6 @@ struct Context {
 }
 
 struct Spec {
-    small: u32,
     root: u32,
     size: u32,
     families: Vec<Vec<u32>>,
@@ -48,7 +45,6 @@ struct Spec {
 
 fn parse(text: &str, path: &Path) -> Spec {
     let mut spec = Spec {
-        small: 0,
         root: 0,
         size: 0,
         families: Vec::new(),
@@ -68,7 +64,6 @@ fn parse(text: &str, path: &Path) -> Spec {
         }
         let words: Vec<&str> = line.split_whitespace().collect();
         match words[0] {
-            "small" => spec.small = num(words[1]),
             "root" => spec.root = num(words[1]),
             "size" => spec.size = num(words[1]),
             "family" => {
@@ -110,10 +105,6 @@ fn parse(text: &str, path: &Path) -> Spec {
             other => panic!("{}: unknown line {other}", path.display()),
         }
     }
-    assert!(
-        spec.small <= SMALL_MAX,
-        "small subtrees are at most {SMALL_MAX}"
-    );
     spec
 }
 
@@ -517,11 +508,10 @@ fn generate(name: &str, spec: &Spec) -> String {
         root_descriptor: {},
         size_code: {},
         empty_code: {empty_code},
-        small: {},
         kinds: &KINDS,
         fields: &FIELDS,
     }};",
-        spec.root, descriptors[spec.root as usize], spec.size, spec.small
+        spec.root, descriptors[spec.root as usize], spec.size
     )
     .unwrap();
     writeln!(out, "}}").unwrap();

@@ -27,8 +27,8 @@
 //!   the symbol of its bit length followed by the bits below its leading one. One Huffman code over those 44
 //!   symbols (add-one smoothed, at most 8 bits) per kind with at least [`FAMILY_MIN`] values, one shared code
 //!   for the other kinds; gaps, leaf lengths and inner-node lengths each have their own; subtree sizes one.
-//! - **subtree sizes**: a node that is not its parent's last child and has more than [`SMALL_SUBTREE`]
-//!   descendants stores the bit size of their records; smaller ones are skipped by decoding them.
+//! - **subtree sizes**: a node that is not its parent's last child stores the bit size of its descendants'
+//!   records (one size code).
 
 use cst_measure::corpus::{Corpus, DEFAULT_MAX_FILE_BYTES};
 use cst_measure::Language;
@@ -40,8 +40,6 @@ use std::path::Path;
 const CONTEXT_MIN: u64 = 8;
 /// Kinds with fewer coded values share one number code per purpose.
 const FAMILY_MIN: u64 = 256;
-/// Descendants up to which a subtree is skipped by decoding instead of by a stored size.
-const SMALL_SUBTREE: u32 = 4;
 /// Longest number code.
 const NUMBER_LIMIT: u32 = 8;
 /// Symbol codes: at least this long a limit, longer only when a context has more symbols than it holds.
@@ -562,12 +560,8 @@ impl Costs {
             let n = &nodes[i];
             let mut bits = u64::from(record[i]);
             if !n.leaf && !n.last {
-                let value = if n.descendants > SMALL_SUBTREE {
-                    let end = i + 1 + n.descendants as usize;
-                    (after[i + 1] - after[end]) as u32
-                } else {
-                    0
-                };
+                let end = i + 1 + n.descendants as usize;
+                let value = (after[i + 1] - after[end]) as u32;
                 let x = u64::from(size_code.cost(value));
                 c.size += x;
                 bits += x;
@@ -678,13 +672,13 @@ fn write_model(
          # ({how}).\n\
          # Only that code was read: none of the code compare runs measure.\n\
          #\n\
-         # Lines: `small K` (subtrees with at most K descendants store no size); `root C`; `size F` (the number\n\
-         # code of subtree sizes); `family F NAME: 44 code lengths` (number codes); `context C PARENT PREV\n\
-         # FALLBACK` (PARENT/PREV `*` = any, 65534 = none: the root's parent, a first child's previous sibling;\n\
-         # FALLBACK `-` = raw records) followed by its symbols in rank order, `e KIND FIELD LEAF LAST GAP END\n\
-         # LENGTH` (GAP 0, 1 or cF: coded with number code F; END fN: fixed length N, p: the parent's end, cF:\n\
-         # coded; LENGTH: code length in bits), and its escape `x LENGTH`. `kind ID NAMED NAME` and\n\
-         # `field ID NAME` name the ids used (for the test that checks them against the grammar).",
+         # Lines: `root C`; `size F` (the number code of subtree sizes); `family F NAME: 44 code lengths`\n\
+         # (number codes); `context C PARENT PREV FALLBACK` (PARENT/PREV `*` = any, 65534 = none: the root's\n\
+         # parent, a first child's previous sibling; FALLBACK `-` = raw records) followed by its symbols in\n\
+         # rank order, `e KIND FIELD LEAF LAST GAP END LENGTH` (GAP 0, 1 or cF: coded with number code F; END\n\
+         # fN: fixed length N, p: the parent's end, cF: coded; LENGTH: code length in bits), and its escape\n\
+         # `x LENGTH`. `kind ID NAMED NAME` and `field ID NAME` name the ids used (for the test that checks\n\
+         # them against the grammar).",
         name = grammar.name(),
         abi = ts.abi_version(),
         kinds = ts.node_kind_count(),
@@ -697,7 +691,6 @@ fn write_model(
         },
     )
     .unwrap();
-    writeln!(text, "small {SMALL_SUBTREE}").unwrap();
     writeln!(text, "root {}", model.by_key[&Key::Pair(NONE, NONE)]).unwrap();
     writeln!(text, "size {}", model.size_family).unwrap();
     for (i, f) in model.families.iter().enumerate() {

@@ -18,8 +18,7 @@
 //!   previous sibling's end otherwise, as a number of the symbol's gap code.
 //! - **length** (coded mode): end minus start, a number of the symbol's length code.
 //! - **size**, for an inner node that is not its parent's last child: the bits of its descendants' records,
-//!   a number of the model's size code; 0 when the subtree has at most `Model::small` descendants, which a
-//!   reader skips by decoding them ([`skip`]).
+//!   a number of the model's size code, so that its next sibling is found without decoding them.
 //!
 //! Numbers (gaps, lengths, sizes) are coded as a symbol of a 44-symbol alphabet, values 0 to 15 exactly and
 //! then one symbol per bit length from 4 to 31 bits followed by the bits below the leading one, under an
@@ -34,8 +33,6 @@ use cst_measure::NodeInfo;
 
 /// [`Frame::flags`] of a node inserted by error recovery (only raw records have it).
 pub(crate) const MISSING: u8 = 1 << 2;
-/// [`Frame::subtree_end`] not known yet (a small subtree, or a last child whose parent's end is unknown).
-pub(crate) const UNKNOWN: u32 = u32::MAX;
 /// Bytes a reader may read past a file's last record: the arena ends with this many zero bytes.
 pub(crate) const PADDING: usize = 8;
 
@@ -54,7 +51,8 @@ pub(crate) struct Frame {
     pub(crate) flags: u32,
     /// Bit offset of the first child's record (the end of this node's record).
     pub(crate) children: u32,
-    /// Bit offset just past this node's subtree, or [`UNKNOWN`].
+    /// Bit offset just past this node's subtree (a leaf's record end; a non-last inner node's stored
+    /// size; a last child's parent's subtree end).
     pub(crate) subtree_end: u32,
     /// Descriptor of the context of the next sibling's record.
     pub(crate) next: u32,
@@ -81,11 +79,6 @@ impl Frame {
     #[inline(always)]
     pub(crate) fn is_last(&self) -> bool {
         self.flags & u32::from(LAST) != 0
-    }
-
-    #[inline(always)]
-    pub(crate) fn kind(&self) -> u16 {
-        self.kind_field as u16
     }
 
     #[inline(always)]
@@ -266,10 +259,8 @@ fn decode_entry(
     } else if flags & LAST != 0 {
         parent.subtree_end
     } else {
-        match read_number(bytes, &mut p, entry.size_code, model) {
-            0 => UNKNOWN,
-            size => (p as u32).wrapping_add(size),
-        }
+        let size = read_number(bytes, &mut p, entry.size_code, model);
+        (p as u32).wrapping_add(size)
     };
     out.kind_field = u32::from(entry.kind) | (u32::from(entry.field) << 16);
     out.start = start;
@@ -353,10 +344,8 @@ fn decode_raw(bytes: &[u8], at: usize, base: u32, parent: Parent, model: &Model)
     } else if flags & u32::from(LAST) != 0 {
         parent.subtree_end
     } else {
-        match read_raw_number(bytes, &mut p) {
-            0 => UNKNOWN,
-            size => (p as u32).wrapping_add(size),
-        }
+        let size = read_raw_number(bytes, &mut p);
+        (p as u32).wrapping_add(size)
     };
     Frame {
         kind_field: u32::from(kind) | (field << 16),
@@ -367,69 +356,6 @@ fn decode_raw(bytes: &[u8], at: usize, base: u32, parent: Parent, model: &Model)
         subtree_end,
         next: model.descriptor(model.resolve(parent.kind, kind)),
         child: model.descriptor(model.resolve(kind, crate::model::NONE)),
-    }
-}
-
-/// Deepest nesting [`skip`] handles: a small subtree has at most `Model::small` descendants (the build
-/// script keeps that below this).
-const SKIP_DEPTH: usize = 64;
-
-/// The bit offset just past the subtree of `node`, an inner node whose subtree is small (its records carry
-/// no size): its descendants' records are read, at most `Model::small` of them, for their extent and for
-/// the contexts of the records after them (no positions are computed).
-pub(crate) fn skip(bytes: &[u8], node: &Frame, model: &Model) -> u32 {
-    // Per open level: (kind, last, context of the record after it).
-    let mut open = [(0u16, false, 0u32); SKIP_DEPTH];
-    let mut depth = 0;
-    let mut parent = node.kind();
-    let mut at = node.children as usize;
-    let mut context = node.child;
-    loop {
-        let (kind, flags, next, child) = match symbol(bytes, &mut at, context, model) {
-            Some(entry) => {
-                if entry.flags & GAP_CODED != 0 {
-                    read_number(bytes, &mut at, entry.gap_code, model);
-                }
-                if entry.flags & END_MASK == END_CODED {
-                    read_number(bytes, &mut at, entry.end_code, model);
-                }
-                if entry.flags & (LEAF | LAST) == 0 {
-                    read_number(bytes, &mut at, entry.size_code, model);
-                }
-                (
-                    entry.kind,
-                    entry.flags,
-                    model.next_descriptor(entry, parent),
-                    entry.child,
-                )
-            }
-            None => {
-                let above = Parent {
-                    kind: parent,
-                    end: 0,
-                    subtree_end: UNKNOWN,
-                };
-                let raw = decode_raw(bytes, at, 0, above, model);
-                at = raw.children as usize;
-                (raw.kind(), raw.flags as u8, raw.next, raw.child)
-            }
-        };
-        if flags & LEAF == 0 {
-            open[depth] = (parent, flags & LAST != 0, next);
-            depth += 1;
-            parent = kind;
-            context = child;
-            continue;
-        }
-        let (mut last, mut next) = (flags & LAST != 0, next);
-        while last {
-            if depth == 0 {
-                return at as u32;
-            }
-            depth -= 1;
-            (parent, last, next) = open[depth];
-        }
-        context = next;
     }
 }
 

@@ -361,13 +361,8 @@ fn sizes(model: &Model, flat: &mut [Flat]) -> u64 {
         let node = flat[i];
         let mut bits = node.bits;
         if node.flags & (LEAF | LAST) == 0 {
-            let descendants = node.next as usize - i - 1;
-            let size = if descendants as u32 > model.small {
-                let end = flat.get(node.next as usize).map_or(0, |n| n.written);
-                flat[i + 1].written - end
-            } else {
-                0
-            };
+            let end = flat.get(node.next as usize).map_or(0, |n| n.written);
+            let size = flat[i + 1].written - end;
             bits += if node.entry == RAW_ENTRY {
                 codec::raw_number_length(size)
             } else {

@@ -97,7 +97,7 @@ mod offsets;
 mod wide;
 
 use bumpalo::Bump;
-use codec::{Frame, PADDING, UNKNOWN};
+use codec::{Frame, PADDING};
 use cst_measure::{Backend, BuildError, CstCursor, CstStore, Language, NodeInfo};
 use model::Model;
 use offsets::Offsets;
@@ -348,16 +348,6 @@ impl ArenaCursor<'_> {
         *self.child_slot() = frame;
     }
 
-    /// The offset just past the subtree of `node`, decoding it if it is small and not sized.
-    #[inline(always)]
-    fn subtree_end(&self, node: &Frame) -> u32 {
-        if node.subtree_end != UNKNOWN {
-            node.subtree_end
-        } else {
-            codec::skip(self.bytes, node, self.model)
-        }
-    }
-
     /// One level of [`cst_measure::backend::descend_to_offset`] from the current node: the child to descend
     /// into for `offset`, or `None` if the current node is the answer. A wide node's scan starts at the
     /// last sampled child before `offset`.
@@ -385,8 +375,14 @@ impl ArenaCursor<'_> {
             if child.is_last() {
                 return None;
             }
-            let at = self.subtree_end(&child);
-            child = codec::decoded(self.bytes, at, child.next, end, parent, self.model);
+            child = codec::decoded(
+                self.bytes,
+                child.subtree_end,
+                child.next,
+                end,
+                parent,
+                self.model,
+            );
         }
     }
 }
@@ -426,8 +422,9 @@ impl CstCursor for ArenaCursor<'_> {
         if depth <= 1 || self.frames[depth].is_last() {
             return false;
         }
+        // A node that is not last is a leaf (its subtree ends with its record) or has a stored size.
         let node = &self.frames[depth];
-        let (at, context, base) = (self.subtree_end(node), node.next, node.end);
+        let (at, context, base) = (node.subtree_end, node.next, node.end);
         let parent = self.frames[depth - 1].as_parent();
         let (bytes, model) = (self.bytes, self.model);
         codec::decode(
@@ -447,12 +444,6 @@ impl CstCursor for ArenaCursor<'_> {
         let depth = self.depth;
         if depth <= 1 {
             return false;
-        }
-        // A last child's subtree ends where its parent's does: what a walk learns on its way up.
-        let (last, subtree_end) = (self.frames[depth].is_last(), self.frames[depth].subtree_end);
-        let parent = &mut self.frames[depth - 1];
-        if last && parent.subtree_end == UNKNOWN {
-            parent.subtree_end = subtree_end;
         }
         self.depth = depth - 1;
         true

@@ -147,8 +147,6 @@ pub(crate) struct Model {
     /// The number code of no bits (value 0), the last one.
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) empty_code: u8,
-    /// Subtrees with at most this many descendants store no size.
-    pub(crate) small: u32,
     /// The kind and field ids the model names, as the grammar it was trained with named them.
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) kinds: &'static [(u16, bool, &'static str)],
