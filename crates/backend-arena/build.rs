@@ -265,9 +265,7 @@ fn generate(name: &str, spec: &Spec) -> String {
         let c = canonical(lengths);
         number_codes.extend(lengths.iter().zip(c).map(|(&l, c)| (c << 4) | l));
     }
-    let empty_code = spec.families.len();
-    assert!(empty_code < 256, "{name}: too many number codes");
-    number_slots.resize(number_slots.len() + (1 << NUMBER_BITS), 0);
+    assert!(spec.families.len() <= 256, "{name}: too many number codes");
     let mut out = String::new();
     // Decoding tables first: every context's descriptor must be known to write the entries that lead to it.
     // A slot holds `entry << 4 | length` (the absolute entry index) or a second-level table's number with
@@ -296,8 +294,8 @@ fn generate(name: &str, spec: &Spec) -> String {
                 ((entry_count as u32 + value) << 4) | length
             }
         }));
-        assert!(slot_base < 1 << 26);
-        descriptors.push(((slot_base as u32) << 6) | (sub << 3) | first);
+        assert!(slot_base < 1 << 22);
+        descriptors.push(((slot_base as u32) << 10) | (sub << 7) | (64 - first));
         // The encoder's index: the context's symbols sorted by (kind, field, leaf, last), then by how many
         // of their parts are coded (the fewest first: the most specific symbol that fits is the first).
         let mut order: Vec<usize> = (0..c.entries.len()).collect();
@@ -346,25 +344,14 @@ fn generate(name: &str, spec: &Spec) -> String {
             };
             let child = resolve(e.kind, NONE);
             let (fixed, end_code) = match e.end.chars().next() {
-                Some('f') => (end, empty_code),
-                Some('p') => (0, empty_code),
-                _ => (0, end as usize),
-            };
-            let gap_code = if e.gap.starts_with('c') {
-                gap_code as usize
-            } else {
-                empty_code
-            };
-            let size_code = if e.leaf || e.last {
-                empty_code
-            } else {
-                spec.size as usize
+                Some('f') => (end, 0),
+                Some('p') => (0, 0),
+                _ => (0, end),
             };
             writeln!(
                 entries,
-                "    e({}, {}, {}{lookup}, {gap_code}, {end_code}, {fixed}, {size_code}, {}, {}),",
-                e.kind,
-                e.field,
+                "    e({}, {}{lookup}, {gap_code}, {end_code}, {fixed}, {}, {}),",
+                e.kind | (e.field << 16),
                 flags(e),
                 descriptors[next],
                 descriptors[child],
@@ -377,7 +364,7 @@ fn generate(name: &str, spec: &Spec) -> String {
             Some(f) => (descriptors[f as usize].to_string(), f.to_string()),
             None => ("RAW_DESCRIPTOR".to_string(), "RAW".to_string()),
         };
-        writeln!(entries, "    e(0, 0, ESCAPE, 0, 0, 0, 0, {fallback}, 0),").unwrap();
+        writeln!(entries, "    e(0, ESCAPE, 0, 0, 0, {fallback}, 0),").unwrap();
         writeln!(
             codes,
             "    {},",
@@ -507,7 +494,6 @@ fn generate(name: &str, spec: &Spec) -> String {
         root: {},
         root_descriptor: {},
         size_code: {},
-        empty_code: {empty_code},
         kinds: &KINDS,
         fields: &FIELDS,
     }};",

@@ -130,7 +130,7 @@ pub(crate) fn peek(bytes: &[u8], at: usize) -> u64 {
     word << (at & 7)
 }
 
-/// Reads a number of code `code` at `*at`, without branching (the empty code reads nothing and gives 0).
+/// Reads a number of code `code` at `*at`.
 #[inline(always)]
 pub(crate) fn read_number(bytes: &[u8], at: &mut usize, code: u8, model: &Model) -> u32 {
     let word = peek(bytes, *at);
@@ -170,13 +170,10 @@ fn read_bits(bytes: &[u8], at: &mut usize, count: u32) -> u32 {
 #[inline(always)]
 pub(crate) fn read_code(bytes: &[u8], at: usize, descriptor: u32, model: &Model) -> (u32, usize) {
     let word = peek(bytes, at);
-    let (first, sub, base) = (
-        descriptor & 7,
-        (descriptor >> 3) & 7,
-        (descriptor >> 6) as usize,
-    );
-    let mut slot = model.slots[base + (word >> (64 - first)) as usize];
+    let (shift, base) = (descriptor & 127, (descriptor >> 10) as usize);
+    let mut slot = model.slots[base + (word >> shift) as usize];
     if slot & 15 == 0 {
+        let (first, sub) = (64 - shift, (descriptor >> 7) & 7);
         let table = (1usize << first) + ((slot >> 4) << sub) as usize;
         slot = model.slots[base + table + ((word << first) >> (64 - sub)) as usize];
     }
@@ -259,10 +256,10 @@ fn decode_entry(
     } else if flags & LAST != 0 {
         parent.subtree_end
     } else {
-        let size = read_number(bytes, &mut p, entry.size_code, model);
+        let size = read_number(bytes, &mut p, model.size_code, model);
         (p as u32).wrapping_add(size)
     };
-    out.kind_field = u32::from(entry.kind) | (u32::from(entry.field) << 16);
+    out.kind_field = entry.kind_field;
     out.start = start;
     out.end = end;
     out.flags = u32::from(flags & (LEAF | LAST));

@@ -66,10 +66,21 @@ pub(crate) fn encode(
     max_stream: u64,
     out: &mut Vec<u8>,
 ) -> Result<(), BuildError> {
-    let model = crate::model::Model::of(language);
     let mut flat = flatten(scratch, tree, text_len)?;
-    let wide = choose(scratch, model, &mut flat);
-    let total_bits = sizes(model, &mut flat);
+    encode_flat(scratch, language, &mut flat, max_stream, out)
+}
+
+/// Passes 2 to 4 over a file's nodes in preorder.
+fn encode_flat(
+    scratch: &Bump,
+    language: Language,
+    flat: &mut [Flat],
+    max_stream: u64,
+    out: &mut Vec<u8>,
+) -> Result<(), BuildError> {
+    let model = crate::model::Model::of(language);
+    let wide = choose(scratch, model, flat);
+    let total_bits = sizes(model, flat);
     let index_bytes = wide::index_len(wide.nodes.len(), wide.samples);
     let prefix = 1 + if wide.nodes.is_empty() {
         0
@@ -96,7 +107,7 @@ pub(crate) fn encode(
     let mut keys: BumpVec<'_, u32> = BumpVec::with_capacity_in(wide.nodes.len(), scratch);
     write(
         model,
-        &flat,
+        flat,
         &wide,
         prefix as u32 * 8,
         out,
@@ -108,7 +119,6 @@ pub(crate) fn encode(
         let index = &mut out[stream_start + 5..stream_start + 5 + index_bytes];
         wide::write_index(index, &keys, &wide.nodes, &samples);
     }
-    flat.clear();
     Ok(())
 }
 
@@ -456,5 +466,226 @@ fn write_raw(writer: &mut BitWriter<'_>, node: &Flat) {
     } else {
         writer.put(0, 1);
         writer.put_raw_number(node.end - node.start);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Records of every form, symbol-coded and raw, written and read back from a synthetic tree: this reaches
+    //! what tree-sitter never produces (negative gaps, kinds past the grammar, field ids past a byte, huge
+    //! gaps and lengths, last children that end before their parent) and checks the wide-node index.
+
+    use super::{encode_flat, Flat, LAST, LEAF, MISSING};
+    use crate::codec::{decoded, Frame, PADDING};
+    use crate::model::Model;
+    use crate::wide::{WideIndex, STRIDE};
+    use bumpalo::Bump;
+    use cst_measure::{Language, NodeInfo};
+
+    /// A synthetic node.
+    struct T {
+        info: NodeInfo,
+        children: Vec<T>,
+    }
+
+    fn node(kind: u16, field: u16, start: u32, end: u32, children: Vec<T>) -> T {
+        T {
+            info: NodeInfo {
+                kind,
+                field,
+                start,
+                end,
+                missing: false,
+            },
+            children,
+        }
+    }
+
+    /// The encoder's view of a synthetic tree, in preorder.
+    fn flat(root: &T, text_len: u32) -> Vec<Flat> {
+        fn visit(t: &T, base: u32, parent_end: u32, last: bool, out: &mut Vec<Flat>) {
+            let index = out.len();
+            out.push(Flat {
+                start: t.info.start,
+                end: t.info.end,
+                base,
+                parent_end,
+                kind: t.info.kind,
+                field: t.info.field,
+                flags: u8::from(t.info.missing) * MISSING
+                    | u8::from(t.children.is_empty()) * LEAF
+                    | u8::from(last) * LAST,
+                ..Flat::default()
+            });
+            let mut base = t.info.start;
+            for (i, child) in t.children.iter().enumerate() {
+                visit(child, base, t.info.end, i + 1 == t.children.len(), out);
+                base = child.info.end;
+            }
+            out[index].next = out.len() as u32;
+        }
+        let mut out = Vec::new();
+        visit(root, 0, text_len, true, &mut out);
+        out
+    }
+
+    /// Every node read back by first-child and next-sibling moves, in preorder, with its leaf and last flags.
+    fn read_back(bytes: &[u8], text_len: u32, language: Language) -> Vec<(NodeInfo, bool, bool)> {
+        let model = Model::of(language);
+        let (_, records) = WideIndex::of(bytes);
+        let above = Frame::above_root(text_len, records, (bytes.len() * 8) as u32, model);
+        let root = decoded(bytes, records, model.root_descriptor, 0, above.as_parent(), model);
+        let mut out = Vec::new();
+        let mut stack = vec![root];
+        while let Some(frame) = stack.pop() {
+            out.push((frame.info(), frame.is_leaf(), frame.is_last()));
+            if frame.is_leaf() {
+                continue;
+            }
+            let mut children = Vec::new();
+            let parent = frame.as_parent();
+            let mut child = decoded(bytes, frame.children, frame.child, frame.start, parent, model);
+            loop {
+                children.push(child);
+                if child.is_last() {
+                    break;
+                }
+                child = decoded(bytes, child.subtree_end, child.next, child.end, parent, model);
+            }
+            stack.extend(children.into_iter().rev());
+        }
+        out
+    }
+
+    fn encode(language: Language, root: &T, text_len: u32) -> (Vec<Flat>, Vec<u8>) {
+        let mut nodes = flat(root, text_len);
+        let mut stream = Vec::new();
+        encode_flat(&Bump::new(), language, &mut nodes, u64::MAX, &mut stream).unwrap();
+        stream.resize(stream.len() + PADDING, 0);
+        (nodes, stream)
+    }
+
+    #[test]
+    fn every_form_reads_back_as_written() {
+        let grammar = Language::Python.grammar();
+        let module = grammar.id_for_node_kind("module", true);
+        let call = grammar.id_for_node_kind("call", true);
+        let identifier = grammar.id_for_node_kind("identifier", true);
+        let paren = grammar.id_for_node_kind("(", false);
+        let big = 1u32 << 30;
+        let mut leaves = Vec::new();
+        let mut at = 0;
+        // Symbol-coded and raw leaves: gaps 0, 1, 7 and huge; kinds of the grammar, past it and ERROR; fields
+        // 0, 1 and past a byte; lengths 0, 1, 20 and huge.
+        for (i, (kind, field, gap, len)) in [
+            (identifier, 0, 0, 3),
+            (identifier, 0, 1, 1),
+            (paren, 0, 7, 1),
+            (identifier, 1, 0, 20),
+            (600, 0, 1, 2),
+            (40_000, 300, 0, 0),
+            (u16::MAX, 0, big, 5),
+            (identifier, 0, 2, big),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            at += gap;
+            leaves.push(node(kind, field, at, at + len, vec![]));
+            at += len;
+            if i == 2 {
+                // A MISSING node and an empty one.
+                let mut missing = node(identifier, 0, at, at, vec![]);
+                missing.info.missing = true;
+                leaves.push(missing);
+                leaves.push(node(paren, 0, at, at, vec![]));
+            }
+        }
+        // A leaf starting before its previous sibling ends (a negative gap), then inner nodes: one that is not
+        // last (sized), one whose last child ends before it does.
+        leaves.push(node(identifier, 0, at - 3, at + 1, vec![]));
+        at += 1;
+        let inner = node(
+            call,
+            2,
+            at,
+            at + 10,
+            vec![
+                node(identifier, 0, at, at + 4, vec![]),
+                node(paren, 0, at + 4, at + 5, vec![]),
+            ],
+        );
+        let trailing = node(
+            call,
+            0,
+            at + 10,
+            at + 30,
+            vec![node(identifier, 0, at + 11, at + 12, vec![])],
+        );
+        leaves.push(inner);
+        leaves.push(trailing);
+        let text_len = at + 40;
+        let root = node(module, 0, 0, text_len, leaves);
+        let (nodes, stream) = encode(Language::Python, &root, text_len);
+        let back = read_back(&stream, text_len, Language::Python);
+        assert_eq!(back.len(), nodes.len());
+        for (i, (flat, (info, leaf, last))) in nodes.iter().zip(&back).enumerate() {
+            let want = NodeInfo {
+                kind: flat.kind,
+                field: flat.field,
+                start: flat.start,
+                end: flat.end,
+                missing: flat.flags & MISSING != 0,
+            };
+            assert_eq!(*info, want, "node {i}");
+            assert_eq!(
+                (*leaf, *last),
+                (flat.flags & LEAF != 0, flat.flags & LAST != 0),
+                "node {i}"
+            );
+        }
+        // Some of them were raw records, some symbols.
+        let raw = nodes.iter().filter(|n| n.entry == super::RAW_ENTRY).count();
+        assert!(raw >= 4 && raw < nodes.len() - 4, "{raw} raw records");
+    }
+
+    #[test]
+    fn the_wide_index_samples_every_stride_th_child() {
+        let grammar = Language::Python.grammar();
+        let module = grammar.id_for_node_kind("module", true);
+        let identifier = grammar.id_for_node_kind("identifier", true);
+        let count = 1000u32;
+        let children: Vec<T> = (0..count)
+            .map(|i| node(identifier, 0, i * 3, i * 3 + 2, vec![]))
+            .collect();
+        let root = node(module, 0, 0, count * 3, children);
+        let (nodes, stream) = encode(Language::Python, &root, count * 3);
+        let (index, records) = WideIndex::of(&stream);
+        let model = Model::of(Language::Python);
+        let above = Frame::above_root(count * 3, records, (stream.len() * 8) as u32, model);
+        let root = decoded(&stream, records, model.root_descriptor, 0, above.as_parent(), model);
+        assert!(index.scan_from(root.children, 0).is_none());
+        for offset in [0, 1, 95, 96, 97, 1500, count * 3 - 1] {
+            // The last sampled child (node `k + 1` in preorder) whose previous sibling ends before `offset`.
+            let want = (1..count)
+                .filter(|k| k % STRIDE == 0 && nodes[*k as usize + 1].base < offset)
+                .last();
+            let got = index.scan_from(root.children, offset);
+            match (want, got) {
+                (None, None) => {}
+                (Some(k), Some(sample)) => {
+                    let child = decoded(
+                        &stream,
+                        sample.at,
+                        model.descriptor(sample.context),
+                        sample.base,
+                        root.as_parent(),
+                        model,
+                    );
+                    assert_eq!(child.info().start, k * 3, "offset {offset}");
+                }
+                other => panic!("offset {offset}: {other:?}"),
+            }
+        }
     }
 }

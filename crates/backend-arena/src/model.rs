@@ -48,7 +48,7 @@ pub(crate) struct Context {
 }
 
 /// What a reader needs to decode a symbol of a context, packed in a `u32` that entries and cursor frames
-/// carry for the contexts of the next sibling and of the first child: `slots << 6 | sub << 3 | first`.
+/// carry for the contexts of the next sibling and of the first child: `slots << 10 | sub << 7 | 64 - first`.
 ///
 /// The context's decoding table starts at slot `slots` of [`Model::slots`] and has two levels, so that the
 /// common (short) codes are found in one cache line: a first level of `1 << first` slots indexed by the next
@@ -65,50 +65,43 @@ pub(crate) struct Aligned<T>(pub(crate) T);
 /// A symbol: what one code in one context stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Entry {
-    pub(crate) kind: u16,
-    /// Field id (every bundled grammar has fewer than 256 fields; a node with a larger one is raw).
-    pub(crate) field: u8,
-    /// [`LEAF`], [`LAST`], gap and end modes, [`ESCAPE`], [`LOOKUP`].
-    pub(crate) flags: u8,
+    /// `kind | field << 16`, as a cursor frame holds them (every bundled grammar has fewer than 256 fields;
+    /// a node with a larger field id is raw).
+    pub(crate) kind_field: u32,
     /// Descriptor of the next sibling's context (unless [`LOOKUP`]); for the escape, the fallback
     /// context's or [`RAW_DESCRIPTOR`].
     pub(crate) next: u32,
     /// Descriptor of the first child's context.
     pub(crate) child: u32,
-    /// The number codes of the gap, the length and the subtree size (the model's empty code where the
-    /// record has no such part).
+    /// [`LEAF`], [`LAST`], gap and end modes, [`ESCAPE`], [`LOOKUP`].
+    pub(crate) flags: u8,
+    /// The number codes of the gap ([`GAP_CODED`]) and of the length ([`END_CODED`]).
     pub(crate) gap_code: u8,
     pub(crate) end_code: u8,
     /// The length, with [`END_FIXED`].
     pub(crate) fixed: u8,
-    pub(crate) size_code: u8,
 }
 
 const _: () = assert!(std::mem::size_of::<Entry>() == 16);
 
 /// Builds an [`Entry`] (short, for the generated tables).
-#[allow(clippy::too_many_arguments)]
 const fn e(
-    kind: u16,
-    field: u8,
+    kind_field: u32,
     flags: u8,
     gap_code: u8,
     end_code: u8,
     fixed: u8,
-    size_code: u8,
     next: u32,
     child: u32,
 ) -> Entry {
     Entry {
-        kind,
-        field,
-        flags,
+        kind_field,
         next,
         child,
+        flags,
         gap_code,
         end_code,
         fixed,
-        size_code,
     }
 }
 
@@ -144,9 +137,6 @@ pub(crate) struct Model {
     pub(crate) root_descriptor: u32,
     /// The number code of subtree sizes.
     pub(crate) size_code: u8,
-    /// The number code of no bits (value 0), the last one.
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub(crate) empty_code: u8,
     /// The kind and field ids the model names, as the grammar it was trained with named them.
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) kinds: &'static [(u16, bool, &'static str)],
@@ -193,7 +183,7 @@ impl Model {
         if entry.flags & LOOKUP == 0 {
             entry.next
         } else {
-            self.descriptor(self.resolve(parent, entry.kind))
+            self.descriptor(self.resolve(parent, entry.kind_field as u16))
         }
     }
 
@@ -204,7 +194,7 @@ impl Model {
         if self.entries[index].flags & LOOKUP == 0 {
             self.links[index].0
         } else {
-            self.resolve(parent, self.entries[index].kind)
+            self.resolve(parent, self.entries[index].kind_field as u16)
         }
     }
 }
