@@ -450,6 +450,27 @@ fn generate(name: &str, spec: &Spec) -> String {
         list(&mut fallbacks.values().map(usize::to_string))
     )
     .unwrap();
+    // The first child's context of every kind id up to the largest the model names (others: the global
+    // context, as `resolve` gives), ERROR's last.
+    let max_kind = spec
+        .kinds
+        .iter()
+        .map(|k| k.0)
+        .filter(|&k| k != 0xFFFF)
+        .max()
+        .unwrap_or(0);
+    let mut first = Vec::new();
+    for kind in 0..=max_kind + 1 {
+        let kind = if kind == max_kind + 1 { 0xFFFF } else { kind };
+        first.push(resolve(kind, NONE));
+    }
+    writeln!(
+        out,
+        "static FIRST_CONTEXTS: [u16; {}] = [{}];",
+        first.len(),
+        list(&mut first.iter().map(usize::to_string))
+    )
+    .unwrap();
     writeln!(
         out,
         "static KINDS: [(u16, bool, &str); {}] = [{}];",
@@ -490,6 +511,7 @@ fn generate(name: &str, spec: &Spec) -> String {
         pair_contexts: &PAIR_CONTEXTS,
         fallback_kinds: &FALLBACK_KINDS,
         fallback_contexts: &FALLBACK_CONTEXTS,
+        first_contexts: &FIRST_CONTEXTS,
         global: {global},
         root: {},
         root_descriptor: {},

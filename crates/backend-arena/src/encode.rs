@@ -1,19 +1,22 @@
-//! From a tree-sitter tree to a file's stream, in four iterative passes over a scratch arena.
+//! From a tree-sitter tree to a file's stream, in two passes over a scratch arena.
 //!
-//! 1. A `TreeCursor` walk flattens the visible nodes in preorder into [`Flat`] records (kind, field, range,
-//!    the base its gap counts from, its parent's end, the index past its subtree, leaf/last/missing). This is
-//!    the only pass that touches tree-sitter's tree.
-//! 2. Forward: each node's context (from its parent's and previous sibling's symbols, exactly as a reader
-//!    finds it), its symbol (the most specific one of its context that reproduces it, else escapes) and the
-//!    bits of its record without the size; which nodes are wide and which of their children are sampled.
-//! 3. Backward: subtree sizes (a node's descendants' records, sizes included, are written by then), and so
-//!    the length of the whole stream, checked against the limits before anything is written.
-//! 4. Forward: the bits, straight into the store's arena, and the wide-node index.
+//! 1. **The walk** (forward): one `TreeCursor` preorder walk, the only pass that touches tree-sitter's tree,
+//!    records each visible node in a 32-byte [`Flat`] and, as soon as the node is finished (its next sibling
+//!    found, or its parent's children done), chooses its symbol. A node's context depends only on its
+//!    parent's kind and its previous sibling's symbol, both known by then, and a node is finished only when
+//!    the walk knows whether it is its parent's last child. Wide nodes' every [`STRIDE`]-th children are
+//!    noted as candidate samples.
+//! 2. **The writing** (backward): subtree sizes need the bits of everything below a node, so the records are
+//!    written last to first: a non-last inner node's descendants are written, and their bits counted,
+//!    before it. Bits are prepended into a scratch buffer ([`ReverseWriter`]), so the stream comes out in
+//!    order; its first byte is padded at the front (the header says by how many bits). The length of the
+//!    whole stream is known at the end of this pass and checked against the limits before anything goes
+//!    into the store.
 //!
 //! The scratch arena is a `bumpalo::Bump` the store resets before each file and drops in `finish()`: no
 //! per-node allocation, and no scratch memory survives the build.
 
-use crate::codec::{self, BitWriter, MISSING};
+use crate::codec::{self, MISSING};
 use crate::model::{Entry, Model, END_CODED, END_MASK, GAP_CODED, GAP_ONE, LAST, LEAF, NONE, RAW};
 use crate::wide::{self, Sample, STRIDE, WIDE};
 use bumpalo::collections::Vec as BumpVec;
@@ -21,26 +24,28 @@ use bumpalo::Bump;
 use cst_measure::{BuildError, Language};
 
 /// [`Flat::flags`]: the node has more than [`WIDE`] children (and an index).
-const WIDE_NODE: u8 = 1 << 4;
+const WIDE_NODE: u8 = 1 << 3;
+/// The node starts before its base (only raw records can say so).
+const NEGATIVE_GAP: u8 = 1 << 4;
+/// The node ends where its parent does.
+const ENDS_WITH_PARENT: u8 = 1 << 5;
 /// [`Flat::entry`] of a raw record.
 const RAW_ENTRY: u16 = u16::MAX;
 
 /// One visible node as the encoder sees it.
 #[derive(Clone, Copy, Debug, Default)]
 struct Flat {
-    start: u32,
-    end: u32,
-    /// Where the gap counts from: the parent's start (first child) or the previous sibling's end.
-    base: u32,
-    parent_end: u32,
+    /// Start minus the base (the parent's start for a first child, the previous sibling's end otherwise),
+    /// in absolute value ([`NEGATIVE_GAP`] gives the sign).
+    gap: u32,
+    /// End minus start.
+    len: u32,
     /// Index just past this node's subtree in preorder.
     next: u32,
-    /// Bits of this node's record (pass 2 without the size, pass 3 with it).
+    /// Bits of this node's record without its size (pass 1), then with it (pass 2).
     bits: u32,
-    /// Bits of the records from this node to the end of the file (pass 3).
+    /// Bits of the records from this node to the end of the file (pass 2).
     written: u32,
-    /// The subtree size the record stores (inner nodes that are not last).
-    size: u32,
     kind: u16,
     /// Field id in the parent, 0 for none.
     field: u16,
@@ -48,12 +53,56 @@ struct Flat {
     context: u16,
     /// The symbol (index into the model's entries) after `hops` escapes, or [`RAW_ENTRY`].
     entry: u16,
-    /// [`LEAF`], [`LAST`], [`MISSING`], [`WIDE_NODE`].
+    /// [`LEAF`], [`LAST`], [`MISSING`], [`WIDE_NODE`], [`NEGATIVE_GAP`], [`ENDS_WITH_PARENT`].
     flags: u8,
     hops: u8,
 }
 
-const _: () = assert!(std::mem::size_of::<Flat>() == 44);
+const _: () = assert!(std::mem::size_of::<Flat>() == 32);
+
+/// What the encoder reads of a tree: tree-sitter's `TreeCursor` moves and node facts (a trait so that tests
+/// can feed it trees tree-sitter never makes).
+pub(crate) trait Walk {
+    /// Kind, field in the parent, start and end of the node under the cursor.
+    fn node(&self) -> (u16, u16, usize, usize);
+    /// Whether it is MISSING (asked only of empty nodes: a MISSING node is always empty).
+    fn missing(&self) -> bool;
+    fn goto_first_child(&mut self) -> bool;
+    fn goto_next_sibling(&mut self) -> bool;
+    fn goto_parent(&mut self) -> bool;
+}
+
+impl Walk for tree_sitter::TreeCursor<'_> {
+    #[inline(always)]
+    fn node(&self) -> (u16, u16, usize, usize) {
+        let node = tree_sitter::TreeCursor::node(self);
+        (
+            node.kind_id(),
+            self.field_id().map_or(0, |id| id.get()),
+            node.start_byte(),
+            node.end_byte(),
+        )
+    }
+
+    fn missing(&self) -> bool {
+        tree_sitter::TreeCursor::node(self).is_missing()
+    }
+
+    #[inline(always)]
+    fn goto_first_child(&mut self) -> bool {
+        tree_sitter::TreeCursor::goto_first_child(self)
+    }
+
+    #[inline(always)]
+    fn goto_next_sibling(&mut self) -> bool {
+        tree_sitter::TreeCursor::goto_next_sibling(self)
+    }
+
+    #[inline(always)]
+    fn goto_parent(&mut self) -> bool {
+        tree_sitter::TreeCursor::goto_parent(self)
+    }
+}
 
 /// Encodes `tree` (of a text of `text_len` bytes) and appends the file's stream to `out`: a header byte, the
 /// wide-node index when there is one, and the records. Fails, leaving `out` as it was, if the stream would
@@ -66,28 +115,41 @@ pub(crate) fn encode(
     max_stream: u64,
     out: &mut Vec<u8>,
 ) -> Result<(), BuildError> {
-    let mut flat = flatten(scratch, tree, text_len)?;
-    encode_flat(scratch, language, &mut flat, max_stream, out)
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    encode_from(
+        scratch,
+        language,
+        text_len,
+        &mut cursor,
+        root.descendant_count(),
+        max_stream,
+        out,
+    )
 }
 
-/// Passes 2 to 4 over a file's nodes in preorder.
-fn encode_flat(
+/// [`encode`] from any [`Walk`]; `nodes` is a capacity hint.
+fn encode_from<W: Walk>(
     scratch: &Bump,
     language: Language,
-    flat: &mut [Flat],
+    text_len: u32,
+    source: &mut W,
+    nodes: usize,
     max_stream: u64,
     out: &mut Vec<u8>,
 ) -> Result<(), BuildError> {
-    let model = crate::model::Model::of(language);
-    let wide = choose(scratch, model, flat);
-    let total_bits = sizes(model, flat);
-    let index_bytes = wide::index_len(wide.nodes.len(), wide.samples);
-    let prefix = 1 + if wide.nodes.is_empty() {
+    let model = Model::of(language);
+    let mut walked = walk(scratch, model, text_len, source, nodes)?;
+    let (bytes, pad) = write(scratch, model, &mut walked);
+    let total = u64::from(walked.flat.first().map_or(0, |n| n.written));
+    let wide = samples(scratch, &walked);
+    let index_bytes = if wide.nodes.is_empty() {
         0
     } else {
-        4 + index_bytes
+        wide::index_len(wide.nodes.len(), wide.samples.len())
     };
-    let stream_bytes = prefix as u64 + total_bits.div_ceil(8);
+    let prefix = 1 + if index_bytes == 0 { 0 } else { 4 + index_bytes };
+    let stream_bytes = prefix as u64 + bytes.len() as u64;
     let limit = max_stream.min(u64::from(u32::MAX) / 8);
     if stream_bytes > limit {
         return Err(BuildError::Limit(format!(
@@ -95,48 +157,73 @@ fn encode_flat(
              records per file (32-bit bit offsets)"
         )));
     }
-    let stream_start = out.len();
     out.reserve(stream_bytes as usize);
-    out.push(language.index() as u8 | if wide.nodes.is_empty() { 0 } else { 4 });
-    if !wide.nodes.is_empty() {
+    out.push(language.index() as u8 | if index_bytes == 0 { 0 } else { 4 } | (pad << 3));
+    if index_bytes > 0 {
+        // Bit offsets of the nodes the index names: records start after the index and the padding.
+        let origin = prefix as u64 * 8 + u64::from(pad);
+        let at = |i: usize| {
+            let written = walked.flat.get(i).map_or(0, |n| n.written);
+            (origin + total - u64::from(written)) as u32
+        };
+        let keys: BumpVec<'_, u32> = BumpVec::from_iter_in(
+            wide.nodes.iter().map(|&(node, _, _)| at(node as usize + 1)),
+            scratch,
+        );
+        let samples: BumpVec<'_, Sample> = BumpVec::from_iter_in(
+            wide.samples.iter().map(|&(child, base, context)| Sample {
+                at: at(child as usize),
+                base,
+                context,
+            }),
+            scratch,
+        );
         out.extend_from_slice(&(index_bytes as u32).to_le_bytes());
-        out.resize(out.len() + index_bytes, 0);
+        let start = out.len();
+        out.resize(start + index_bytes, 0);
+        wide::write_index(&mut out[start..], &keys, &wide.nodes, &samples);
     }
-    let mut samples: BumpVec<'_, Sample> = BumpVec::with_capacity_in(wide.samples, scratch);
-    samples.resize(wide.samples, Sample::default());
-    let mut keys: BumpVec<'_, u32> = BumpVec::with_capacity_in(wide.nodes.len(), scratch);
-    write(
-        model,
-        flat,
-        &wide,
-        prefix as u32 * 8,
-        out,
-        &mut samples,
-        &mut keys,
-    );
-    debug_assert_eq!((out.len() - stream_start) as u64, stream_bytes);
-    if !wide.nodes.is_empty() {
-        let index = &mut out[stream_start + 5..stream_start + 5 + index_bytes];
-        wide::write_index(index, &keys, &wide.nodes, &samples);
-    }
+    out.extend_from_slice(bytes);
     Ok(())
 }
 
-/// Pass 1: the visible nodes in preorder.
-fn flatten<'s>(
+/// A parent whose children the walk is in.
+#[derive(Clone, Copy)]
+struct Open {
+    index: u32,
+    kind: u16,
+    end: u32,
+    children: u32,
+}
+
+/// What the walk learned.
+struct Walked<'s> {
+    flat: BumpVec<'s, Flat>,
+    /// Every [`STRIDE`]-th child after the first of every parent: (child, parent, the child's base, its
+    /// context). Only those of wide parents are kept in the index.
+    candidates: BumpVec<'s, (u32, u32, u32, u16)>,
+    /// An upper bound on the stream's bits.
+    bound: u64,
+}
+
+/// Pass 1: the nodes in preorder, each with its symbol chosen as soon as it is finished.
+fn walk<'s, W: Walk>(
     scratch: &'s Bump,
-    tree: &tree_sitter::Tree,
+    model: &Model,
     text_len: u32,
-) -> Result<BumpVec<'s, Flat>, BuildError> {
-    let root = tree.root_node();
-    let mut flat: BumpVec<'s, Flat> = BumpVec::with_capacity_in(root.descendant_count(), scratch);
-    let mut open: BumpVec<'s, u32> = BumpVec::new_in(scratch);
-    let mut cursor = root.walk();
-    let (mut base, mut parent_end) = (0, text_len);
+    source: &mut W,
+    nodes: usize,
+) -> Result<Walked<'s>, BuildError> {
+    let mut flat: BumpVec<'s, Flat> = BumpVec::with_capacity_in(nodes, scratch);
+    let mut candidates = BumpVec::new_in(scratch);
+    let mut open: BumpVec<'s, Open> = BumpVec::new_in(scratch);
+    let mut bound = 0u64;
+    // The parent of the next node (kind NONE and the whole text above the root), its base and context.
+    let (mut parent_kind, mut parent_end) = (NONE, text_len);
+    let (mut base, mut context) = (0u32, model.root);
     loop {
-        let node = cursor.node();
+        let (kind, field, start, end) = source.node();
         let index = flat.len();
-        let (start, end) = (node.start_byte(), node.end_byte());
         if end > text_len as usize || start > end {
             return Err(BuildError::Limit(format!(
                 "node {index} spans {start}..{end}, outside the {text_len}-byte text (not representable)"
@@ -147,170 +234,110 @@ fn flatten<'s>(
                 "the file has more than 2^32 - 1 nodes".into(),
             ));
         }
-        // MISSING nodes are empty: only an empty node needs the question asked.
-        let missing = start == end && node.is_missing();
+        let (start, end) = (start as u32, end as u32);
+        let mut flags = 0;
+        if start == end && source.missing() {
+            flags |= MISSING;
+        }
+        if start < base {
+            flags |= NEGATIVE_GAP;
+        }
+        if end == parent_end {
+            flags |= ENDS_WITH_PARENT;
+        }
         flat.push(Flat {
-            start: start as u32,
-            end: end as u32,
-            base,
-            parent_end,
-            kind: node.kind_id(),
-            field: cursor.field_id().map_or(0, |id| id.get()),
-            flags: if missing { MISSING } else { 0 },
+            gap: start.abs_diff(base),
+            len: end - start,
+            kind,
+            field,
+            context,
+            flags,
             ..Flat::default()
         });
-        if cursor.goto_first_child() {
-            open.push(index as u32);
-            (base, parent_end) = (start as u32, end as u32);
+        if let Some(parent) = open.last_mut() {
+            if parent.children > 0 && parent.children % STRIDE == 0 {
+                candidates.push((index as u32, parent.index, base, context));
+            }
+            parent.children += 1;
+        }
+        if source.goto_first_child() {
+            open.push(Open {
+                index: index as u32,
+                kind,
+                end,
+                children: 0,
+            });
+            (parent_kind, parent_end) = (kind, end);
+            (base, context) = (start, model.first_context(kind));
             continue;
         }
         flat[index].flags |= LEAF;
-        let mut current = index;
+        // Finish nodes: this leaf, then every parent whose last child it closes.
+        let (mut current, mut current_end) = (index, end);
         loop {
             flat[current].next = flat.len() as u32;
-            if cursor.goto_next_sibling() {
-                base = flat[current].end;
+            let last = !source.goto_next_sibling();
+            if last {
+                flat[current].flags |= LAST;
+            }
+            let next = symbol(model, &mut flat[current], parent_kind);
+            bound += u64::from(flat[current].bits) + 40;
+            if !last {
+                (base, context) = (current_end, next);
                 break;
             }
-            flat[current].flags |= LAST;
-            if !cursor.goto_parent() {
-                return Ok(flat);
+            let Some(parent) = open.pop() else {
+                return Ok(Walked {
+                    flat,
+                    candidates,
+                    bound,
+                });
+            };
+            if parent.children > WIDE {
+                flat[parent.index as usize].flags |= WIDE_NODE;
             }
-            current = open.pop().expect("a parent is open below the root") as usize;
-        }
-        parent_end = open.last().map_or(text_len, |&p| flat[p as usize].end);
-    }
-}
-
-/// The wide nodes of a file: their indices in preorder with their first sample slot and sample count, and
-/// the number of samples.
-struct Wide<'s> {
-    nodes: BumpVec<'s, (u32, u32, u32)>,
-    /// Sampled children: (index, owner's index, rank among the owner's samples) until pass 2 ends, then
-    /// (index, sample slot, rank), sorted by index.
-    sampled: BumpVec<'s, (u32, u32, u32)>,
-    samples: usize,
-}
-
-/// A parent whose children pass 2 is in.
-struct Open {
-    index: u32,
-    kind: u16,
-    /// The context of its next child.
-    context: u16,
-    last: bool,
-    children: u32,
-}
-
-/// Pass 2: contexts, symbols, record lengths without sizes; wide nodes and their samples.
-fn choose<'s>(scratch: &'s Bump, model: &Model, flat: &mut [Flat]) -> Wide<'s> {
-    let mut stack: BumpVec<'_, Open> = BumpVec::new_in(scratch);
-    let mut wide = Wide {
-        nodes: BumpVec::new_in(scratch),
-        sampled: BumpVec::new_in(scratch),
-        samples: 0,
-    };
-    for i in 0..flat.len() {
-        let (parent_kind, context) = stack
-            .last()
-            .map_or((NONE, model.root), |o| (o.kind, o.context));
-        let node = &mut flat[i];
-        let (next, child) = symbol(model, node, context, parent_kind);
-        let (kind, leaf, last) = (node.kind, node.flags & LEAF != 0, node.flags & LAST != 0);
-        if let Some(parent) = stack.last_mut() {
-            parent.context = next;
-            parent.children += 1;
-        }
-        if !leaf {
-            stack.push(Open {
-                index: i as u32,
-                kind,
-                context: child,
-                last,
-                children: 0,
-            });
-        } else if last {
-            while let Some(open) = stack.pop() {
-                if open.children > WIDE {
-                    mark_wide(flat, &open, &mut wide);
-                }
-                if !open.last {
-                    break;
-                }
+            (current, current_end) = (parent.index as usize, parent.end);
+            (parent_kind, parent_end) = open.last().map_or((NONE, text_len), |p| (p.kind, p.end));
+            if !source.goto_parent() {
+                unreachable!("the walk closes only parents it opened");
             }
         }
     }
-    // Sample slots: the wide nodes' samples one after the other, in preorder of the nodes.
-    wide.nodes.sort_unstable();
-    let mut slot = 0;
-    for node in wide.nodes.iter_mut() {
-        node.1 = slot;
-        slot += node.2;
-    }
-    for sampled in wide.sampled.iter_mut() {
-        let owner = wide.nodes.partition_point(|n| n.0 < sampled.1);
-        sampled.1 = wide.nodes[owner].1 + sampled.2;
-    }
-    wide.sampled.sort_unstable();
-    wide
 }
 
-/// Marks a wide node and samples every [`STRIDE`]-th child after the first (walking its children by their
-/// subtree ends: O(children)).
-fn mark_wide(flat: &mut [Flat], open: &Open, wide: &mut Wide<'_>) {
-    let index = open.index as usize;
-    flat[index].flags |= WIDE_NODE;
-    let mut child = index + 1;
-    let mut count = 0;
-    for k in 0..open.children {
-        if k > 0 && k % STRIDE == 0 {
-            wide.sampled.push((child as u32, open.index, count));
-            count += 1;
-        }
-        child = flat[child].next as usize;
-    }
-    wide.nodes.push((open.index, 0, count));
-    wide.samples += count as usize;
-}
-
-/// Chooses node's symbol in `context` (escaping as needed) and sets its record length without the size;
-/// returns the contexts of its next sibling and of its first child.
+/// Chooses a finished node's symbol in its context (escaping as needed) and sets its record length without
+/// the size; returns the context of its next sibling.
 #[inline]
-fn symbol(model: &Model, node: &mut Flat, mut context: u16, parent_kind: u16) -> (u16, u16) {
-    node.context = context;
-    let gap = i64::from(node.start) - i64::from(node.base);
-    let len = node.end - node.start;
-    let ends_with_parent = node.end == node.parent_end;
+fn symbol(model: &Model, node: &mut Flat, parent_kind: u16) -> u16 {
+    let mut context = node.context;
     let mut bits = 0;
     let mut hops = 0;
-    if node.flags & MISSING == 0 && gap >= 0 {
-        let gap = gap as u32;
+    if node.flags & (MISSING | NEGATIVE_GAP) == 0 && node.field < 256 {
         let key = (u32::from(node.kind) << 16)
             | (u32::from(node.field) << 8)
             | u32::from(node.flags & (LEAF | LAST));
-        // A field id that does not fit a symbol's byte never matches one (its record is raw).
-        let fits = node.field < 256;
+        let ends_with_parent = node.flags & ENDS_WITH_PARENT != 0;
         loop {
             let c = model.contexts[usize::from(context)];
             let keys = &model.index_keys[c.index as usize..(c.index + c.symbols) as usize];
             // The most specific symbol that reproduces the node: the first that fits among those of its key
             // (sorted by how many parts they code).
             let mut at = keys.partition_point(|&k| k < key);
-            while fits && at < keys.len() && keys[at] == key {
+            while at < keys.len() && keys[at] == key {
                 let index = usize::from(model.index_entries[c.index as usize + at]);
                 let e = &model.entries[index];
-                if gap_fits(e, gap) && codec::end_fits(e, len, ends_with_parent) {
+                if gap_fits(e, node.gap) && codec::end_fits(e, node.len, ends_with_parent) {
                     bits += u32::from(model.codes[index] & 15);
                     if e.flags & GAP_CODED != 0 {
-                        bits += codec::number_length(gap, e.gap_code, model);
+                        bits += codec::number_length(node.gap, e.gap_code, model);
                     }
                     if e.flags & END_MASK == END_CODED {
-                        bits += codec::number_length(len, e.end_code, model);
+                        bits += codec::number_length(node.len, e.end_code, model);
                     }
                     node.entry = index as u16;
                     node.hops = hops;
                     node.bits = bits;
-                    return (model.next_context(index, parent_kind), model.links[index].1);
+                    return model.next_context(index, parent_kind);
                 }
                 at += 1;
             }
@@ -335,25 +362,10 @@ fn symbol(model: &Model, node: &mut Flat, mut context: u16, parent_kind: u16) ->
             }
         }
     }
-    bits += 3
-        + 16
-        + 1
-        + if node.field != 0 { 16 } else { 0 }
-        + 1
-        + codec::raw_number_length(gap.unsigned_abs() as u32)
-        + 1
-        + if ends_with_parent {
-            0
-        } else {
-            codec::raw_number_length(len)
-        };
     node.entry = RAW_ENTRY;
     node.hops = hops;
-    node.bits = bits;
-    (
-        model.resolve(parent_kind, node.kind),
-        model.resolve(node.kind, NONE),
-    )
+    node.bits = bits + raw_body(node, &mut Pieces::default());
+    model.resolve(parent_kind, node.kind)
 }
 
 fn gap_fits(entry: &Entry, gap: u32) -> bool {
@@ -364,109 +376,289 @@ fn gap_fits(entry: &Entry, gap: u32) -> bool {
     }
 }
 
-/// Pass 3: subtree sizes, back to front; returns the bits of all records.
-fn sizes(model: &Model, flat: &mut [Flat]) -> u64 {
+/// The pieces of a raw record, `(value, bit count)` in stream order (at most 12: nine for the body with
+/// its numbers in two pieces each, two for a size).
+#[derive(Default)]
+struct Pieces {
+    pieces: [(u32, u32); 16],
+    count: usize,
+}
+
+impl Pieces {
+    #[inline(always)]
+    fn push(&mut self, value: u32, bits: u32) {
+        self.pieces[self.count] = (value, bits);
+        self.count += 1;
+    }
+
+    fn raw_number(&mut self, value: u32) {
+        let length = 32 - value.leading_zeros();
+        self.push(length, 6);
+        if length >= 2 {
+            self.push(value - (1 << (length - 1)), length - 1);
+        }
+    }
+}
+
+/// A raw record's body (see `codec.rs`), without the size, into `pieces`; returns its bits.
+fn raw_body(node: &Flat, pieces: &mut Pieces) -> u32 {
+    let first = pieces.count;
+    pieces.push(u32::from(node.flags & (LEAF | LAST | MISSING)), 3);
+    pieces.push(u32::from(node.kind), 16);
+    if node.field != 0 {
+        pieces.push(1, 1);
+        pieces.push(u32::from(node.field), 16);
+    } else {
+        pieces.push(0, 1);
+    }
+    pieces.push(u32::from(node.flags & NEGATIVE_GAP != 0), 1);
+    pieces.raw_number(node.gap);
+    if node.flags & ENDS_WITH_PARENT != 0 {
+        pieces.push(1, 1);
+    } else {
+        pieces.push(0, 1);
+        pieces.raw_number(node.len);
+    }
+    pieces.pieces[first..pieces.count].iter().map(|p| p.1).sum()
+}
+
+/// Prepends node `i`'s record, size included, to `writer`; returns its bits.
+#[inline]
+fn prepend_record(model: &Model, flat: &[Flat], i: usize, writer: &mut ReverseWriter<'_>) -> u32 {
+    let node = &flat[i];
+    let size = size_of(flat, i);
+    let mut bits = 0;
+    if node.entry == RAW_ENTRY {
+        let mut pieces = Pieces::default();
+        raw_body(node, &mut pieces);
+        if let Some(size) = size {
+            pieces.raw_number(size);
+        }
+        for &(value, count) in pieces.pieces[..pieces.count].iter().rev() {
+            writer.prepend(value, count);
+            bits += count;
+        }
+    } else {
+        let index = usize::from(node.entry);
+        let e = &model.entries[index];
+        if let Some(size) = size {
+            bits += writer.prepend_number(size, model.size_code, model);
+        }
+        if e.flags & END_MASK == END_CODED {
+            bits += writer.prepend_number(node.len, e.end_code, model);
+        }
+        if e.flags & GAP_CODED != 0 {
+            bits += writer.prepend_number(node.gap, e.gap_code, model);
+        }
+        bits += writer.prepend_code(model.codes[index]);
+    }
+    if node.hops > 0 {
+        // The escapes, first to last context, prepended last to first.
+        let mut escapes = [0u16; 8];
+        let mut context = node.context;
+        for escape in escapes.iter_mut().take(usize::from(node.hops)) {
+            let c = model.contexts[usize::from(context)];
+            let at = c.entries as usize + c.symbols as usize;
+            *escape = model.codes[at];
+            context = model.links[at].0;
+        }
+        for &code in escapes[..usize::from(node.hops)].iter().rev() {
+            bits += writer.prepend_code(code);
+        }
+    }
+    bits
+}
+
+/// The subtree size node `i`'s record stores (inner nodes that are not last): the bits of its descendants'
+/// records, known once they are written.
+#[inline(always)]
+fn size_of(flat: &[Flat], i: usize) -> Option<u32> {
+    let node = &flat[i];
+    (node.flags & (LEAF | LAST) == 0).then(|| {
+        let end = flat.get(node.next as usize).map_or(0, |n| n.written);
+        flat[i + 1].written - end
+    })
+}
+
+/// Prepends bits to a buffer filled from its end, so that records written last to first come out in order.
+struct ReverseWriter<'b> {
+    buffer: &'b mut [u8],
+    /// First byte written.
+    at: usize,
+    /// Bits not yet in the buffer, right-aligned (the earliest in the stream highest).
+    pending: u64,
+    count: u32,
+}
+
+impl ReverseWriter<'_> {
+    /// A code stored as `code << 4 | length`; returns its length.
+    #[inline(always)]
+    fn prepend_code(&mut self, code: u16) -> u32 {
+        self.prepend(u32::from(code >> 4), u32::from(code & 15));
+        u32::from(code & 15)
+    }
+
+    /// A number of code `code` (its code, then the bits below its leading one); returns its bits.
+    #[inline(always)]
+    fn prepend_number(&mut self, value: u32, code: u8, model: &Model) -> u32 {
+        let (symbol, extra) = codec::number_symbol(value);
+        if extra > 0 {
+            self.prepend(value - (1 << extra), extra);
+        }
+        extra + self.prepend_code(model.number_codes[usize::from(code) * 44 + symbol])
+    }
+
+    /// Puts the low `bits` bits of `value` (at most 32) before everything written so far.
+    #[inline(always)]
+    fn prepend(&mut self, value: u32, bits: u32) {
+        debug_assert!(bits <= 32 && (bits == 32 || value >> bits == 0));
+        self.pending |= u64::from(value) << self.count;
+        self.count += bits;
+        if self.count >= 32 {
+            self.at -= 4;
+            self.buffer[self.at..self.at + 4].copy_from_slice(&(self.pending as u32).to_be_bytes());
+            self.pending >>= 32;
+            self.count -= 32;
+        }
+    }
+
+    /// Writes out the last bits (the stream's first), zero-padded at the front of their byte.
+    fn finish(&mut self) {
+        while self.count > 0 {
+            self.at -= 1;
+            self.buffer[self.at] = self.pending as u8;
+            self.pending >>= 8;
+            self.count = self.count.saturating_sub(8);
+        }
+    }
+}
+
+/// Pass 2: sizes and records, last to first, into scratch; returns the stream's bytes and the bits of
+/// padding before its first record.
+fn write<'s>(scratch: &'s Bump, model: &Model, walked: &mut Walked<'_>) -> (&'s [u8], u8) {
+    let flat = &mut walked.flat[..];
+    let buffer: &mut [u8] = scratch.alloc_slice_fill_copy(walked.bound.div_ceil(8) as usize + 8, 0);
+    let len = buffer.len();
+    let mut writer = ReverseWriter {
+        buffer,
+        at: len,
+        pending: 0,
+        count: 0,
+    };
     let mut after = 0u64;
     for i in (0..flat.len()).rev() {
-        let node = flat[i];
-        let mut bits = node.bits;
-        if node.flags & (LEAF | LAST) == 0 {
-            let end = flat.get(node.next as usize).map_or(0, |n| n.written);
-            let size = flat[i + 1].written - end;
-            bits += if node.entry == RAW_ENTRY {
-                codec::raw_number_length(size)
-            } else {
-                codec::number_length(size, model.size_code, model)
-            };
-            flat[i].size = size;
-        }
+        let bits = prepend_record(model, flat, i, &mut writer);
         flat[i].bits = bits;
         after += u64::from(bits);
         // Past the format's limit the stream is refused; keep the sums in range until then.
         flat[i].written = after.min(u64::from(u32::MAX)) as u32;
     }
-    after
+    writer.finish();
+    let ReverseWriter { buffer, at, .. } = writer;
+    (&buffer[at..], ((8 - after % 8) % 8) as u8)
 }
 
-/// Pass 4: the records, bit by bit, from bit `origin` of the stream; the samples of the wide nodes and the
-/// bit offsets of their children (their index keys).
-fn write(
-    model: &Model,
-    flat: &[Flat],
-    wide: &Wide<'_>,
-    origin: u32,
-    out: &mut Vec<u8>,
-    samples: &mut [Sample],
-    keys: &mut BumpVec<'_, u32>,
-) {
-    let mut writer = BitWriter::new(out);
-    let mut at = origin;
-    let mut sampled = wide.sampled.iter().peekable();
+/// The wide nodes (index, first sample, count) in preorder and their samples (child, base, context).
+struct Wide<'s> {
+    nodes: BumpVec<'s, (u32, u32, u32)>,
+    samples: BumpVec<'s, (u32, u32, u16)>,
+}
+
+/// The wide nodes' samples among the walk's candidates.
+fn samples<'s>(scratch: &'s Bump, walked: &Walked<'_>) -> Wide<'s> {
+    let mut wide = Wide {
+        nodes: BumpVec::new_in(scratch),
+        samples: BumpVec::new_in(scratch),
+    };
+    let mut kept: BumpVec<'_, (u32, u32, u32, u16)> = BumpVec::from_iter_in(
+        walked
+            .candidates
+            .iter()
+            .copied()
+            .filter(|c| walked.flat[c.1 as usize].flags & WIDE_NODE != 0),
+        scratch,
+    );
+    // By parent (preorder), then child.
+    kept.sort_unstable_by_key(|c| (c.1, c.0));
+    for &(child, parent, base, context) in kept.iter() {
+        if wide.nodes.last().is_none_or(|n| n.0 != parent) {
+            wide.nodes.push((parent, wide.samples.len() as u32, 0));
+        }
+        wide.nodes.last_mut().expect("pushed").2 += 1;
+        wide.samples.push((child, base, context));
+    }
+    wide
+}
+
+/// Bits of each part of a file's records (see [`crate::RecordParts`]).
+pub(crate) fn part_bits(
+    scratch: &Bump,
+    language: Language,
+    text_len: u32,
+    tree: &tree_sitter::Tree,
+) -> Result<crate::RecordParts, BuildError> {
+    let model = Model::of(language);
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    let mut walked = walk(
+        scratch,
+        model,
+        text_len,
+        &mut cursor,
+        root.descendant_count(),
+    )?;
+    let (bytes, _) = write(scratch, model, &mut walked);
+    let wide = samples(scratch, &walked);
+    let flat = &walked.flat;
+    let total = u64::from(flat.first().map_or(0, |n| n.written));
+    let mut parts = crate::RecordParts {
+        nodes: flat.len() as u64,
+        leaves: flat.iter().filter(|n| n.flags & LEAF != 0).count() as u64,
+        index_bytes: if wide.nodes.is_empty() {
+            0
+        } else {
+            4 + wide::index_len(wide.nodes.len(), wide.samples.len()) as u64
+        },
+        header_bits: 8 + bytes.len() as u64 * 8 - total,
+        ..crate::RecordParts::default()
+    };
     for (i, node) in flat.iter().enumerate() {
-        if let Some(&&(child, slot, _)) = sampled.peek() {
-            if child as usize == i {
-                samples[slot as usize] = Sample {
-                    at,
-                    base: node.base,
-                    context: node.context,
-                };
-                sampled.next();
-            }
-        }
-        if node.flags & WIDE_NODE != 0 {
-            keys.push(at + node.bits);
-        }
-        at += node.bits;
         let mut context = node.context;
+        let mut escapes = 0;
         for _ in 0..node.hops {
             let c = model.contexts[usize::from(context)];
             let escape = c.entries as usize + c.symbols as usize;
-            writer.put_code(model.codes[escape]);
+            escapes += u64::from(model.codes[escape] & 15);
             context = model.links[escape].0;
         }
-        let inner_not_last = node.flags & (LEAF | LAST) == 0;
+        parts.escape_bits += escapes;
+        let size = size_of(flat, i);
         if node.entry == RAW_ENTRY {
-            write_raw(&mut writer, node);
-            if inner_not_last {
-                writer.put_raw_number(node.size);
-            }
+            let size_bits = size.map_or(0, |s| u64::from(codec::raw_number_length(s)));
+            parts.raw_records += 1;
+            parts.raw_bits += u64::from(node.bits) - escapes - size_bits;
+            parts.size_bits += size_bits;
             continue;
         }
         let index = usize::from(node.entry);
         let e = &model.entries[index];
-        writer.put_code(model.codes[index]);
+        parts.symbol_bits += u64::from(model.codes[index] & 15);
         if e.flags & GAP_CODED != 0 {
-            writer.put_number(node.start - node.base, e.gap_code, model);
+            parts.gap_bits += u64::from(codec::number_length(node.gap, e.gap_code, model));
         }
         if e.flags & END_MASK == END_CODED {
-            writer.put_number(node.end - node.start, e.end_code, model);
+            let bits = u64::from(codec::number_length(node.len, e.end_code, model));
+            if node.flags & LEAF != 0 {
+                parts.leaf_length_bits += bits;
+            } else {
+                parts.inner_length_bits += bits;
+            }
         }
-        if inner_not_last {
-            writer.put_number(node.size, model.size_code, model);
+        if let Some(size) = size {
+            parts.size_bits += u64::from(codec::number_length(size, model.size_code, model));
         }
     }
-    writer.finish();
-}
-
-/// A raw record's body (see `codec.rs`), without the size.
-fn write_raw(writer: &mut BitWriter<'_>, node: &Flat) {
-    writer.put(u32::from(node.flags & (LEAF | LAST | MISSING)), 3);
-    writer.put(u32::from(node.kind), 16);
-    if node.field != 0 {
-        writer.put(1, 1);
-        writer.put(u32::from(node.field), 16);
-    } else {
-        writer.put(0, 1);
-    }
-    let gap = i64::from(node.start) - i64::from(node.base);
-    writer.put(u32::from(gap < 0), 1);
-    writer.put_raw_number(gap.unsigned_abs() as u32);
-    if node.end == node.parent_end {
-        writer.put(1, 1);
-    } else {
-        writer.put(0, 1);
-        writer.put_raw_number(node.end - node.start);
-    }
+    Ok(parts)
 }
 
 #[cfg(test)]
@@ -475,7 +667,7 @@ mod tests {
     //! what tree-sitter never produces (negative gaps, kinds past the grammar, field ids past a byte, huge
     //! gaps and lengths, last children that end before their parent) and checks the wide-node index.
 
-    use super::{encode_flat, Flat, LAST, LEAF, MISSING};
+    use super::{encode_from, Walk};
     use crate::codec::{decoded, Frame, PADDING};
     use crate::model::Model;
     use crate::wide::{WideIndex, STRIDE};
@@ -501,32 +693,69 @@ mod tests {
         }
     }
 
-    /// The encoder's view of a synthetic tree, in preorder.
-    fn flat(root: &T, text_len: u32) -> Vec<Flat> {
-        fn visit(t: &T, base: u32, parent_end: u32, last: bool, out: &mut Vec<Flat>) {
-            let index = out.len();
-            out.push(Flat {
-                start: t.info.start,
-                end: t.info.end,
-                base,
-                parent_end,
-                kind: t.info.kind,
-                field: t.info.field,
-                flags: u8::from(t.info.missing) * MISSING
-                    | u8::from(t.children.is_empty()) * LEAF
-                    | u8::from(last) * LAST,
-                ..Flat::default()
-            });
-            let mut base = t.info.start;
-            for (i, child) in t.children.iter().enumerate() {
-                visit(child, base, t.info.end, i + 1 == t.children.len(), out);
-                base = child.info.end;
+    /// A synthetic tree in preorder, walked like tree-sitter's cursor: (node, index past its subtree).
+    struct Synthetic {
+        nodes: Vec<(NodeInfo, usize)>,
+        /// The current node and its ancestors.
+        path: Vec<usize>,
+    }
+
+    impl Synthetic {
+        fn new(root: &T) -> Synthetic {
+            fn visit(t: &T, out: &mut Vec<(NodeInfo, usize)>) {
+                let index = out.len();
+                out.push((t.info, 0));
+                for child in &t.children {
+                    visit(child, out);
+                }
+                out[index].1 = out.len();
             }
-            out[index].next = out.len() as u32;
+            let mut nodes = Vec::new();
+            visit(root, &mut nodes);
+            Synthetic {
+                nodes,
+                path: vec![0],
+            }
         }
-        let mut out = Vec::new();
-        visit(root, 0, text_len, true, &mut out);
-        out
+    }
+
+    impl Walk for Synthetic {
+        fn node(&self) -> (u16, u16, usize, usize) {
+            let info = self.nodes[*self.path.last().unwrap()].0;
+            (
+                info.kind,
+                info.field,
+                info.start as usize,
+                info.end as usize,
+            )
+        }
+        fn missing(&self) -> bool {
+            self.nodes[*self.path.last().unwrap()].0.missing
+        }
+        fn goto_first_child(&mut self) -> bool {
+            let at = *self.path.last().unwrap();
+            let has = self.nodes[at].1 > at + 1;
+            if has {
+                self.path.push(at + 1);
+            }
+            has
+        }
+        fn goto_next_sibling(&mut self) -> bool {
+            let n = self.path.len();
+            if n < 2 {
+                return false;
+            }
+            let next = self.nodes[self.path[n - 1]].1;
+            let has = next < self.nodes[self.path[n - 2]].1;
+            if has {
+                self.path[n - 1] = next;
+            }
+            has
+        }
+        fn goto_parent(&mut self) -> bool {
+            self.path.pop();
+            !self.path.is_empty()
+        }
     }
 
     /// Every node read back by first-child and next-sibling moves, in preorder, with its leaf and last flags.
@@ -534,7 +763,14 @@ mod tests {
         let model = Model::of(language);
         let (_, records) = WideIndex::of(bytes);
         let above = Frame::above_root(text_len, records, (bytes.len() * 8) as u32, model);
-        let root = decoded(bytes, records, model.root_descriptor, 0, above.as_parent(), model);
+        let root = decoded(
+            bytes,
+            records,
+            model.root_descriptor,
+            0,
+            above.as_parent(),
+            model,
+        );
         let mut out = Vec::new();
         let mut stack = vec![root];
         while let Some(frame) = stack.pop() {
@@ -544,25 +780,64 @@ mod tests {
             }
             let mut children = Vec::new();
             let parent = frame.as_parent();
-            let mut child = decoded(bytes, frame.children, frame.child, frame.start, parent, model);
+            let mut child = decoded(
+                bytes,
+                frame.children,
+                frame.child,
+                frame.start,
+                parent,
+                model,
+            );
             loop {
                 children.push(child);
                 if child.is_last() {
                     break;
                 }
-                child = decoded(bytes, child.subtree_end, child.next, child.end, parent, model);
+                child = decoded(
+                    bytes,
+                    child.subtree_end,
+                    child.next,
+                    child.end,
+                    parent,
+                    model,
+                );
             }
             stack.extend(children.into_iter().rev());
         }
         out
     }
 
-    fn encode(language: Language, root: &T, text_len: u32) -> (Vec<Flat>, Vec<u8>) {
-        let mut nodes = flat(root, text_len);
+    /// The synthetic tree's nodes in preorder (with leaf and last flags), and its stream, padded.
+    fn encode(
+        language: Language,
+        root: &T,
+        text_len: u32,
+    ) -> (Vec<(NodeInfo, bool, bool)>, Vec<u8>) {
+        let mut source = Synthetic::new(root);
+        let mut want = Vec::new();
+        for (i, &(info, next)) in source.nodes.iter().enumerate() {
+            // Last: no later sibling, i.e. the parent's subtree ends where this node's does.
+            let parent_end = source.nodes[..i]
+                .iter()
+                .rev()
+                .find(|(_, end)| *end > i)
+                .map_or(next, |(_, end)| *end);
+            want.push((info, next == i + 1, next == parent_end));
+        }
         let mut stream = Vec::new();
-        encode_flat(&Bump::new(), language, &mut nodes, u64::MAX, &mut stream).unwrap();
+        let scratch = Bump::new();
+        encode_from(
+            &scratch,
+            language,
+            text_len,
+            &mut source,
+            0,
+            u64::MAX,
+            &mut stream,
+        )
+        .unwrap();
         stream.resize(stream.len() + PADDING, 0);
-        (nodes, stream)
+        (want, stream)
     }
 
     #[test]
@@ -626,27 +901,12 @@ mod tests {
         leaves.push(trailing);
         let text_len = at + 40;
         let root = node(module, 0, 0, text_len, leaves);
-        let (nodes, stream) = encode(Language::Python, &root, text_len);
+        let (want, stream) = encode(Language::Python, &root, text_len);
         let back = read_back(&stream, text_len, Language::Python);
-        assert_eq!(back.len(), nodes.len());
-        for (i, (flat, (info, leaf, last))) in nodes.iter().zip(&back).enumerate() {
-            let want = NodeInfo {
-                kind: flat.kind,
-                field: flat.field,
-                start: flat.start,
-                end: flat.end,
-                missing: flat.flags & MISSING != 0,
-            };
-            assert_eq!(*info, want, "node {i}");
-            assert_eq!(
-                (*leaf, *last),
-                (flat.flags & LEAF != 0, flat.flags & LAST != 0),
-                "node {i}"
-            );
+        assert_eq!(back.len(), want.len());
+        for (i, (want, got)) in want.iter().zip(&back).enumerate() {
+            assert_eq!(want, got, "node {i}");
         }
-        // Some of them were raw records, some symbols.
-        let raw = nodes.iter().filter(|n| n.entry == super::RAW_ENTRY).count();
-        assert!(raw >= 4 && raw < nodes.len() - 4, "{raw} raw records");
     }
 
     #[test]
@@ -660,15 +920,24 @@ mod tests {
             .collect();
         let root = node(module, 0, 0, count * 3, children);
         let (nodes, stream) = encode(Language::Python, &root, count * 3);
+        // The base of child `k` (node `k + 1`): the previous child's end.
+        let base = |k: u32| nodes[k as usize].0.end;
         let (index, records) = WideIndex::of(&stream);
         let model = Model::of(Language::Python);
         let above = Frame::above_root(count * 3, records, (stream.len() * 8) as u32, model);
-        let root = decoded(&stream, records, model.root_descriptor, 0, above.as_parent(), model);
+        let root = decoded(
+            &stream,
+            records,
+            model.root_descriptor,
+            0,
+            above.as_parent(),
+            model,
+        );
         assert!(index.scan_from(root.children, 0).is_none());
         for offset in [0, 1, 95, 96, 97, 1500, count * 3 - 1] {
-            // The last sampled child (node `k + 1` in preorder) whose previous sibling ends before `offset`.
+            // The last sampled child whose previous sibling ends before `offset`.
             let want = (1..count)
-                .filter(|k| k % STRIDE == 0 && nodes[*k as usize + 1].base < offset)
+                .filter(|k| k % STRIDE == 0 && base(*k) < offset)
                 .last();
             let got = index.scan_from(root.children, offset);
             match (want, got) {

@@ -205,6 +205,57 @@ impl ArenaStore {
     }
 }
 
+/// The bits each part of a file's records takes, as the encoder writes them: for the report's accounting
+/// of where the bytes go (not part of the backend's interface).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RecordParts {
+    pub nodes: u64,
+    pub leaves: u64,
+    /// Escapes to wider contexts (and to raw records).
+    pub escape_bits: u64,
+    /// Symbols (kind, field, leaf, last, gap and end modes).
+    pub symbol_bits: u64,
+    /// Raw records' bodies (sizes excluded).
+    pub raw_bits: u64,
+    pub raw_records: u64,
+    pub gap_bits: u64,
+    pub leaf_length_bits: u64,
+    pub inner_length_bits: u64,
+    pub size_bits: u64,
+    /// The header byte and the padding to a whole byte after the last record.
+    pub header_bits: u64,
+    /// The wide-node index with its length word.
+    pub index_bytes: u64,
+}
+
+impl RecordParts {
+    /// The accounting of one file's records (its tree is converted and thrown away).
+    pub fn of(
+        language: Language,
+        source: &str,
+        tree: &tree_sitter::Tree,
+    ) -> Result<RecordParts, BuildError> {
+        encode::part_bits(&Bump::new(), language, source.len() as u32, tree)
+    }
+
+    /// Adds another file's accounting.
+    pub fn add(&mut self, other: &RecordParts) {
+        self.nodes += other.nodes;
+        self.leaves += other.leaves;
+        self.escape_bits += other.escape_bits;
+        self.symbol_bits += other.symbol_bits;
+        self.raw_bits += other.raw_bits;
+        self.raw_records += other.raw_records;
+        self.gap_bits += other.gap_bits;
+        self.leaf_length_bits += other.leaf_length_bits;
+        self.inner_length_bits += other.inner_length_bits;
+        self.size_bits += other.size_bits;
+        self.header_bits += other.header_bits;
+        self.index_bytes += other.index_bytes;
+    }
+}
+
 /// What a cursor holds of its file.
 struct View<'a> {
     bytes: &'a [u8],

@@ -131,6 +131,8 @@ pub(crate) struct Model {
     /// Sorted parent kinds with a fallback context, and those contexts.
     pub(crate) fallback_kinds: &'static [u16],
     pub(crate) fallback_contexts: &'static [u16],
+    /// `resolve(kind, NONE)` for every kind id up to the largest the model names, then for `ERROR`.
+    pub(crate) first_contexts: &'static [u16],
     pub(crate) global: u16,
     /// The context of a file's root, and its descriptor.
     pub(crate) root: u16,
@@ -168,6 +170,18 @@ impl Model {
         match self.fallback_kinds.binary_search(&parent) {
             Ok(i) => self.fallback_contexts[i],
             Err(_) => self.global,
+        }
+    }
+
+    /// The context of the first child of a node of kind `kind`: [`Model::resolve`]`(kind, NONE)`, from a
+    /// table.
+    #[inline(always)]
+    pub(crate) fn first_context(&self, kind: u16) -> u16 {
+        let last = self.first_contexts.len() - 1;
+        match kind {
+            u16::MAX => self.first_contexts[last],
+            kind if usize::from(kind) < last => self.first_contexts[usize::from(kind)],
+            _ => self.global,
         }
     }
 
@@ -223,6 +237,9 @@ mod tests {
                     "{}: kind {id}",
                     language.name()
                 );
+            }
+            for kind in (0..=model.first_contexts.len() as u16 + 2).chain([u16::MAX]) {
+                assert_eq!(model.first_context(kind), model.resolve(kind, super::NONE));
             }
             for &(id, name) in model.fields {
                 assert_eq!(

@@ -75,17 +75,19 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
 }
 
 impl<'a> WideIndex<'a> {
-    /// The index of the stream `file` (its header byte first), and where its records start.
+    /// The index of the stream `file` (its header byte first), and the bit offset of its first record
+    /// (after the index and the padding the header's bits 3 to 5 give).
     pub(crate) fn of(file: &'a [u8]) -> (WideIndex<'a>, u32) {
+        let pad = u32::from(file[0] >> 3) & 7;
         if file[0] & 4 == 0 {
-            return (WideIndex { bytes: &[] }, 8);
+            return (WideIndex { bytes: &[] }, 8 + pad);
         }
         let len = u32_at(file, 1) as usize;
         (
             WideIndex {
                 bytes: &file[5..5 + len],
             },
-            (5 + len) as u32 * 8,
+            (5 + len) as u32 * 8 + pad,
         )
     }
 
