@@ -274,11 +274,31 @@ fn generate(name: &str, spec: &Spec) -> String {
     let mut descriptors = Vec::new();
     let mut context_lines = String::new();
     let mut entry_count = 0usize;
-    let mut index_keys: Vec<u32> = Vec::new();
-    let mut index_entries: Vec<usize> = Vec::new();
-    for c in &spec.contexts {
+    // Each context's symbols are stored sorted by (kind, field, leaf, last), then by how many of their parts
+    // are coded (the fewest first, then by rank): the encoder binary-searches them by key and takes the first
+    // that fits, the most specific. The decoder reaches them through the slots, in any order. The escape
+    // is stored after them.
+    let key = |e: &Entry| {
+        (e.kind << 16) | (e.field << 8) | (u32::from(e.leaf) | (u32::from(e.last) << 1))
+    };
+    let coded = |e: &Entry| u32::from(e.gap.starts_with('c')) + u32::from(e.end.starts_with('c'));
+    let orders: Vec<Vec<usize>> = spec
+        .contexts
+        .iter()
+        .map(|c| {
+            let mut order: Vec<usize> = (0..c.entries.len()).collect();
+            order.sort_by_key(|&i| (key(&c.entries[i]), coded(&c.entries[i]), i));
+            order
+        })
+        .collect();
+    for (c, order) in spec.contexts.iter().zip(&orders) {
         let mut lengths: Vec<u32> = c.entries.iter().map(|e| e.length).collect();
         lengths.push(c.escape);
+        let mut position = vec![0usize; lengths.len()];
+        for (at, &rank) in order.iter().enumerate() {
+            position[rank] = at;
+        }
+        position[c.entries.len()] = c.entries.len();
         // A full first-level table starts on a cache line boundary; smaller ones fill the gaps before.
         if lengths.iter().max() >= Some(&FIRST_BITS) {
             slots.resize(slots.len().next_multiple_of(64 / 4), 0);
@@ -287,32 +307,18 @@ fn generate(name: &str, spec: &Spec) -> String {
         let mut table = Vec::new();
         let (first, sub) = fill_context(&mut table, &lengths);
         slots.extend(table.iter().map(|&slot| {
-            let (value, length) = (u32::from(slot >> 4), u32::from(slot & 15));
+            let (rank, length) = (usize::from(slot >> 4), u32::from(slot & 15));
             if length == 0 {
                 slot.into()
             } else {
-                ((entry_count as u32 + value) << 4) | length
+                (((entry_count + position[rank]) as u32) << 4) | length
             }
         }));
         assert!(slot_base < 1 << 22);
         descriptors.push(((slot_base as u32) << 10) | (sub << 7) | (64 - first));
-        // The encoder's index: the context's symbols sorted by (kind, field, leaf, last), then by how many
-        // of their parts are coded (the fewest first: the most specific symbol that fits is the first).
-        let mut order: Vec<usize> = (0..c.entries.len()).collect();
-        let key = |e: &Entry| {
-            (e.kind << 16) | (e.field << 8) | (u32::from(e.leaf) | (u32::from(e.last) << 1))
-        };
-        let coded =
-            |e: &Entry| u32::from(e.gap.starts_with('c')) + u32::from(e.end.starts_with('c'));
-        order.sort_by_key(|&i| (key(&c.entries[i]), coded(&c.entries[i]), i));
-        let index_start = index_keys.len();
-        for &i in &order {
-            index_keys.push(key(&c.entries[i]));
-            index_entries.push(entry_count + i);
-        }
         writeln!(
             context_lines,
-            "    Context {{ entries: {entry_count}, descriptor: {}, index: {index_start}, symbols: {} }},",
+            "    Context {{ entries: {entry_count}, descriptor: {}, symbols: {} }},",
             descriptors.last().unwrap(),
             c.entries.len()
         )
@@ -322,11 +328,12 @@ fn generate(name: &str, spec: &Spec) -> String {
     let mut entries = String::new();
     let mut codes = String::new();
     let mut links = String::new();
-    for c in &spec.contexts {
+    for (c, order) in spec.contexts.iter().zip(&orders) {
         let mut lengths: Vec<u32> = c.entries.iter().map(|e| e.length).collect();
         lengths.push(c.escape);
         let canonical_codes = canonical(&lengths);
-        for (rank, e) in c.entries.iter().enumerate() {
+        for &rank in order {
+            let e = &c.entries[rank];
             // The fixed length or the length's number code, whichever the end mode needs.
             let end = e.end[1..].parse::<u32>().unwrap_or(0);
             let gap_code = e
@@ -358,7 +365,7 @@ fn generate(name: &str, spec: &Spec) -> String {
             )
             .unwrap();
             writeln!(codes, "    {},", (canonical_codes[rank] << 4) | e.length).unwrap();
-            writeln!(links, "    ({next}, {child}),").unwrap();
+            writeln!(links, "    {next},").unwrap();
         }
         let (fallback, fallback_id) = match c.fallback {
             Some(f) => (descriptors[f as usize].to_string(), f.to_string()),
@@ -371,7 +378,7 @@ fn generate(name: &str, spec: &Spec) -> String {
             (canonical_codes[c.entries.len()] << 4) | c.escape
         )
         .unwrap();
-        writeln!(links, "    ({fallback_id}, 0),").unwrap();
+        writeln!(links, "    {fallback_id},").unwrap();
     }
     writeln!(out, "/// The `{name}` model.").unwrap();
     writeln!(out, "pub(crate) mod {name} {{").unwrap();
@@ -397,20 +404,7 @@ fn generate(name: &str, spec: &Spec) -> String {
     )
     .unwrap();
     writeln!(out, "static CODES: [u16; {entry_count}] = [\n{codes}];").unwrap();
-    writeln!(
-        out,
-        "static LINKS: [(u16, u16); {entry_count}] = [\n{links}];"
-    )
-    .unwrap();
-    writeln!(
-        out,
-        "static INDEX_KEYS: [u32; {}] = [\n{}];\nstatic INDEX_ENTRIES: [u16; {}] = [\n{}];",
-        index_keys.len(),
-        list(&mut index_keys.iter().map(u32::to_string)),
-        index_entries.len(),
-        list(&mut index_entries.iter().map(usize::to_string)),
-    )
-    .unwrap();
+    writeln!(out, "static LINKS: [u16; {entry_count}] = [\n{links}];").unwrap();
     writeln!(
         out,
         "static SLOTS: Aligned<[u32; {}]> = Aligned([\n{}]);",
@@ -502,8 +496,6 @@ fn generate(name: &str, spec: &Spec) -> String {
         entries: &ENTRIES,
         codes: &CODES,
         links: &LINKS,
-        index_keys: &INDEX_KEYS,
-        index_entries: &INDEX_ENTRIES,
         slots: &SLOTS.0,
         number_slots: &NUMBER_SLOTS,
         number_codes: &NUMBER_CODES,

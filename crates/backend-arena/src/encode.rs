@@ -319,13 +319,14 @@ fn symbol(model: &Model, node: &mut Flat, parent_kind: u16) -> u16 {
         let ends_with_parent = node.flags & ENDS_WITH_PARENT != 0;
         loop {
             let c = model.contexts[usize::from(context)];
-            let keys = &model.index_keys[c.index as usize..(c.index + c.symbols) as usize];
+            let first = c.entries as usize;
+            let symbols = &model.entries[first..first + c.symbols as usize];
             // The most specific symbol that reproduces the node: the first that fits among those of its key
             // (sorted by how many parts they code).
-            let mut at = keys.partition_point(|&k| k < key);
-            while at < keys.len() && keys[at] == key {
-                let index = usize::from(model.index_entries[c.index as usize + at]);
-                let e = &model.entries[index];
+            let mut at = symbols.partition_point(|e| e.key() < key);
+            while at < symbols.len() && symbols[at].key() == key {
+                let index = first + at;
+                let e = &symbols[at];
                 if gap_fits(e, node.gap) && codec::end_fits(e, node.len, ends_with_parent) {
                     bits += u32::from(model.codes[index] & 15);
                     if e.flags & GAP_CODED != 0 {
@@ -344,7 +345,7 @@ fn symbol(model: &Model, node: &mut Flat, parent_kind: u16) -> u16 {
             let escape = c.entries as usize + c.symbols as usize;
             bits += u32::from(model.codes[escape] & 15);
             hops += 1;
-            context = model.links[escape].0;
+            context = model.links[escape];
             if context == RAW {
                 break;
             }
@@ -356,7 +357,7 @@ fn symbol(model: &Model, node: &mut Flat, parent_kind: u16) -> u16 {
             let escape = c.entries as usize + c.symbols as usize;
             bits += u32::from(model.codes[escape] & 15);
             hops += 1;
-            context = model.links[escape].0;
+            context = model.links[escape];
             if context == RAW {
                 break;
             }
@@ -460,7 +461,7 @@ fn prepend_record(model: &Model, flat: &[Flat], i: usize, writer: &mut ReverseWr
             let c = model.contexts[usize::from(context)];
             let at = c.entries as usize + c.symbols as usize;
             *escape = model.codes[at];
-            context = model.links[at].0;
+            context = model.links[at];
         }
         for &code in escapes[..usize::from(node.hops)].iter().rev() {
             bits += writer.prepend_code(code);
@@ -629,7 +630,7 @@ pub(crate) fn part_bits(
             let c = model.contexts[usize::from(context)];
             let escape = c.entries as usize + c.symbols as usize;
             escapes += u64::from(model.codes[escape] & 15);
-            context = model.links[escape].0;
+            context = model.links[escape];
         }
         parts.escape_bits += escapes;
         let size = size_of(flat, i);

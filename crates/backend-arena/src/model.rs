@@ -38,12 +38,12 @@ pub(crate) const NONE: u16 = 0xFFFE;
 /// A context, by id: where its symbols are (the encoder's view) and its descriptor (the decoder's).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Context {
-    /// Its rank-0 symbol in [`Model::entries`]; the escape follows its last symbol.
+    /// Its first symbol in [`Model::entries`]: its symbols are stored sorted by the encoder's key
+    /// ([`Entry::key`]), then by how many of their parts are coded, and its escape after them.
     pub(crate) entries: u32,
     /// See [`Descriptor`].
     pub(crate) descriptor: u32,
-    /// Its symbols in the encoder's index ([`Model::index_keys`]), and how many.
-    pub(crate) index: u32,
+    /// How many symbols (the escape not counted).
     pub(crate) symbols: u32,
 }
 
@@ -84,6 +84,16 @@ pub(crate) struct Entry {
 
 const _: () = assert!(std::mem::size_of::<Entry>() == 16);
 
+impl Entry {
+    /// What the encoder looks a node up by: `kind << 16 | field << 8 | last << 1 | leaf`.
+    #[inline(always)]
+    pub(crate) fn key(&self) -> u32 {
+        ((self.kind_field & 0xffff) << 16)
+            | ((self.kind_field >> 16) << 8)
+            | u32::from(self.flags & (LEAF | LAST))
+    }
+}
+
 /// Builds an [`Entry`] (short, for the generated tables).
 const fn e(
     kind_field: u32,
@@ -111,13 +121,9 @@ pub(crate) struct Model {
     pub(crate) entries: &'static [Entry],
     /// Per entry, the encoder's code: `code << 4 | length`, most significant bit first.
     pub(crate) codes: &'static [u16],
-    /// Per entry, the ids of the contexts of its next sibling and first child (for the escape: its
-    /// fallback context or [`RAW`]): what the encoder follows.
-    pub(crate) links: &'static [(u16, u16)],
-    /// The encoder's index of each context's symbols: their `kind << 16 | field << 8 | last << 1 | leaf`
-    /// keys, sorted, then by how many of their parts are coded; and their entries.
-    pub(crate) index_keys: &'static [u32],
-    pub(crate) index_entries: &'static [u16],
+    /// Per entry, the id of its next sibling's context (for the escape: its fallback context or [`RAW`]):
+    /// what the encoder follows.
+    pub(crate) links: &'static [u16],
     /// Decoding tables of the contexts (see [`Descriptor`]).
     pub(crate) slots: &'static [u32],
     /// 256 slots per number code: `small << 9 | extra << 4 | length`: the code's length, and the value,
@@ -206,7 +212,7 @@ impl Model {
     #[inline(always)]
     pub(crate) fn next_context(&self, index: usize, parent: u16) -> u16 {
         if self.entries[index].flags & LOOKUP == 0 {
-            self.links[index].0
+            self.links[index]
         } else {
             self.resolve(parent, self.entries[index].kind_field as u16)
         }
@@ -289,7 +295,7 @@ mod tests {
                 // The escape leads to a wider context (whose descriptor it carries) or to a raw record.
                 let (escape, fallback) = (
                     model.entries[first + count - 1],
-                    model.links[first + count - 1].0,
+                    model.links[first + count - 1],
                 );
                 if fallback == super::RAW {
                     assert_eq!(escape.next, super::RAW_DESCRIPTOR);
