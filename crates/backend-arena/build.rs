@@ -178,7 +178,7 @@ fn fill_context(table: &mut Vec<u16>, lengths: &[u32]) -> (u32, u32) {
         table[base + prefix as usize] = (number as u16) << 4;
     }
     for (rank, (&length, &code)) in lengths.iter().zip(&codes).enumerate() {
-        assert!(length >= 1 && length < 16 && rank < 4096);
+        assert!((1..16).contains(&length) && rank < 4096);
         let value = ((rank as u16) << 4) | length as u16;
         if length <= first {
             let start = (code << (first - length)) as usize;

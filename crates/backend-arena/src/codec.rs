@@ -1,4 +1,4 @@
-//! The record format shared by the encoder and every reader: bit reading and writing, number codes, and
+//! The record format shared by the encoder and every reader: bit reading, number codes, and
 //! [`decode`], which turns one record plus its context (the context it is coded in, where its gap counts from,
 //! its parent) into a [`Frame`].
 //!
@@ -21,7 +21,7 @@
 //!   a number of the model's size code, so that its next sibling is found without decoding them.
 //!
 //! Numbers (gaps, lengths, sizes) are coded as a symbol of a 44-symbol alphabet, values 0 to 15 exactly and
-//! then one symbol per bit length from 4 to 31 bits followed by the bits below the leading one, under an
+//! then one symbol per bit length from 5 to 32 bits followed by the bits below the leading one, under an
 //! 8-bit Huffman code trained per purpose and kind. A raw number is its bit length in 6 bits followed by the
 //! bits below its leading one.
 

@@ -938,8 +938,8 @@ mod tests {
         for offset in [0, 1, 95, 96, 97, 1500, count * 3 - 1] {
             // The last sampled child whose previous sibling ends before `offset`.
             let want = (1..count)
-                .filter(|k| k % STRIDE == 0 && base(*k) < offset)
-                .last();
+                .rev()
+                .find(|k| k % STRIDE == 0 && base(*k) < offset);
             let got = index.scan_from(root.children, offset);
             match (want, got) {
                 (None, None) => {}
