@@ -1,15 +1,21 @@
 //! Times conversion against the bare tree-sitter walk it cannot avoid, on the same trees: a benchmark, not a
 //! test (no bound is asserted; figures for the report come from `cargo xtask compare`).
 //!
-//! Usage: `cargo run -p backend-arena --release --example convert_bench -- [builtin] [DIR...] [--reps N]`
+//! Usage: `cargo run -p backend-arena --release --example convert_bench -- [builtin] [DIR...] [--reps N]
+//! [--ops] [--walk-only]`
 //!
-//! For each repetition every file is parsed again (not timed), then three things are timed on those trees:
+//! For each repetition every file is parsed again (not timed), then four things are timed on those trees:
 //! - `walk`: a bare `TreeCursor` preorder walk reading kind, field, byte range and MISSING flag of every
 //!   visible node (what the harness's `walk` column times);
 //! - `convert`: `ArenaStore::add` for every file plus `finish` (what the harness's conversion column times:
 //!   it includes dropping each tree, which `add` owns);
 //! - `drop`: dropping freshly parsed trees alone, the part of `convert` that is tree-sitter freeing its nodes;
 //! - `lean`: the walk asking `is_missing` only of empty nodes, as the encoder does.
+//!
+//! Medians are printed. `--walk-only` runs the bare walk alone (20 times per repetition: for profiling it).
+//! `--ops` instead builds a store and times the walk and node-at-offset operations of `cst_measure::ops` on
+//! it (`ONLY_WALK=1` for the walk alone), after the same walk over pre-decoded nodes (a `Vec` of `NodeInfo`
+//! and subtree ends: the floor the operation itself sets on this machine).
 
 use backend_arena::Arena;
 use cst_measure::corpus::{Corpus, DEFAULT_MAX_FILE_BYTES};

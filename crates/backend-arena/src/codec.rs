@@ -62,14 +62,6 @@ pub(crate) struct Frame {
 
 const _: () = assert!(std::mem::size_of::<Frame>() == 32);
 
-/// What decoding a child reads of its parent.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Parent {
-    pub(crate) kind: u16,
-    pub(crate) end: u32,
-    pub(crate) subtree_end: u32,
-}
-
 impl Frame {
     #[inline(always)]
     pub(crate) fn is_leaf(&self) -> bool {
@@ -89,15 +81,6 @@ impl Frame {
             start: self.start,
             end: self.end,
             missing: self.flags & u32::from(MISSING) != 0,
-        }
-    }
-
-    #[inline(always)]
-    pub(crate) fn as_parent(&self) -> Parent {
-        Parent {
-            kind: self.kind_field as u16,
-            end: self.end,
-            subtree_end: self.subtree_end,
         }
     }
 
@@ -201,7 +184,7 @@ pub(crate) fn decode(
     at: u32,
     context: u32,
     base: u32,
-    parent: Parent,
+    parent: &Frame,
     model: &Model,
     out: &mut Frame,
 ) {
@@ -221,7 +204,7 @@ pub(crate) fn decoded(
     at: u32,
     context: u32,
     base: u32,
-    parent: Parent,
+    parent: &Frame,
     model: &Model,
 ) -> Frame {
     let mut frame = Frame::default();
@@ -236,7 +219,7 @@ fn decode_entry(
     at: usize,
     entry: &Entry,
     base: u32,
-    parent: Parent,
+    parent: &Frame,
     model: &Model,
     out: &mut Frame,
 ) {
@@ -265,7 +248,7 @@ fn decode_entry(
     out.flags = u32::from(flags & (LEAF | LAST));
     out.children = p as u32;
     out.subtree_end = subtree_end;
-    out.next = model.next_descriptor(entry, parent.kind);
+    out.next = model.next_descriptor(entry, parent.kind_field as u16);
     out.child = entry.child;
 }
 
@@ -277,7 +260,7 @@ fn decode_escaped(
     at: usize,
     context: u32,
     base: u32,
-    parent: Parent,
+    parent: &Frame,
     model: &Model,
 ) -> Frame {
     let mut p = at;
@@ -315,7 +298,7 @@ fn symbol<'m>(
 /// Decodes the raw record whose body starts at bit `at` (after the global context's escape).
 #[cold]
 #[inline(never)]
-fn decode_raw(bytes: &[u8], at: usize, base: u32, parent: Parent, model: &Model) -> Frame {
+fn decode_raw(bytes: &[u8], at: usize, base: u32, parent: &Frame, model: &Model) -> Frame {
     let mut p = at;
     let flags = read_bits(bytes, &mut p, 3);
     let kind = read_bits(bytes, &mut p, 16) as u16;
@@ -351,7 +334,7 @@ fn decode_raw(bytes: &[u8], at: usize, base: u32, parent: Parent, model: &Model)
         flags,
         children: p as u32,
         subtree_end,
-        next: model.descriptor(model.resolve(parent.kind, kind)),
+        next: model.descriptor(model.resolve(parent.kind_field as u16, kind)),
         child: model.descriptor(model.resolve(kind, crate::model::NONE)),
     }
 }

@@ -764,14 +764,7 @@ mod tests {
         let model = Model::of(language);
         let (_, records) = WideIndex::of(bytes);
         let above = Frame::above_root(text_len, records, (bytes.len() * 8) as u32, model);
-        let root = decoded(
-            bytes,
-            records,
-            model.root_descriptor,
-            0,
-            above.as_parent(),
-            model,
-        );
+        let root = decoded(bytes, records, model.root_descriptor, 0, &above, model);
         let mut out = Vec::new();
         let mut stack = vec![root];
         while let Some(frame) = stack.pop() {
@@ -780,7 +773,7 @@ mod tests {
                 continue;
             }
             let mut children = Vec::new();
-            let parent = frame.as_parent();
+            let parent = &frame;
             let mut child = decoded(
                 bytes,
                 frame.children,
@@ -926,14 +919,7 @@ mod tests {
         let (index, records) = WideIndex::of(&stream);
         let model = Model::of(Language::Python);
         let above = Frame::above_root(count * 3, records, (stream.len() * 8) as u32, model);
-        let root = decoded(
-            &stream,
-            records,
-            model.root_descriptor,
-            0,
-            above.as_parent(),
-            model,
-        );
+        let root = decoded(&stream, records, model.root_descriptor, 0, &above, model);
         assert!(index.scan_from(root.children, 0).is_none());
         for offset in [0, 1, 95, 96, 97, 1500, count * 3 - 1] {
             // The last sampled child whose previous sibling ends before `offset`.
@@ -949,7 +935,7 @@ mod tests {
                         sample.at,
                         model.descriptor(sample.context),
                         sample.base,
-                        root.as_parent(),
+                        &root,
                         model,
                     );
                     assert_eq!(child.info().start, k * 3, "offset {offset}");

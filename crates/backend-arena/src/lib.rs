@@ -202,14 +202,7 @@ impl ArenaStore {
         let model = Model::of(Language::ALL[usize::from(stream[0] & 3)]);
         let (index, records) = WideIndex::of(stream);
         let above = Frame::above_root(text.len() as u32, records, stream.len() as u32 * 8, model);
-        let root = codec::decoded(
-            bytes,
-            records,
-            model.root_descriptor,
-            0,
-            above.as_parent(),
-            model,
-        );
+        let root = codec::decoded(bytes, records, model.root_descriptor, 0, &above, model);
         View {
             bytes,
             text,
@@ -424,7 +417,7 @@ impl ArenaCursor<'_> {
         if node.is_leaf() {
             return None;
         }
-        let parent = node.as_parent();
+        let parent = node;
         let (at, context, base) = match self.index.scan_from(node.children, offset) {
             Some(sample) => (
                 sample.at,
@@ -472,13 +465,26 @@ impl CstCursor for ArenaCursor<'_> {
 
     #[inline]
     fn goto_first_child(&mut self) -> bool {
-        let node = self.current();
-        if node.is_leaf() {
+        if self.current().is_leaf() {
             return false;
         }
-        let (at, context, base, parent) = (node.children, node.child, node.start, node.as_parent());
-        let (bytes, model) = (self.bytes, self.model);
-        codec::decode(bytes, at, context, base, parent, model, self.child_slot());
+        let depth = self.depth;
+        if depth + 1 == self.frames.len() {
+            self.frames.push(Frame::default());
+        }
+        self.depth = depth + 1;
+        let (above, below) = self.frames.split_at_mut(depth + 1);
+        let node = &above[depth];
+        let (at, context, base) = (node.children, node.child, node.start);
+        codec::decode(
+            self.bytes,
+            at,
+            context,
+            base,
+            node,
+            self.model,
+            &mut below[0],
+        );
         true
     }
 
@@ -490,18 +496,17 @@ impl CstCursor for ArenaCursor<'_> {
             return false;
         }
         // A node that is not last is a leaf (its subtree ends with its record) or has a stored size.
-        let node = &self.frames[depth];
+        let (above, below) = self.frames.split_at_mut(depth);
+        let node = &mut below[0];
         let (at, context, base) = (node.subtree_end, node.next, node.end);
-        let parent = self.frames[depth - 1].as_parent();
-        let (bytes, model) = (self.bytes, self.model);
         codec::decode(
-            bytes,
+            self.bytes,
             at,
             context,
             base,
-            parent,
-            model,
-            &mut self.frames[depth],
+            &above[depth - 1],
+            self.model,
+            node,
         );
         true
     }
