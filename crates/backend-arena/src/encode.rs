@@ -477,7 +477,8 @@ fn size_of(flat: &[Flat], i: usize) -> Option<u32> {
     let node = &flat[i];
     (node.flags & (LEAF | LAST) == 0).then(|| {
         let end = flat.get(node.next as usize).map_or(0, |n| n.written);
-        flat[i + 1].written - end
+        // Wrapping: past the format's limit the sums are clamped and the file is refused anyway.
+        flat[i + 1].written.wrapping_sub(end)
     })
 }
 
