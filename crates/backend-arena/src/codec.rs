@@ -1,227 +1,373 @@
-//! The record format shared by the encoder and every reader: flag bits, varints, and [`decode`], which turns
-//! one record plus its context (where the node's gap counts from, its parent) into a [`Frame`].
+//! The record format shared by the encoder and every reader: bit reading, number codes, and
+//! [`decode`], which turns one record plus its context (the context it is coded in, where its gap counts from,
+//! its parent) into a [`Frame`].
 //!
-//! A record is `opcode [flags kind] [gap] [len] [size]`:
-//! - `opcode`: one byte. 0..=254 index the language's [`crate::table::Table`] (kind and shape in one byte)
-//!   and are followed by the field id as a varint (0: no field); 255 ([`ESCAPE`]) is followed by a `flags`
-//!   byte, the kind as a varint of `kind + 1` (so `ERROR`, `u16::MAX`, is the single byte 0) and, when the
-//!   flags have [`HAS_FIELD`], the field id as a varint.
-//! - `gap`: start minus base (base = the parent's start for a first child, the previous sibling's end
-//!   otherwise). Gap class 0 and 1 are in the shape; class 2 stores a varint; class 3 (escape only) stores a
-//!   varint to subtract (never seen from tree-sitter, kept so that no input can make a wrong tree).
-//! - `len`: end minus start, a varint, when [`END_EXPLICIT`]; otherwise the end is the fixed length of the
-//!   opcode ([`FIXED`]) or the parent's end (last children, and escaped nodes that end with their parent).
-//! - `size`: for an inner node that is not its parent's last child, the bytes of its descendants' records,
-//!   so that its next sibling is found without decoding them. A last child's subtree ends where its
-//!   parent's does, and a leaf's where its record does.
+//! A file's records are one bit stream (most significant bit first), one record per visible node in
+//! preorder. A record is
 //!
-//! Varints are LEB128 (7 bits a byte, low bits first, high bit set on all but the last byte).
+//! `escape* symbol [gap] [length] [size]`
+//!
+//! - **symbol**: a Huffman code of the context the record is coded in (see [`crate::model`]): the parent's
+//!   kind and the previous sibling's kind, known to the reader from the parent's and previous sibling's
+//!   records. A symbol stands for kind, field, leaf, last child, the gap mode (0, 1 or coded) and the end
+//!   mode (a fixed length, the parent's end, or coded). Each **escape** moves to a wider context (parent kind
+//!   only, then every parent); the global context's escape is followed by a **raw** record instead:
+//!   `leaf last missing` (3 bits), the kind (16 bits), a field bit and the field (16 bits), a sign bit and
+//!   the gap, an "ends with the parent" bit or the length, and the size as below, numbers in raw form.
+//! - **gap** (coded mode): start minus the *base*, which is the parent's start for a first child and the
+//!   previous sibling's end otherwise, as a number of the symbol's gap code.
+//! - **length** (coded mode): end minus start, a number of the symbol's length code.
+//! - **size**, for an inner node that is not its parent's last child: the bits of its descendants' records,
+//!   a number of the model's size code, so that its next sibling is found without decoding them.
+//!
+//! Numbers (gaps, lengths, sizes) are coded as a symbol of a 44-symbol alphabet, values 0 to 15 exactly and
+//! then one symbol per bit length from 5 to 32 bits followed by the bits below the leading one, under an
+//! 8-bit Huffman code trained per purpose and kind. A raw number is its bit length in 6 bits followed by the
+//! bits below its leading one.
 
+use crate::model::{
+    Entry, Model, END_CODED, END_FIXED, END_MASK, END_PARENT, ESCAPE, GAP_CODED, GAP_ONE, LAST,
+    LEAF, RAW_DESCRIPTOR,
+};
 use cst_measure::NodeInfo;
 
-/// The escape opcode.
-pub(crate) const ESCAPE: u8 = 255;
-
-/// The node has no visible children.
-pub(crate) const LEAF: u8 = 1;
-/// The node is its parent's last child.
-pub(crate) const LAST: u8 = 2;
-/// Gap class, two bits.
-pub(crate) const GAP_SHIFT: u8 = 2;
-pub(crate) const GAP_MASK: u8 = 3 << GAP_SHIFT;
-pub(crate) const GAP_ZERO: u8 = 0;
-pub(crate) const GAP_ONE: u8 = 1 << GAP_SHIFT;
-pub(crate) const GAP_VARINT: u8 = 2 << GAP_SHIFT;
-pub(crate) const GAP_NEGATIVE: u8 = 3 << GAP_SHIFT;
-/// Compact leaves only: the length is the entry's fixed length.
-pub(crate) const FIXED: u8 = 1 << 4;
-/// The node was inserted by error recovery (escape only).
-pub(crate) const MISSING: u8 = 1 << 5;
-/// A `len` varint follows (otherwise the end is fixed or the parent's end).
-pub(crate) const END_EXPLICIT: u8 = 1 << 6;
-/// In a decoding [`Entry`]: this opcode is the escape (or unused).
-pub(crate) const ENTRY_ESCAPE: u8 = 1 << 7;
-/// In an escaped record's flags byte: a field id follows the kind (compact opcodes mean "no field").
-pub(crate) const HAS_FIELD: u8 = 1 << 7;
-
-/// Longest record: opcode, flags, a 3-byte kind, a 3-byte field and three 10-byte (u64) varints as the encoder
-/// may write them before it checks its limits.
-pub(crate) const RECORD_MAX: usize = 2 + 3 + 3 + 3 * 10;
-
-/// What a compact opcode means: its kind and its flags with [`END_EXPLICIT`] already worked out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Entry {
-    pub(crate) kind: u16,
-    pub(crate) flags: u8,
-    pub(crate) fixed: u8,
-}
-
-const _: () = assert!(std::mem::size_of::<Entry>() == 4);
-
-impl Entry {
-    pub(crate) const ESCAPE: Entry = Entry {
-        kind: 0,
-        flags: ENTRY_ESCAPE,
-        fixed: 0,
-    };
-
-    /// The entry of a compact opcode of this shape.
-    pub(crate) fn compact(kind: u16, shape: u8, fixed: u8) -> Entry {
-        let mut flags = shape & (LEAF | LAST | GAP_MASK | FIXED);
-        if flags & (LAST | FIXED) == 0 {
-            flags |= END_EXPLICIT;
-        }
-        Entry {
-            kind,
-            flags,
-            fixed: if flags & FIXED != 0 { fixed } else { 0 },
-        }
-    }
-}
+/// [`Frame::flags`] of a node inserted by error recovery (only raw records have it).
+pub(crate) const MISSING: u8 = 1 << 2;
+/// Bytes a reader may read past a file's last record: the arena ends with this many zero bytes.
+pub(crate) const PADDING: usize = 8;
 
 /// A decoded node and where its records are: what a cursor keeps per level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// Every field is a `u32`, written and read one field at a time: a cursor's moves write the frame they
+/// decode straight into its stack and the next move reads single fields back, so no load ever spans
+/// several narrower stores (which would defeat store-to-load forwarding and stall every move).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Frame {
-    pub(crate) info: NodeInfo,
-    /// Offset of the first child's record (the end of this node's record).
+    /// `kind | field << 16`.
+    pub(crate) kind_field: u32,
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+    /// [`LEAF`], [`LAST`], [`MISSING`].
+    pub(crate) flags: u32,
+    /// Bit offset of the first child's record (the end of this node's record).
     pub(crate) children: u32,
-    /// Offset just past this node's subtree (its next sibling's record, if it has one).
+    /// Bit offset just past this node's subtree (a leaf's record end; a non-last inner node's stored
+    /// size; a last child's parent's subtree end).
     pub(crate) subtree_end: u32,
-    /// [`LEAF`], [`LAST`] and the rest of the record's flags.
-    pub(crate) flags: u8,
+    /// Descriptor of the context of the next sibling's record.
+    pub(crate) next: u32,
+    /// Descriptor of the context of the first child's record.
+    pub(crate) child: u32,
 }
 
-const _: () = assert!(std::mem::size_of::<NodeInfo>() == 16);
-const _: () = assert!(std::mem::size_of::<Frame>() == 28);
+const _: () = assert!(std::mem::size_of::<Frame>() == 32);
 
 impl Frame {
+    #[inline(always)]
     pub(crate) fn is_leaf(&self) -> bool {
-        self.flags & LEAF != 0
+        self.flags & u32::from(LEAF) != 0
     }
 
+    #[inline(always)]
     pub(crate) fn is_last(&self) -> bool {
-        self.flags & LAST != 0
+        self.flags & u32::from(LAST) != 0
+    }
+
+    #[inline(always)]
+    pub(crate) fn info(&self) -> NodeInfo {
+        NodeInfo {
+            kind: self.kind_field as u16,
+            field: (self.kind_field >> 16) as u16,
+            start: self.start,
+            end: self.end,
+            missing: self.flags & u32::from(MISSING) != 0,
+        }
     }
 
     /// The frame above a file's root: spans the whole text and the whole stream, so that the root decodes
-    /// like any last child (`base` 0).
-    pub(crate) fn above_root(text_len: u32, stream_len: u32) -> Frame {
+    /// like any last child (`base` 0) in the model's root context.
+    pub(crate) fn above_root(
+        text_len: u32,
+        records: u32,
+        stream_bits: u32,
+        model: &Model,
+    ) -> Frame {
         Frame {
-            info: NodeInfo {
-                kind: 0,
-                field: 0,
-                start: 0,
-                end: text_len,
-                missing: false,
-            },
-            children: ROOT_RECORD,
-            subtree_end: stream_len,
+            kind_field: u32::from(crate::model::NONE),
+            start: 0,
+            end: text_len,
             flags: 0,
+            children: records,
+            subtree_end: stream_bits,
+            next: 0,
+            child: model.root_descriptor,
         }
     }
 }
 
-/// Offset of the root's record in a file's stream (after the language byte).
-pub(crate) const ROOT_RECORD: u32 = 1;
-
-/// Reads a LEB128 varint at `*at` (at most 5 bytes for the u32 values the encoder lets through).
+/// The 64 bits starting at bit `at` (most significant first); at least 57 of them come from the stream.
 #[inline(always)]
-pub(crate) fn read_varint(bytes: &[u8], at: &mut usize) -> u32 {
-    let byte = bytes[*at];
-    *at += 1;
-    if byte < 0x80 {
-        return u32::from(byte);
-    }
-    let mut value = u32::from(byte & 0x7f);
-    let mut shift = 7;
-    loop {
-        let byte = bytes[*at];
-        *at += 1;
-        value |= u32::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            return value;
+pub(crate) fn peek(bytes: &[u8], at: usize) -> u64 {
+    let i = at >> 3;
+    let word = u64::from_be_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+    word << (at & 7)
+}
+
+/// Reads a number of code `code` at `*at`.
+#[inline(always)]
+pub(crate) fn read_number(bytes: &[u8], at: &mut usize, code: u8, model: &Model) -> u32 {
+    let word = peek(bytes, *at);
+    let slot = u32::from(model.number_slots[(usize::from(code) << 8) | (word >> 56) as usize]);
+    let (length, extra, small) = (slot & 15, (slot >> 4) & 31, slot >> 9);
+    // The leading one of a value with `extra` bits below it (none when `extra` is 0), and those bits.
+    let lead = (1u64 << extra) & !1;
+    let below = ((word << length) >> 1) >> (63 - extra);
+    *at += (length + extra) as usize;
+    (u64::from(small) + lead + below) as u32
+}
+
+/// A raw number: 6 bits of bit length, then the bits below the leading one.
+fn read_raw_number(bytes: &[u8], at: &mut usize) -> u32 {
+    let word = peek(bytes, *at);
+    let length = (word >> 58) as u32;
+    *at += 6;
+    match length {
+        0 => 0,
+        1 => 1,
+        _ => {
+            let below = length - 1;
+            *at += below as usize;
+            (1 << below) | ((word << 6) >> (64 - below)) as u32
         }
-        shift += 7;
     }
 }
 
-/// Writes a LEB128 varint into `out` at `*at`.
-pub(crate) fn write_varint(out: &mut [u8], at: &mut usize, mut value: u64) {
-    while value >= 0x80 {
-        out[*at] = (value as u8) | 0x80;
-        *at += 1;
-        value >>= 7;
-    }
-    out[*at] = value as u8;
-    *at += 1;
+fn read_bits(bytes: &[u8], at: &mut usize, count: u32) -> u32 {
+    let value = (peek(bytes, *at) >> (64 - count)) as u32;
+    *at += count as usize;
+    value
 }
 
-/// Decodes the record at `at`, a child of `parent` whose gap counts from `base`.
+/// Reads one code at `at` with the decoding table of `descriptor` (see [`crate::model::Descriptor`]): the
+/// index of its entry, and its length.
+#[inline(always)]
+pub(crate) fn read_code(bytes: &[u8], at: usize, descriptor: u32, model: &Model) -> (u32, usize) {
+    let word = peek(bytes, at);
+    let (shift, base) = (descriptor & 127, (descriptor >> 10) as usize);
+    let mut slot = model.slots[base + (word >> shift) as usize];
+    if slot & 15 == 0 {
+        let (first, sub) = (64 - shift, (descriptor >> 7) & 7);
+        let table = (1usize << first) + ((slot >> 4) << sub) as usize;
+        slot = model.slots[base + table + ((word << first) >> (64 - sub)) as usize];
+    }
+    (slot >> 4, (slot & 15) as usize)
+}
+
+/// [`read_code`], advancing `at` (for tests).
+#[cfg(test)]
+pub(crate) fn read_symbol(
+    bytes: &[u8],
+    at: &mut usize,
+    descriptor: u32,
+    model: &Model,
+) -> (u32, usize) {
+    let (entry, length) = read_code(bytes, *at, descriptor, model);
+    *at += length;
+    (entry, length)
+}
+
+/// Decodes the record at bit `at`, coded in the context of descriptor `context`, a child of `parent` whose
+/// gap counts from `base`, into `out`.
 #[inline(always)]
 pub(crate) fn decode(
     bytes: &[u8],
     at: u32,
+    context: u32,
     base: u32,
     parent: &Frame,
-    table: &[Entry; 256],
+    model: &Model,
+    out: &mut Frame,
+) {
+    let (index, length) = read_code(bytes, at as usize, context, model);
+    let entry = &model.entries[index as usize];
+    if entry.flags & ESCAPE != 0 {
+        *out = decode_escaped(bytes, at as usize + length, entry.next, base, parent, model);
+        return;
+    }
+    decode_entry(bytes, at as usize + length, entry, base, parent, model, out);
+}
+
+/// [`decode`] into a new frame.
+#[inline(always)]
+pub(crate) fn decoded(
+    bytes: &[u8],
+    at: u32,
+    context: u32,
+    base: u32,
+    parent: &Frame,
+    model: &Model,
 ) -> Frame {
-    let mut p = at as usize;
-    let entry = table[usize::from(bytes[p])];
-    p += 1;
-    let (kind, field, flags, fixed) = if entry.flags & ENTRY_ESCAPE == 0 {
-        let field = read_varint(bytes, &mut p) as u16;
-        (entry.kind, field, entry.flags, entry.fixed)
-    } else {
-        escape_header(bytes, &mut p)
-    };
-    let start = if flags & GAP_VARINT == 0 {
-        // Classes 0 and 1: the class is the gap.
-        base + u32::from((flags & GAP_MASK) >> GAP_SHIFT)
-    } else if flags & GAP_MASK == GAP_VARINT {
-        base + read_varint(bytes, &mut p)
-    } else {
-        base - read_varint(bytes, &mut p)
-    };
-    let end = if flags & END_EXPLICIT != 0 {
-        start + read_varint(bytes, &mut p)
-    } else if flags & FIXED != 0 {
-        start + u32::from(fixed)
-    } else {
-        parent.info.end
+    let mut frame = Frame::default();
+    decode(bytes, at, context, base, parent, model, &mut frame);
+    frame
+}
+
+/// The rest of a record whose symbol is `entry` and ends at bit `at`.
+#[inline(always)]
+fn decode_entry(
+    bytes: &[u8],
+    at: usize,
+    entry: &Entry,
+    base: u32,
+    parent: &Frame,
+    model: &Model,
+    out: &mut Frame,
+) {
+    let mut p = at;
+    let flags = entry.flags;
+    let mut start = base.wrapping_add(u32::from(flags & GAP_ONE != 0));
+    if flags & GAP_CODED != 0 {
+        start = start.wrapping_add(read_number(bytes, &mut p, entry.gap_code, model));
+    }
+    let end = match flags & END_MASK {
+        END_PARENT => parent.end,
+        END_CODED => start.wrapping_add(read_number(bytes, &mut p, entry.end_code, model)),
+        _ => start.wrapping_add(u32::from(entry.fixed)),
     };
     let subtree_end = if flags & LEAF != 0 {
         p as u32
     } else if flags & LAST != 0 {
         parent.subtree_end
     } else {
-        let size = read_varint(bytes, &mut p);
-        p as u32 + size
+        let size = read_number(bytes, &mut p, model.size_code, model);
+        (p as u32).wrapping_add(size)
     };
-    Frame {
-        info: NodeInfo {
-            kind,
-            field,
-            start,
-            end,
-            missing: flags & MISSING != 0,
-        },
-        children: p as u32,
-        subtree_end,
-        flags,
+    out.kind_field = entry.kind_field;
+    out.start = start;
+    out.end = end;
+    out.flags = u32::from(flags & (LEAF | LAST));
+    out.children = p as u32;
+    out.subtree_end = subtree_end;
+    out.next = model.next_descriptor(entry, parent.kind_field as u16);
+    out.child = entry.child;
+}
+
+/// The record after an escape to context `context` at bit `at`: more escapes, a symbol, or a raw record.
+#[cold]
+#[inline(never)]
+fn decode_escaped(
+    bytes: &[u8],
+    at: usize,
+    context: u32,
+    base: u32,
+    parent: &Frame,
+    model: &Model,
+) -> Frame {
+    let mut p = at;
+    match symbol(bytes, &mut p, context, model) {
+        Some(entry) => {
+            let mut frame = Frame::default();
+            decode_entry(bytes, p, entry, base, parent, model, &mut frame);
+            frame
+        }
+        None => decode_raw(bytes, p, base, parent, model),
     }
 }
 
-/// The kind, field and flags byte of an escaped record.
+/// Reads the symbol at `*at` in the context of descriptor `context` (or [`RAW_DESCRIPTOR`]), following
+/// escapes: the entry, or `None` when a raw record's body follows.
+#[inline(always)]
+fn symbol<'m>(
+    bytes: &[u8],
+    at: &mut usize,
+    mut context: u32,
+    model: &'m Model,
+) -> Option<&'m Entry> {
+    while context != RAW_DESCRIPTOR {
+        let (index, length) = read_code(bytes, *at, context, model);
+        *at += length;
+        let entry = &model.entries[index as usize];
+        if entry.flags & ESCAPE == 0 {
+            return Some(entry);
+        }
+        context = entry.next;
+    }
+    None
+}
+
+/// Decodes the raw record whose body starts at bit `at` (after the global context's escape).
 #[cold]
 #[inline(never)]
-fn escape_header(bytes: &[u8], p: &mut usize) -> (u16, u16, u8, u8) {
-    let flags = bytes[*p];
-    *p += 1;
-    let kind = (read_varint(bytes, p) as u16).wrapping_sub(1);
-    let field = if flags & HAS_FIELD != 0 {
-        read_varint(bytes, p) as u16
+fn decode_raw(bytes: &[u8], at: usize, base: u32, parent: &Frame, model: &Model) -> Frame {
+    let mut p = at;
+    let flags = read_bits(bytes, &mut p, 3);
+    let kind = read_bits(bytes, &mut p, 16) as u16;
+    let field = if read_bits(bytes, &mut p, 1) == 1 {
+        read_bits(bytes, &mut p, 16)
     } else {
         0
     };
-    (kind, field, flags, 0)
+    let negative = read_bits(bytes, &mut p, 1) == 1;
+    let gap = read_raw_number(bytes, &mut p);
+    let start = if negative {
+        base.wrapping_sub(gap)
+    } else {
+        base.wrapping_add(gap)
+    };
+    let end = if read_bits(bytes, &mut p, 1) == 1 {
+        parent.end
+    } else {
+        start.wrapping_add(read_raw_number(bytes, &mut p))
+    };
+    let subtree_end = if flags & u32::from(LEAF) != 0 {
+        p as u32
+    } else if flags & u32::from(LAST) != 0 {
+        parent.subtree_end
+    } else {
+        let size = read_raw_number(bytes, &mut p);
+        (p as u32).wrapping_add(size)
+    };
+    Frame {
+        kind_field: u32::from(kind) | (field << 16),
+        start,
+        end,
+        flags,
+        children: p as u32,
+        subtree_end,
+        next: model.descriptor(model.resolve(parent.kind_field as u16, kind)),
+        child: model.descriptor(model.resolve(kind, crate::model::NONE)),
+    }
+}
+
+/// A number's symbol and the count of bits below its leading one that follow it (0 for values below 16).
+#[inline(always)]
+pub(crate) fn number_symbol(value: u32) -> (usize, u32) {
+    if value < 16 {
+        (value as usize, 0)
+    } else {
+        let bits = 31 - value.leading_zeros();
+        (16 + bits as usize - 4, bits)
+    }
+}
+
+/// Bits a number of code `code` takes.
+#[inline(always)]
+pub(crate) fn number_length(value: u32, code: u8, model: &Model) -> u32 {
+    let (symbol, bits) = number_symbol(value);
+    u32::from(model.number_codes[usize::from(code) * 44 + symbol] & 15) + bits
+}
+
+/// Bits a raw number takes.
+pub(crate) fn raw_number_length(value: u32) -> u32 {
+    6 + (32 - value.leading_zeros()).saturating_sub(1)
+}
+
+/// Which entry flags a node's record can use: its end mode given its length and parent's end.
+pub(crate) fn end_fits(entry: &Entry, len: u32, ends_with_parent: bool) -> bool {
+    match entry.flags & END_MASK {
+        END_FIXED => u32::from(entry.fixed) == len,
+        END_PARENT => ends_with_parent,
+        END_CODED => true,
+        _ => false,
+    }
 }

@@ -1,291 +1,948 @@
-//! From a tree-sitter tree to a file's record stream, in two iterative passes over a scratch arena.
+//! From a tree-sitter tree to a file's stream, in two passes over a scratch arena.
 //!
-//! 1. A `TreeCursor` walk flattens the visible nodes in preorder into [`Flat`] records (kind, range, the base
-//!    its gap counts from, its parent's end, the index past its subtree, leaf/last/missing).
-//! 2. A reverse pass writes the records back to front: when a node is written, its descendants already are,
-//!    so the byte size of their records, which a non-last inner node stores, is known. The bytes are pushed
-//!    reversed and the caller copies them out in reverse, so no pass ever moves data twice.
+//! 1. **The walk** (forward): one `TreeCursor` preorder walk, the only pass that touches tree-sitter's tree,
+//!    records each visible node in a 32-byte [`Flat`] and, as soon as the node is finished (its next sibling
+//!    found, or its parent's children done), chooses its symbol. A node's context depends only on its
+//!    parent's kind and its previous sibling's symbol, both known by then, and a node is finished only when
+//!    the walk knows whether it is its parent's last child. Wide nodes' every [`STRIDE`]-th children are
+//!    noted as candidate samples.
+//! 2. **The writing** (backward): subtree sizes need the bits of everything below a node, so the records are
+//!    written last to first: a non-last inner node's descendants are written, and their bits counted,
+//!    before it. Bits are prepended into a scratch buffer ([`ReverseWriter`]), so the stream comes out in
+//!    order; its first byte is padded at the front (the header says by how many bits). The length of the
+//!    whole stream is known at the end of this pass and checked against the limits before anything goes
+//!    into the store.
 //!
-//! Both passes live in a `bumpalo::Bump` the store resets before each file and drops in `finish()`: no
+//! The scratch arena is a `bumpalo::Bump` the store resets before each file and drops in `finish()`: no
 //! per-node allocation, and no scratch memory survives the build.
 
-use crate::codec::{
-    self, END_EXPLICIT, ESCAPE, GAP_NEGATIVE, GAP_ONE, GAP_VARINT, GAP_ZERO, HAS_FIELD, LAST, LEAF,
-    MISSING, RECORD_MAX,
-};
-use crate::table::{Table, MAX_FIXED};
+use crate::codec::{self, MISSING};
+use crate::model::{Entry, Model, END_CODED, END_MASK, GAP_CODED, GAP_ONE, LAST, LEAF, NONE, RAW};
+use crate::wide::{self, Sample, STRIDE, WIDE};
 use bumpalo::collections::Vec as BumpVec;
 use bumpalo::Bump;
-use cst_measure::BuildError;
+use cst_measure::{BuildError, Language};
+
+/// [`Flat::flags`]: the node has more than [`WIDE`] children (and an index).
+const WIDE_NODE: u8 = 1 << 3;
+/// The node starts before its base (only raw records can say so).
+const NEGATIVE_GAP: u8 = 1 << 4;
+/// The node ends where its parent does.
+const ENDS_WITH_PARENT: u8 = 1 << 5;
+/// [`Flat::entry`] of a raw record.
+const RAW_ENTRY: u16 = u16::MAX;
 
 /// One visible node as the encoder sees it.
 #[derive(Clone, Copy, Debug, Default)]
 struct Flat {
-    start: u32,
-    end: u32,
-    /// Where the gap counts from: the parent's start (first child) or the previous sibling's end.
-    base: u32,
-    parent_end: u32,
+    /// Start minus the base (the parent's start for a first child, the previous sibling's end otherwise),
+    /// in absolute value ([`NEGATIVE_GAP`] gives the sign).
+    gap: u32,
+    /// End minus start.
+    len: u32,
     /// Index just past this node's subtree in preorder.
     next: u32,
-    /// Bytes of the records from this node to the end of the file, once written.
+    /// Bits of this node's record without its size (pass 1), then with it (pass 2).
+    bits: u32,
+    /// Bits of the records from this node to the end of the file (pass 2).
     written: u32,
     kind: u16,
     /// Field id in the parent, 0 for none.
     field: u16,
-    /// [`LEAF`], [`LAST`], [`MISSING`].
+    /// The context the record starts in.
+    context: u16,
+    /// The symbol (index into the model's entries) after `hops` escapes, or [`RAW_ENTRY`].
+    entry: u16,
+    /// [`LEAF`], [`LAST`], [`MISSING`], [`WIDE_NODE`], [`NEGATIVE_GAP`], [`ENDS_WITH_PARENT`].
     flags: u8,
+    hops: u8,
 }
 
 const _: () = assert!(std::mem::size_of::<Flat>() == 32);
 
-/// Encodes `tree` (of a text of `text_len` bytes) into `scratch`, returning the stream *reversed*; fails if the
-/// stream would exceed `max_stream` bytes.
-pub(crate) fn encode<'s>(
-    scratch: &'s Bump,
-    table: &Table,
-    language_byte: u8,
+/// What the encoder reads of a tree: tree-sitter's `TreeCursor` moves and node facts (a trait so that tests
+/// can feed it trees tree-sitter never makes).
+pub(crate) trait Walk {
+    /// Kind, field in the parent, start and end of the node under the cursor.
+    fn node(&self) -> (u16, u16, usize, usize);
+    /// Whether it is MISSING (asked only of empty nodes: a MISSING node is always empty).
+    fn missing(&self) -> bool;
+    fn goto_first_child(&mut self) -> bool;
+    fn goto_next_sibling(&mut self) -> bool;
+    fn goto_parent(&mut self) -> bool;
+}
+
+impl Walk for tree_sitter::TreeCursor<'_> {
+    #[inline(always)]
+    fn node(&self) -> (u16, u16, usize, usize) {
+        let node = tree_sitter::TreeCursor::node(self);
+        (
+            node.kind_id(),
+            self.field_id().map_or(0, |id| id.get()),
+            node.start_byte(),
+            node.end_byte(),
+        )
+    }
+
+    fn missing(&self) -> bool {
+        tree_sitter::TreeCursor::node(self).is_missing()
+    }
+
+    #[inline(always)]
+    fn goto_first_child(&mut self) -> bool {
+        tree_sitter::TreeCursor::goto_first_child(self)
+    }
+
+    #[inline(always)]
+    fn goto_next_sibling(&mut self) -> bool {
+        tree_sitter::TreeCursor::goto_next_sibling(self)
+    }
+
+    #[inline(always)]
+    fn goto_parent(&mut self) -> bool {
+        tree_sitter::TreeCursor::goto_parent(self)
+    }
+}
+
+/// Encodes `tree` (of a text of `text_len` bytes) and appends the file's stream to `out`: a header byte, the
+/// wide-node index when there is one, and the records. Fails, leaving `out` as it was, if the stream would
+/// exceed `max_stream` bytes or the format's 32-bit bit offsets.
+pub(crate) fn encode(
+    scratch: &Bump,
+    language: Language,
     text_len: u32,
     tree: &tree_sitter::Tree,
     max_stream: u64,
-) -> Result<BumpVec<'s, u8>, BuildError> {
-    let flat = flatten(scratch, tree, text_len)?;
-    let mut out = BumpVec::with_capacity_in(flat.len() * 2 + 1, scratch);
-    let mut flat = flat;
-    let mut record = [0u8; RECORD_MAX];
-    for i in (0..flat.len()).rev() {
-        let node = flat[i];
-        let size = if node.flags & (LEAF | LAST) == 0 {
-            // Descendants are i+1 .. next; `written` counts from a node to the end of the file.
-            let after = flat.get(node.next as usize).map_or(0, |n| n.written);
-            flat[i + 1].written - after
-        } else {
-            0
-        };
-        let len = write_record(table, &node, size, &mut record);
-        out.extend(record[..len].iter().rev().copied());
-        // One byte for the language, and every offset must fit the u32 fields of a [`codec::Frame`].
-        if out.len() as u64 + 1 > max_stream {
-            return Err(BuildError::Limit(format!(
-                "the file's tree needs more than {max_stream} bytes of records, the limit of this store's \
-                 32-bit stream offsets"
-            )));
-        }
-        flat[i].written = out.len() as u32;
-    }
-    out.push(language_byte);
-    Ok(out)
+    out: &mut Vec<u8>,
+) -> Result<(), BuildError> {
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    encode_from(
+        scratch,
+        language,
+        text_len,
+        &mut cursor,
+        root.descendant_count(),
+        max_stream,
+        out,
+    )
 }
 
-/// Pass 1: the visible nodes in preorder.
-fn flatten<'s>(
-    scratch: &'s Bump,
-    tree: &tree_sitter::Tree,
+/// [`encode`] from any [`Walk`]; `nodes` is a capacity hint.
+fn encode_from<W: Walk>(
+    scratch: &Bump,
+    language: Language,
     text_len: u32,
-) -> Result<BumpVec<'s, Flat>, BuildError> {
-    let root = tree.root_node();
-    let mut flat: BumpVec<'s, Flat> = BumpVec::with_capacity_in(root.descendant_count(), scratch);
-    let mut open: BumpVec<'s, u32> = BumpVec::new_in(scratch);
-    let mut cursor = root.walk();
-    let (mut base, mut parent_end) = (0, text_len);
+    source: &mut W,
+    nodes: usize,
+    max_stream: u64,
+    out: &mut Vec<u8>,
+) -> Result<(), BuildError> {
+    let model = Model::of(language);
+    let mut walked = walk(scratch, model, text_len, source, nodes)?;
+    let (bytes, pad) = write(scratch, model, &mut walked);
+    let total = u64::from(walked.flat.first().map_or(0, |n| n.written));
+    let wide = samples(scratch, &walked);
+    let index_bytes = if wide.nodes.is_empty() {
+        0
+    } else {
+        wide::index_len(wide.nodes.len(), wide.samples.len())
+    };
+    let prefix = 1 + if index_bytes == 0 { 0 } else { 4 + index_bytes };
+    let stream_bytes = prefix as u64 + bytes.len() as u64;
+    let limit = max_stream.min(u64::from(u32::MAX) / 8);
+    if stream_bytes > limit {
+        return Err(BuildError::Limit(format!(
+            "the file's tree needs {stream_bytes} bytes of records; this store holds at most {limit} bytes of \
+             records per file (32-bit bit offsets)"
+        )));
+    }
+    out.reserve(stream_bytes as usize);
+    out.push(language.index() as u8 | if index_bytes == 0 { 0 } else { 4 } | (pad << 3));
+    if index_bytes > 0 {
+        // Bit offsets of the nodes the index names: records start after the index and the padding.
+        let origin = prefix as u64 * 8 + u64::from(pad);
+        let at = |i: usize| {
+            let written = walked.flat.get(i).map_or(0, |n| n.written);
+            (origin + total - u64::from(written)) as u32
+        };
+        let keys: BumpVec<'_, u32> = BumpVec::from_iter_in(
+            wide.nodes.iter().map(|&(node, _, _)| at(node as usize + 1)),
+            scratch,
+        );
+        let samples: BumpVec<'_, Sample> = BumpVec::from_iter_in(
+            wide.samples.iter().map(|&(child, base, context)| Sample {
+                at: at(child as usize),
+                base,
+                context,
+            }),
+            scratch,
+        );
+        out.extend_from_slice(&(index_bytes as u32).to_le_bytes());
+        let start = out.len();
+        out.resize(start + index_bytes, 0);
+        wide::write_index(&mut out[start..], &keys, &wide.nodes, &samples);
+    }
+    out.extend_from_slice(bytes);
+    Ok(())
+}
+
+/// A parent whose children the walk is in.
+#[derive(Clone, Copy)]
+struct Open {
+    index: u32,
+    kind: u16,
+    end: u32,
+    children: u32,
+}
+
+/// What the walk learned.
+struct Walked<'s> {
+    flat: BumpVec<'s, Flat>,
+    /// Every [`STRIDE`]-th child after the first of every parent: (child, parent, the child's base, its
+    /// context). Only those of wide parents are kept in the index.
+    candidates: BumpVec<'s, (u32, u32, u32, u16)>,
+    /// An upper bound on the stream's bits.
+    bound: u64,
+}
+
+/// Pass 1: the nodes in preorder, each with its symbol chosen as soon as it is finished.
+fn walk<'s, W: Walk>(
+    scratch: &'s Bump,
+    model: &Model,
+    text_len: u32,
+    source: &mut W,
+    nodes: usize,
+) -> Result<Walked<'s>, BuildError> {
+    let mut flat: BumpVec<'s, Flat> = BumpVec::with_capacity_in(nodes, scratch);
+    let mut candidates = BumpVec::new_in(scratch);
+    let mut open: BumpVec<'s, Open> = BumpVec::new_in(scratch);
+    let mut bound = 0u64;
+    // The parent of the next node (kind NONE and the whole text above the root), its base and context.
+    let (mut parent_kind, mut parent_end) = (NONE, text_len);
+    let (mut base, mut context) = (0u32, model.root);
     loop {
-        let node = cursor.node();
+        let (kind, field, start, end) = source.node();
         let index = flat.len();
-        let (start, end) = (node.start_byte(), node.end_byte());
         if end > text_len as usize || start > end {
             return Err(BuildError::Limit(format!(
                 "node {index} spans {start}..{end}, outside the {text_len}-byte text (not representable)"
             )));
         }
-        flat.push(Flat {
-            start: start as u32,
-            end: end as u32,
-            base,
-            parent_end,
-            next: 0,
-            written: 0,
-            kind: node.kind_id(),
-            field: cursor.field_id().map_or(0, |id| id.get()),
-            flags: if node.is_missing() { MISSING } else { 0 },
-        });
         if index as u64 >= u64::from(u32::MAX) {
             return Err(BuildError::Limit(
                 "the file has more than 2^32 - 1 nodes".into(),
             ));
         }
-        if cursor.goto_first_child() {
-            open.push(index as u32);
-            (base, parent_end) = (start as u32, end as u32);
+        let (start, end) = (start as u32, end as u32);
+        let mut flags = 0;
+        if start == end && source.missing() {
+            flags |= MISSING;
+        }
+        if start < base {
+            flags |= NEGATIVE_GAP;
+        }
+        if end == parent_end {
+            flags |= ENDS_WITH_PARENT;
+        }
+        flat.push(Flat {
+            gap: start.abs_diff(base),
+            len: end - start,
+            kind,
+            field,
+            context,
+            flags,
+            ..Flat::default()
+        });
+        if let Some(parent) = open.last_mut() {
+            if parent.children > 0 && parent.children % STRIDE == 0 {
+                candidates.push((index as u32, parent.index, base, context));
+            }
+            parent.children += 1;
+        }
+        if source.goto_first_child() {
+            open.push(Open {
+                index: index as u32,
+                kind,
+                end,
+                children: 0,
+            });
+            (parent_kind, parent_end) = (kind, end);
+            (base, context) = (start, model.first_context(kind));
             continue;
         }
         flat[index].flags |= LEAF;
-        let mut current = index;
+        // Finish nodes: this leaf, then every parent whose last child it closes.
+        let (mut current, mut current_end) = (index, end);
         loop {
             flat[current].next = flat.len() as u32;
-            if cursor.goto_next_sibling() {
-                base = flat[current].end;
+            let last = !source.goto_next_sibling();
+            if last {
+                flat[current].flags |= LAST;
+            }
+            let next = symbol(model, &mut flat[current], parent_kind);
+            bound += u64::from(flat[current].bits) + 40;
+            if !last {
+                (base, context) = (current_end, next);
                 break;
             }
-            flat[current].flags |= LAST;
-            if !cursor.goto_parent() {
-                return Ok(flat);
+            let Some(parent) = open.pop() else {
+                return Ok(Walked {
+                    flat,
+                    candidates,
+                    bound,
+                });
+            };
+            if parent.children > WIDE {
+                flat[parent.index as usize].flags |= WIDE_NODE;
             }
-            current = open.pop().expect("a parent is open below the root") as usize;
+            (current, current_end) = (parent.index as usize, parent.end);
+            (parent_kind, parent_end) = open.last().map_or((NONE, text_len), |p| (p.kind, p.end));
+            if !source.goto_parent() {
+                unreachable!("the walk closes only parents it opened");
+            }
         }
-        parent_end = open.last().map_or(text_len, |&p| flat[p as usize].end);
     }
 }
 
-/// Writes one node's record into `out`, returning its length.
-fn write_record(table: &Table, node: &Flat, size: u32, out: &mut [u8; RECORD_MAX]) -> usize {
-    let leaf = node.flags & LEAF != 0;
-    let last = node.flags & LAST != 0;
-    let gap = i64::from(node.start) - i64::from(node.base);
-    let len = node.end - node.start;
-    let ends_with_parent = node.end == node.parent_end;
-    let mut at = 1;
-    let compact = node.flags & MISSING == 0 && gap >= 0 && (!last || ends_with_parent);
-    let gap_class = gap.clamp(0, 2) as u8;
-    let opcode = if !compact {
-        None
-    } else if leaf && !last {
-        let fixed = (len <= MAX_FIXED)
-            .then(|| table.opcode(node.kind, true, false, gap_class, Some(len)))
-            .flatten();
-        fixed.map(|op| (op, false)).or_else(|| {
-            table
-                .opcode(node.kind, true, false, gap_class, None)
-                .map(|op| (op, true))
-        })
-    } else {
-        table
-            .opcode(node.kind, leaf, last, gap_class, None)
-            .map(|op| (op, !last))
-    };
-    let explicit_len = match opcode {
-        Some((op, explicit_len)) => {
-            out[0] = op;
-            codec::write_varint(out, &mut at, u64::from(node.field));
-            explicit_len
-        }
-        None => {
-            out[0] = ESCAPE;
-            let gap_flags = match gap {
-                0 => GAP_ZERO,
-                1 => GAP_ONE,
-                2.. => GAP_VARINT,
-                _ => GAP_NEGATIVE,
-            };
-            let explicit_len = !ends_with_parent;
-            let field_flag = if node.field != 0 { HAS_FIELD } else { 0 };
-            out[1] =
-                node.flags | gap_flags | field_flag | if explicit_len { END_EXPLICIT } else { 0 };
-            at = 2;
-            codec::write_varint(out, &mut at, u64::from(node.kind.wrapping_add(1)));
-            if node.field != 0 {
-                codec::write_varint(out, &mut at, u64::from(node.field));
+/// Chooses a finished node's symbol in its context (escaping as needed) and sets its record length without
+/// the size; returns the context of its next sibling.
+#[inline]
+fn symbol(model: &Model, node: &mut Flat, parent_kind: u16) -> u16 {
+    let mut context = node.context;
+    let mut bits = 0;
+    let mut hops = 0;
+    if node.flags & (MISSING | NEGATIVE_GAP) == 0 && node.field < 256 {
+        let key = (u32::from(node.kind) << 16)
+            | (u32::from(node.field) << 8)
+            | u32::from(node.flags & (LEAF | LAST));
+        let ends_with_parent = node.flags & ENDS_WITH_PARENT != 0;
+        loop {
+            let c = model.contexts[usize::from(context)];
+            let first = c.entries as usize;
+            let symbols = &model.entries[first..first + c.symbols as usize];
+            // The most specific symbol that reproduces the node: the first that fits among those of its key
+            // (sorted by how many parts they code).
+            let mut at = symbols.partition_point(|e| e.key() < key);
+            while at < symbols.len() && symbols[at].key() == key {
+                let index = first + at;
+                let e = &symbols[at];
+                if gap_fits(e, node.gap) && codec::end_fits(e, node.len, ends_with_parent) {
+                    bits += u32::from(model.codes[index] & 15);
+                    if e.flags & GAP_CODED != 0 {
+                        bits += codec::number_length(node.gap, e.gap_code, model);
+                    }
+                    if e.flags & END_MASK == END_CODED {
+                        bits += codec::number_length(node.len, e.end_code, model);
+                    }
+                    node.entry = index as u16;
+                    node.hops = hops;
+                    node.bits = bits;
+                    return model.next_context(index, parent_kind);
+                }
+                at += 1;
             }
-            explicit_len
+            let escape = c.entries as usize + c.symbols as usize;
+            bits += u32::from(model.codes[escape] & 15);
+            hops += 1;
+            context = model.links[escape];
+            if context == RAW {
+                break;
+            }
         }
+    } else {
+        // Straight to a raw record: escape through every context.
+        loop {
+            let c = model.contexts[usize::from(context)];
+            let escape = c.entries as usize + c.symbols as usize;
+            bits += u32::from(model.codes[escape] & 15);
+            hops += 1;
+            context = model.links[escape];
+            if context == RAW {
+                break;
+            }
+        }
+    }
+    node.entry = RAW_ENTRY;
+    node.hops = hops;
+    node.bits = bits + raw_body(node, &mut Pieces::default());
+    model.resolve(parent_kind, node.kind)
+}
+
+fn gap_fits(entry: &Entry, gap: u32) -> bool {
+    if entry.flags & GAP_CODED != 0 {
+        true
+    } else {
+        gap == u32::from(entry.flags & GAP_ONE != 0)
+    }
+}
+
+/// The pieces of a raw record, `(value, bit count)` in stream order (at most 12: nine for the body with
+/// its numbers in two pieces each, two for a size).
+#[derive(Default)]
+struct Pieces {
+    pieces: [(u32, u32); 16],
+    count: usize,
+}
+
+impl Pieces {
+    #[inline(always)]
+    fn push(&mut self, value: u32, bits: u32) {
+        self.pieces[self.count] = (value, bits);
+        self.count += 1;
+    }
+
+    fn raw_number(&mut self, value: u32) {
+        let length = 32 - value.leading_zeros();
+        self.push(length, 6);
+        if length >= 2 {
+            self.push(value - (1 << (length - 1)), length - 1);
+        }
+    }
+}
+
+/// A raw record's body (see `codec.rs`), without the size, into `pieces`; returns its bits.
+fn raw_body(node: &Flat, pieces: &mut Pieces) -> u32 {
+    let first = pieces.count;
+    pieces.push(u32::from(node.flags & (LEAF | LAST | MISSING)), 3);
+    pieces.push(u32::from(node.kind), 16);
+    if node.field != 0 {
+        pieces.push(1, 1);
+        pieces.push(u32::from(node.field), 16);
+    } else {
+        pieces.push(0, 1);
+    }
+    pieces.push(u32::from(node.flags & NEGATIVE_GAP != 0), 1);
+    pieces.raw_number(node.gap);
+    if node.flags & ENDS_WITH_PARENT != 0 {
+        pieces.push(1, 1);
+    } else {
+        pieces.push(0, 1);
+        pieces.raw_number(node.len);
+    }
+    pieces.pieces[first..pieces.count].iter().map(|p| p.1).sum()
+}
+
+/// Prepends node `i`'s record, size included, to `writer`; returns its bits.
+#[inline]
+fn prepend_record(model: &Model, flat: &[Flat], i: usize, writer: &mut ReverseWriter<'_>) -> u32 {
+    let node = &flat[i];
+    let size = size_of(flat, i);
+    let mut bits = 0;
+    if node.entry == RAW_ENTRY {
+        let mut pieces = Pieces::default();
+        raw_body(node, &mut pieces);
+        if let Some(size) = size {
+            pieces.raw_number(size);
+        }
+        for &(value, count) in pieces.pieces[..pieces.count].iter().rev() {
+            writer.prepend(value, count);
+            bits += count;
+        }
+    } else {
+        let index = usize::from(node.entry);
+        let e = &model.entries[index];
+        if let Some(size) = size {
+            bits += writer.prepend_number(size, model.size_code, model);
+        }
+        if e.flags & END_MASK == END_CODED {
+            bits += writer.prepend_number(node.len, e.end_code, model);
+        }
+        if e.flags & GAP_CODED != 0 {
+            bits += writer.prepend_number(node.gap, e.gap_code, model);
+        }
+        bits += writer.prepend_code(model.codes[index]);
+    }
+    if node.hops > 0 {
+        // The escapes, first to last context, prepended last to first.
+        let mut escapes = [0u16; 8];
+        let mut context = node.context;
+        for escape in escapes.iter_mut().take(usize::from(node.hops)) {
+            let c = model.contexts[usize::from(context)];
+            let at = c.entries as usize + c.symbols as usize;
+            *escape = model.codes[at];
+            context = model.links[at];
+        }
+        for &code in escapes[..usize::from(node.hops)].iter().rev() {
+            bits += writer.prepend_code(code);
+        }
+    }
+    bits
+}
+
+/// The subtree size node `i`'s record stores (inner nodes that are not last): the bits of its descendants'
+/// records, known once they are written.
+#[inline(always)]
+fn size_of(flat: &[Flat], i: usize) -> Option<u32> {
+    let node = &flat[i];
+    (node.flags & (LEAF | LAST) == 0).then(|| {
+        let end = flat.get(node.next as usize).map_or(0, |n| n.written);
+        // Wrapping: past the format's limit the sums are clamped and the file is refused anyway.
+        flat[i + 1].written.wrapping_sub(end)
+    })
+}
+
+/// Prepends bits to a buffer filled from its end, so that records written last to first come out in order.
+struct ReverseWriter<'b> {
+    buffer: &'b mut [u8],
+    /// First byte written.
+    at: usize,
+    /// Bits not yet in the buffer, right-aligned (the earliest in the stream highest).
+    pending: u64,
+    count: u32,
+}
+
+impl ReverseWriter<'_> {
+    /// A code stored as `code << 4 | length`; returns its length.
+    #[inline(always)]
+    fn prepend_code(&mut self, code: u16) -> u32 {
+        self.prepend(u32::from(code >> 4), u32::from(code & 15));
+        u32::from(code & 15)
+    }
+
+    /// A number of code `code` (its code, then the bits below its leading one); returns its bits.
+    #[inline(always)]
+    fn prepend_number(&mut self, value: u32, code: u8, model: &Model) -> u32 {
+        let (symbol, extra) = codec::number_symbol(value);
+        if extra > 0 {
+            self.prepend(value - (1 << extra), extra);
+        }
+        extra + self.prepend_code(model.number_codes[usize::from(code) * 44 + symbol])
+    }
+
+    /// Puts the low `bits` bits of `value` (at most 32) before everything written so far.
+    #[inline(always)]
+    fn prepend(&mut self, value: u32, bits: u32) {
+        debug_assert!(bits <= 32 && (bits == 32 || value >> bits == 0));
+        self.pending |= u64::from(value) << self.count;
+        self.count += bits;
+        if self.count >= 32 {
+            self.at -= 4;
+            self.buffer[self.at..self.at + 4].copy_from_slice(&(self.pending as u32).to_be_bytes());
+            self.pending >>= 32;
+            self.count -= 32;
+        }
+    }
+
+    /// Writes out the last bits (the stream's first), zero-padded at the front of their byte.
+    fn finish(&mut self) {
+        while self.count > 0 {
+            self.at -= 1;
+            self.buffer[self.at] = self.pending as u8;
+            self.pending >>= 8;
+            self.count = self.count.saturating_sub(8);
+        }
+    }
+}
+
+/// Pass 2: sizes and records, last to first, into scratch; returns the stream's bytes and the bits of
+/// padding before its first record.
+fn write<'s>(scratch: &'s Bump, model: &Model, walked: &mut Walked<'_>) -> (&'s [u8], u8) {
+    let flat = &mut walked.flat[..];
+    let buffer: &mut [u8] = scratch.alloc_slice_fill_copy(walked.bound.div_ceil(8) as usize + 8, 0);
+    let len = buffer.len();
+    let mut writer = ReverseWriter {
+        buffer,
+        at: len,
+        pending: 0,
+        count: 0,
     };
-    // Classes 0 and 1 are in the opcode or flags; every other gap (negative ones too) is a varint.
-    if !(0..=1).contains(&gap) {
-        codec::write_varint(out, &mut at, gap.unsigned_abs());
+    let mut after = 0u64;
+    for i in (0..flat.len()).rev() {
+        let bits = prepend_record(model, flat, i, &mut writer);
+        flat[i].bits = bits;
+        after += u64::from(bits);
+        // Past the format's limit the stream is refused; keep the sums in range until then.
+        flat[i].written = after.min(u64::from(u32::MAX)) as u32;
     }
-    if explicit_len {
-        codec::write_varint(out, &mut at, u64::from(len));
+    writer.finish();
+    let ReverseWriter { buffer, at, .. } = writer;
+    (&buffer[at..], ((8 - after % 8) % 8) as u8)
+}
+
+/// The wide nodes (index, first sample, count) in preorder and their samples (child, base, context).
+struct Wide<'s> {
+    nodes: BumpVec<'s, (u32, u32, u32)>,
+    samples: BumpVec<'s, (u32, u32, u16)>,
+}
+
+/// The wide nodes' samples among the walk's candidates.
+fn samples<'s>(scratch: &'s Bump, walked: &Walked<'_>) -> Wide<'s> {
+    let mut wide = Wide {
+        nodes: BumpVec::new_in(scratch),
+        samples: BumpVec::new_in(scratch),
+    };
+    let mut kept: BumpVec<'_, (u32, u32, u32, u16)> = BumpVec::from_iter_in(
+        walked
+            .candidates
+            .iter()
+            .copied()
+            .filter(|c| walked.flat[c.1 as usize].flags & WIDE_NODE != 0),
+        scratch,
+    );
+    // By parent (preorder), then child.
+    kept.sort_unstable_by_key(|c| (c.1, c.0));
+    for &(child, parent, base, context) in kept.iter() {
+        if wide.nodes.last().is_none_or(|n| n.0 != parent) {
+            wide.nodes.push((parent, wide.samples.len() as u32, 0));
+        }
+        wide.nodes.last_mut().expect("pushed").2 += 1;
+        wide.samples.push((child, base, context));
     }
-    if !leaf && !last {
-        codec::write_varint(out, &mut at, u64::from(size));
+    wide
+}
+
+/// Bits of each part of a file's records (see [`crate::RecordParts`]).
+pub(crate) fn part_bits(
+    scratch: &Bump,
+    language: Language,
+    text_len: u32,
+    tree: &tree_sitter::Tree,
+) -> Result<crate::RecordParts, BuildError> {
+    let model = Model::of(language);
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    let mut walked = walk(
+        scratch,
+        model,
+        text_len,
+        &mut cursor,
+        root.descendant_count(),
+    )?;
+    let (bytes, _) = write(scratch, model, &mut walked);
+    let wide = samples(scratch, &walked);
+    let flat = &walked.flat;
+    let total = u64::from(flat.first().map_or(0, |n| n.written));
+    let mut parts = crate::RecordParts {
+        nodes: flat.len() as u64,
+        leaves: flat.iter().filter(|n| n.flags & LEAF != 0).count() as u64,
+        index_bytes: if wide.nodes.is_empty() {
+            0
+        } else {
+            4 + wide::index_len(wide.nodes.len(), wide.samples.len()) as u64
+        },
+        header_bits: 8 + bytes.len() as u64 * 8 - total,
+        ..crate::RecordParts::default()
+    };
+    for (i, node) in flat.iter().enumerate() {
+        let mut context = node.context;
+        let mut escapes = 0;
+        for _ in 0..node.hops {
+            let c = model.contexts[usize::from(context)];
+            let escape = c.entries as usize + c.symbols as usize;
+            escapes += u64::from(model.codes[escape] & 15);
+            context = model.links[escape];
+        }
+        parts.escape_bits += escapes;
+        let size = size_of(flat, i);
+        if node.entry == RAW_ENTRY {
+            let size_bits = size.map_or(0, |s| u64::from(codec::raw_number_length(s)));
+            parts.raw_records += 1;
+            parts.raw_bits += u64::from(node.bits) - escapes - size_bits;
+            parts.size_bits += size_bits;
+            continue;
+        }
+        let index = usize::from(node.entry);
+        let e = &model.entries[index];
+        parts.symbol_bits += u64::from(model.codes[index] & 15);
+        if e.flags & GAP_CODED != 0 {
+            parts.gap_bits += u64::from(codec::number_length(node.gap, e.gap_code, model));
+        }
+        if e.flags & END_MASK == END_CODED {
+            let bits = u64::from(codec::number_length(node.len, e.end_code, model));
+            if node.flags & LEAF != 0 {
+                parts.leaf_length_bits += bits;
+            } else {
+                parts.inner_length_bits += bits;
+            }
+        }
+        if let Some(size) = size {
+            parts.size_bits += u64::from(codec::number_length(size, model.size_code, model));
+        }
     }
-    at
+    Ok(parts)
 }
 
 #[cfg(test)]
 mod tests {
-    //! Records of every shape, compact and escaped, written and decoded back in a synthetic context: this
-    //! reaches the forms tree-sitter never produces (negative gaps, huge varints, kinds past the table).
+    //! Records of every form, symbol-coded and raw, written and read back from a synthetic tree: this reaches
+    //! what tree-sitter never produces (negative gaps, kinds past the grammar, field ids past a byte, huge
+    //! gaps and lengths, last children that end before their parent) and checks the wide-node index.
 
-    use super::{write_record, Flat};
-    use crate::codec::{decode, Frame, LAST, LEAF, MISSING, RECORD_MAX};
-    use crate::table::Table;
+    use super::{encode_from, Walk};
+    use crate::codec::{decoded, Frame, PADDING};
+    use crate::model::Model;
+    use crate::wide::{WideIndex, STRIDE};
+    use bumpalo::Bump;
     use cst_measure::{Language, NodeInfo};
 
-    #[test]
-    fn every_shape_decodes_to_what_was_written() {
-        let table = Table::of(Language::Rust);
-        let identifier = Language::Rust
-            .grammar()
-            .id_for_node_kind("identifier", true);
-        let paren = Language::Rust.grammar().id_for_node_kind("(", false);
-        let kinds = [identifier, paren, u16::MAX, 1, 600, 40_000];
-        let fields = [0u16, 1, 300];
-        let base = 1_000_000u32;
-        let parent = Frame {
+    /// A synthetic node.
+    struct T {
+        info: NodeInfo,
+        children: Vec<T>,
+    }
+
+    fn node(kind: u16, field: u16, start: u32, end: u32, children: Vec<T>) -> T {
+        T {
             info: NodeInfo {
-                kind: 7,
-                field: 0,
-                start: 0,
-                end: 3_000_000_000,
+                kind,
+                field,
+                start,
+                end,
                 missing: false,
             },
-            children: 0,
-            subtree_end: 4_000_000_000,
-            flags: 0,
-        };
-        let mut cases = 0;
-        for (kind, field) in kinds.into_iter().flat_map(|k| fields.map(|f| (k, f))) {
-            for flags in 0..8u8 {
-                let (leaf, last, missing) = (flags & 1 != 0, flags & 2 != 0, flags & 4 != 0);
-                for gap in [-1000i64, -1, 0, 1, 2, 127, 128, 300_000, 1 << 28] {
-                    for len in [None, Some(0u32), Some(1), Some(4), Some(200), Some(1 << 30)] {
-                        let start = (i64::from(base) + gap) as u32;
-                        // `None`: the node ends where its parent does.
-                        let end = len.map_or(parent.info.end, |len| start + len);
-                        let node = Flat {
-                            start,
-                            end,
-                            base,
-                            parent_end: parent.info.end,
-                            next: 0,
-                            written: 0,
-                            kind,
-                            field,
-                            flags: (u8::from(leaf) * LEAF)
-                                | (u8::from(last) * LAST)
-                                | (u8::from(missing) * MISSING),
-                        };
-                        let size = 123_456;
-                        let mut record = [0u8; RECORD_MAX];
-                        let written = write_record(table, &node, size, &mut record);
-                        let mut bytes = vec![0xAA; 3];
-                        bytes.extend_from_slice(&record[..written]);
-                        let frame = decode(&bytes, 3, base, &parent, &table.decode);
-                        let info = NodeInfo {
-                            kind,
-                            field,
-                            start,
-                            end,
-                            missing,
-                        };
-                        assert_eq!(
-                            frame.info, info,
-                            "leaf {leaf} last {last} gap {gap} len {len:?}"
-                        );
-                        assert_eq!((frame.is_leaf(), frame.is_last()), (leaf, last));
-                        let record_end = (3 + written) as u32;
-                        assert_eq!(frame.children, record_end);
-                        let subtree_end = match (leaf, last) {
-                            (true, _) => record_end,
-                            (false, true) => parent.subtree_end,
-                            (false, false) => record_end + size,
-                        };
-                        assert_eq!(frame.subtree_end, subtree_end);
-                        cases += 1;
-                    }
+            children,
+        }
+    }
+
+    /// A synthetic tree in preorder, walked like tree-sitter's cursor: (node, index past its subtree).
+    struct Synthetic {
+        nodes: Vec<(NodeInfo, usize)>,
+        /// The current node and its ancestors.
+        path: Vec<usize>,
+    }
+
+    impl Synthetic {
+        fn new(root: &T) -> Synthetic {
+            fn visit(t: &T, out: &mut Vec<(NodeInfo, usize)>) {
+                let index = out.len();
+                out.push((t.info, 0));
+                for child in &t.children {
+                    visit(child, out);
                 }
+                out[index].1 = out.len();
+            }
+            let mut nodes = Vec::new();
+            visit(root, &mut nodes);
+            Synthetic {
+                nodes,
+                path: vec![0],
             }
         }
-        assert_eq!(cases, 6 * 3 * 8 * 9 * 6);
+    }
+
+    impl Walk for Synthetic {
+        fn node(&self) -> (u16, u16, usize, usize) {
+            let info = self.nodes[*self.path.last().unwrap()].0;
+            (
+                info.kind,
+                info.field,
+                info.start as usize,
+                info.end as usize,
+            )
+        }
+        fn missing(&self) -> bool {
+            self.nodes[*self.path.last().unwrap()].0.missing
+        }
+        fn goto_first_child(&mut self) -> bool {
+            let at = *self.path.last().unwrap();
+            let has = self.nodes[at].1 > at + 1;
+            if has {
+                self.path.push(at + 1);
+            }
+            has
+        }
+        fn goto_next_sibling(&mut self) -> bool {
+            let n = self.path.len();
+            if n < 2 {
+                return false;
+            }
+            let next = self.nodes[self.path[n - 1]].1;
+            let has = next < self.nodes[self.path[n - 2]].1;
+            if has {
+                self.path[n - 1] = next;
+            }
+            has
+        }
+        fn goto_parent(&mut self) -> bool {
+            self.path.pop();
+            !self.path.is_empty()
+        }
+    }
+
+    /// Every node read back by first-child and next-sibling moves, in preorder, with its leaf and last flags.
+    fn read_back(bytes: &[u8], text_len: u32, language: Language) -> Vec<(NodeInfo, bool, bool)> {
+        let model = Model::of(language);
+        let (_, records) = WideIndex::of(bytes);
+        let above = Frame::above_root(text_len, records, (bytes.len() * 8) as u32, model);
+        let root = decoded(bytes, records, model.root_descriptor, 0, &above, model);
+        let mut out = Vec::new();
+        let mut stack = vec![root];
+        while let Some(frame) = stack.pop() {
+            out.push((frame.info(), frame.is_leaf(), frame.is_last()));
+            if frame.is_leaf() {
+                continue;
+            }
+            let mut children = Vec::new();
+            let parent = &frame;
+            let mut child = decoded(
+                bytes,
+                frame.children,
+                frame.child,
+                frame.start,
+                parent,
+                model,
+            );
+            loop {
+                children.push(child);
+                if child.is_last() {
+                    break;
+                }
+                child = decoded(
+                    bytes,
+                    child.subtree_end,
+                    child.next,
+                    child.end,
+                    parent,
+                    model,
+                );
+            }
+            stack.extend(children.into_iter().rev());
+        }
+        out
+    }
+
+    /// The synthetic tree's nodes in preorder (with leaf and last flags), and its stream, padded.
+    fn encode(
+        language: Language,
+        root: &T,
+        text_len: u32,
+    ) -> (Vec<(NodeInfo, bool, bool)>, Vec<u8>) {
+        let mut source = Synthetic::new(root);
+        let mut want = Vec::new();
+        for (i, &(info, next)) in source.nodes.iter().enumerate() {
+            // Last: no later sibling, i.e. the parent's subtree ends where this node's does.
+            let parent_end = source.nodes[..i]
+                .iter()
+                .rev()
+                .find(|(_, end)| *end > i)
+                .map_or(next, |(_, end)| *end);
+            want.push((info, next == i + 1, next == parent_end));
+        }
+        let mut stream = Vec::new();
+        let scratch = Bump::new();
+        encode_from(
+            &scratch,
+            language,
+            text_len,
+            &mut source,
+            0,
+            u64::MAX,
+            &mut stream,
+        )
+        .unwrap();
+        stream.resize(stream.len() + PADDING, 0);
+        (want, stream)
+    }
+
+    #[test]
+    fn every_form_reads_back_as_written() {
+        let grammar = Language::Python.grammar();
+        let module = grammar.id_for_node_kind("module", true);
+        let call = grammar.id_for_node_kind("call", true);
+        let identifier = grammar.id_for_node_kind("identifier", true);
+        let paren = grammar.id_for_node_kind("(", false);
+        let big = 1u32 << 30;
+        let mut leaves = Vec::new();
+        let mut at = 0;
+        // Symbol-coded and raw leaves: gaps 0, 1, 7 and huge; kinds of the grammar, past it and ERROR; fields
+        // 0, 1 and past a byte; lengths 0, 1, 20 and huge.
+        for (i, (kind, field, gap, len)) in [
+            (identifier, 0, 0, 3),
+            (identifier, 0, 1, 1),
+            (paren, 0, 7, 1),
+            (identifier, 1, 0, 20),
+            (600, 0, 1, 2),
+            (40_000, 300, 0, 0),
+            (u16::MAX, 0, big, 5),
+            (identifier, 0, 2, big),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            at += gap;
+            leaves.push(node(kind, field, at, at + len, vec![]));
+            at += len;
+            if i == 2 {
+                // A MISSING node and an empty one.
+                let mut missing = node(identifier, 0, at, at, vec![]);
+                missing.info.missing = true;
+                leaves.push(missing);
+                leaves.push(node(paren, 0, at, at, vec![]));
+            }
+        }
+        // A leaf starting before its previous sibling ends (a negative gap), then inner nodes: one that is not
+        // last (sized), one whose last child ends before it does.
+        leaves.push(node(identifier, 0, at - 3, at + 1, vec![]));
+        at += 1;
+        let inner = node(
+            call,
+            2,
+            at,
+            at + 10,
+            vec![
+                node(identifier, 0, at, at + 4, vec![]),
+                node(paren, 0, at + 4, at + 5, vec![]),
+            ],
+        );
+        let trailing = node(
+            call,
+            0,
+            at + 10,
+            at + 30,
+            vec![node(identifier, 0, at + 11, at + 12, vec![])],
+        );
+        leaves.push(inner);
+        leaves.push(trailing);
+        let text_len = at + 40;
+        let root = node(module, 0, 0, text_len, leaves);
+        let (want, stream) = encode(Language::Python, &root, text_len);
+        let back = read_back(&stream, text_len, Language::Python);
+        assert_eq!(back.len(), want.len());
+        for (i, (want, got)) in want.iter().zip(&back).enumerate() {
+            assert_eq!(want, got, "node {i}");
+        }
+    }
+
+    #[test]
+    fn the_wide_index_samples_every_stride_th_child() {
+        let grammar = Language::Python.grammar();
+        let module = grammar.id_for_node_kind("module", true);
+        let identifier = grammar.id_for_node_kind("identifier", true);
+        let count = 1000u32;
+        let children: Vec<T> = (0..count)
+            .map(|i| node(identifier, 0, i * 3, i * 3 + 2, vec![]))
+            .collect();
+        let root = node(module, 0, 0, count * 3, children);
+        let (nodes, stream) = encode(Language::Python, &root, count * 3);
+        // The base of child `k` (node `k + 1`): the previous child's end.
+        let base = |k: u32| nodes[k as usize].0.end;
+        let (index, records) = WideIndex::of(&stream);
+        let model = Model::of(Language::Python);
+        let above = Frame::above_root(count * 3, records, (stream.len() * 8) as u32, model);
+        let root = decoded(&stream, records, model.root_descriptor, 0, &above, model);
+        assert!(index.scan_from(root.children, 0).is_none());
+        for offset in [0, 1, 95, 96, 97, 1500, count * 3 - 1] {
+            // The last sampled child whose previous sibling ends before `offset`.
+            let want = (1..count)
+                .rev()
+                .find(|k| k % STRIDE == 0 && base(*k) < offset);
+            let got = index.scan_from(root.children, offset);
+            match (want, got) {
+                (None, None) => {}
+                (Some(k), Some(sample)) => {
+                    let child = decoded(
+                        &stream,
+                        sample.at,
+                        model.descriptor(sample.context),
+                        sample.base,
+                        &root,
+                        model,
+                    );
+                    assert_eq!(child.info().start, k * 3, "offset {offset}");
+                }
+                other => panic!("offset {offset}: {other:?}"),
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The harness measures this backend on a small in-memory corpus: every file verified, the store frees exactly
 //! what it was measured to retain (so no scratch or table memory leaks into or out of the figure), and the
-//! retained bytes stay within the 2.5x-of-source budget, in whole-corpus and per-file modes.
+//! retained bytes stay within 1.6x of the source (v2 holds these snippets at about 1.48x; the per-file offsets
+//! and headers of many tiny files weigh here), in whole-corpus and per-file modes.
 
 mod common;
 
@@ -52,7 +53,7 @@ fn whole_corpus_measurement_verifies_every_file() {
     assert_eq!(m.operations.len(), cst_measure::ops::OPERATIONS.len() - 1);
     let ratio = m.retained_bytes as f64 / m.source_bytes as f64;
     assert!(
-        ratio < 2.5,
+        ratio < 1.6,
         "retained {} for {} source bytes ({ratio:.2}x)",
         m.retained_bytes,
         m.source_bytes

@@ -1,0 +1,374 @@
+//! Times conversion against the bare tree-sitter walk it cannot avoid, on the same trees: a benchmark, not a
+//! test (no bound is asserted; figures for the report come from `cargo xtask compare`).
+//!
+//! Usage: `cargo run -p backend-arena --release --example convert_bench -- [builtin] [DIR...] [--reps N]
+//! [--ops] [--walk-only]`
+//!
+//! For each repetition every file is parsed again (not timed), then four things are timed on those trees:
+//! - `walk`: a bare `TreeCursor` preorder walk reading kind, field, byte range and MISSING flag of every
+//!   visible node (what the harness's `walk` column times);
+//! - `convert`: `ArenaStore::add` for every file plus `finish` (what the harness's conversion column times:
+//!   it includes dropping each tree, which `add` owns);
+//! - `drop`: dropping freshly parsed trees alone, the part of `convert` that is tree-sitter freeing its nodes;
+//! - `lean`: the walk asking `is_missing` only of empty nodes, as the encoder does.
+//!
+//! Medians are printed. `--walk-only` runs the bare walk alone (20 times per repetition: for profiling it).
+//! `--ops` instead builds a store and times the walk and node-at-offset operations of `cst_measure::ops` on
+//! it (`ONLY_WALK=1` for the walk alone), after the same walk over pre-decoded nodes (a `Vec` of `NodeInfo`
+//! and subtree ends: the floor the operation itself sets on this machine).
+
+use backend_arena::Arena;
+use cst_measure::corpus::{Corpus, DEFAULT_MAX_FILE_BYTES};
+use cst_measure::{Backend, CstStore, Language};
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+// The harness's allocator, so that tree-sitter's frees cost here what they cost there.
+#[global_allocator]
+static ALLOC: cst_measure::alloc::MeasuringAllocator =
+    cst_measure::alloc::MeasuringAllocator::new();
+
+fn bare_walk(tree: &tree_sitter::Tree) -> u64 {
+    let mut cursor = tree.walk();
+    let mut digest = 0u64;
+    loop {
+        let node = cursor.node();
+        let field = cursor.field_id().map_or(0, |f| f.get());
+        digest = digest
+            .wrapping_mul(31)
+            .wrapping_add(u64::from(node.kind_id()))
+            .wrapping_add(u64::from(field) << 16)
+            .wrapping_add(node.start_byte() as u64)
+            .wrapping_add((node.end_byte() as u64) << 32)
+            .wrapping_add(u64::from(node.is_missing()));
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return digest;
+            }
+        }
+    }
+}
+
+/// The same walk asking `is_missing` only of empty nodes (a MISSING node is always empty), as the encoder
+/// does: the one call per node that tree-sitter's public API lets a reader skip.
+fn lean_walk(tree: &tree_sitter::Tree) -> u64 {
+    let mut cursor = tree.walk();
+    let mut digest = 0u64;
+    loop {
+        let node = cursor.node();
+        let field = cursor.field_id().map_or(0, |f| f.get());
+        let (start, end) = (node.start_byte(), node.end_byte());
+        let missing = start == end && node.is_missing();
+        digest = digest
+            .wrapping_mul(31)
+            .wrapping_add(u64::from(node.kind_id()))
+            .wrapping_add(u64::from(field) << 16)
+            .wrapping_add(start as u64)
+            .wrapping_add((end as u64) << 32)
+            .wrapping_add(u64::from(missing));
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return digest;
+            }
+        }
+    }
+}
+
+fn main() {
+    let mut files: Vec<(Language, String)> = Vec::new();
+    let mut reps = 5;
+    let mut walk_only = false;
+    let mut ops_only = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--ops" {
+            ops_only = true;
+        } else if arg == "--walk-only" {
+            walk_only = true;
+        } else if arg == "--reps" {
+            reps = args.next().and_then(|n| n.parse().ok()).expect("--reps N");
+        } else if arg == "builtin" {
+            for file in builtin_corpus::generate() {
+                let language = Language::from_path(Path::new(&file.path)).expect("known extension");
+                files.push((language, file.text));
+            }
+        } else {
+            let corpus = Corpus::scan(Path::new(&arg), DEFAULT_MAX_FILE_BYTES).expect("corpus");
+            for file in &corpus.files {
+                files.push((file.language, file.text().expect("readable").into_owned()));
+            }
+        }
+    }
+    let mut parsers: Vec<tree_sitter::Parser> = Language::ALL.iter().map(|l| l.parser()).collect();
+    let mut parse_all = || -> Vec<tree_sitter::Tree> {
+        files
+            .iter()
+            .map(|(l, text)| parsers[l.index()].parse(text, None).expect("tree"))
+            .collect()
+    };
+    if ops_only {
+        flat_floor(&files, reps);
+        ops(&files, reps);
+        return;
+    }
+    let (mut walk, mut convert, mut drop_time) = (Vec::new(), Vec::new(), Vec::new());
+    let mut lean = Vec::new();
+    let mut nodes = 0u64;
+    for _ in 0..reps {
+        let trees = parse_all();
+        nodes = trees
+            .iter()
+            .map(|t| t.root_node().descendant_count() as u64)
+            .sum();
+        let clock = Instant::now();
+        for tree in &trees {
+            black_box(bare_walk(tree));
+        }
+        walk.push(clock.elapsed());
+        let clock = Instant::now();
+        for tree in &trees {
+            black_box(lean_walk(tree));
+        }
+        lean.push(clock.elapsed());
+        if walk_only {
+            // Walk the same trees many times, so that a profile of this mode is the walk's.
+            for _ in 0..20 {
+                for tree in &trees {
+                    black_box(bare_walk(tree));
+                }
+            }
+            continue;
+        }
+        let clock = Instant::now();
+        let mut store = Arena::new_store();
+        for ((language, text), tree) in files.iter().zip(trees) {
+            store.add(*language, text, tree).expect("fits");
+        }
+        store.finish();
+        convert.push(clock.elapsed());
+        black_box(&store);
+        drop(store);
+        let trees = parse_all();
+        let clock = Instant::now();
+        drop(black_box(trees));
+        drop_time.push(clock.elapsed());
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    if walk_only {
+        let w = median(&mut walk);
+        println!("walk {:.3} ms over {nodes} nodes", w.as_secs_f64() * 1e3);
+        return;
+    }
+    let (w, c, d, l) = (
+        median(&mut walk),
+        median(&mut convert),
+        median(&mut drop_time),
+        median(&mut lean),
+    );
+    let per = |t: Duration| t.as_secs_f64() * 1e9 / nodes as f64;
+    println!(
+        "{} files, {nodes} nodes (descendant_count, hidden included); medians of {reps}:",
+        files.len()
+    );
+    println!(
+        "walk    {:>9.3} ms  {:>6.1} ns/node",
+        w.as_secs_f64() * 1e3,
+        per(w)
+    );
+    println!(
+        "convert {:>9.3} ms  {:>6.1} ns/node  {:.3}x walk",
+        c.as_secs_f64() * 1e3,
+        per(c),
+        c.as_secs_f64() / w.as_secs_f64()
+    );
+    println!(
+        "drop    {:>9.3} ms  {:>6.1} ns/node  {:.3}x walk",
+        d.as_secs_f64() * 1e3,
+        per(d),
+        d.as_secs_f64() / w.as_secs_f64()
+    );
+    println!(
+        "lean    {:>9.3} ms  {:>6.1} ns/node  {:.3}x walk (is_missing asked of empty nodes only)",
+        l.as_secs_f64() * 1e3,
+        per(l),
+        l.as_secs_f64() / w.as_secs_f64()
+    );
+}
+
+/// Times the arena's preorder walk and lookups (as `cst_measure::ops` runs them), for profiling.
+#[inline(never)]
+fn ops(files: &[(Language, String)], reps: usize) {
+    use cst_measure::ops::{run, sample_offsets, KindTables, Operation};
+    let mut store = Arena::new_store();
+    for (language, text) in files {
+        store
+            .add(*language, text, language.parse(text))
+            .expect("fits");
+    }
+    store.finish();
+    let tables = KindTables::new();
+    let sizes: Vec<u64> = files.iter().map(|f| f.1.len() as u64).collect();
+    let offsets = sample_offsets(&sizes, 10_000);
+    let only_walk = std::env::var_os("ONLY_WALK").is_some();
+    for op in [Operation::Walk, Operation::NodeAtOffset] {
+        if only_walk && op != Operation::Walk {
+            continue;
+        }
+        let mut times = Vec::new();
+        let mut items = 0;
+        for _ in 0..reps {
+            let clock = Instant::now();
+            items = black_box(run(op, &store, &tables, &offsets)).items;
+            times.push(clock.elapsed());
+        }
+        times.sort();
+        let (t, min) = (times[times.len() / 2], times[0]);
+        println!(
+            "{:?}: median {:.1} ns per item, fastest {:.1} ns per item",
+            op,
+            t.as_secs_f64() * 1e9 / items as f64,
+            min.as_secs_f64() * 1e9 / items as f64
+        );
+    }
+}
+
+/// The cheapest cursor there is: pre-decoded nodes in preorder with the index past each subtree. Timing
+/// the walk over it gives the floor the operation itself (digest, moves) sets on this machine.
+struct Flat<'a> {
+    nodes: &'a [(cst_measure::NodeInfo, u32, bool)],
+    stack: Vec<usize>,
+    at: usize,
+}
+
+impl cst_measure::CstCursor for Flat<'_> {
+    fn node(&self) -> cst_measure::NodeInfo {
+        self.nodes[self.at].0
+    }
+    fn text(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed("")
+    }
+    fn goto_first_child(&mut self) -> bool {
+        let next = self.at + 1;
+        if self.nodes[self.at].1 as usize == next {
+            return false;
+        }
+        self.stack.push(self.at);
+        self.at = next;
+        true
+    }
+    fn goto_next_sibling(&mut self) -> bool {
+        let Some(&parent) = self.stack.last() else {
+            return false;
+        };
+        let next = self.nodes[self.at].1 as usize;
+        if next >= self.nodes[parent].1 as usize {
+            return false;
+        }
+        self.at = next;
+        true
+    }
+    fn goto_parent(&mut self) -> bool {
+        match self.stack.pop() {
+            Some(p) => {
+                self.at = p;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[inline(never)]
+fn flat_floor(files: &[(Language, String)], reps: usize) {
+    let trees: Vec<Vec<(cst_measure::NodeInfo, u32, bool)>> = files
+        .iter()
+        .map(|(l, text)| {
+            let tree = l.parse(text);
+            let mut c = cst_measure::reference::TreeSitterCursor::new(tree.root_node(), text);
+            let mut nodes = Vec::new();
+            let mut open: Vec<usize> = Vec::new();
+            // Preorder with subtree ends, from tree-sitter's cursor.
+            loop {
+                nodes.push((cst_measure::CstCursor::node(&c), 0u32, false));
+                if cst_measure::CstCursor::goto_first_child(&mut c) {
+                    open.push(nodes.len() - 1);
+                    continue;
+                }
+                let mut i = nodes.len() - 1;
+                loop {
+                    nodes[i].1 = nodes.len() as u32;
+                    if cst_measure::CstCursor::goto_next_sibling(&mut c) {
+                        break;
+                    }
+                    if !cst_measure::CstCursor::goto_parent(&mut c) {
+                        break;
+                    }
+                    i = open.pop().unwrap();
+                }
+                if open.is_empty() && nodes[0].1 != 0 {
+                    break;
+                }
+            }
+            nodes
+        })
+        .collect();
+    let mut times = Vec::new();
+    let mut count = 0u64;
+    for _ in 0..reps {
+        let clock = Instant::now();
+        count = flat_walk(&trees);
+        times.push(clock.elapsed());
+    }
+    times.sort();
+    println!(
+        "flat floor: fastest {:.1} ns per node over {count} nodes",
+        times[0].as_secs_f64() * 1e9 / count as f64
+    );
+}
+
+/// One walk over every pre-decoded tree, with the walk operation's digest.
+#[inline(never)]
+fn flat_walk(trees: &[Vec<(cst_measure::NodeInfo, u32, bool)>]) -> u64 {
+    use cst_measure::reference::for_each_preorder;
+    let mut count = 0;
+    {
+        let mut digest = 0xcbf2_9ce4_8422_2325u64;
+        for nodes in trees {
+            let mut cursor = Flat {
+                nodes,
+                stack: Vec::new(),
+                at: 0,
+            };
+            for_each_preorder(&mut cursor, |c| {
+                let node = cst_measure::CstCursor::node(c);
+                let tag = u64::from(node.kind)
+                    | (u64::from(node.field) << 16)
+                    | (u64::from(node.missing) << 32);
+                digest = ((((digest ^ tag).wrapping_mul(0x0000_0100_0000_01b3))
+                    ^ u64::from(node.start))
+                .wrapping_mul(0x0000_0100_0000_01b3)
+                    ^ u64::from(node.end))
+                .wrapping_mul(0x0000_0100_0000_01b3);
+                count += 1;
+            });
+        }
+        black_box(digest);
+    }
+    count
+}
