@@ -110,6 +110,7 @@ mod codec;
 mod encode;
 mod model;
 mod offsets;
+mod versions;
 mod wide;
 
 use bumpalo::Bump;
@@ -118,7 +119,9 @@ use cst_measure::{Backend, BuildError, CstCursor, CstStore, Language, NodeInfo};
 use model::Model;
 use offsets::Offsets;
 use std::borrow::Cow;
-use std::sync::{Mutex, PoisonError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use versions::{Cell, Edited, FileBytes};
 use wide::WideIndex;
 
 /// The arena backend.
@@ -135,6 +138,11 @@ impl Backend for Arena {
          skipping subtrees by their stored sizes; a node with more than 64 children starts its scan at \
          the last of every 32nd child whose previous sibling ends before the offset (binary search in \
          the file's wide-node index): at most about 32 siblings passed at such a level";
+    const UPDATE: &'static str =
+        "re-encodes the edited file from its new tree into a slot of its own (its range of the arena becomes \
+         garbage, compacted at a quarter of the arena); a version kept apart is a patch against the next \
+         one (the text and the stream between their common prefix and suffix), restored by applying the \
+         patches and reversing them (Baker's rerooting)";
     type Store = ArenaStore;
 
     fn new_store() -> ArenaStore {
@@ -155,6 +163,13 @@ pub struct ArenaStore {
     scratch: Mutex<Option<Bump>>,
     max_text: u32,
     max_stream: u32,
+    /// Files replaced or restored since they were added: their current CST, out of the arena (see
+    /// `versions.rs`). Empty, and unallocated, until the first edit.
+    edited: HashMap<u32, Edited>,
+    /// The cell standing for each file still in the arena of which a version was taken.
+    originals: Mutex<HashMap<u32, Weak<Cell>>>,
+    /// Bytes of text and streams in the arena that belong to files now in `edited`.
+    garbage: u64,
 }
 
 impl ArenaStore {
@@ -171,10 +186,38 @@ impl ArenaStore {
             scratch: Mutex::new(None),
             max_text,
             max_stream,
+            edited: HashMap::new(),
+            originals: Mutex::new(HashMap::new()),
+            garbage: 0,
         }
     }
 
     fn file_text(&self, file: usize) -> &str {
+        match self.edited.get(&(file as u32)) {
+            Some(edited) => &edited.text,
+            None => self.arena_text(file),
+        }
+    }
+
+    /// The file's stream, and the bytes from its start to the end of its buffer (what readers load words
+    /// from).
+    fn file_stream(&self, file: usize) -> (&[u8], &[u8]) {
+        match self.edited.get(&(file as u32)) {
+            Some(edited) => (edited.bytes().stream, &edited.stream),
+            None => self.arena_stream(file),
+        }
+    }
+
+    /// The file's current text and stream.
+    fn file_bytes(&self, file: usize) -> FileBytes<'_> {
+        FileBytes {
+            text: self.file_text(file),
+            stream: self.file_stream(file).0,
+        }
+    }
+
+    /// The file's range of the arena's text (empty or stale once the file is edited).
+    fn arena_text(&self, file: usize) -> &str {
         let start = self.text_starts.get(file) as usize;
         let end = if file + 1 < self.len() {
             self.text_starts.get(file + 1) as usize
@@ -184,8 +227,8 @@ impl ArenaStore {
         &self.text[start..end]
     }
 
-    /// The file's stream, and the arena from its start to the end (what readers load words from).
-    fn file_stream(&self, file: usize) -> (&[u8], &[u8]) {
+    /// The file's range of the arena's streams, and the arena from its start to the end.
+    fn arena_stream(&self, file: usize) -> (&[u8], &[u8]) {
         let start = self.stream_starts.get(file) as usize;
         let end = if file + 1 < self.len() {
             self.stream_starts.get(file + 1) as usize
@@ -193,6 +236,68 @@ impl ArenaStore {
             self.streams.len() - PADDING
         };
         (&self.streams[start..end], &self.streams[start..])
+    }
+
+    /// Makes `edited` file `file`'s current CST. A file leaving the arena leaves its range there as
+    /// garbage, compacted away once it reaches a quarter of the arena.
+    fn install(&mut self, file: usize, edited: Edited) {
+        if self.edited.insert(file as u32, edited).is_none() {
+            let (stream, _) = self.arena_stream(file);
+            self.garbage += (self.arena_text(file).len() + stream.len()) as u64;
+            self.originals
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&(file as u32));
+            if self.garbage * 4 > (self.text.len() + self.streams.len()) as u64 {
+                self.compact();
+            }
+        }
+    }
+
+    /// Rebuilds the arena without the ranges of edited files (each keeps an empty range).
+    fn compact(&mut self) {
+        let live = |store: &ArenaStore, f: usize| !store.edited.contains_key(&(f as u32));
+        let text_bytes: usize = (0..self.len())
+            .filter(|&f| live(self, f))
+            .map(|f| self.arena_text(f).len())
+            .sum();
+        let stream_bytes: usize = (0..self.len())
+            .filter(|&f| live(self, f))
+            .map(|f| self.arena_stream(f).0.len())
+            .sum();
+        let mut text = String::with_capacity(text_bytes);
+        let mut streams = Vec::with_capacity(stream_bytes + PADDING);
+        let mut text_starts = Offsets::default();
+        let mut stream_starts = Offsets::default();
+        for f in 0..self.len() {
+            text_starts.push(text.len() as u64);
+            stream_starts.push(streams.len() as u64);
+            if live(self, f) {
+                text.push_str(self.arena_text(f));
+                streams.extend_from_slice(self.arena_stream(f).0);
+            }
+        }
+        streams.resize(streams.len() + PADDING, 0);
+        text_starts.shrink_to_fit();
+        stream_starts.shrink_to_fit();
+        self.text = text;
+        self.streams = streams;
+        self.text_starts = text_starts;
+        self.stream_starts = stream_starts;
+        self.garbage = 0;
+    }
+
+    /// The cell standing for file `file`'s current version, if there is one.
+    fn current_cell(&mut self, file: usize) -> Option<Arc<Cell>> {
+        match self.edited.get(&(file as u32)) {
+            Some(edited) => Some(Arc::clone(&edited.cell)),
+            None => self
+                .originals
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&(file as u32))
+                .and_then(Weak::upgrade),
+        }
     }
 
     /// A cursor's view of `file`, on its root.
@@ -340,25 +445,84 @@ impl CstStore for ArenaStore {
         Cow::Borrowed(self.file_text(file))
     }
 
-    // Editing: filled in by the work on issue 11 (every version verified by the conformance suite).
-    type Version = ();
+    /// An `Arc` to the version's cell (see `versions.rs`): the current version costs nothing more; a version
+    /// kept apart, once the file has changed, holds a patch against the next one.
+    type Version = Arc<Cell>;
 
-    fn version(&self, _file: usize) {
-        todo!("ArenaStore: versions")
+    fn version(&self, file: usize) -> Arc<Cell> {
+        if let Some(edited) = self.edited.get(&(file as u32)) {
+            return Arc::clone(&edited.cell);
+        }
+        let mut originals = self
+            .originals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let slot = originals.entry(file as u32).or_default();
+        slot.upgrade().unwrap_or_else(|| {
+            let cell = Arc::new(Cell::current());
+            *slot = Arc::downgrade(&cell);
+            cell
+        })
     }
 
-    fn restore(&mut self, _file: usize, _version: &()) {
-        todo!("ArenaStore: versions")
+    fn restore(&mut self, file: usize, version: &Arc<Cell>) {
+        let current = self
+            .current_cell(file)
+            .expect("arena: restore of a version that is not of this file");
+        if let Some((text, stream)) = versions::reroot(version, &current, self.file_bytes(file)) {
+            self.install(
+                file,
+                Edited {
+                    text,
+                    stream,
+                    cell: Arc::clone(version),
+                },
+            );
+        }
     }
 
+    /// Re-encodes the file (the update too: a context-coded stream is not patched in place); the previous
+    /// version, if kept, becomes a patch against the new one.
     fn replace(
         &mut self,
-        _file: usize,
-        _language: Language,
-        _source: &str,
-        _tree: tree_sitter::Tree,
+        file: usize,
+        language: Language,
+        source: &str,
+        tree: tree_sitter::Tree,
     ) -> Result<(), BuildError> {
-        todo!("ArenaStore: replace")
+        if source.len() as u64 > u64::from(self.max_text) {
+            return Err(BuildError::Limit(format!(
+                "the file has {} bytes; this store holds files up to {} bytes (32-bit positions)",
+                source.len(),
+                self.max_text
+            )));
+        }
+        // A scratch arena of its own, dropped at once: an edited store keeps no encoder memory.
+        let mut stream = Vec::new();
+        encode::encode(
+            &Bump::new(),
+            language,
+            source.len() as u32,
+            &tree,
+            u64::from(self.max_stream),
+            &mut stream,
+        )?;
+        drop(tree);
+        stream.resize(stream.len() + PADDING, 0);
+        let edited = Edited::new(source.into(), stream.into_boxed_slice());
+        if let Some(old) = self.current_cell(file) {
+            // Held by more than the store (its slot and `old`, or `old` alone for a file in the arena).
+            let store_refs = if self.edited.contains_key(&(file as u32)) {
+                2
+            } else {
+                1
+            };
+            if Arc::strong_count(&old) > store_refs {
+                versions::succeed(&old, &self.file_bytes(file), &edited.cell, &edited.bytes());
+            }
+        }
+        self.install(file, edited);
+        Ok(())
     }
 
     fn cursor(&self, file: usize) -> ArenaCursor<'_> {

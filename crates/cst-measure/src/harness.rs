@@ -603,9 +603,22 @@ fn measure_per_file<B: Backend>(
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<FileResult>> = Mutex::new(Vec::with_capacity(total));
     let error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    let jobs = options.jobs.clamp(1, total.max(1));
+    // Workers still running: each one's guard counts it out when it returns or panics, so that the
+    // progress loop ends either way (the scope then passes a worker's panic on).
+    let running = AtomicUsize::new(jobs);
+    struct Running<'a>(&'a AtomicUsize);
+    impl Drop for Running<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    let (next, done, results, error) = (&next, &done, &results, &error);
     std::thread::scope(|scope| {
-        for _ in 0..options.jobs.clamp(1, total.max(1)) {
-            scope.spawn(|| loop {
+        for _ in 0..jobs {
+            let guard = Running(&running);
+            scope.spawn(move || loop {
+                let _running = &guard;
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 if index >= total || error.lock().map_or(true, |e| e.is_some()) {
                     return;
@@ -631,16 +644,19 @@ fn measure_per_file<B: Backend>(
                 reported = now;
                 progress.advance(now as u64);
             }
-            if now >= total || error.lock().map_or(true, |e| e.is_some()) {
+            if now >= total
+                || running.load(Ordering::Relaxed) == 0
+                || error.lock().map_or(true, |e| e.is_some())
+            {
                 break;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
     });
-    if let Some(error) = error.into_inner().expect("a measuring thread panicked") {
+    if let Some(error) = error.lock().expect("a measuring thread panicked").take() {
         return Err(error);
     }
-    let mut results = results.into_inner().expect("a measuring thread panicked");
+    let mut results = std::mem::take(&mut *results.lock().expect("a measuring thread panicked"));
     results.sort_by_key(|r| r.index);
     for r in results {
         m.retained_bytes += r.retained_bytes;

@@ -153,19 +153,16 @@ pub fn measure_edits<B: Backend>(
         }
     };
 
-    // Every file's first version, from a fresh parse.
+    // Every file's first version, from a fresh parse. The trees are not kept (a corpus's trees can take far
+    // more memory than the store): each file is parsed again when its session starts.
     let mut parsers: [Option<tree_sitter::Parser>; 4] = Default::default();
     let mut store = B::new_store();
     let mut held = Vec::with_capacity(files.len());
-    let mut trees = Vec::with_capacity(files.len());
     for (index, (path, language, text)) in files.iter().enumerate() {
         let parser = parsers[language.index()].get_or_insert_with(|| language.parser());
         let tree = parser.parse(text, None).expect("no timeout is set");
-        match store.add(*language, text, tree.clone()) {
-            Ok(()) => {
-                held.push(index);
-                trees.push(tree);
-            }
+        match store.add(*language, text, tree) {
+            Ok(()) => held.push(index),
             Err(error) => fail(path, format!("build: {error}")),
         }
     }
@@ -173,17 +170,20 @@ pub fn measure_edits<B: Backend>(
 
     let keep = options.versions.saturating_sub(1);
     // The harness's lists of kept versions are allocated now, at their full size, and taken out of the
-    // freed bytes at the end.
-    let mut kept: Vec<Vec<Kept<<B::Store as CstStore>::Version>>> =
+    // freed bytes at the end. What checks them (each version's text and reference tree) lives only while
+    // its file is edited.
+    let mut versions: Vec<Vec<<B::Store as CstStore>::Version>> =
         (0..held.len()).map(|_| Vec::with_capacity(keep)).collect();
     let (mut reparse, mut update, mut rebuild) = (Vec::new(), Vec::new(), Vec::new());
     let (mut edits, mut verified) = (0u64, 0u64);
     progress.phase("editing", held.len() as u64);
-    for (position, (&index, tree)) in held.iter().zip(trees).enumerate() {
+    for (position, &index) in held.iter().enumerate() {
         let (path, language, original) = (files[index].0, files[index].1, &files[index].2);
         let parser = parsers[language.index()].get_or_insert_with(|| language.parser());
         let mut text = original.clone();
-        let mut tree = tree;
+        let mut tree = parser.parse(&text, None).expect("no timeout is set");
+        let mut kept: std::collections::VecDeque<Kept<<B::Store as CstStore>::Version>> =
+            std::collections::VecDeque::with_capacity(keep);
         let mut reference = ReferenceTree::of(&tree);
         for edit in script(&text, options.edits, 0x0ed1_7000 + index as u64) {
             let input = edit.input_edit(&text);
@@ -200,10 +200,10 @@ pub fn measure_edits<B: Backend>(
 
             // The version this edit replaces stays alive (the oldest kept one goes).
             if keep > 0 {
-                if kept[position].len() == keep {
-                    kept[position].remove(0);
+                if kept.len() == keep {
+                    kept.pop_front();
                 }
-                kept[position].push(Kept {
+                kept.push_back(Kept {
                     version: store.version(position),
                     text: text.clone(),
                     reference,
@@ -260,7 +260,7 @@ pub fn measure_edits<B: Backend>(
         }
         // Every kept version is still what it was: restore it, check it, and put the current one back.
         let current = store.version(position);
-        for (age, old) in kept[position].iter().enumerate() {
+        for (age, old) in kept.iter().enumerate() {
             store.restore(position, &old.version);
             match check(
                 &store,
@@ -276,19 +276,12 @@ pub fn measure_edits<B: Backend>(
         }
         store.restore(position, &current);
         drop(current);
+        versions[position].extend(kept.into_iter().map(|k| k.version));
         progress.advance(position as u64 + 1);
     }
     drop(parsers);
 
     // What the harness kept beside the versions goes first; then the versions, then the store.
-    let versions: Vec<Vec<_>> = kept
-        .into_iter()
-        .map(|list| {
-            let mut versions = Vec::with_capacity(keep);
-            versions.extend(list.into_iter().map(|k| k.version));
-            versions
-        })
-        .collect();
     let bookkeeping = versions.capacity() * std::mem::size_of::<Vec<()>>()
         + versions
             .iter()

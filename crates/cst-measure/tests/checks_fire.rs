@@ -286,6 +286,8 @@ enum Behaviour {
     GrowsAfterBuild,
     /// Keeps a block that another thread allocated during the build.
     AllocatesOnAnotherThread,
+    /// Panics while building the file `x = 1`.
+    PanicsOnOneFile,
 }
 
 /// Bytes the calibration store holds.
@@ -309,7 +311,8 @@ const fn behaviour(b: u8) -> Behaviour {
         0 => Behaviour::Exact,
         1 => Behaviour::LeaksToStatic,
         2 => Behaviour::GrowsAfterBuild,
-        _ => Behaviour::AllocatesOnAnotherThread,
+        3 => Behaviour::AllocatesOnAnotherThread,
+        _ => Behaviour::PanicsOnOneFile,
     }
 }
 
@@ -378,8 +381,11 @@ impl<const B: u8> CstStore for TestStore<B> {
         unreachable!("these tests do not edit")
     }
 
-    fn add(&mut self, _: Language, _: &str, tree: tree_sitter::Tree) -> Result<(), BuildError> {
+    fn add(&mut self, _: Language, text: &str, tree: tree_sitter::Tree) -> Result<(), BuildError> {
         drop(tree);
+        if behaviour(B) == Behaviour::PanicsOnOneFile && text == "x = 1\n" {
+            panic!("a backend's bug");
+        }
         if self.files == 0 {
             self.held = vec![1u8; CALIBRATION_BYTES];
             match behaviour(B) {
@@ -388,7 +394,7 @@ impl<const B: u8> CstStore for TestStore<B> {
                     let block = std::thread::spawn(|| vec![3u8; 1000]).join().unwrap();
                     self.kept.push(block);
                 }
-                Behaviour::Exact | Behaviour::GrowsAfterBuild => {}
+                Behaviour::Exact | Behaviour::GrowsAfterBuild | Behaviour::PanicsOnOneFile => {}
             }
         }
         self.files += 1;
@@ -420,6 +426,12 @@ impl<const B: u8> CstStore for TestStore<B> {
 }
 
 fn measure_test<const B: u8>() -> anyhow::Result<cst_measure::harness::BackendMeasurement> {
+    measure_test_with::<B>(MeasureOptions::default())
+}
+
+fn measure_test_with<const B: u8>(
+    options: MeasureOptions,
+) -> anyhow::Result<cst_measure::harness::BackendMeasurement> {
     let corpus = Corpus {
         name: "calibration".into(),
         files: vec![
@@ -431,7 +443,11 @@ fn measure_test<const B: u8>() -> anyhow::Result<cst_measure::harness::BackendMe
     let options = MeasureOptions {
         scaling_steps: vec![],
         repetitions: 0,
-        ..MeasureOptions::default()
+        edit: cst_measure::session::EditOptions {
+            edits: 0,
+            ..Default::default()
+        },
+        ..options
     };
     measure::<Test<B>>(&corpus, &options, &mut NoProgress)
 }
@@ -493,6 +509,26 @@ fn a_store_that_allocates_on_another_thread_is_refused() {
     // The other thread's block was counted on that thread, then freed with the store on this one.
     let (freed, retained) = refusal(measure_test::<3>().unwrap_err());
     assert!(freed > retained, "freed {freed}, retained {retained}");
+}
+
+/// A backend that panics on one file in per-file mode ends the measurement with that panic: the progress loop
+/// does not wait for the file that never finishes (it once did, forever).
+#[test]
+fn a_panic_on_a_per_file_worker_ends_the_measurement() {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let outcome = std::panic::catch_unwind(|| {
+            measure_test_with::<4>(MeasureOptions {
+                per_file: true,
+                jobs: 2,
+                ..MeasureOptions::default()
+            })
+        });
+        sender.send(outcome.is_err()).unwrap();
+    });
+    // A hang detector, not a timing: the measurement of two tiny files ends in milliseconds either way.
+    let panicked = receiver.recv_timeout(std::time::Duration::from_secs(120));
+    assert_eq!(panicked, Ok(true), "the measurement hung or did not panic");
 }
 
 /// The footprint the counters report for a block is the chunk glibc holds for it: checked on blocks of every
