@@ -105,6 +105,17 @@
 //! Each file's stream is self-contained and position-independent (records hold gaps and lengths, never
 //! absolute offsets; only the index holds offsets, of its own file): a file can be moved, copied or
 //! replaced without touching any other.
+//!
+//! # Editing
+//!
+//! `replace` and `update` (the same here: a context-coded stream is re-encoded, not patched) encode the new
+//! tree into a slot of the file's own, out of the arena: its text, its stream with 8 bytes of padding, and
+//! a cell standing for the version, in a hash map that stays unallocated until the first edit. The file's
+//! range of the arena becomes garbage, compacted away when it reaches a quarter of the arena. A version is
+//! an `Arc` to a cell; a version kept apart, once the file changes, holds a patch (the bytes of text and
+//! stream between the two versions' common prefix and suffix) against the next newer version, and
+//! `restore` applies the patches back from the current version, reversing each link (Baker's rerooting):
+//! no version is ever held twice. `versions.rs` has the details and costs.
 
 mod codec;
 mod encode;

@@ -281,9 +281,12 @@ impl FrozenStore {
             kinds: &shared.kinds,
             lexicon: &lexicon,
         };
-        let mut length = codec::LiteralLength::default();
-        codec::emit(lang, source.as_bytes(), flat, &cx, false, &mut length);
-        let inline = length.0 < INLINE_LITERALS;
+        // A file shorter than the inline threshold has fewer literal bytes than that: no need to count them.
+        let inline = source.len() < INLINE_LITERALS || {
+            let mut length = codec::LiteralLength::default();
+            codec::emit(lang, source.as_bytes(), flat, &cx, false, &mut length);
+            length.0 < INLINE_LITERALS
+        };
         let mut coder = codec::Coder {
             model: &shared.model,
             rans: Default::default(),
