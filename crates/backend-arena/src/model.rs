@@ -155,6 +155,23 @@ pub(crate) struct Model {
 include!(concat!(env!("OUT_DIR"), "/models.rs"));
 
 impl Model {
+    /// Bytes of the static tables this model reads (the kind and field names, kept for tests, aside).
+    pub(crate) fn static_bytes(&self) -> usize {
+        use std::mem::size_of_val;
+        size_of_val(self.contexts)
+            + size_of_val(self.entries)
+            + size_of_val(self.codes)
+            + size_of_val(self.links)
+            + size_of_val(self.slots)
+            + size_of_val(self.number_slots)
+            + size_of_val(self.number_codes)
+            + size_of_val(self.pairs)
+            + size_of_val(self.pair_contexts)
+            + size_of_val(self.fallback_kinds)
+            + size_of_val(self.fallback_contexts)
+            + size_of_val(self.first_contexts)
+    }
+
     /// The model of a grammar.
     pub(crate) fn of(language: Language) -> &'static Model {
         match language {

@@ -73,3 +73,15 @@ fn per_file_measurement_verifies_every_file() {
     assert_eq!(m.failed_files, 0, "{:#?}", m.failures);
     assert_eq!(m.files_verified, corpus.files.len() as u64);
 }
+
+/// The row's description gives the size of the static model tables it relies on (uncounted): it stays true.
+#[test]
+fn the_static_tables_are_as_large_as_the_row_says() {
+    use cst_measure::Backend;
+    let megabytes = format!("{:.1} MB", backend_arena::static_model_bytes() as f64 / 1e6);
+    assert!(
+        Arena::RETAINS.contains(&format!("about {megabytes} of static model tables")),
+        "{megabytes}: {}",
+        Arena::RETAINS
+    );
+}
