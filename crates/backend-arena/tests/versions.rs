@@ -1,6 +1,6 @@
 //! Versions: every kept version of an edited file comes back exactly, restored in any order and any number
-//! of times (Baker's rerooting reverses the patches each time); a
-//! long history drops without recursion; a version of another file is refused.
+//! of times (Baker's rerooting reverses the patches each time); a long history drops without recursion; a
+//! version of another file is refused.
 
 use backend_arena::Arena;
 use cst_measure::verify::verify_file;
