@@ -128,6 +128,46 @@ pub(crate) fn encode(
     )
 }
 
+/// Subtrees an update takes from the file's previous stream instead of walking them: given a node's kind,
+/// start and end in the new tree, the bit range of its descendants' records in `old` (which has at least 8
+/// bytes after its last record), or `None` to walk it. The descendants' records of an unchanged subtree are
+/// the same bits wherever it moves: a record holds gaps and lengths relative to its parent and siblings, and
+/// its context depends only on its parent's and previous sibling's kinds, all inside the subtree. The
+/// subtree's root is encoded afresh (its gap, its being last, its size). Subtrees with a wide node are not
+/// taken (the index holds absolute positions).
+pub(crate) struct Reuse<'r> {
+    pub old: &'r [u8],
+    pub find: &'r mut FindReusable<'r>,
+}
+
+/// Given a new node's kind, start and end: the first bit and the bits of its descendants' records in the
+/// previous stream, if they can be copied.
+pub(crate) type FindReusable<'r> = dyn FnMut(u16, u32, u32) -> Option<(u32, u32)> + 'r;
+
+/// [`encode`], taking unchanged subtrees' records from a previous stream where `reuse` finds them.
+pub(crate) fn encode_reusing(
+    scratch: &Bump,
+    language: Language,
+    text_len: u32,
+    tree: &tree_sitter::Tree,
+    max_stream: u64,
+    out: &mut Vec<u8>,
+    reuse: Reuse<'_>,
+) -> Result<(), BuildError> {
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    encode_with(
+        scratch,
+        language,
+        text_len,
+        &mut cursor,
+        0,
+        max_stream,
+        out,
+        Some(reuse),
+    )
+}
+
 /// [`encode`] from any [`Walk`]; `nodes` is a capacity hint.
 fn encode_from<W: Walk>(
     scratch: &Bump,
@@ -138,9 +178,29 @@ fn encode_from<W: Walk>(
     max_stream: u64,
     out: &mut Vec<u8>,
 ) -> Result<(), BuildError> {
+    encode_with(
+        scratch, language, text_len, source, nodes, max_stream, out, None,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn encode_with<W: Walk>(
+    scratch: &Bump,
+    language: Language,
+    text_len: u32,
+    source: &mut W,
+    nodes: usize,
+    max_stream: u64,
+    out: &mut Vec<u8>,
+    reuse: Option<Reuse<'_>>,
+) -> Result<(), BuildError> {
     let model = Model::of(language);
-    let mut walked = walk(scratch, model, text_len, source, nodes)?;
-    let (bytes, pad) = write(scratch, model, &mut walked);
+    let (old, find) = match reuse {
+        Some(Reuse { old, find }) => (Some(old), Some(find)),
+        None => (None, None),
+    };
+    let mut walked = walk(scratch, model, text_len, source, nodes, find)?;
+    let (bytes, pad) = write(scratch, model, &mut walked, old);
     let total = u64::from(walked.flat.first().map_or(0, |n| n.written));
     let wide = samples(scratch, &walked);
     let index_bytes = if wide.nodes.is_empty() {
@@ -204,6 +264,9 @@ struct Walked<'s> {
     candidates: BumpVec<'s, (u32, u32, u32, u16)>,
     /// An upper bound on the stream's bits.
     bound: u64,
+    /// Nodes whose descendants' records are copied from a previous stream: (node, first bit, bits), in
+    /// preorder.
+    copies: BumpVec<'s, (u32, u32, u32)>,
 }
 
 /// Pass 1: the nodes in preorder, each with its symbol chosen as soon as it is finished.
@@ -213,9 +276,11 @@ fn walk<'s, W: Walk>(
     text_len: u32,
     source: &mut W,
     nodes: usize,
+    mut reuse: Option<&mut FindReusable<'_>>,
 ) -> Result<Walked<'s>, BuildError> {
     let mut flat: BumpVec<'s, Flat> = BumpVec::with_capacity_in(nodes, scratch);
     let mut candidates = BumpVec::new_in(scratch);
+    let mut copies = BumpVec::new_in(scratch);
     let mut open: BumpVec<'s, Open> = BumpVec::new_in(scratch);
     let mut bound = 0u64;
     // The parent of the next node (kind NONE and the whole text above the root), its base and context.
@@ -260,7 +325,19 @@ fn walk<'s, W: Walk>(
             }
             parent.children += 1;
         }
-        if source.goto_first_child() {
+        let mut copied = None;
+        let mut inner = source.goto_first_child();
+        if inner {
+            // An inner node: its descendants may come from the previous stream instead.
+            copied = reuse.as_mut().and_then(|find| find(kind, start, end));
+            if copied.is_some() {
+                if !source.goto_parent() {
+                    unreachable!("the walk just went down from here");
+                }
+                inner = false;
+            }
+        }
+        if inner {
             open.push(Open {
                 index: index as u32,
                 kind,
@@ -271,8 +348,14 @@ fn walk<'s, W: Walk>(
             (base, context) = (start, model.first_context(kind));
             continue;
         }
-        flat[index].flags |= LEAF;
-        // Finish nodes: this leaf, then every parent whose last child it closes.
+        match copied {
+            Some((from, bits)) => {
+                copies.push((index as u32, from, bits));
+                bound += u64::from(bits);
+            }
+            None => flat[index].flags |= LEAF,
+        }
+        // Finish nodes: this leaf (or copied subtree), then every parent whose last child it closes.
         let (mut current, mut current_end) = (index, end);
         loop {
             flat[current].next = flat.len() as u32;
@@ -291,6 +374,7 @@ fn walk<'s, W: Walk>(
                     flat,
                     candidates,
                     bound,
+                    copies,
                 });
             };
             if parent.children > WIDE {
@@ -425,9 +509,15 @@ fn raw_body(node: &Flat, pieces: &mut Pieces) -> u32 {
 
 /// Prepends node `i`'s record, size included, to `writer`; returns its bits.
 #[inline]
-fn prepend_record(model: &Model, flat: &[Flat], i: usize, writer: &mut ReverseWriter<'_>) -> u32 {
+fn prepend_record(
+    model: &Model,
+    flat: &[Flat],
+    i: usize,
+    copied: u32,
+    writer: &mut ReverseWriter<'_>,
+) -> u32 {
     let node = &flat[i];
-    let size = size_of(flat, i);
+    let size = size_of(flat, i, copied);
     let mut bits = 0;
     if node.entry == RAW_ENTRY {
         let mut pieces = Pieces::default();
@@ -471,14 +561,18 @@ fn prepend_record(model: &Model, flat: &[Flat], i: usize, writer: &mut ReverseWr
 }
 
 /// The subtree size node `i`'s record stores (inner nodes that are not last): the bits of its descendants'
-/// records, known once they are written.
+/// records, known once they are written (`copied`: those copied from a previous stream, for a node whose
+/// descendants are not in `flat`).
 #[inline(always)]
-fn size_of(flat: &[Flat], i: usize) -> Option<u32> {
+fn size_of(flat: &[Flat], i: usize, copied: u32) -> Option<u32> {
     let node = &flat[i];
     (node.flags & (LEAF | LAST) == 0).then(|| {
         let end = flat.get(node.next as usize).map_or(0, |n| n.written);
         // Wrapping: past the format's limit the sums are clamped and the file is refused anyway.
-        flat[i + 1].written.wrapping_sub(end)
+        flat.get(i + 1)
+            .map_or(0, |n| n.written)
+            .wrapping_sub(end)
+            .wrapping_add(copied)
     })
 }
 
@@ -524,6 +618,21 @@ impl ReverseWriter<'_> {
         }
     }
 
+    /// Puts bits `from..from + bits` of `old` (most significant bit first; `old` has 8 bytes past them)
+    /// before everything written so far.
+    fn prepend_copy(&mut self, old: &[u8], from: u32, bits: u32) {
+        let mut left = bits;
+        while left > 0 {
+            let take = left.min(32);
+            let at = u64::from(from) + u64::from(left - take);
+            let byte = (at / 8) as usize;
+            let word = u64::from_be_bytes(old[byte..byte + 8].try_into().expect("8 bytes"));
+            let value = (word << (at % 8)) >> (64 - take);
+            self.prepend(value as u32, take);
+            left -= take;
+        }
+    }
+
     /// Writes out the last bits (the stream's first), zero-padded at the front of their byte.
     fn finish(&mut self) {
         while self.count > 0 {
@@ -537,8 +646,14 @@ impl ReverseWriter<'_> {
 
 /// Pass 2: sizes and records, last to first, into scratch; returns the stream's bytes and the bits of
 /// padding before its first record.
-fn write<'s>(scratch: &'s Bump, model: &Model, walked: &mut Walked<'_>) -> (&'s [u8], u8) {
+fn write<'s>(
+    scratch: &'s Bump,
+    model: &Model,
+    walked: &mut Walked<'_>,
+    old: Option<&[u8]>,
+) -> (&'s [u8], u8) {
     let flat = &mut walked.flat[..];
+    let mut copies = walked.copies.iter().rev().peekable();
     let buffer: &mut [u8] = scratch.alloc_slice_fill_copy(walked.bound.div_ceil(8) as usize + 8, 0);
     let len = buffer.len();
     let mut writer = ReverseWriter {
@@ -549,7 +664,13 @@ fn write<'s>(scratch: &'s Bump, model: &Model, walked: &mut Walked<'_>) -> (&'s 
     };
     let mut after = 0u64;
     for i in (0..flat.len()).rev() {
-        let bits = prepend_record(model, flat, i, &mut writer);
+        let mut copied = 0;
+        if let Some(&(_, from, bits)) = copies.next_if(|c| c.0 as usize == i) {
+            writer.prepend_copy(old.expect("copies come with the stream"), from, bits);
+            after += u64::from(bits);
+            copied = bits;
+        }
+        let bits = prepend_record(model, flat, i, copied, &mut writer);
         flat[i].bits = bits;
         after += u64::from(bits);
         // Past the format's limit the stream is refused; keep the sums in range until then.
@@ -608,8 +729,9 @@ pub(crate) fn part_bits(
         text_len,
         &mut cursor,
         root.descendant_count(),
+        None,
     )?;
-    let (bytes, _) = write(scratch, model, &mut walked);
+    let (bytes, _) = write(scratch, model, &mut walked, None);
     let wide = samples(scratch, &walked);
     let flat = &walked.flat;
     let total = u64::from(flat.first().map_or(0, |n| n.written));
@@ -634,7 +756,7 @@ pub(crate) fn part_bits(
             context = model.links[escape];
         }
         parts.escape_bits += escapes;
-        let size = size_of(flat, i);
+        let size = size_of(flat, i, 0);
         if node.entry == RAW_ENTRY {
             let size_bits = size.map_or(0, |s| u64::from(codec::raw_number_length(s)));
             parts.raw_records += 1;

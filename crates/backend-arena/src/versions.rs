@@ -1,9 +1,9 @@
 //! Editing: an edited file's current CST lives out of the shared arena, and the versions kept apart hold
 //! only what differs from the next newer one.
 //!
-//! A file that has been replaced or restored has an [`Edited`] slot of its own: its text and stream (the
-//! same format as in the arena, re-encoded from the new tree; a context-coded stream cannot be patched in
-//! place) and the [`Cell`] that stands for its current version. Its range in the shared arena becomes
+//! A file that has been replaced, updated or restored has an [`Edited`] slot of its own: its text and stream
+//! (the same format as in the arena, encoded from the new tree, unchanged subtrees' records copied: see the
+//! crate's docs) and the [`Cell`] that stands for its current version. Its range in the shared arena becomes
 //! garbage, which the store compacts away once it reaches a quarter of the arena (amortised O(1) per byte
 //! edited).
 //!

@@ -91,6 +91,25 @@ impl<'a> WideIndex<'a> {
         )
     }
 
+    /// Whether a wide node's children start at a bit in `from..to`.
+    pub(crate) fn any_in(&self, from: u32, to: u32) -> bool {
+        if self.bytes.is_empty() {
+            return false;
+        }
+        let nodes = u32_at(self.bytes, 0) as usize;
+        let key_at = |i: usize| u32_at(self.bytes, 4 + i * NODE);
+        let (mut lo, mut hi) = (0, nodes);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if key_at(mid) < from {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo < nodes && key_at(lo) < to
+    }
+
     /// Where a scan of the children of the node whose children start at bit `key` for the first child that
     /// reaches `offset` may begin: the last sample whose base (its previous sibling's end) is before
     /// `offset` (every child before it ends at or before that base, so none of them reaches `offset`), or
