@@ -116,7 +116,10 @@
 //! from kinds inside the subtree), so they are copied from the previous stream, found by a descent to the
 //! subtree's old range that climbs from the previous find (queries come in document order); its root's
 //! record is encoded afresh (gap, size, last-ness may change). Subtrees holding a wide node are walked (the
-//! index holds absolute positions), and so are those whose first child repeats their kind and range. The
+//! index holds absolute positions), and so are those whose first child repeats their kind and range; a
+//! version with a syntax error before or after the edit is encoded whole (around errors tree-sitter's
+//! changed ranges can miss a MISSING node or a token's new kind: the compare run's verification caught
+//! both). The
 //! file's
 //! range of the arena becomes garbage, compacted away when it reaches a quarter of the arena. A version is
 //! an `Arc` to a cell; a version kept apart, once the file changes, holds a patch (the bytes of text and
@@ -546,7 +549,12 @@ impl CstStore for ArenaStore {
     /// outside tree-sitter's changed ranges from the previous stream (found by a descent to its range), so
     /// that only the path to the edit is walked and encoded.
     fn update(&mut self, file: usize, edit: FileEdit<'_>) -> Result<(), BuildError> {
-        if edit.text.len() as u64 > u64::from(self.max_text) || self.language(file) != edit.language
+        // Around syntax errors tree-sitter's changed ranges can miss a change (a MISSING node appearing or
+        // going, a token taking another kind), so a version with an error on either side is encoded whole.
+        if edit.text.len() as u64 > u64::from(self.max_text)
+            || self.language(file) != edit.language
+            || edit.tree.root_node().has_error()
+            || edit.old_tree.root_node().has_error()
         {
             return self.replace(file, edit.language, edit.text, edit.tree);
         }
