@@ -168,9 +168,8 @@ impl Backend for Arena {
          edit and tree-sitter's changed ranges has its descendants' records copied bit for bit from the \
          previous stream (a version with a syntax error before or after the edit is encoded whole: around \
          errors tree-sitter's changed ranges can miss a change); a version kept apart is a patch against the \
-         next one (the text and the stream \
-         between their common prefix and suffix), restored by applying the patches and reversing them \
-         (Baker's rerooting)";
+         next one (the text and the stream between their common prefix and suffix), restored by applying \
+         the patches and reversing them (Baker's rerooting)";
     type Store = ArenaStore;
 
     fn new_store() -> ArenaStore {
