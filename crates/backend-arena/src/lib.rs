@@ -424,13 +424,7 @@ impl CstStore for ArenaStore {
         source: &str,
         tree: tree_sitter::Tree,
     ) -> Result<(), BuildError> {
-        if source.len() as u64 > u64::from(self.max_text) {
-            return Err(BuildError::Limit(format!(
-                "the file has {} bytes; this store holds files up to {} bytes (32-bit positions)",
-                source.len(),
-                self.max_text
-            )));
-        }
+        self.check_text(source)?;
         let scratch = self
             .scratch
             .get_mut()
@@ -524,13 +518,7 @@ impl CstStore for ArenaStore {
         source: &str,
         tree: tree_sitter::Tree,
     ) -> Result<(), BuildError> {
-        if source.len() as u64 > u64::from(self.max_text) {
-            return Err(BuildError::Limit(format!(
-                "the file has {} bytes; this store holds files up to {} bytes (32-bit positions)",
-                source.len(),
-                self.max_text
-            )));
-        }
+        self.check_text(source)?;
         // A scratch arena of its own, dropped at once: an edited store keeps no encoder memory.
         let mut stream = Vec::new();
         encode::encode(
@@ -689,6 +677,18 @@ fn reusable(
 }
 
 impl ArenaStore {
+    /// Refuses a text longer than the store's limit.
+    fn check_text(&self, source: &str) -> Result<(), BuildError> {
+        if source.len() as u64 > u64::from(self.max_text) {
+            return Err(BuildError::Limit(format!(
+                "the file has {} bytes; this store holds files up to {} bytes (32-bit positions)",
+                source.len(),
+                self.max_text
+            )));
+        }
+        Ok(())
+    }
+
     /// Makes `source` and its encoded `stream` file `file`'s current version; the previous one, if kept,
     /// becomes a patch against it.
     fn put(&mut self, file: usize, source: &str, mut stream: Vec<u8>) {
