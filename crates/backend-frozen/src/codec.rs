@@ -30,6 +30,7 @@
 //! Inner nodes' ranges follow from their children and gaps; every byte of the text is in exactly one leaf or
 //! one gap, so the text comes back whole.
 
+use crate::literal;
 use crate::model::{Counts, Model};
 use crate::rans::Encoder;
 use cst_measure::BuildError;
@@ -288,11 +289,17 @@ pub(crate) struct Kinds {
     error: [KindInfo; 4],
     classes: usize,
     bytes: Vec<u8>,
-    /// Length of each lexicon text (at most 255 bytes; they follow each other in `bytes` from
-    /// `lexicon_base`), and where every [`CHECKPOINT`]th one starts.
+    /// Length of each lexicon text (at most 255 bytes; they follow each other from `lexicon_base` in
+    /// `bytes`, or in `lexicon_frame` decompressed), and where every [`CHECKPOINT`]th one starts (counted
+    /// from the first lexicon text).
     lexicon_lengths: Vec<u8>,
     lexicon_checkpoints: Vec<u32>,
     lexicon_base: u32,
+    /// The lexicon's texts as one zstd frame (see [`Kinds::compress_lexicon`]); empty while they are in
+    /// `bytes`.
+    lexicon_frame: Vec<u8>,
+    /// Bytes of the lexicon's texts, decompressed.
+    lexicon_len: u32,
     /// First lexicon entry of each class (one more entry than classes).
     class_starts: Vec<u32>,
 }
@@ -332,6 +339,8 @@ impl Kinds {
             lexicon_lengths: Vec::new(),
             lexicon_checkpoints: Vec::new(),
             lexicon_base: 0,
+            lexicon_frame: Vec::new(),
+            lexicon_len: 0,
             class_starts: Vec::new(),
         };
         for (lang, seen) in seen.iter_mut().enumerate() {
@@ -445,11 +454,14 @@ impl Kinds {
                 i as u32 - kinds.class_starts[usize::from(class)],
             );
             if i % CHECKPOINT == 0 {
-                kinds.lexicon_checkpoints.push(kinds.bytes.len() as u32);
+                kinds
+                    .lexicon_checkpoints
+                    .push(kinds.bytes.len() as u32 - kinds.lexicon_base);
             }
             kinds.bytes.extend_from_slice(text);
             kinds.lexicon_lengths.push(text.len() as u8);
         }
+        kinds.lexicon_len = kinds.bytes.len() as u32 - kinds.lexicon_base;
         kinds.bytes.shrink_to_fit();
         kinds.lexicon_lengths.shrink_to_fit();
         kinds.lexicon_checkpoints.shrink_to_fit();
@@ -459,8 +471,46 @@ impl Kinds {
         index
     }
 
+    /// Compresses the lexicon's texts into one zstd frame (level [`literal::LEVEL`], with `dictionary`,
+    /// the store's) if that is shorter: a cold store reads them only through a thaw, which decompresses
+    /// them once per cursor ([`Kinds::expand_lexicon`]).
+    pub fn compress_lexicon(&mut self, dictionary: Option<&[u8]>) {
+        let base = self.lexicon_base as usize;
+        let mut cctx = literal::compressor(dictionary, literal::LEVEL, true);
+        if let Some(frame) = literal::compress(&mut cctx, &self.bytes[base..]) {
+            self.lexicon_frame = frame;
+            self.lexicon_frame.shrink_to_fit();
+            self.bytes.truncate(base);
+            self.bytes.shrink_to_fit();
+        }
+    }
+
+    /// The lexicon's texts if they are held plain; `None` when they are compressed.
+    #[inline]
+    pub fn plain_lexicon(&self) -> Option<&[u8]> {
+        self.lexicon_frame
+            .is_empty()
+            .then(|| &self.bytes[self.lexicon_base as usize..])
+    }
+
+    /// Decompresses the lexicon's texts into `out` (`dictionary`: the store's). A damaged frame leaves
+    /// `out` empty: every lexicon text then reads as empty, never a panic.
+    pub fn expand_lexicon(&self, dictionary: Option<&[u8]>, out: &mut Vec<u8>) {
+        out.clear();
+        out.reserve(self.lexicon_len as usize);
+        let mut dctx = literal::decompressor();
+        let done = match dictionary {
+            Some(dictionary) => dctx.decompress_using_dict(out, &self.lexicon_frame, dictionary),
+            None => dctx.decompress(out, &self.lexicon_frame),
+        };
+        if done.is_err() {
+            out.clear();
+        }
+    }
+
     pub fn heap_bytes(&self) -> usize {
         self.bytes.capacity()
+            + self.lexicon_frame.capacity()
             + self.lexicon_lengths.capacity()
             + self.lexicon_checkpoints.capacity() * 4
             + self.class_starts.capacity() * 4
@@ -473,10 +523,7 @@ impl Kinds {
 
     /// Entries and bytes of the lexicon.
     pub fn lexicon_size(&self) -> (usize, usize) {
-        (
-            self.lexicon_lengths.len(),
-            self.bytes.len() - self.lexicon_base as usize,
-        )
+        (self.lexicon_lengths.len(), self.lexicon_len as usize)
     }
 
     #[inline]
@@ -509,21 +556,21 @@ impl Kinds {
             .then(|| &self.bytes[usize::from(info.default_start)..][..usize::from(len)])
     }
 
-    /// Lexicon text `rank` of `class`.
-    pub fn lexicon(&self, class: u16, rank: u32) -> &[u8] {
+    /// Where lexicon text `rank` of `class` lies in the lexicon's texts (plain or expanded).
+    pub fn lexicon_range(&self, class: u16, rank: u32) -> std::ops::Range<usize> {
         let i = (self.class_starts[usize::from(class)] + rank) as usize;
         let (Some(&checkpoint), Some(&len)) = (
             self.lexicon_checkpoints.get(i / CHECKPOINT),
             self.lexicon_lengths.get(i),
         ) else {
-            return &[]; // Damaged.
+            return 0..0; // Damaged.
         };
         let skipped: usize = self.lexicon_lengths[i - i % CHECKPOINT..i]
             .iter()
             .map(|&l| usize::from(l))
             .sum();
         let start = checkpoint as usize + skipped;
-        &self.bytes[start..start + usize::from(len)]
+        start..start + usize::from(len)
     }
 }
 

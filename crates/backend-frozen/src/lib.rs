@@ -13,7 +13,7 @@
 //! | `starts: Vec<u32>` | where each file's blob starts (top bit: the file was edited) | 4 per file |
 //! | `edited: Vec<(u32, Arc<[u8]>)>` | the current blob of each file edited since `finish()` | 24 per edited file, and 16 plus the blob per `Arc`; empty until an edit |
 //! | the model (`model.rs`) | per kept context, its symbols and 15-bit frequencies; an open-addressing index | 8 per index slot (load 4/5), 6 per table entry; a context with one symbol lives in its slot |
-//! | the kinds (`codec.rs`) | per language and leaf kind: its default text and interner class; the lexicon of texts that recur across files | 4 per kind up to the highest leaf kind, the default texts, 1 per lexicon text plus its bytes, 4 per 32 lexicon texts |
+//! | the kinds (`codec.rs`) | per language and leaf kind: its default text and interner class; the lexicon of texts that recur across files | 4 per kind up to the highest leaf kind, the default texts, 1 per lexicon text, 4 per 32 lexicon texts, and the lexicon's texts as one zstd frame (level 19, the store's dictionary; plain if that is not shorter) |
 //! | the dictionary | the literal streams' zstd dictionary, if one pays | its size, searched from 1 to 112 KiB |
 //!
 //! A blob is a header byte (the language; whether the literal bytes are inline, in a compressed stream or in
@@ -35,8 +35,10 @@
 //!
 //! A cursor ([`FrozenCursor`]) owns its thaw buffers: the text, one 24-byte record per node in preorder
 //! (start, end, index past its subtree, child list, kind, field, flags), child lists of wide nodes (more
-//! than 8 children), the interner's entries and move-to-front lists, two caches of context lookups, and a
-//! zstd decompression context (made on the first compressed stream). `cursor(file)` thaws the file
+//! than 8 children), the interner's entries and move-to-front lists, two caches of context lookups, the
+//! lexicon's texts (decompressed on the cursor's first reference to one: 23.5 KB on real Rust code, tens of
+//! microseconds, paid once by a cursor that thaws file after file and once per file by a new cursor per
+//! file), and a zstd decompression context (made on the first compressed stream). `cursor(file)` thaws the file
 //! (decompresses the literal stream, decodes the rANS stream, rebuilds the text and the records) and sits on
 //! its root; `reset_cursor` thaws into the buffers of the least recently used of the (at most 4) thaws the
 //! cursor keeps, with no allocation once they have grown, and skips the thaw when the cursor still holds that
@@ -111,8 +113,8 @@ impl Backend for Frozen {
     const RETAINS: &'static str =
         "every file's blob (rANS-coded tree, whitespace and interner references, plus the file's new texts, \
          inline or zstd-compressed) end to end, a u32 offset per file, and the model learned from the corpus \
-         at build time (context tables, default texts, lexicon, the literal streams' zstd dictionary); no \
-         process statics. Thawing a file into navigable records is part of every operation's time";
+         at build time (context tables, default texts, lexicon (its texts zstd-compressed: a cursor \
+         decompresses them on first need), the literal streams' zstd dictionary); no process statics. Thawing a file into navigable records is part of every operation's time";
     const INCLUDES_SOURCE: bool = true;
     const SHARES_ACROSS_FILES: bool = true;
     const LOOKUP: &'static str =
@@ -335,6 +337,7 @@ impl FrozenStore {
             thaw::thaw(
                 &shared.model,
                 &shared.kinds,
+                shared.dictionary.as_deref(),
                 usize::from(header & 3),
                 &blob[1..],
                 None,
@@ -370,6 +373,7 @@ impl FrozenStore {
         thaw::thaw(
             &shared.model,
             &shared.kinds,
+            shared.dictionary.as_deref(),
             usize::from(header & 3),
             rans,
             Some([first, second, third]),
@@ -378,6 +382,12 @@ impl FrozenStore {
             out,
         );
         out.literal = buffer;
+    }
+
+    /// Whether the store holds its lexicon's texts as a zstd frame (which a cursor decompresses on its
+    /// first reference to one) rather than plain.
+    pub fn lexicon_compressed(&self) -> bool {
+        self.shared().kinds.plain_lexicon().is_none()
     }
 
     /// Retained bytes by part: (blobs and offsets, model tables, kinds, dictionary).
@@ -484,6 +494,8 @@ impl CstStore for FrozenStore {
         }
         drop(packed.compressed);
         drop(streams);
+        let mut kinds = kinds;
+        kinds.compress_lexicon(packed.dictionary.as_deref());
         blobs.shrink_to_fit();
         self.blobs = blobs;
         self.starts = starts;

@@ -135,6 +135,10 @@ pub(crate) struct Contexts {
     bits: u32,
     literals: [[Literal; 3]; 4],
     luts: Vec<Lut>,
+    /// The model's lexicon texts, decompressed on the first reference to one (when the store holds them
+    /// compressed), and whether they are.
+    lexicon: Vec<u8>,
+    lexicon_expanded: bool,
 }
 
 impl Default for Contexts {
@@ -145,6 +149,8 @@ impl Default for Contexts {
             bits: 0,
             literals: [[Literal::Unknown; 3]; 4],
             luts: Vec::new(),
+            lexicon: Vec::new(),
+            lexicon_expanded: false,
         }
     }
 }
@@ -177,6 +183,10 @@ impl Contexts {
 struct Side<'a, 'b> {
     model: &'a Model,
     kinds: &'a Kinds,
+    /// The store's zstd dictionary (the lexicon's frame needs it).
+    dictionary: Option<&'a [u8]>,
+    lexicon: &'b mut Vec<u8>,
+    lexicon_expanded: &'b mut bool,
     lang: u32,
     /// The literal stream, or `None` when literals are coded inline.
     literal: Option<[&'b [u8]; 3]>,
@@ -383,7 +393,18 @@ impl Side<'_, '_> {
                     self.literal(group, len, dec, text);
                 } else {
                     let rank = self.length(key(LEN, self.lang, LEX + u32::from(class), 0), dec);
-                    text.extend_from_slice(self.kinds.lexicon(u16::from(class), rank as u32));
+                    let range = self.kinds.lexicon_range(u16::from(class), rank as u32);
+                    let texts = match self.kinds.plain_lexicon() {
+                        Some(plain) => plain,
+                        None => {
+                            if !*self.lexicon_expanded {
+                                self.kinds.expand_lexicon(self.dictionary, self.lexicon);
+                                *self.lexicon_expanded = true;
+                            }
+                            &self.lexicon[..]
+                        }
+                    };
+                    text.extend_from_slice(texts.get(range).unwrap_or_default());
                     if let Some(hits) = self.hits.as_deref_mut() {
                         hits.push(LexiconHit {
                             class: u16::from(class),
@@ -507,6 +528,7 @@ fn node_table(
 pub(crate) fn thaw(
     model: &Model,
     kinds: &Kinds,
+    dictionary: Option<&[u8]>,
     lang: usize,
     rans: &[u8],
     literal: Option<[&[u8]; 3]>,
@@ -554,6 +576,8 @@ pub(crate) fn thaw(
         cache,
         literals,
         luts,
+        lexicon,
+        lexicon_expanded,
         ..
     } = contexts;
     let node_cache = &mut node_cache[..];
@@ -561,6 +585,9 @@ pub(crate) fn thaw(
     let mut side = Side {
         model,
         kinds,
+        dictionary,
+        lexicon,
+        lexicon_expanded,
         lang,
         literal,
         literal_at: [0; 3],

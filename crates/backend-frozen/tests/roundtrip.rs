@@ -1,5 +1,6 @@
 //! Files large enough to take the compressed literal path (with a trained dictionary) next to files small
-//! enough to code their literals inline, in one store: every file reproduced and every lookup right. (The
+//! enough to code their literals inline, in one store, with its lexicon held compressed: every file
+//! reproduced and every lookup right. (The
 //! conformance suite in `crates/backends` covers awkward inputs; its files are few, so none of them trains
 //! a dictionary.)
 
@@ -49,6 +50,10 @@ fn large_and_small_files_round_trip_in_one_store() {
     assert!(
         dictionary > 0,
         "the large files' literal streams train a dictionary"
+    );
+    assert!(
+        store.lexicon_compressed(),
+        "the lexicon is held compressed, so thaws below expand it"
     );
     for (i, (language, text)) in files.iter().enumerate() {
         let reference = language.parse(text);
