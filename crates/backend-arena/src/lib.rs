@@ -117,11 +117,10 @@
 //! subtree's old range that climbs from the previous find (queries come in document order); its root's
 //! record is encoded afresh (gap, size, last-ness may change). Subtrees holding a wide node are walked (the
 //! index holds absolute positions), and so are those whose first child repeats their kind and range; a
-//! version with a syntax error before or after the edit is encoded whole (around errors tree-sitter's
-//! changed ranges can miss a MISSING node or a token's new kind: the compare run's verification caught
-//! both). The
-//! file's
-//! range of the arena becomes garbage, compacted away when it reaches a quarter of the arena. A version is
+//! subtree overlapping a node that holds a syntax error, before or after the edit, is walked too (around
+//! errors tree-sitter's changed ranges can miss a MISSING node or a token's new kind: the compare run's
+//! verification caught both; the nodes taken are the errors' ancestors two levels below the root, or
+//! shallower ones). The file's range of the arena becomes garbage, compacted away when it reaches a quarter of the arena. A version is
 //! an `Arc` to a cell; a version kept apart, once the file changes, holds a patch (the bytes of text and
 //! stream between the two versions' common prefix and suffix) against the next newer version, and
 //! `restore` applies the patches back from the current version, reversing each link (Baker's rerooting):
@@ -166,8 +165,9 @@ impl Backend for Arena {
         "encodes the edited file's new tree into a slot of its own (its range of the arena becomes garbage, \
          compacted at a quarter of the arena), walking only the path to the edit: every subtree outside the \
          edit and tree-sitter's changed ranges has its descendants' records copied bit for bit from the \
-         previous stream (a version with a syntax error before or after the edit is encoded whole: around \
-         errors tree-sitter's changed ranges can miss a change); a version kept apart is a patch against the \
+         previous stream (except subtrees overlapping a node that holds a syntax error before or after \
+         the edit, two levels below the root or shallower: around errors tree-sitter's changed ranges can \
+         miss a change); a version kept apart is a patch against the \
          next one (the text and the stream between their common prefix and suffix), restored by applying \
          the patches and reversing them (Baker's rerooting)";
     type Store = ArenaStore;
@@ -538,14 +538,16 @@ impl CstStore for ArenaStore {
     /// outside tree-sitter's changed ranges from the previous stream (found by a descent to its range), so
     /// that only the path to the edit is walked and encoded.
     fn update(&mut self, file: usize, edit: FileEdit<'_>) -> Result<(), BuildError> {
-        // Around syntax errors tree-sitter's changed ranges can miss a change (a MISSING node appearing or
-        // going, a token taking another kind), so a version with an error on either side is encoded whole.
-        if edit.text.len() as u64 > u64::from(self.max_text)
-            || self.language(file) != edit.language
-            || edit.tree.root_node().has_error()
-            || edit.old_tree.root_node().has_error()
+        if edit.text.len() as u64 > u64::from(self.max_text) || self.language(file) != edit.language
         {
             return self.replace(file, edit.language, edit.text, edit.tree);
+        }
+        // Around syntax errors tree-sitter's changed ranges can miss a change (a MISSING node appearing or
+        // going, a token taking another kind), so nothing overlapping a node with an error, in the new tree
+        // or in the old one, is taken from the previous stream.
+        let mut errors = Vec::new();
+        for tree in [&edit.tree, edit.old_tree] {
+            error_ranges(tree.root_node(), ERROR_DEPTH, &mut errors);
         }
         let FileEdit {
             language,
@@ -560,7 +562,7 @@ impl CstStore for ArenaStore {
             let mut cursor = self.cursor(file);
             let old = cursor.bytes;
             let mut find = |kind: u16, start: u32, end: u32| {
-                reusable(&mut cursor, &input, changed, kind, start, end)
+                reusable(&mut cursor, &input, changed, &errors, kind, start, end)
             };
             encode::encode_reusing(
                 &Bump::new(),
@@ -613,15 +615,47 @@ impl CstStore for ArenaStore {
     }
 }
 
+/// How deep below the root [`error_ranges`] looks for the nodes holding syntax errors.
+const ERROR_DEPTH: usize = 2;
+
+/// Adds to `out` the ranges (in the new text: an edited old tree's are) of the nodes holding the syntax
+/// errors below `node`: its descendants with an error down to `depth` levels, or a shallower one that is
+/// itself an ERROR, MISSING or has no child with the error. Only children of nodes with an error are
+/// visited.
+fn error_ranges(node: tree_sitter::Node<'_>, depth: usize, out: &mut Vec<(usize, usize)>) {
+    if !node.has_error() {
+        return;
+    }
+    let mut cursor = node.walk();
+    let mut inner = Vec::new();
+    if depth > 0 && !node.is_error() && !node.is_missing() && cursor.goto_first_child() {
+        loop {
+            if cursor.node().has_error() {
+                inner.push(cursor.node());
+            }
+            if !cursor.goto_next_sibling() {
+                break;
+            }
+        }
+    }
+    if inner.is_empty() {
+        out.push((node.start_byte(), node.end_byte()));
+    }
+    for child in inner {
+        error_ranges(child, depth - 1, out);
+    }
+}
+
 /// Where the descendants' records of the new node (`kind`, `start..end`) are in the file's previous stream
-/// (`cursor`'s), if the node lies outside the edit and outside every changed range (by a byte, so that
-/// nothing touching them is taken), its old node is found by a descent to its old range, it is an inner
-/// node whose first child does not repeat its kind and range (so that the descent cannot stop one level
-/// short), and no wide node is among its descendants.
+/// (`cursor`'s), if the node lies outside the edit, every changed range and every node holding a syntax
+/// error (by a byte, so that nothing touching them is taken), its old node is found by a descent to its
+/// old range, it is an inner node whose first child does not repeat its kind and range (so that the
+/// descent cannot stop one level short), and no wide node is among its descendants.
 fn reusable(
     cursor: &mut ArenaCursor<'_>,
     input: &tree_sitter::InputEdit,
     changed: &[tree_sitter::Range],
+    errors: &[(usize, usize)],
     kind: u16,
     start: u32,
     end: u32,
@@ -639,7 +673,9 @@ fn reusable(
     };
     if changed
         .iter()
-        .any(|r| start <= r.end_byte && end >= r.start_byte)
+        .map(|r| (r.start_byte, r.end_byte))
+        .chain(errors.iter().copied())
+        .any(|(from, to)| start <= to && end >= from)
     {
         return None;
     }
