@@ -898,13 +898,17 @@ impl CstCursor for ArenaCursor<'_> {
 mod tests {
     use super::*;
 
-    /// A file of `lines` statements, the same with one more line in the middle, and where that line goes.
-    fn texts(lines: usize) -> (String, String, usize) {
-        let line = |i: usize| format!("def f{i}(a, b):\n    return g(a, [b, {i}]) + h(b)\n");
+    /// A file of `lines` statements (the 10th with a syntax error if `broken`), the same with `inserted` in
+    /// the middle, and where it goes.
+    fn texts(lines: usize, inserted: &str, broken: bool) -> (String, String, usize) {
+        let line = |i: usize| {
+            let stray = if broken && i == 10 { " $" } else { "" };
+            format!("def f{i}(a, b):\n    return g(a, [b, {i}]) + h(b){stray}\n")
+        };
         let old: String = (0..lines).map(line).collect();
         let mut new: String = (0..lines / 2).map(line).collect();
         let at = new.len();
-        new.push_str("x = 1\n");
+        new.push_str(inserted);
         new.extend((lines / 2..lines).map(line));
         (old, new, at)
     }
@@ -913,7 +917,62 @@ mod tests {
     /// the new tree writes, byte for byte.
     #[test]
     fn an_update_copies_most_records_and_writes_the_full_encoding() {
-        let (old_text, new_text, at) = texts(200);
+        let (copies, copied_bits, full_bits) = update_and_count("x = 1\n", false);
+        assert!(copies >= 190, "{copies} subtrees copied");
+        // All but the module's and the 201 statements' own records (about 80% here).
+        assert!(
+            copied_bits * 4 > full_bits * 3,
+            "{copied_bits} of {full_bits} bits"
+        );
+    }
+
+    /// In a file with a syntax error away from the edit, the subtrees around the error are walked and the
+    /// rest still copied, and the stream is still the full encoding's.
+    #[test]
+    fn an_update_in_a_file_with_a_syntax_error_walks_only_around_it() {
+        let (_, clean_bits, _) = update_and_count("x = 1\n", false);
+        let (copies, copied_bits, full_bits) = update_and_count("x = 1\n", true);
+        // The broken definition's own records are encoded afresh, not copied whole.
+        assert!(
+            copied_bits < clean_bits,
+            "{copied_bits} bits copied, {clean_bits} without the error"
+        );
+        assert!(copies >= 190, "{copies} subtrees copied");
+        assert!(
+            copied_bits * 2 > full_bits,
+            "{copied_bits} of {full_bits} bits"
+        );
+    }
+
+    #[test]
+    fn error_ranges_are_the_errors_nodes_two_levels_down() {
+        let (_, text, at) = texts(10, "def broken(:\n    pass\n", false);
+        let tree = Language::Python.parse(&text);
+        assert!(tree.root_node().has_error());
+        let mut ranges = Vec::new();
+        error_ranges(tree.root_node(), ERROR_DEPTH, &mut ranges);
+        assert!(!ranges.is_empty());
+        // Inside the broken definition (not the whole module), and every one holds an error.
+        for &(start, end) in &ranges {
+            assert!(
+                start >= at && end <= at + "def broken(:\n    pass\n".len(),
+                "{start}..{end}"
+            );
+        }
+        let mut none = Vec::new();
+        error_ranges(
+            Language::Python.parse("x = 1\n").root_node(),
+            ERROR_DEPTH,
+            &mut none,
+        );
+        assert!(none.is_empty());
+    }
+
+    /// Updates a 200-function file (broken or not, see [`texts`]) by inserting `inserted` in the middle, checks the stream against a full
+    /// encode and the store against the new tree, and returns the subtrees and bits copied, and the full
+    /// stream's bits.
+    fn update_and_count(inserted: &str, broken: bool) -> (usize, u64, u64) {
+        let (old_text, new_text, at) = texts(200, inserted, broken);
         let language = Language::Python;
         let mut parser = language.parser();
         let mut old_tree = parser.parse(&old_text, None).unwrap();
@@ -923,15 +982,18 @@ mod tests {
         let input = tree_sitter::InputEdit {
             start_byte: at,
             old_end_byte: at,
-            new_end_byte: at + "x = 1\n".len(),
+            new_end_byte: at + inserted.len(),
             start_position: tree_sitter::Point::default(),
             old_end_position: tree_sitter::Point::default(),
             new_end_position: tree_sitter::Point::default(),
         };
-        assert_eq!(&new_text[at..at + 6], "x = 1\n");
         old_tree.edit(&input);
         let new_tree = parser.parse(&new_text, Some(&old_tree)).unwrap();
         let changed: Vec<tree_sitter::Range> = old_tree.changed_ranges(&new_tree).collect();
+        let mut errors = Vec::new();
+        for tree in [&new_tree, &old_tree] {
+            error_ranges(tree.root_node(), ERROR_DEPTH, &mut errors);
+        }
 
         // What the update's walk takes from the old stream.
         let (mut copies, mut copied_bits) = (0, 0u64);
@@ -940,7 +1002,7 @@ mod tests {
             let mut cursor = store.cursor(0);
             let old = cursor.bytes;
             let mut find = |kind: u16, start: u32, end: u32| {
-                let found = reusable(&mut cursor, &input, &changed, kind, start, end);
+                let found = reusable(&mut cursor, &input, &changed, &errors, kind, start, end);
                 if let Some((_, bits)) = found {
                     copies += 1;
                     copied_bits += u64::from(bits);
@@ -972,13 +1034,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(stream, full);
-        assert!(copies >= 190, "{copies} subtrees copied");
-        // All but the module's and the 201 statements' own records (about 80% here).
-        assert!(
-            copied_bits * 4 > full.len() as u64 * 8 * 3,
-            "{copied_bits} of {} bits",
-            full.len() * 8
-        );
 
         // Through the store: the same stream, and the file reads back as the new text and tree.
         store
@@ -997,5 +1052,6 @@ mod tests {
             .unwrap();
         assert_eq!(store.file_stream(0).0, &full[..]);
         cst_measure::verify::verify_file(&store, 0, language, &new_text, &new_tree).unwrap();
+        (copies, copied_bits, full.len() as u64 * 8)
     }
 }
