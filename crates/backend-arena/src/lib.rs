@@ -135,7 +135,7 @@ mod wide;
 
 use bumpalo::Bump;
 use codec::{Frame, PADDING};
-use cst_measure::backend::FileEdit;
+use cst_measure::backend::{FileEdit, Unchanged};
 use cst_measure::{Backend, BuildError, CstCursor, CstStore, Language, NodeInfo};
 use model::Model;
 use offsets::Offsets;
@@ -542,19 +542,11 @@ impl CstStore for ArenaStore {
         {
             return self.replace(file, edit.language, edit.text, edit.tree);
         }
-        // Around syntax errors tree-sitter's changed ranges can miss a change (a MISSING node appearing or
-        // going, a token taking another kind), so nothing overlapping a node with an error, in the new tree
-        // or in the old one, is taken from the previous stream.
-        let mut errors = Vec::new();
-        for tree in [&edit.tree, edit.old_tree] {
-            error_ranges(tree.root_node(), ERROR_DEPTH, &mut errors);
-        }
+        let unchanged = edit.unchanged();
         let FileEdit {
             language,
             text,
-            input,
             tree,
-            changed,
             ..
         } = edit;
         let mut stream = Vec::new();
@@ -562,7 +554,7 @@ impl CstStore for ArenaStore {
             let mut cursor = self.cursor(file);
             let old = cursor.bytes;
             let mut find = |kind: u16, start: u32, end: u32| {
-                reusable(&mut cursor, &input, changed, &errors, kind, start, end)
+                reusable(&mut cursor, &unchanged, kind, start, end)
             };
             encode::encode_reusing(
                 &Bump::new(),
@@ -615,70 +607,18 @@ impl CstStore for ArenaStore {
     }
 }
 
-/// How deep below the root [`error_ranges`] looks for the nodes holding syntax errors.
-const ERROR_DEPTH: usize = 2;
-
-/// Adds to `out` the ranges (in the new text: an edited old tree's are) of the nodes holding the syntax
-/// errors below `node`: its descendants with an error down to `depth` levels, or a shallower one that is
-/// itself an ERROR, MISSING or has no child with the error. Only children of nodes with an error are
-/// visited.
-fn error_ranges(node: tree_sitter::Node<'_>, depth: usize, out: &mut Vec<(usize, usize)>) {
-    if !node.has_error() {
-        return;
-    }
-    let mut cursor = node.walk();
-    let mut inner = Vec::new();
-    if depth > 0 && !node.is_error() && !node.is_missing() && cursor.goto_first_child() {
-        loop {
-            if cursor.node().has_error() {
-                inner.push(cursor.node());
-            }
-            if !cursor.goto_next_sibling() {
-                break;
-            }
-        }
-    }
-    if inner.is_empty() {
-        out.push((node.start_byte(), node.end_byte()));
-    }
-    for child in inner {
-        error_ranges(child, depth - 1, out);
-    }
-}
-
 /// Where the descendants' records of the new node (`kind`, `start..end`) are in the file's previous stream
-/// (`cursor`'s), if the node lies outside the edit, every changed range and every node holding a syntax
-/// error (by a byte, so that nothing touching them is taken), its old node is found by a descent to its
-/// old range, it is an inner node whose first child does not repeat its kind and range (so that the
+/// (`cursor`'s), if nothing in the node can have changed ([`Unchanged::old_range`]), its old node is found
+/// by a descent to its old range, it is an inner node whose first child does not repeat its kind and range (so that the
 /// descent cannot stop one level short), and no wide node is among its descendants.
 fn reusable(
     cursor: &mut ArenaCursor<'_>,
-    input: &tree_sitter::InputEdit,
-    changed: &[tree_sitter::Range],
-    errors: &[(usize, usize)],
+    unchanged: &Unchanged<'_>,
     kind: u16,
     start: u32,
     end: u32,
 ) -> Option<(u32, u32)> {
-    let (start, end) = (start as usize, end as usize);
-    let old_range = if end < input.start_byte {
-        (start, end)
-    } else if start > input.new_end_byte {
-        (
-            start - input.new_end_byte + input.old_end_byte,
-            end - input.new_end_byte + input.old_end_byte,
-        )
-    } else {
-        return None;
-    };
-    if changed
-        .iter()
-        .map(|r| (r.start_byte, r.end_byte))
-        .chain(errors.iter().copied())
-        .any(|(from, to)| start <= to && end >= from)
-    {
-        return None;
-    }
+    let old_range = unchanged.old_range(start as usize, end as usize)?;
     let (old_start, old_end) = (
         u32::try_from(old_range.0).ok()?,
         u32::try_from(old_range.1).ok()?,
@@ -944,30 +884,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn error_ranges_are_the_errors_nodes_two_levels_down() {
-        let (_, text, at) = texts(10, "def broken(:\n    pass\n", false);
-        let tree = Language::Python.parse(&text);
-        assert!(tree.root_node().has_error());
-        let mut ranges = Vec::new();
-        error_ranges(tree.root_node(), ERROR_DEPTH, &mut ranges);
-        assert!(!ranges.is_empty());
-        // Inside the broken definition (not the whole module), and every one holds an error.
-        for &(start, end) in &ranges {
-            assert!(
-                start >= at && end <= at + "def broken(:\n    pass\n".len(),
-                "{start}..{end}"
-            );
-        }
-        let mut none = Vec::new();
-        error_ranges(
-            Language::Python.parse("x = 1\n").root_node(),
-            ERROR_DEPTH,
-            &mut none,
-        );
-        assert!(none.is_empty());
-    }
-
     /// Updates a 200-function file (broken or not, see [`texts`]) by inserting `inserted` in the middle, checks the stream against a full
     /// encode and the store against the new tree, and returns the subtrees and bits copied, and the full
     /// stream's bits.
@@ -990,10 +906,17 @@ mod tests {
         old_tree.edit(&input);
         let new_tree = parser.parse(&new_text, Some(&old_tree)).unwrap();
         let changed: Vec<tree_sitter::Range> = old_tree.changed_ranges(&new_tree).collect();
-        let mut errors = Vec::new();
-        for tree in [&new_tree, &old_tree] {
-            error_ranges(tree.root_node(), ERROR_DEPTH, &mut errors);
-        }
+        let edit = FileEdit {
+            language,
+            old_text: &old_text,
+            text: &new_text,
+            input,
+            old_tree: &old_tree,
+            tree: new_tree.clone(),
+            changed: &changed,
+        };
+        let unchanged = edit.unchanged();
+        drop(edit);
 
         // What the update's walk takes from the old stream.
         let (mut copies, mut copied_bits) = (0, 0u64);
@@ -1002,7 +925,7 @@ mod tests {
             let mut cursor = store.cursor(0);
             let old = cursor.bytes;
             let mut find = |kind: u16, start: u32, end: u32| {
-                let found = reusable(&mut cursor, &input, &changed, &errors, kind, start, end);
+                let found = reusable(&mut cursor, &unchanged, kind, start, end);
                 if let Some((_, bits)) = found {
                     copies += 1;
                     copied_bits += u64::from(bits);

@@ -184,6 +184,120 @@ pub struct FileEdit<'a> {
     pub changed: &'a [tree_sitter::Range],
 }
 
+impl<'a> FileEdit<'a> {
+    /// What an update that takes unchanged subtrees from the previous version needs to tell them: the edit,
+    /// tree-sitter's changed ranges, and the nodes holding syntax errors in the new tree and in the old one.
+    pub fn unchanged(&self) -> Unchanged<'a> {
+        let mut errors = Vec::new();
+        for tree in [&self.tree, self.old_tree] {
+            error_ranges(tree.root_node(), ERROR_DEPTH, &mut errors);
+        }
+        Unchanged {
+            input: self.input,
+            changed: self.changed,
+            errors,
+        }
+    }
+}
+
+/// Tells which subtrees of an edited file's new tree are as they were (see [`Unchanged::old_range`]).
+pub struct Unchanged<'a> {
+    input: tree_sitter::InputEdit,
+    changed: &'a [tree_sitter::Range],
+    /// Ranges in the new text of the nodes holding syntax errors (see [`error_ranges`]).
+    errors: Vec<(usize, usize)>,
+}
+
+impl Unchanged<'_> {
+    /// The range in the previous text of the new tree's node at `start..end`, if the node lies outside the
+    /// edit, every changed range and every node holding a syntax error, by a byte (so that nothing touching
+    /// them is taken). Around syntax errors tree-sitter's changed ranges can miss a change (a MISSING node
+    /// appearing or going, a token taking another kind: the compare run's verification caught both), hence
+    /// the errors.
+    pub fn old_range(&self, start: usize, end: usize) -> Option<(usize, usize)> {
+        let input = &self.input;
+        let old = if end < input.start_byte {
+            (start, end)
+        } else if start > input.new_end_byte {
+            (
+                start - input.new_end_byte + input.old_end_byte,
+                end - input.new_end_byte + input.old_end_byte,
+            )
+        } else {
+            return None;
+        };
+        let touched = self
+            .changed
+            .iter()
+            .map(|r| (r.start_byte, r.end_byte))
+            .chain(self.errors.iter().copied())
+            .any(|(from, to)| start <= to && end >= from);
+        (!touched).then_some(old)
+    }
+}
+
+/// How deep below the root [`error_ranges`] looks for the nodes holding syntax errors.
+const ERROR_DEPTH: usize = 2;
+
+/// Adds to `out` the ranges (in the new text: an edited old tree's are) of the nodes holding the syntax errors
+/// below `node`: its descendants with an error down to `depth` levels, or a shallower one that is itself an
+/// ERROR, MISSING or has no child with the error. Only children of nodes with an error are visited.
+fn error_ranges(node: tree_sitter::Node<'_>, depth: usize, out: &mut Vec<(usize, usize)>) {
+    if !node.has_error() {
+        return;
+    }
+    let mut cursor = node.walk();
+    let mut inner = Vec::new();
+    if depth > 0 && !node.is_error() && !node.is_missing() && cursor.goto_first_child() {
+        loop {
+            if cursor.node().has_error() {
+                inner.push(cursor.node());
+            }
+            if !cursor.goto_next_sibling() {
+                break;
+            }
+        }
+    }
+    if inner.is_empty() {
+        out.push((node.start_byte(), node.end_byte()));
+    }
+    for child in inner {
+        error_ranges(child, depth - 1, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{error_ranges, ERROR_DEPTH};
+    use crate::Language;
+
+    #[test]
+    fn error_ranges_are_the_errors_nodes_two_levels_down() {
+        let line = |i: usize| format!("def f{i}(a, b):\n    return g(a, [b, {i}]) + h(b)\n");
+        let mut text: String = (0..5).map(line).collect();
+        let at = text.len();
+        let broken = "def broken(:\n    pass\n";
+        text.push_str(broken);
+        text.extend((5..10).map(line));
+        let tree = Language::Python.parse(&text);
+        assert!(tree.root_node().has_error());
+        let mut ranges = Vec::new();
+        error_ranges(tree.root_node(), ERROR_DEPTH, &mut ranges);
+        assert!(!ranges.is_empty());
+        // Inside the broken definition, not the whole module.
+        for &(start, end) in &ranges {
+            assert!(start >= at && end <= at + broken.len(), "{start}..{end}");
+        }
+        let mut none = Vec::new();
+        error_ranges(
+            Language::Python.parse("x = 1\n").root_node(),
+            ERROR_DEPTH,
+            &mut none,
+        );
+        assert!(none.is_empty());
+    }
+}
+
 /// Moves through one file's tree like tree-sitter's `TreeCursor`. Moves return `false` and stay put when the
 /// node they look for does not exist.
 pub trait CstCursor {

@@ -29,5 +29,5 @@ pub mod report;
 pub mod session;
 pub mod verify;
 
-pub use backend::{Backend, BuildError, CstCursor, CstStore, FileEdit, NodeInfo};
+pub use backend::{Backend, BuildError, CstCursor, CstStore, FileEdit, NodeInfo, Unchanged};
 pub use language::Language;
