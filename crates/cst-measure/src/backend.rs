@@ -266,38 +266,6 @@ fn error_ranges(node: tree_sitter::Node<'_>, depth: usize, out: &mut Vec<(usize,
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{error_ranges, ERROR_DEPTH};
-    use crate::Language;
-
-    #[test]
-    fn error_ranges_are_the_errors_nodes_two_levels_down() {
-        let line = |i: usize| format!("def f{i}(a, b):\n    return g(a, [b, {i}]) + h(b)\n");
-        let mut text: String = (0..5).map(line).collect();
-        let at = text.len();
-        let broken = "def broken(:\n    pass\n";
-        text.push_str(broken);
-        text.extend((5..10).map(line));
-        let tree = Language::Python.parse(&text);
-        assert!(tree.root_node().has_error());
-        let mut ranges = Vec::new();
-        error_ranges(tree.root_node(), ERROR_DEPTH, &mut ranges);
-        assert!(!ranges.is_empty());
-        // Inside the broken definition, not the whole module.
-        for &(start, end) in &ranges {
-            assert!(start >= at && end <= at + broken.len(), "{start}..{end}");
-        }
-        let mut none = Vec::new();
-        error_ranges(
-            Language::Python.parse("x = 1\n").root_node(),
-            ERROR_DEPTH,
-            &mut none,
-        );
-        assert!(none.is_empty());
-    }
-}
-
 /// Moves through one file's tree like tree-sitter's `TreeCursor`. Moves return `false` and stay put when the
 /// node they look for does not exist.
 pub trait CstCursor {
@@ -347,5 +315,37 @@ pub fn descend_to_offset<C: CstCursor + ?Sized>(cursor: &mut C, offset: u32) {
         }
         cursor.goto_parent();
         return;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{error_ranges, ERROR_DEPTH};
+    use crate::Language;
+
+    #[test]
+    fn error_ranges_are_the_errors_nodes_two_levels_down() {
+        let line = |i: usize| format!("def f{i}(a, b):\n    return g(a, [b, {i}]) + h(b)\n");
+        let mut text: String = (0..5).map(line).collect();
+        let at = text.len();
+        let broken = "def broken(:\n    pass\n";
+        text.push_str(broken);
+        text.extend((5..10).map(line));
+        let tree = Language::Python.parse(&text);
+        assert!(tree.root_node().has_error());
+        let mut ranges = Vec::new();
+        error_ranges(tree.root_node(), ERROR_DEPTH, &mut ranges);
+        assert!(!ranges.is_empty());
+        // Inside the broken definition, not the whole module.
+        for &(start, end) in &ranges {
+            assert!(start >= at && end <= at + broken.len(), "{start}..{end}");
+        }
+        let mut none = Vec::new();
+        error_ranges(
+            Language::Python.parse("x = 1\n").root_node(),
+            ERROR_DEPTH,
+            &mut none,
+        );
+        assert!(none.is_empty());
     }
 }
