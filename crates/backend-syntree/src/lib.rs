@@ -53,6 +53,16 @@
 //!   differs from tree-sitter's (zero-width nodes are not in the index, and an offset in a gap goes to the
 //!   smallest node spanning the gap); where it finds nothing (the end of the file) it answers the root.
 //!
+//! # Editing
+//!
+//! `update` builds the file's tree anew (syntree's arrays are append-only: no node can be spliced in), but
+//! walks tree-sitter's new tree only along the path to the edit: every inner node that
+//! [`cst_measure::Unchanged`] says is as it was (outside the edit, tree-sitter's changed ranges and the
+//! nodes holding syntax errors) has its descendants copied from the previous syntree tree, their spans
+//! shifted (`convert.rs`). Time: linear in the file's nodes still, but a copied node costs the builder's push
+//! and a link read, not tree-sitter's cursor. A version is a full copy of the file (its tree, text and wide
+//! samples): syntree trees share nothing.
+//!
 //! # Limits
 //!
 //! Per file: fewer than 2^32 bytes (the spans are `u32`), fewer than 2^32 − 1 nodes (the pointers), and field
@@ -67,7 +77,7 @@ pub use convert::{Compact, Value};
 pub use cursor::SyntreeCursor;
 
 use convert::FileTree;
-use cst_measure::{Backend, BuildError, CstStore, Language, NodeInfo};
+use cst_measure::{Backend, BuildError, CstStore, FileEdit, Language, NodeInfo};
 use std::borrow::Cow;
 use wide::WideIndex;
 
@@ -87,8 +97,10 @@ impl Backend for Syntree {
          children (marked in its value), from the last of every 32nd child (start and pointer kept by the store) that \
          starts before the offset; the cursor is one node, with no stack";
     const UPDATE: &'static str =
-        "rebuilds the edited file's tree from the new tree-sitter tree (the default \
-         update); a version is a copy of the file's tree, text and samples";
+        "builds the edited file's tree anew, walking tree-sitter's new tree only along the path to the edit: \
+         every subtree outside the edit, tree-sitter's changed ranges and the nodes holding syntax errors is \
+         copied from the previous syntree tree (found by a descent to its old range; its spans shifted); a \
+         version is a copy of the file's tree, text and samples";
     type Store = SyntreeStore;
 
     fn new_store() -> SyntreeStore {
@@ -129,7 +141,7 @@ impl CstStore for SyntreeStore {
         tree: tree_sitter::Tree,
     ) -> Result<(), BuildError> {
         // The tree-sitter tree is dropped on return: only syntree's tree and the text are kept.
-        let converted = convert::convert(source, &tree)?;
+        let converted = convert::convert(source, &tree, None)?;
         let index = u32::try_from(self.files.len())
             .map_err(|_| BuildError::Limit("more than 2^32 files in one store".into()))?;
         self.wide.add(index, &converted.tree, &converted.wide);
@@ -180,15 +192,24 @@ impl CstStore for SyntreeStore {
         source: &str,
         tree: tree_sitter::Tree,
     ) -> Result<(), BuildError> {
-        let converted = convert::convert(source, &tree)?;
-        let index = file as u32;
-        self.wide.take_file(index);
-        self.wide.add(index, &converted.tree, &converted.wide);
-        self.files[file] = File {
-            language,
-            text: source.into(),
-            tree: converted.tree,
+        let converted = convert::convert(source, &tree, None)?;
+        self.put(file, language, source, converted);
+        Ok(())
+    }
+
+    /// Converts the new tree like `replace`, but copies every subtree that did not change from the file's
+    /// previous tree instead of walking tree-sitter's (see `convert`).
+    fn update(&mut self, file: usize, edit: FileEdit<'_>) -> Result<(), BuildError> {
+        if self.files[file].language != edit.language {
+            return self.replace(file, edit.language, edit.text, edit.tree);
+        }
+        let unchanged = edit.unchanged();
+        let reuse = convert::Reuse {
+            old: &self.files[file].tree,
+            unchanged: &unchanged,
         };
+        let converted = convert::convert(edit.text, &edit.tree, Some(reuse))?;
+        self.put(file, edit.language, edit.text, converted);
         Ok(())
     }
 
@@ -217,6 +238,26 @@ impl CstStore for SyntreeStore {
             end: span.end,
             missing: value.missing(),
         })
+    }
+}
+
+impl SyntreeStore {
+    /// Makes `converted` file `file`'s tree, with `source` its text, and its samples the store's.
+    fn put(
+        &mut self,
+        file: usize,
+        language: Language,
+        source: &str,
+        converted: convert::Converted,
+    ) {
+        let index = file as u32;
+        self.wide.take_file(index);
+        self.wide.add(index, &converted.tree, &converted.wide);
+        self.files[file] = File {
+            language,
+            text: source.into(),
+            tree: converted.tree,
+        };
     }
 }
 
