@@ -119,8 +119,8 @@
 //! index holds absolute positions), and so are those whose first child repeats their kind and range; a
 //! subtree overlapping a node that holds a syntax error, before or after the edit, is walked too (around
 //! errors tree-sitter's changed ranges can miss a MISSING node or a token's new kind: the compare run's
-//! verification caught both; the nodes taken are the errors' ancestors two levels below the root, or
-//! shallower ones). The file's range of the arena becomes garbage, compacted away when it reaches a quarter of the arena. A version is
+//! verification caught both; the nodes taken are the errors' ancestors eight levels below the root, or
+//! shallower ones: [`cst_measure::Unchanged`]). The file's range of the arena becomes garbage, compacted away when it reaches a quarter of the arena. A version is
 //! an `Arc` to a cell; a version kept apart, once the file changes, holds a patch (the bytes of text and
 //! stream between the two versions' common prefix and suffix) against the next newer version, and
 //! `restore` applies the patches back from the current version, reversing each link (Baker's rerooting):
@@ -166,7 +166,7 @@ impl Backend for Arena {
          compacted at a quarter of the arena), walking only the path to the edit: every subtree outside the \
          edit and tree-sitter's changed ranges has its descendants' records copied bit for bit from the \
          previous stream (except subtrees overlapping a node that holds a syntax error before or after \
-         the edit, two levels below the root or shallower: around errors tree-sitter's changed ranges can \
+         the edit, eight levels below the root or shallower: around errors tree-sitter's changed ranges can \
          miss a change); a version kept apart is a patch against the \
          next one (the text and the stream between their common prefix and suffix), restored by applying \
          the patches and reversing them (Baker's rerooting)";

@@ -57,18 +57,28 @@
 //!
 //! # Editing
 //!
-//! `update` (through `replace`: a full re-freeze, as `FileEdit` helps no incremental scheme here: the rANS
-//! stream and the interner run through the whole file) freezes the new version of the file alone against the
-//! model, kinds and dictionary `finish()` built, which stay as they are. Its blob is *tolerant* (a header
+//! An edited file is a hot one: `update` writes the new version as a *delta* against the current one
+//! (`delta.rs`): the edit's splice of the text, and the new tree as ops in preorder, spelled out along the
+//! path to the edit and, for every inner node that [`cst_measure::Unchanged`] says is as it was (outside the
+//! edit, tree-sitter's changed ranges and the nodes holding syntax errors), a reference to the previous
+//! version's node of that kind and range, whose descendants a thaw copies. So an update walks tree-sitter's
+//! tree only where something may have changed and freezes nothing. A thaw of a delta thaws the version
+//! before it and applies the delta (copying records, shifting their positions, listing wide nodes' children
+//! again): a chain of deltas is thawed from the blob it starts from. Every [`MAX_CHAIN`]th version in a row,
+//! and any version whose delta would take more than [`max_ops`] ops (a syntax error far from the edit, a
+//! large paste), is frozen whole instead, by `replace`: the new version of the file alone against the
+//! model, kinds and dictionary `finish()` built, which stay as they are. That blob is *tolerant* (a header
 //! flag): every symbol with a table first codes an escape flag (one slot in 2^15: about 0.00004 bits when it
 //! says "coded by the table"), and a value its table lacks, or any value of a context the model lacks (an
 //! `ERROR` where the corpus had none), follows in 32 raw bits; so any file round-trips, and a file like the
-//! corpus's costs what it did. The store keeps no index of its lexicon: the new version refers to the
-//! lexicon texts the previous one did (read by thawing it) and spells the others out. The blob goes behind
-//! an `Arc` in `edited`; a version ([`FrozenVersion`]) is a clone of that `Arc`, or, for a file not edited
-//! since `finish()`, nothing (the store keeps its frozen range, never changed, for as long as it lives: the
-//! first version's bytes stay counted in the store after the file moves on). `restore` puts a version's blob
-//! back.
+//! corpus's costs what it did. The store keeps no index of its lexicon: the new blob refers to the lexicon
+//! texts the blob its chain started from did (read by thawing it) and spells the others out.
+//!
+//! Each version ([`Edition`]: a blob or a delta and the previous version) goes behind an `Arc` in `edited`;
+//! a version ([`FrozenVersion`]) is a clone of that `Arc` (a delta keeps the versions before it alive, down
+//! to a blob), or, for a file not edited since `finish()`, nothing (the store keeps its frozen range, never
+//! changed, for as long as it lives: the first version's bytes stay counted in the store after the file
+//! moves on). `restore` puts a version back.
 //!
 //! # Limits
 //!
@@ -87,6 +97,7 @@
 //! and prints the cost of each part ([`breakdown`]).
 
 mod codec;
+mod delta;
 mod literal;
 mod model;
 mod rans;
@@ -98,7 +109,7 @@ pub use reference::{measure_text_reference, TextReference};
 pub use stats::{breakdown, Breakdown, PARTS};
 
 use codec::{Flat, Kinds, LEAF, MISSING, NO_LIST};
-use cst_measure::{Backend, BuildError, CstCursor, CstStore, Language, NodeInfo};
+use cst_measure::{Backend, BuildError, CstCursor, CstStore, FileEdit, Language, NodeInfo};
 use model::{Counts, Model};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -122,12 +133,14 @@ impl Backend for Frozen {
          holds that file among the last 4 it thawed), then descends by the rule: binary search over the child \
          list of a node with more than 8 children, a scan of its few siblings otherwise";
     const UPDATE: &'static str =
-        "re-freezes the edited file alone (its whole new tree and text) against the model, kinds and \
-         dictionary built at finish(), which stay as they are (a tolerant blob: what they lack is escaped, so \
-         any file round-trips), into a blob of its own behind an Arc, reusing the lexicon texts the previous \
-         version referred to (read by thawing it): time linear in the file, zstd -3 with the store's \
-         dictionary for files with 1 KiB of new texts or more; a version is that Arc (the first version: the file's range of the store's \
-         blob, which the store keeps while it lives)";
+        "writes the new version as a delta against the previous one: the text's splice, and the new tree \
+         spelled out along the path to the edit, every subtree outside the edit, tree-sitter's changed ranges \
+         and the nodes holding syntax errors a reference to the previous version's node of that kind and \
+         range (a thaw copies its records); every 8th version in a row, or one whose delta would take more \
+         than a byte per source byte, is re-frozen whole against the model, kinds and dictionary built at \
+         finish() (a tolerant blob, zstd -3 for its new texts). A thaw of a delta thaws the chain from its \
+         blob. A version is an Arc to a blob or a delta (which keeps the versions before it alive); the first \
+         version is the file's range of the store's blob, which the store keeps while it lives";
     type Store = FrozenStore;
 
     fn new_store() -> FrozenStore {
@@ -175,14 +188,39 @@ pub struct FrozenStore {
     /// Where each file's blob starts in `blobs`, with [`EDITED`] set when the file's current blob is in
     /// `edited` instead.
     starts: Vec<u32>,
-    /// The current blob of every file edited since `finish()`, by file index (sorted).
-    edited: Vec<(u32, Arc<[u8]>)>,
+    /// The current version of every file edited since `finish()`, by file index (sorted).
+    edited: Vec<(u32, Arc<Edition>)>,
     shared: Option<Shared>,
 }
 
-/// One file's CST at one moment: its blob (`None`: the one `finish()` froze, which the store keeps).
+/// One file's CST at one moment (`None`: the blob `finish()` froze, which the store keeps).
 #[derive(Clone)]
-pub struct FrozenVersion(Option<Arc<[u8]>>);
+pub struct FrozenVersion(Option<Arc<Edition>>);
+
+/// One version of a file edited since `finish()`.
+pub struct Edition {
+    /// Its deltas down to a blob (0 for a blob).
+    depth: u8,
+    language: u8,
+    form: Form,
+}
+
+enum Form {
+    /// Frozen whole: a tolerant blob.
+    Blob(Box<[u8]>),
+    /// The previous version (`None`: the blob `finish()` froze) and the delta against it.
+    Delta(Option<Arc<Edition>>, delta::Delta),
+}
+
+/// Most deltas between a version and the blob it is thawed from: every `MAX_CHAIN`th update freezes the file
+/// whole.
+const MAX_CHAIN: u8 = 8;
+
+/// Most ops a delta may take for a file of `len` bytes (16 bytes each: a byte per source byte at most, about
+/// four times the file's blob); past it the update freezes the file whole.
+fn max_ops(len: usize) -> usize {
+    len / 16 + 64
+}
 
 fn write_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -228,16 +266,16 @@ fn read_varint(bytes: &[u8], at: &mut usize) -> usize {
 }
 
 impl FrozenStore {
-    fn blob(&self, file: usize) -> &[u8] {
-        let start = self.starts[file];
-        if start & EDITED != 0 {
-            let at = self
-                .edited
-                .binary_search_by_key(&(file as u32), |e| e.0)
-                .expect("an edited file has its blob");
-            return &self.edited[at].1;
+    /// The current version of `file` if it was edited since `finish()`.
+    fn edition(&self, file: usize) -> Option<&Arc<Edition>> {
+        if self.starts[file] & EDITED == 0 {
+            return None;
         }
-        self.frozen_blob(file)
+        let at = self
+            .edited
+            .binary_search_by_key(&(file as u32), |e| e.0)
+            .expect("an edited file has its version");
+        Some(&self.edited[at].1)
     }
 
     /// The blob `finish()` froze for `file`.
@@ -250,8 +288,8 @@ impl FrozenStore {
         &self.blobs[start..end]
     }
 
-    /// Makes `blob` file `file`'s current blob (`None`: the one `finish()` froze).
-    fn set_blob(&mut self, file: usize, blob: Option<Arc<[u8]>>) {
+    /// Makes `blob` file `file`'s current version (`None`: the blob `finish()` froze).
+    fn set_blob(&mut self, file: usize, blob: Option<Arc<Edition>>) {
         let at = self.edited.binary_search_by_key(&(file as u32), |e| e.0);
         match (blob, at) {
             (Some(blob), Ok(at)) => self.edited[at].1 = blob,
@@ -273,10 +311,19 @@ impl FrozenStore {
     fn freeze_one(&self, file: usize, language: Language, source: &str, flat: &[Flat]) -> Vec<u8> {
         let shared = self.shared();
         let lang = language.index();
+        // The lexicon texts the blob the current version is thawed from refers to (deltas add none).
         let mut previous = Thawed::default();
         previous.lexicon_hits = Some(Vec::new());
-        self.thaw(
-            file,
+        let mut base = self.edition(file);
+        while let Some(Form::Delta(older, _)) = base.map(|e| &e.form) {
+            base = older.as_ref();
+        }
+        let blob = match base.map(|e| &e.form) {
+            Some(Form::Blob(blob)) => blob,
+            _ => self.frozen_blob(file),
+        };
+        self.thaw_blob(
+            blob,
             &mut previous,
             &mut Contexts::default(),
             &mut Decompression::default(),
@@ -329,8 +376,46 @@ impl FrozenStore {
         contexts: &mut Contexts,
         zstd: &mut Decompression<'a>,
     ) {
+        match self.edition(file) {
+            Some(edition) => self.thaw_edition(file, edition, out, contexts, zstd),
+            None => self.thaw_blob(self.frozen_blob(file), out, contexts, zstd),
+        }
+    }
+
+    /// Thaws version `edition` of `file`: a blob, or the version before it with its delta applied (at most
+    /// [`MAX_CHAIN`] levels of recursion).
+    fn thaw_edition<'a>(
+        &'a self,
+        file: usize,
+        edition: &'a Edition,
+        out: &mut Thawed,
+        contexts: &mut Contexts,
+        zstd: &mut Decompression<'a>,
+    ) {
+        match &edition.form {
+            Form::Blob(blob) => self.thaw_blob(blob, out, contexts, zstd),
+            Form::Delta(previous, delta) => {
+                let mut before = Thawed::default();
+                match previous {
+                    Some(previous) => {
+                        self.thaw_edition(file, previous, &mut before, contexts, zstd)
+                    }
+                    None => self.thaw_blob(self.frozen_blob(file), &mut before, contexts, zstd),
+                }
+                delta::apply(&before, delta, out);
+            }
+        }
+    }
+
+    /// Thaws one blob into `out`.
+    fn thaw_blob<'a>(
+        &'a self,
+        blob: &'a [u8],
+        out: &mut Thawed,
+        contexts: &mut Contexts,
+        zstd: &mut Decompression<'a>,
+    ) {
         let shared = self.shared();
-        let blob = self.blob(file);
         let header = blob[0];
         let tolerant = header & TOLERANT != 0;
         if header & INLINE != 0 {
@@ -512,7 +597,11 @@ impl CstStore for FrozenStore {
     }
 
     fn language(&self, file: usize) -> Language {
-        Language::ALL[usize::from(self.blob(file)[0] & 3)]
+        let index = match self.edition(file) {
+            Some(edition) => edition.language,
+            None => self.frozen_blob(file)[0] & 3,
+        };
+        Language::ALL[usize::from(index)]
     }
 
     fn text(&self, file: usize) -> Cow<'_, str> {
@@ -530,14 +619,7 @@ impl CstStore for FrozenStore {
 
     fn version(&self, file: usize) -> FrozenVersion {
         assert!(self.shared.is_some(), "versions are taken after finish()");
-        if self.starts[file] & EDITED == 0 {
-            return FrozenVersion(None);
-        }
-        let at = self
-            .edited
-            .binary_search_by_key(&(file as u32), |e| e.0)
-            .expect("an edited file has its blob");
-        FrozenVersion(Some(Arc::clone(&self.edited[at].1)))
+        FrozenVersion(self.edition(file).cloned())
     }
 
     fn restore(&mut self, file: usize, version: &FrozenVersion) {
@@ -578,7 +660,53 @@ impl CstStore for FrozenStore {
         }
         let blob = self.freeze_one(file, language, source, &flat);
         drop(flat);
-        self.set_blob(file, Some(Arc::from(blob)));
+        let edition = Edition {
+            depth: 0,
+            language: language.index() as u8,
+            form: Form::Blob(blob.into_boxed_slice()),
+        };
+        self.set_blob(file, Some(Arc::new(edition)));
+        Ok(())
+    }
+
+    /// Writes the new version as a delta against the current one (see `delta.rs`): tree-sitter's new tree is
+    /// walked only where something may have changed. Every [`MAX_CHAIN`]th version in a row, or one whose
+    /// delta would take more than [`max_ops`], is frozen whole by `replace`.
+    fn update(&mut self, file: usize, edit: FileEdit<'_>) -> Result<(), BuildError> {
+        if self.shared.is_none() {
+            return self.replace(file, edit.language, edit.text, edit.tree);
+        }
+        let input = edit.input;
+        let inserted = edit.text.get(input.start_byte..input.new_end_byte);
+        let (base, depth) = match self.edition(file) {
+            Some(edition) => (Some(Arc::clone(edition)), edition.depth),
+            None => (None, 0),
+        };
+        let (Some(inserted), true, true) = (
+            inserted,
+            edit.text.len() <= u32::MAX as usize && input.old_end_byte <= u32::MAX as usize,
+            depth + 1 < MAX_CHAIN && self.language(file) == edit.language,
+        ) else {
+            return self.replace(file, edit.language, edit.text, edit.tree);
+        };
+        let unchanged = edit.unchanged();
+        let Some(ops) = delta::ops(&edit.tree, &unchanged, max_ops(edit.text.len()))? else {
+            return self.replace(file, edit.language, edit.text, edit.tree);
+        };
+        let edition = Edition {
+            depth: depth + 1,
+            language: edit.language.index() as u8,
+            form: Form::Delta(
+                base,
+                delta::Delta {
+                    start: input.start_byte as u32,
+                    old_end: input.old_end_byte as u32,
+                    inserted: inserted.into(),
+                    ops: ops.into_boxed_slice(),
+                },
+            ),
+        };
+        self.set_blob(file, Some(Arc::new(edition)));
         Ok(())
     }
 
@@ -789,5 +917,66 @@ impl CstCursor for FrozenCursor<'_> {
             }
             None => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Form, Frozen, MAX_CHAIN};
+    use cst_measure::{Backend, CstStore, FileEdit, Language};
+
+    /// Edits one definition's name again and again: deltas pile up to [`MAX_CHAIN`] - 1, then a version is
+    /// frozen whole, and every version reads back right.
+    #[test]
+    fn deltas_chain_up_to_the_limit_then_a_blob() {
+        let language = Language::Python;
+        let body: String = (0..40)
+            .map(|i| format!("def f{i}(a):\n    return a + {i}\n"))
+            .collect();
+        let mut text = format!("def g0():\n    pass\n{body}");
+        let mut parser = language.parser();
+        let mut tree = parser.parse(&text, None).unwrap();
+        let mut store = Frozen::new_store();
+        store.add(language, &text, tree.clone()).unwrap();
+        store.finish();
+        let mut depths = Vec::new();
+        for i in 1..=2 * usize::from(MAX_CHAIN) {
+            // Replace the name's digits: `g0` -> `g1` -> ... (the name ends at byte 6 or 7).
+            let name_end = text.find('(').unwrap();
+            let new_text = format!("def g{i}{}", &text[name_end..]);
+            let input = tree_sitter::InputEdit {
+                start_byte: 5,
+                old_end_byte: name_end,
+                new_end_byte: 5 + i.to_string().len(),
+                start_position: tree_sitter::Point::new(0, 5),
+                old_end_position: tree_sitter::Point::new(0, name_end),
+                new_end_position: tree_sitter::Point::new(0, 5 + i.to_string().len()),
+            };
+            tree.edit(&input);
+            let new_tree = parser.parse(&new_text, Some(&tree)).unwrap();
+            let changed: Vec<tree_sitter::Range> = tree.changed_ranges(&new_tree).collect();
+            store
+                .update(
+                    0,
+                    FileEdit {
+                        language,
+                        old_text: &text,
+                        text: &new_text,
+                        input,
+                        old_tree: &tree,
+                        tree: new_tree.clone(),
+                        changed: &changed,
+                    },
+                )
+                .unwrap();
+            let edition = store.edition(0).expect("edited");
+            depths.push(edition.depth);
+            assert_eq!(matches!(edition.form, Form::Blob(_)), edition.depth == 0);
+            cst_measure::verify::verify_file(&store, 0, language, &new_text, &new_tree)
+                .unwrap_or_else(|e| panic!("version {i}: {e}"));
+            (text, tree) = (new_text, new_tree);
+        }
+        let expected: Vec<u8> = (1..=2 * MAX_CHAIN).map(|i| i % MAX_CHAIN).collect();
+        assert_eq!(depths, expected);
     }
 }

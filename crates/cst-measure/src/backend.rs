@@ -237,7 +237,7 @@ impl Unchanged<'_> {
 }
 
 /// How deep below the root [`error_ranges`] looks for the nodes holding syntax errors.
-const ERROR_DEPTH: usize = 2;
+const ERROR_DEPTH: usize = 8;
 
 /// Adds to `out` the ranges (in the new text: an edited old tree's are) of the nodes holding the syntax errors
 /// below `node`: its descendants with an error down to `depth` levels, or a shallower one that is itself an
@@ -324,7 +324,7 @@ mod tests {
     use crate::Language;
 
     #[test]
-    fn error_ranges_are_the_errors_nodes_two_levels_down() {
+    fn error_ranges_are_inside_the_broken_definition() {
         let line = |i: usize| format!("def f{i}(a, b):\n    return g(a, [b, {i}]) + h(b)\n");
         let mut text: String = (0..5).map(line).collect();
         let at = text.len();
