@@ -157,7 +157,12 @@ pub struct BackendMeasurement {
     /// Files whose parse has ERROR or MISSING nodes (measured and verified like any other).
     pub parse_errors: u64,
     pub parse_seconds: f64,
+    /// The backend's `add` of each parsed tree and its `finish`.
     pub convert_seconds: f64,
+    /// Freeing tree-sitter's trees once the backend has let go of them (the harness keeps a handle on each
+    /// tree through `add` and drops it after): a cost of the parse that every use of tree-sitter pays, not
+    /// part of the conversion; near zero for a backend that keeps the tree.
+    pub free_seconds: f64,
     /// A bare `TreeCursor` walk of the same trees reading kind, field, range and missing flag (timed apart,
     /// not part of the build): the floor a conversion through tree-sitter's public API cannot go below.
     pub walk_seconds: f64,
@@ -192,6 +197,7 @@ struct Build<S> {
     parser_footprint: u64,
     parse: Duration,
     convert: Duration,
+    free: Duration,
 }
 
 /// Builds a store from `files` (corpus index and text), counting memory from the current live bytes.
@@ -204,7 +210,7 @@ fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build
     let mut store = B::new_store();
     let mut failures = Vec::new();
     let mut parse_errors = 0;
-    let (mut parse, mut convert) = (Duration::ZERO, Duration::ZERO);
+    let (mut parse, mut convert, mut free) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     for &(index, text, language) in files {
         alloc::set_building(Some(index));
         let parser = parsers[language.index()].get_or_insert_with(|| language.parser());
@@ -214,9 +220,15 @@ fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build
             .expect("no timeout or cancellation is set, so tree-sitter always returns a tree");
         parse += clock.elapsed();
         parse_errors += u64::from(tree.root_node().has_error());
+        // A second handle on the tree (a reference count), dropped after `add`: the backend's drop inside
+        // `add` only lets go of its handle, and tree-sitter frees its nodes here, timed apart.
+        let handle = tree.clone();
         let clock = Instant::now();
         let added = store.add(language, text, tree);
         convert += clock.elapsed();
+        let clock = Instant::now();
+        drop(handle);
+        free += clock.elapsed();
         match added {
             Ok(()) => held.push(index),
             Err(error) => failures.push(FileFailure {
@@ -263,6 +275,7 @@ fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build
         parser_footprint: with_parsers.live_footprint - end.live_footprint,
         parse,
         convert,
+        free,
     }
 }
 
@@ -311,6 +324,7 @@ pub fn measure<B: Backend>(
         parse_errors: 0,
         parse_seconds: 0.0,
         convert_seconds: 0.0,
+        free_seconds: 0.0,
         walk_seconds: 0.0,
         wall_seconds: 0.0,
         files_verified: 0,
@@ -397,7 +411,7 @@ impl ScalingPoint {
             source_bytes: files.iter().map(|f| corpus.files[f.0].bytes).sum(),
             retained_bytes: built.retained_bytes,
             retained_footprint: built.retained_footprint,
-            build_seconds: (built.parse + built.convert).as_secs_f64(),
+            build_seconds: (built.parse + built.convert + built.free).as_secs_f64(),
         }
     }
 }
@@ -448,6 +462,7 @@ fn measure_whole<B: Backend>(
     m.parse_errors = built.parse_errors;
     m.parse_seconds = built.parse.as_secs_f64();
     m.convert_seconds = built.convert.as_secs_f64();
+    m.free_seconds = built.free.as_secs_f64();
     for failure in built.failures {
         record_failure(m, failure);
     }
@@ -549,6 +564,7 @@ struct FileResult {
     parse_errors: u64,
     parse: Duration,
     convert: Duration,
+    free: Duration,
     failures: Vec<FileFailure>,
     /// `Some` when the store held the file: its verification.
     verified: Option<Result<u64, String>>,
@@ -581,6 +597,7 @@ fn measure_one<B: Backend>(
         parse_errors: built.parse_errors,
         parse: built.parse,
         convert: built.convert,
+        free: built.free,
         failures: built.failures,
         verified,
     })
@@ -669,6 +686,7 @@ fn measure_per_file<B: Backend>(
         m.parse_errors += r.parse_errors;
         m.parse_seconds += r.parse.as_secs_f64();
         m.convert_seconds += r.convert.as_secs_f64();
+        m.free_seconds += r.free.as_secs_f64();
         for failure in r.failures {
             record_failure(m, failure);
         }

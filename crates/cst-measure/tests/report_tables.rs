@@ -45,6 +45,7 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
         parse_errors: 0,
         parse_seconds: 0.001,
         convert_seconds: 0.0005,
+        free_seconds: 0.0002,
         walk_seconds: 0.0002,
         wall_seconds: 0.01,
         files_verified: if failed { 1 } else { 2 },
