@@ -107,6 +107,9 @@ const NO_DEFAULT: u8 = 0x7f;
 pub(crate) const IDENTIFIER: u8 = 0x80;
 /// Lexicon texts between two recorded start offsets.
 const CHECKPOINT: usize = 32;
+/// A lexicon of fewer text bytes than this is held plain: a cursor's decompression of it (a zstd context
+/// and the frame's tables: about 20 µs for 6 KB) would cost a small file's thaw more than the bytes save.
+const COMPRESSED_LEXICON: usize = 16 << 10;
 /// Longest default text.
 const MAX_DEFAULT: usize = 64;
 
@@ -472,10 +475,14 @@ impl Kinds {
     }
 
     /// Compresses the lexicon's texts into one zstd frame (level [`literal::LEVEL`], with `dictionary`,
-    /// the store's) if that is shorter: a cold store reads them only through a thaw, which decompresses
-    /// them once per cursor ([`Kinds::expand_lexicon`]).
+    /// the store's) if they take at least [`COMPRESSED_LEXICON`] bytes and the frame is shorter: a cold
+    /// store reads them only through a thaw, which decompresses them once per cursor (see
+    /// [`Kinds::lexicon_frame`]).
     pub fn compress_lexicon(&mut self, dictionary: Option<&[u8]>) {
         let base = self.lexicon_base as usize;
+        if self.bytes.len() - base < COMPRESSED_LEXICON {
+            return;
+        }
         let mut cctx = literal::compressor(dictionary, literal::LEVEL, true);
         if let Some(frame) = literal::compress(&mut cctx, &self.bytes[base..]) {
             self.lexicon_frame = frame;
@@ -493,19 +500,10 @@ impl Kinds {
             .then(|| &self.bytes[self.lexicon_base as usize..])
     }
 
-    /// Decompresses the lexicon's texts into `out` (`dictionary`: the store's). A damaged frame leaves
-    /// `out` empty: every lexicon text then reads as empty, never a panic.
-    pub fn expand_lexicon(&self, dictionary: Option<&[u8]>, out: &mut Vec<u8>) {
-        out.clear();
-        out.reserve(self.lexicon_len as usize);
-        let mut dctx = literal::decompressor();
-        let done = match dictionary {
-            Some(dictionary) => dctx.decompress_using_dict(out, &self.lexicon_frame, dictionary),
-            None => dctx.decompress(out, &self.lexicon_frame),
-        };
-        if done.is_err() {
-            out.clear();
-        }
+    /// The zstd frame of the lexicon's texts (compressed with the store's dictionary) and their length
+    /// decompressed, when they are held compressed.
+    pub fn lexicon_frame(&self) -> Option<(&[u8], usize)> {
+        (!self.lexicon_frame.is_empty()).then_some((&self.lexicon_frame, self.lexicon_len as usize))
     }
 
     pub fn heap_bytes(&self) -> usize {
@@ -642,10 +640,14 @@ pub(crate) struct Coder<'m> {
     pub rans: Encoder,
     pub literal: [Vec<u8>; 3],
     pub tolerant: bool,
+    /// Whether a leaf text was coded as a lexicon reference (the blob's header says so: a thaw then
+    /// expands a compressed lexicon first).
+    pub uses_lexicon: bool,
 }
 
 impl Sink for Coder<'_> {
     fn symbol(&mut self, key: u32, value: u32) {
+        self.uses_lexicon |= key >> 29 == TEXT && value == TEXT_LEXICON;
         if self.tolerant {
             self.model
                 .encode_tolerant(self.model.table(key), value, &mut self.rans);

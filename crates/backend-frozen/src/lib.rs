@@ -13,11 +13,11 @@
 //! | `starts: Vec<u32>` | where each file's blob starts (top bit: the file was edited) | 4 per file |
 //! | `edited: Vec<(u32, Arc<[u8]>)>` | the current blob of each file edited since `finish()` | 24 per edited file, and 16 plus the blob per `Arc`; empty until an edit |
 //! | the model (`model.rs`) | per kept context, its symbols and 15-bit frequencies; an open-addressing index | 8 per index slot (load 4/5), 6 per table entry; a context with one symbol lives in its slot |
-//! | the kinds (`codec.rs`) | per language and leaf kind: its default text and interner class; the lexicon of texts that recur across files | 4 per kind up to the highest leaf kind, the default texts, 1 per lexicon text, 4 per 32 lexicon texts, and the lexicon's texts as one zstd frame (level 19, the store's dictionary; plain if that is not shorter) |
+//! | the kinds (`codec.rs`) | per language and leaf kind: its default text and interner class; the lexicon of texts that recur across files | 4 per kind up to the highest leaf kind, the default texts, 1 per lexicon text, 4 per 32 lexicon texts, and the lexicon's texts as one zstd frame (level 19, the store's dictionary; plain if they take under 16 KiB or the frame is not shorter) |
 //! | the dictionary | the literal streams' zstd dictionary, if one pays | its size, searched from 1 to 112 KiB |
 //!
 //! A blob is a header byte (the language; whether the literal bytes are inline, in a compressed stream or in
-//! a raw one) and, unless they are inline, the literal stream's length and its three segments' (identifiers,
+//! a raw one; whether it refers to the lexicon) and, unless they are inline, the literal stream's length and its three segments' (identifiers,
 //! gaps, other texts: like with like compresses better) as LEB128 varints, its compressed length and the
 //! stream; then the rANS stream (`rans.rs`) of every other decision, coded with the model in contexts of the
 //! tree (`codec.rs` lists them). Per node: one symbol for (kind, field, leaf, MISSING, default text, gap
@@ -36,9 +36,10 @@
 //! A cursor ([`FrozenCursor`]) owns its thaw buffers: the text, one 24-byte record per node in preorder
 //! (start, end, index past its subtree, child list, kind, field, flags), child lists of wide nodes (more
 //! than 8 children), the interner's entries and move-to-front lists, two caches of context lookups, the
-//! lexicon's texts (decompressed on the cursor's first reference to one: 23.5 KB on real Rust code, tens of
-//! microseconds, paid once by a cursor that thaws file after file and once per file by a new cursor per
-//! file), and a zstd decompression context (made on the first compressed stream). `cursor(file)` thaws the file
+//! lexicon's texts when the store holds them compressed (decompressed before the cursor's first thaw of a
+//! blob whose header says it refers to them: 23.5 KB on real Rust code, tens of microseconds, paid once by a
+//! cursor that thaws file after file and once per file by a new cursor per file), and a zstd decompression
+//! context (made on the first compressed stream or lexicon, shared by both). `cursor(file)` thaws the file
 //! (decompresses the literal stream, decodes the rANS stream, rebuilds the text and the records) and sits on
 //! its root; `reset_cursor` thaws into the buffers of the least recently used of the (at most 4) thaws the
 //! cursor keeps, with no allocation once they have grown, and skips the thaw when the cursor still holds that
@@ -167,6 +168,8 @@ struct Shared {
 const COMPRESSED: u8 = 4;
 const INLINE: u8 = 8;
 const TOLERANT: u8 = 16;
+/// The blob refers to the store's lexicon (a thaw decompresses a compressed lexicon first).
+const LEXICON: u8 = 32;
 /// Files with fewer literal bytes than this code them inline, in the rANS stream.
 const INLINE_LITERALS: usize = 1024;
 /// zstd level of the literal streams of files frozen by an update (see [`Frozen::UPDATE`]): an edited file
@@ -344,10 +347,11 @@ impl FrozenStore {
             rans: Default::default(),
             literal: Default::default(),
             tolerant: true,
+            uses_lexicon: false,
         };
         codec::emit(lang, source.as_bytes(), flat, &cx, inline, &mut coder);
         let mut blob = Vec::new();
-        let header = lang as u8 | TOLERANT;
+        let header = lang as u8 | TOLERANT | if coder.uses_lexicon { LEXICON } else { 0 };
         if inline {
             blob.push(header | INLINE);
         } else {
@@ -417,12 +421,25 @@ impl FrozenStore {
     ) {
         let shared = self.shared();
         let header = blob[0];
+        if header & LEXICON != 0 && !contexts.lexicon_expanded {
+            if let Some((frame, len)) = shared.kinds.lexicon_frame() {
+                // Once per cursor: its decompression context (shared with the literal streams) and the
+                // store's dictionary.
+                contexts.lexicon.clear();
+                contexts.lexicon.reserve(len);
+                let done =
+                    zstd.decompress(shared.dictionary.as_deref(), &mut contexts.lexicon, frame);
+                if done.is_err() {
+                    contexts.lexicon.clear(); // Damaged: lexicon texts read as empty, never a panic.
+                }
+                contexts.lexicon_expanded = true;
+            }
+        }
         let tolerant = header & TOLERANT != 0;
         if header & INLINE != 0 {
             thaw::thaw(
                 &shared.model,
                 &shared.kinds,
-                shared.dictionary.as_deref(),
                 usize::from(header & 3),
                 &blob[1..],
                 None,
@@ -458,7 +475,6 @@ impl FrozenStore {
         thaw::thaw(
             &shared.model,
             &shared.kinds,
-            shared.dictionary.as_deref(),
             usize::from(header & 3),
             rans,
             Some([first, second, third]),
@@ -541,16 +557,19 @@ impl CstStore for FrozenStore {
             rans: Default::default(),
             literal: Default::default(),
             tolerant: false,
+            uses_lexicon: false,
         };
         let mut streams = Vec::with_capacity(files.len());
         for (&(lang, text, flat), &inline) in files.iter().zip(&inline) {
             coder.rans.clear();
             coder.literal.iter_mut().for_each(Vec::clear);
+            coder.uses_lexicon = false;
             codec::emit(lang, text, flat, &cx, inline, &mut coder);
             let mut rans = Vec::new();
             coder.rans.finish(&mut rans);
             let segments = [coder.literal[0].len(), coder.literal[1].len()];
-            streams.push((lang as u8, inline, coder.literal.concat(), segments, rans));
+            let header = lang as u8 | if coder.uses_lexicon { LEXICON } else { 0 };
+            streams.push((header, inline, coder.literal.concat(), segments, rans));
         }
         drop(coder);
         drop(lexicon);

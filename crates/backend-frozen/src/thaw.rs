@@ -135,10 +135,10 @@ pub(crate) struct Contexts {
     bits: u32,
     literals: [[Literal; 3]; 4],
     luts: Vec<Lut>,
-    /// The model's lexicon texts, decompressed on the first reference to one (when the store holds them
-    /// compressed), and whether they are.
-    lexicon: Vec<u8>,
-    lexicon_expanded: bool,
+    /// The model's lexicon texts, when the store holds them compressed: decompressed before the first thaw
+    /// of a blob that refers to them (its header says so), and whether they are.
+    pub lexicon: Vec<u8>,
+    pub lexicon_expanded: bool,
 }
 
 impl Default for Contexts {
@@ -183,10 +183,8 @@ impl Contexts {
 struct Side<'a, 'b> {
     model: &'a Model,
     kinds: &'a Kinds,
-    /// The store's zstd dictionary (the lexicon's frame needs it).
-    dictionary: Option<&'a [u8]>,
-    lexicon: &'b mut Vec<u8>,
-    lexicon_expanded: &'b mut bool,
+    /// The lexicon's texts decompressed (when the store holds them compressed).
+    lexicon: &'b [u8],
     lang: u32,
     /// The literal stream, or `None` when literals are coded inline.
     literal: Option<[&'b [u8]; 3]>,
@@ -394,16 +392,8 @@ impl Side<'_, '_> {
                 } else {
                     let rank = self.length(key(LEN, self.lang, LEX + u32::from(class), 0), dec);
                     let range = self.kinds.lexicon_range(u16::from(class), rank as u32);
-                    let texts = match self.kinds.plain_lexicon() {
-                        Some(plain) => plain,
-                        None => {
-                            if !*self.lexicon_expanded {
-                                self.kinds.expand_lexicon(self.dictionary, self.lexicon);
-                                *self.lexicon_expanded = true;
-                            }
-                            &self.lexicon[..]
-                        }
-                    };
+                    let texts = self.kinds.plain_lexicon().unwrap_or(self.lexicon);
+                    // Out of range (a damaged blob, or one whose header hid its lexicon references): empty.
                     text.extend_from_slice(texts.get(range).unwrap_or_default());
                     if let Some(hits) = self.hits.as_deref_mut() {
                         hits.push(LexiconHit {
@@ -528,7 +518,6 @@ fn node_table(
 pub(crate) fn thaw(
     model: &Model,
     kinds: &Kinds,
-    dictionary: Option<&[u8]>,
     lang: usize,
     rans: &[u8],
     literal: Option<[&[u8]; 3]>,
@@ -577,7 +566,6 @@ pub(crate) fn thaw(
         literals,
         luts,
         lexicon,
-        lexicon_expanded,
         ..
     } = contexts;
     let node_cache = &mut node_cache[..];
@@ -585,9 +573,7 @@ pub(crate) fn thaw(
     let mut side = Side {
         model,
         kinds,
-        dictionary,
         lexicon,
-        lexicon_expanded,
         lang,
         literal,
         literal_at: [0; 3],
