@@ -65,8 +65,8 @@
 //! version's node of that kind and range, whose descendants a thaw copies. So an update walks tree-sitter's
 //! tree only where something may have changed and freezes nothing. A thaw of a delta thaws the version
 //! before it and applies the delta (copying records, shifting their positions, listing wide nodes' children
-//! again): a chain of deltas is thawed from the blob it starts from. Every [`MAX_CHAIN`]th version in a row,
-//! and any version whose delta would take more than [`max_ops`] ops (a syntax error far from the edit, a
+//! again): a chain of deltas is thawed from the blob it starts from. Every 8th version in a row (`MAX_CHAIN`),
+//! and any version whose delta would take more than `max_ops` ops (a byte per source byte) (a syntax error far from the edit, a
 //! large paste), is frozen whole instead, by `replace`: the new version of the file alone against the
 //! model, kinds and dictionary `finish()` built, which stay as they are. That blob is *tolerant* (a header
 //! flag): every symbol with a table first codes an escape flag (one slot in 2^15: about 0.00004 bits when it
@@ -689,7 +689,7 @@ impl CstStore for FrozenStore {
     }
 
     /// Writes the new version as a delta against the current one (see `delta.rs`): tree-sitter's new tree is
-    /// walked only where something may have changed. Every [`MAX_CHAIN`]th version in a row, or one whose
+    /// walked only where something may have changed. Every 8th version in a row (`MAX_CHAIN`), or one whose
     /// delta would take more than [`max_ops`], is frozen whole by `replace`.
     fn update(&mut self, file: usize, edit: FileEdit<'_>) -> Result<(), BuildError> {
         if self.shared.is_none() {
