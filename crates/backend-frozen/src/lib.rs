@@ -690,7 +690,7 @@ impl CstStore for FrozenStore {
 
     /// Writes the new version as a delta against the current one (see `delta.rs`): tree-sitter's new tree is
     /// walked only where something may have changed. Every 8th version in a row (`MAX_CHAIN`), or one whose
-    /// delta would take more than [`max_ops`], is frozen whole by `replace`.
+    /// delta would take more than `max_ops`, is frozen whole by `replace`.
     fn update(&mut self, file: usize, edit: FileEdit<'_>) -> Result<(), BuildError> {
         if self.shared.is_none() {
             return self.replace(file, edit.language, edit.text, edit.tree);
