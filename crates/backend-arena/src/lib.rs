@@ -91,8 +91,9 @@
 //! node (32 bytes) and chooses its symbol as soon as the node is finished, then the records are written last
 //! to first, so that each inner node's subtree size is known when it is written, into scratch from which
 //! they are copied once after the header and index. Appending a file copies its text and stream once;
-//! `add` drops the tree-sitter tree it was given (tree-sitter freeing its nodes is part of the conversion
-//! time); `finish()` shrinks every buffer to its length.
+//! `add` drops the tree-sitter tree it was given (in the compare run only a reference count: the harness
+//! holds a second handle and times tree-sitter freeing the tree apart, its *freeing trees* column);
+//! `finish()` shrinks every buffer to its length.
 //!
 //! Why the arena that is kept is a `Vec<u8>` and not a `bumpalo::Bump`: a store must own its arena and hand
 //! out slices of it, and safe Rust cannot keep a `Bump` together with slices borrowed from it in one
