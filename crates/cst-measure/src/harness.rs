@@ -163,8 +163,10 @@ pub struct BackendMeasurement {
     /// tree through `add` and drops it after): a cost of the parse that every use of tree-sitter pays, not
     /// part of the conversion; near zero for a backend that keeps the tree.
     pub free_seconds: f64,
-    /// A bare `TreeCursor` walk of the same trees reading kind, field, range and missing flag (timed apart,
-    /// not part of the build): the floor a conversion through tree-sitter's public API cannot go below.
+    /// A bare `TreeCursor` walk of the same trees reading kind, field, range and missing flag, timed in the
+    /// same process beside the conversion (before `add` for every other file, after it for the rest, so that
+    /// neither always finds the tree warm in the cache), not part of the build: the floor a conversion
+    /// through tree-sitter's public API cannot go below.
     pub walk_seconds: f64,
     /// Wall time of the whole measurement (per-file mode: all threads together).
     pub wall_seconds: f64,
@@ -198,6 +200,17 @@ struct Build<S> {
     parse: Duration,
     convert: Duration,
     free: Duration,
+    walk: Duration,
+}
+
+/// Times a bare walk of `tree` into `walk`, and adds the allocations it made (tree-sitter's cursor stack) to
+/// `instrument` (taken back out of the build's count).
+fn timed_walk(tree: &tree_sitter::Tree, walk: &mut Duration, instrument: &mut u64) {
+    let before = alloc::snapshot().allocations;
+    let clock = Instant::now();
+    std::hint::black_box(crate::references::bare_walk(tree));
+    *walk += clock.elapsed();
+    *instrument += alloc::snapshot().allocations - before;
 }
 
 /// Builds a store from `files` (corpus index and text), counting memory from the current live bytes.
@@ -210,7 +223,10 @@ fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build
     let mut store = B::new_store();
     let mut failures = Vec::new();
     let mut parse_errors = 0;
-    let (mut parse, mut convert, mut free) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let (mut parse, mut convert, mut free, mut walk) = Default::default();
+    // Allocations of the harness's own instruments inside the measured region (a tree handle, the walk's
+    // cursor), taken back out of the build's count.
+    let mut instrument = 0u64;
     for &(index, text, language) in files {
         alloc::set_building(Some(index));
         let parser = parsers[language.index()].get_or_insert_with(|| language.parser());
@@ -222,10 +238,19 @@ fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build
         parse_errors += u64::from(tree.root_node().has_error());
         // A second handle on the tree (a reference count), dropped after `add`: the backend's drop inside
         // `add` only lets go of its handle, and tree-sitter frees its nodes here, timed apart.
+        let before = alloc::snapshot().allocations;
         let handle = tree.clone();
+        instrument += alloc::snapshot().allocations - before;
+        let walk_first = index % 2 == 0;
+        if walk_first {
+            timed_walk(&handle, &mut walk, &mut instrument);
+        }
         let clock = Instant::now();
         let added = store.add(language, text, tree);
         convert += clock.elapsed();
+        if !walk_first {
+            timed_walk(&handle, &mut walk, &mut instrument);
+        }
         let clock = Instant::now();
         drop(handle);
         free += clock.elapsed();
@@ -269,13 +294,14 @@ fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build
         retained_bytes: end.live_bytes - start.live_bytes - bookkeeping as u64,
         retained_footprint: end.live_footprint - start.live_footprint - bookkeeping_footprint,
         retained_blocks: end.live_blocks - start.live_blocks - bookkeeping_blocks,
-        allocations: end.allocations - start.allocations,
+        allocations: end.allocations - start.allocations - instrument,
         peak_bytes: end.peak_bytes - start.live_bytes,
         parser_bytes: with_parsers.live_bytes - end.live_bytes,
         parser_footprint: with_parsers.live_footprint - end.live_footprint,
         parse,
         convert,
         free,
+        walk,
     }
 }
 
@@ -350,7 +376,6 @@ pub fn measure<B: Backend>(
             corpus.files.len()
         );
     }
-    m.walk_seconds = references.walk_seconds;
     if options.per_file {
         measure_per_file::<B>(corpus, options, &references, &mut m, progress)?;
     } else {
@@ -463,6 +488,7 @@ fn measure_whole<B: Backend>(
     m.parse_seconds = built.parse.as_secs_f64();
     m.convert_seconds = built.convert.as_secs_f64();
     m.free_seconds = built.free.as_secs_f64();
+    m.walk_seconds = built.walk.as_secs_f64();
     for failure in built.failures {
         record_failure(m, failure);
     }
@@ -565,6 +591,7 @@ struct FileResult {
     parse: Duration,
     convert: Duration,
     free: Duration,
+    walk: Duration,
     failures: Vec<FileFailure>,
     /// `Some` when the store held the file: its verification.
     verified: Option<Result<u64, String>>,
@@ -598,6 +625,7 @@ fn measure_one<B: Backend>(
         parse: built.parse,
         convert: built.convert,
         free: built.free,
+        walk: built.walk,
         failures: built.failures,
         verified,
     })
@@ -687,6 +715,7 @@ fn measure_per_file<B: Backend>(
         m.parse_seconds += r.parse.as_secs_f64();
         m.convert_seconds += r.convert.as_secs_f64();
         m.free_seconds += r.free.as_secs_f64();
+        m.walk_seconds += r.walk.as_secs_f64();
         for failure in r.failures {
             record_failure(m, failure);
         }

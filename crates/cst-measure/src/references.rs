@@ -1,15 +1,16 @@
 //! tree-sitter's answer for every file of a corpus, recorded once per run: what verification compares every
 //! backend with.
 //!
-//! [`References::record`] parses each file with a fresh parse of its own, times a bare `TreeCursor` walk of the
-//! tree (reading kind, field, range and missing flag: the floor of any conversion through tree-sitter's public
-//! API) and writes the file's [`ReferenceTree`] to one file on disk. Every measuring process then reads the
+//! [`References::record`] parses each file with a fresh parse of its own and writes the file's
+//! [`ReferenceTree`] to one file on disk. Every measuring process then reads the
 //! records it needs from that file ([`References::get`]), so no process parses a file twice and the
 //! comparison is always with a parse the backend never saw.
 //!
 //! Layout: the records one after another, then a footer: each record's offset (`u64` LE per file), the
-//! seconds spent parsing and walking (`f64` LE each), the number of files (`u64` LE) and the magic
-//! [`MAGIC`].
+//! seconds spent parsing (`f64` LE), the number of files (`u64` LE) and the magic `MAGIC`.
+//!
+//! [`bare_walk`] is the walk the build-time table compares every conversion with (timed by the harness
+//! beside each backend's conversion, on the same trees).
 
 use crate::corpus::Corpus;
 use crate::harness::Progress;
@@ -21,9 +22,9 @@ use std::path::Path;
 use std::time::Instant;
 
 /// The last bytes of a references file.
-const MAGIC: &[u8; 8] = b"CSTREF01";
-/// Footer bytes after the offsets: parse and walk seconds, file count, magic.
-const TRAILER: u64 = 8 * 3 + MAGIC.len() as u64;
+const MAGIC: &[u8; 8] = b"CSTREF02";
+/// Footer bytes after the offsets: parse seconds, file count, magic.
+const TRAILER: u64 = 8 * 2 + MAGIC.len() as u64;
 
 /// A recorded corpus, open for reading by any number of threads.
 pub struct References {
@@ -32,13 +33,11 @@ pub struct References {
     offsets: Vec<u64>,
     /// Seconds spent parsing every file, when recorded.
     pub parse_seconds: f64,
-    /// Seconds spent on the bare walks of every tree.
-    pub walk_seconds: f64,
 }
 
 /// A bare preorder walk of `tree` with tree-sitter's `TreeCursor`, reading what every backend keeps of each
-/// node (kind, field, range, missing flag).
-fn bare_walk(tree: &tree_sitter::Tree) -> u64 {
+/// node (kind, field, range, missing flag): the floor of any conversion through tree-sitter's public API.
+pub(crate) fn bare_walk(tree: &tree_sitter::Tree) -> u64 {
     let mut cursor = tree.walk();
     let mut sum = 0u64;
     loop {
@@ -71,7 +70,7 @@ impl References {
         let mut out = BufWriter::with_capacity(1 << 20, file);
         let mut parsers: [Option<tree_sitter::Parser>; 4] = Default::default();
         let mut offsets = Vec::with_capacity(corpus.files.len() + 1);
-        let (mut written, mut parse_seconds, mut walk_seconds) = (0u64, 0.0, 0.0);
+        let (mut written, mut parse_seconds) = (0u64, 0.0);
         progress.phase("parsing for verification", corpus.files.len() as u64);
         for (index, file) in corpus.files.iter().enumerate() {
             let text = file.text()?;
@@ -80,9 +79,6 @@ impl References {
             let clock = Instant::now();
             let tree = parser.parse(&*text, None).expect("no timeout is set");
             parse_seconds += clock.elapsed().as_secs_f64();
-            let clock = Instant::now();
-            std::hint::black_box(bare_walk(&tree));
-            walk_seconds += clock.elapsed().as_secs_f64();
             offsets.push(written);
             let mut counted = Counted {
                 inner: &mut out,
@@ -97,7 +93,6 @@ impl References {
             out.write_all(&offset.to_le_bytes())?;
         }
         out.write_all(&parse_seconds.to_le_bytes())?;
-        out.write_all(&walk_seconds.to_le_bytes())?;
         out.write_all(&(corpus.files.len() as u64).to_le_bytes())?;
         out.write_all(MAGIC)?;
         out.flush()
@@ -116,10 +111,10 @@ impl References {
         file.read_exact_at(&mut trailer, len - TRAILER)?;
         let word =
             |i: usize| u64::from_le_bytes(trailer[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
-        if &trailer[24..] != MAGIC {
+        if &trailer[16..] != MAGIC {
             bail!("{} is not a references file", path.display());
         }
-        let files = word(2);
+        let files = word(1);
         let table = (files + 1) * 8;
         if len < TRAILER + table {
             bail!("{} is truncated", path.display());
@@ -134,7 +129,6 @@ impl References {
             file,
             offsets,
             parse_seconds: f64::from_bits(word(0)),
-            walk_seconds: f64::from_bits(word(1)),
         })
     }
 

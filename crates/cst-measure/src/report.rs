@@ -834,8 +834,10 @@ fn build_section(r: &CompareReport, w: &mut String) {
          holds a second handle through `add` and drops it after, so a backend's own drop of the tree costs a \
          reference count): part of what the parse costs every user of tree-sitter, not of the conversion, and \
          near zero for a backend that keeps the tree; *total* counts all three. The *bare walk* \
-         is a `TreeCursor` walk of the same trees reading kind, field, range and missing flag, timed apart: the \
-         floor of any conversion through tree-sitter's public API. *Parser memory* is what the parsers held after \
+         is a `TreeCursor` walk of the same trees reading kind, field, range and missing flag, timed in the \
+         same process beside the conversion (before `add` for every other file, after it for the rest, so that \
+         neither always finds the tree warm in the cache) and not counted in the total: the floor of any \
+         conversion through tree-sitter's public API. *Parser memory* is what the parsers held after \
          parsing the whole corpus (the peak includes it).\n"
     );
 }
