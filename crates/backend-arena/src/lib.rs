@@ -535,9 +535,10 @@ impl CstStore for ArenaStore {
         Ok(())
     }
 
-    /// Encodes the new tree like `replace`, but takes the records of every subtree outside the edit and
-    /// outside tree-sitter's changed ranges from the previous stream (found by a descent to its range), so
-    /// that only the path to the edit is walked and encoded.
+    /// Encodes the new tree like `replace`, but takes the records of every subtree that did not change
+    /// ([`Unchanged`]: outside the edit, tree-sitter's changed ranges and the nodes holding syntax errors)
+    /// from the previous stream (found by a descent to its range), so that only the path to the edit is
+    /// walked and encoded.
     fn update(&mut self, file: usize, edit: FileEdit<'_>) -> Result<(), BuildError> {
         if edit.text.len() as u64 > u64::from(self.max_text) || self.language(file) != edit.language
         {
@@ -839,21 +840,6 @@ impl CstCursor for ArenaCursor<'_> {
 mod tests {
     use super::*;
 
-    /// A file of `lines` statements (the 10th with a syntax error if `broken`), the same with `inserted` in
-    /// the middle, and where it goes.
-    fn texts(lines: usize, inserted: &str, broken: bool) -> (String, String, usize) {
-        let line = |i: usize| {
-            let stray = if broken && i == 10 { " $" } else { "" };
-            format!("def f{i}(a, b):\n    return g(a, [b, {i}]) + h(b){stray}\n")
-        };
-        let old: String = (0..lines).map(line).collect();
-        let mut new: String = (0..lines / 2).map(line).collect();
-        let at = new.len();
-        new.push_str(inserted);
-        new.extend((lines / 2..lines).map(line));
-        (old, new, at)
-    }
-
     /// An update copies the unchanged subtrees' records, and the stream it writes is the one a full encode of
     /// the new tree writes, byte for byte.
     #[test]
@@ -889,35 +875,14 @@ mod tests {
     /// encode and the store against the new tree, and returns the subtrees and bits copied, and the full
     /// stream's bits.
     fn update_and_count(inserted: &str, broken: bool) -> (usize, u64, u64) {
-        let (old_text, new_text, at) = texts(200, inserted, broken);
-        let language = Language::Python;
-        let mut parser = language.parser();
-        let mut old_tree = parser.parse(&old_text, None).unwrap();
+        let edit = cst_measure::fixtures::InsertionEdit::new(200, inserted, broken);
+        let (language, new_text, new_tree) = (Language::Python, &edit.new_text, &edit.new_tree);
         let mut store = Arena::new_store();
-        store.add(language, &old_text, old_tree.clone()).unwrap();
+        store
+            .add(language, &edit.old_text, edit.old_parse.clone())
+            .unwrap();
         store.finish();
-        let input = tree_sitter::InputEdit {
-            start_byte: at,
-            old_end_byte: at,
-            new_end_byte: at + inserted.len(),
-            start_position: tree_sitter::Point::default(),
-            old_end_position: tree_sitter::Point::default(),
-            new_end_position: tree_sitter::Point::default(),
-        };
-        old_tree.edit(&input);
-        let new_tree = parser.parse(&new_text, Some(&old_tree)).unwrap();
-        let changed: Vec<tree_sitter::Range> = old_tree.changed_ranges(&new_tree).collect();
-        let edit = FileEdit {
-            language,
-            old_text: &old_text,
-            text: &new_text,
-            input,
-            old_tree: &old_tree,
-            tree: new_tree.clone(),
-            changed: &changed,
-        };
-        let unchanged = edit.unchanged();
-        drop(edit);
+        let unchanged = edit.file_edit().unchanged();
 
         // What the update's walk takes from the old stream.
         let (mut copies, mut copied_bits) = (0, 0u64);
@@ -937,7 +902,7 @@ mod tests {
                 &Bump::new(),
                 language,
                 new_text.len() as u32,
-                &new_tree,
+                new_tree,
                 u64::MAX,
                 &mut stream,
                 encode::Reuse {
@@ -952,7 +917,7 @@ mod tests {
             &Bump::new(),
             language,
             new_text.len() as u32,
-            &new_tree,
+            new_tree,
             u64::MAX,
             &mut full,
         )
@@ -960,22 +925,9 @@ mod tests {
         assert_eq!(stream, full);
 
         // Through the store: the same stream, and the file reads back as the new text and tree.
-        store
-            .update(
-                0,
-                FileEdit {
-                    language,
-                    old_text: &old_text,
-                    text: &new_text,
-                    input,
-                    old_tree: &old_tree,
-                    tree: new_tree.clone(),
-                    changed: &changed,
-                },
-            )
-            .unwrap();
+        store.update(0, edit.file_edit()).unwrap();
         assert_eq!(store.file_stream(0).0, &full[..]);
-        cst_measure::verify::verify_file(&store, 0, language, &new_text, &new_tree).unwrap();
+        cst_measure::verify::verify_file(&store, 0, language, new_text, new_tree).unwrap();
         (copies, copied_bits, full.len() as u64 * 8)
     }
 }

@@ -305,58 +305,20 @@ pub(crate) fn convert(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cst_measure::{FileEdit, Language};
+    use cst_measure::fixtures::InsertionEdit;
 
-    /// A Python file of `lines` definitions (the 10th with a stray `$` if `broken`), the same with `x = 1`
-    /// inserted in the middle, and where it goes.
-    fn texts(lines: usize, broken: bool) -> (String, String, usize) {
-        let line = |i: usize| {
-            let stray = if broken && i == 10 { " $" } else { "" };
-            format!("def f{i}(a, b):\n    return g(a, [b, {i}]) + h(b){stray}\n")
-        };
-        let old: String = (0..lines).map(line).collect();
-        let mut new: String = (0..lines / 2).map(line).collect();
-        let at = new.len();
-        new.push_str("x = 1\n");
-        new.extend((lines / 2..lines).map(line));
-        (old, new, at)
-    }
-
-    /// Converts the edited file with reuse and checks it against a conversion from scratch; returns the nodes
-    /// copied and the nodes in all.
+    /// Converts the edited file of [`cst_measure::fixtures::InsertionEdit`] with reuse and checks it against
+    /// a conversion from scratch; returns the nodes copied and the nodes in all.
     fn update(broken: bool) -> (usize, usize) {
-        let (old_text, new_text, at) = texts(200, broken);
-        let language = Language::Python;
-        let mut parser = language.parser();
-        let mut old_tree = parser.parse(&old_text, None).unwrap();
-        let old = convert(&old_text, &old_tree, None).unwrap();
-        let input = tree_sitter::InputEdit {
-            start_byte: at,
-            old_end_byte: at,
-            new_end_byte: at + "x = 1\n".len(),
-            start_position: tree_sitter::Point::default(),
-            old_end_position: tree_sitter::Point::default(),
-            new_end_position: tree_sitter::Point::default(),
-        };
-        old_tree.edit(&input);
-        let new_tree = parser.parse(&new_text, Some(&old_tree)).unwrap();
-        let changed: Vec<tree_sitter::Range> = old_tree.changed_ranges(&new_tree).collect();
-        let edit = FileEdit {
-            language,
-            old_text: &old_text,
-            text: &new_text,
-            input,
-            old_tree: &old_tree,
-            tree: new_tree.clone(),
-            changed: &changed,
-        };
-        let unchanged = edit.unchanged();
+        let edit = InsertionEdit::new(200, "x = 1\n", broken);
+        let old = convert(&edit.old_text, &edit.old_parse, None).unwrap();
+        let unchanged = edit.file_edit().unchanged();
         let reuse = Reuse {
             old: &old.tree,
             unchanged: &unchanged,
         };
-        let updated = convert(&new_text, &new_tree, Some(reuse)).unwrap();
-        let fresh = convert(&new_text, &new_tree, None).unwrap();
+        let updated = convert(&edit.new_text, &edit.new_tree, Some(reuse)).unwrap();
+        let fresh = convert(&edit.new_text, &edit.new_tree, None).unwrap();
         assert!(
             updated.tree == fresh.tree,
             "the same tree as a conversion from scratch"

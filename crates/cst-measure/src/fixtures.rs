@@ -279,3 +279,69 @@ fn is_root() -> bool {
     let _ = std::fs::remove_file(&probe);
     uid.is_ok_and(|uid| uid == 0)
 }
+
+/// One edit of a Python file, applied the way an editor applies it (`Tree::edit`, an incremental reparse,
+/// `changed_ranges`), for tests of a backend's incremental update: a file of `lines` definitions (the
+/// tenth with a stray `$`, a syntax error away from the edit, when `broken`) and the same file with
+/// `inserted` in the middle.
+pub struct InsertionEdit {
+    pub old_text: String,
+    pub new_text: String,
+    /// The old text's tree as parsed, before the edit (what a store is built from).
+    pub old_parse: tree_sitter::Tree,
+    /// The same tree edited (in the new text's positions), which the new tree was parsed from.
+    pub old_tree: tree_sitter::Tree,
+    pub new_tree: tree_sitter::Tree,
+    pub input: tree_sitter::InputEdit,
+    pub changed: Vec<tree_sitter::Range>,
+}
+
+impl InsertionEdit {
+    pub fn new(lines: usize, inserted: &str, broken: bool) -> InsertionEdit {
+        let line = |i: usize| {
+            let stray = if broken && i == 10 { " $" } else { "" };
+            format!("def f{i}(a, b):\n    return g(a, [b, {i}]) + h(b){stray}\n")
+        };
+        let old_text: String = (0..lines).map(line).collect();
+        let mut new_text: String = (0..lines / 2).map(line).collect();
+        let at = new_text.len();
+        new_text.push_str(inserted);
+        new_text.extend((lines / 2..lines).map(line));
+        let mut parser = Language::Python.parser();
+        let old_parse = parser.parse(&old_text, None).expect("parses");
+        let input = tree_sitter::InputEdit {
+            start_byte: at,
+            old_end_byte: at,
+            new_end_byte: at + inserted.len(),
+            start_position: tree_sitter::Point::default(),
+            old_end_position: tree_sitter::Point::default(),
+            new_end_position: tree_sitter::Point::default(),
+        };
+        let mut old_tree = old_parse.clone();
+        old_tree.edit(&input);
+        let new_tree = parser.parse(&new_text, Some(&old_tree)).expect("parses");
+        let changed = old_tree.changed_ranges(&new_tree).collect();
+        InsertionEdit {
+            old_text,
+            new_text,
+            old_parse,
+            old_tree,
+            new_tree,
+            input,
+            changed,
+        }
+    }
+
+    /// The edit as a store's `update` takes it.
+    pub fn file_edit(&self) -> crate::FileEdit<'_> {
+        crate::FileEdit {
+            language: Language::Python,
+            old_text: &self.old_text,
+            text: &self.new_text,
+            input: self.input,
+            old_tree: &self.old_tree,
+            tree: self.new_tree.clone(),
+            changed: &self.changed,
+        }
+    }
+}
