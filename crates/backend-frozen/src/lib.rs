@@ -41,7 +41,7 @@
 //! cursor that thaws file after file and once per file by a new cursor per file), and a zstd decompression
 //! context (made on the first compressed stream or lexicon, shared by both). `cursor(file)` thaws the file
 //! (decompresses the literal stream, decodes the rANS stream, rebuilds the text and the records) and sits on
-//! its root; `reset_cursor` thaws into the buffers of the least recently used of the (at most 4) thaws the
+//! its root; `reset_cursor` thaws into the buffers of the least recently used of the (at most 16) thaws the
 //! cursor keeps, with no allocation once they have grown, and skips the thaw when the cursor still holds that
 //! file (lookups spread over a corpus where one file has most of the bytes would otherwise thaw that file
 //! for nearly every lookup). Then:
@@ -878,8 +878,10 @@ impl<'a> Decompression<'a> {
 }
 
 /// Thawed files a cursor keeps (the current one included), so that lookups moving between a few files,
-/// a large one among them, do not thaw the large one again each time.
-const HELD_THAWS: usize = 4;
+/// large ones among them, do not thaw the large ones again each time. (4 thrashed on a corpus whose bytes
+/// are mostly in 6 large files, `cargo xtask bad-inputs`: 35 s for 10,000 lookups; a thaw is transient
+/// memory of the cursor, about 24 bytes per node and the text.)
+const HELD_THAWS: usize = 16;
 
 impl CstCursor for FrozenCursor<'_> {
     #[inline]
