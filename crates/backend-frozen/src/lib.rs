@@ -41,7 +41,8 @@
 //! cursor that thaws file after file and once per file by a new cursor per file), and a zstd decompression
 //! context (made on the first compressed stream or lexicon, shared by both). `cursor(file)` thaws the file
 //! (decompresses the literal stream, decodes the rANS stream, rebuilds the text and the records) and sits on
-//! its root; `reset_cursor` thaws into the buffers of the least recently used of the (at most 16) thaws the
+//! its root; `reset_cursor` thaws into the current buffers when they hold a small file, or keeps them (a file
+//! of 64 KiB or more) and thaws into the buffers of the least recently used of the (at most 16) thaws the
 //! cursor keeps, with no allocation once they have grown, and skips the thaw when the cursor still holds that
 //! file (lookups spread over a corpus where one file has most of the bytes would otherwise thaw that file
 //! for nearly every lookup). Then:
@@ -306,6 +307,18 @@ impl FrozenStore {
             }
             (None, Err(_)) => {}
         }
+    }
+
+    /// Thaws `file` into `cursor`'s current buffers, as a cursor that thaws one file after another does.
+    fn thaw_for_many<'a>(&'a self, cursor: &mut FrozenCursor<'a>, file: usize) {
+        cursor.contexts.for_many_files();
+        cursor.zstd.many = true;
+        self.thaw(
+            file,
+            &mut cursor.thawed,
+            &mut cursor.contexts,
+            &mut cursor.zstd,
+        );
     }
 
     /// Freezes a new version of `file` alone against the shared model (after `finish()`): a tolerant blob.
@@ -764,25 +777,21 @@ impl CstStore for FrozenStore {
                 std::mem::swap(&mut cursor.thawed, &mut cursor.held[at].1);
                 cursor.held[at].0 = previous;
                 cursor.held[..=at].rotate_right(1);
-            } else {
-                // Not held: keep the current thaw, and thaw into the buffers of the least recently used one.
+            } else if previous != usize::MAX && cursor.thawed.text.len() >= HOLD_FROM {
+                // Not held, and the current thaw is worth keeping: keep it, and thaw into the buffers of
+                // the least recently used one.
                 let buffers = if cursor.held.len() + 1 < HELD_THAWS {
                     Thawed::default()
                 } else {
                     cursor.held.pop().map(|h| h.1).unwrap_or_default()
                 };
                 let current = std::mem::replace(&mut cursor.thawed, buffers);
-                if previous != usize::MAX {
-                    cursor.held.insert(0, (previous, current));
-                }
-                cursor.contexts.for_many_files();
-                cursor.zstd.many = true;
-                self.thaw(
-                    file,
-                    &mut cursor.thawed,
-                    &mut cursor.contexts,
-                    &mut cursor.zstd,
-                );
+                cursor.held.insert(0, (previous, current));
+                self.thaw_for_many(cursor, file);
+            } else {
+                // Not held, and the current thaw is of a small file (cheap to thaw again): thaw into its
+                // buffers, which are warm in the cache.
+                self.thaw_for_many(cursor, file);
             }
         }
         cursor.current = 0;
@@ -878,10 +887,14 @@ impl<'a> Decompression<'a> {
 }
 
 /// Thawed files a cursor keeps (the current one included), so that lookups moving between a few files,
-/// large ones among them, do not thaw the large ones again each time. (4 thrashed on a corpus whose bytes
+/// large ones among them, do not thaw the large ones again each time: only thaws of files of at least
+/// [`HOLD_FROM`] bytes are kept (a small file thaws again in microseconds, and thawing into its buffers keeps
+/// them warm in the cache). (4 thrashed on a corpus whose bytes
 /// are mostly in 6 large files, `cargo xtask bad-inputs`: 35 s for 10,000 lookups; a thaw is transient
 /// memory of the cursor, about 24 bytes per node and the text.)
 const HELD_THAWS: usize = 16;
+/// Text bytes from which a cursor keeps a file's thaw when it moves to another file.
+const HOLD_FROM: usize = 64 << 10;
 
 impl CstCursor for FrozenCursor<'_> {
     #[inline]
