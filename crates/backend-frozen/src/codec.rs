@@ -176,18 +176,8 @@ pub(crate) fn flatten(tree: &tree_sitter::Tree, text_len: usize) -> Result<Vec<F
             )));
         }
         let field = cursor.field_id().map_or(0, |f| f.get());
-        if field > MAX_FIELD {
-            return Err(BuildError::Limit(format!(
-                "field id {field} is past the blob format's {MAX_FIELD}"
-            )));
-        }
         let kind = node.kind_id();
-        if kind != u16::MAX && u32::from(kind) >= ERROR_SLOT {
-            return Err(BuildError::Limit(format!(
-                "kind id {kind} is past the blob format's {}",
-                ERROR_SLOT - 1
-            )));
-        }
+        check_kind_and_field(kind, field)?;
         let index = flat.len();
         flat.push(Flat {
             start: start as u32,
@@ -215,6 +205,22 @@ pub(crate) fn flatten(tree: &tree_sitter::Tree, text_len: usize) -> Result<Vec<F
             current = open.pop().expect("a parent is open below the root");
         }
     }
+}
+
+/// Refuses a kind or a field id that a node symbol cannot hold.
+pub(crate) fn check_kind_and_field(kind: u16, field: u16) -> Result<(), BuildError> {
+    if field > MAX_FIELD {
+        return Err(BuildError::Limit(format!(
+            "field id {field} is past the blob format's {MAX_FIELD}"
+        )));
+    }
+    if kind != u16::MAX && u32::from(kind) >= ERROR_SLOT {
+        return Err(BuildError::Limit(format!(
+            "kind id {kind} is past the blob format's {}",
+            ERROR_SLOT - 1
+        )));
+    }
+    Ok(())
 }
 
 /// Checks that the text splits into gaps and leaves in preorder: every node starts at or after the previous

@@ -14,16 +14,14 @@
 //! references a non-empty inner node whose parent and first child do not repeat both its kind and range, so
 //! the outermost one is the one meant.
 
-use crate::codec::{ERROR_SLOT, LEAF, MAX_FIELD, WIDE};
+use crate::codec::{check_kind_and_field, LEAF, MISSING, NO_LIST, WIDE};
 use crate::thaw::{Node, Thawed};
 use cst_measure::{BuildError, Unchanged};
 
-/// `Op::flags` besides [`LEAF`] and [`crate::codec::MISSING`]: the op closes the last open node.
+/// `Op::flags` besides [`LEAF`] and [`MISSING`]: the op closes the last open node.
 const CLOSE: u8 = 0x80;
 /// The op is an inner node whose descendants are copied from the previous version.
 const COPY: u8 = 0x40;
-/// No node list (as in [`Node::list`]).
-const NO_LIST: u32 = u32::MAX;
 
 /// One step of a delta's preorder walk of the new tree.
 #[derive(Clone, Copy, Debug)]
@@ -33,7 +31,7 @@ pub(crate) struct Op {
     /// For a copy: where the previous version's node starts (it has the same length).
     old_start: u32,
     kind: u16,
-    /// At most [`MAX_FIELD`].
+    /// At most [`crate::codec::MAX_FIELD`].
     field: u8,
     flags: u8,
 }
@@ -66,11 +64,7 @@ pub(crate) fn ops(
         let node = cursor.node();
         let (start, end, kind) = (node.start_byte(), node.end_byte(), node.kind_id());
         let field = cursor.field_id().map_or(0, |f| f.get());
-        if field > MAX_FIELD || (kind != u16::MAX && u32::from(kind) >= ERROR_SLOT) {
-            return Err(BuildError::Limit(format!(
-                "kind {kind} or field {field} is past what the frozen format holds"
-            )));
-        }
+        check_kind_and_field(kind, field)?;
         let (Ok(start32), Ok(end32)) = (u32::try_from(start), u32::try_from(end)) else {
             return Err(BuildError::Limit("positions are 32-bit".into()));
         };
@@ -80,11 +74,7 @@ pub(crate) fn ops(
             old_start: 0,
             kind,
             field: field as u8,
-            flags: if node.is_missing() {
-                crate::codec::MISSING
-            } else {
-                0
-            },
+            flags: if node.is_missing() { MISSING } else { 0 },
         };
         if cursor.goto_first_child() {
             let repeats = |n: tree_sitter::Node<'_>| {
@@ -289,8 +279,8 @@ fn list_wide_children(nodes: &mut [Node], lists: &mut Vec<u32>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{apply, Delta, Op, COPY, NO_LIST};
-    use crate::codec::LEAF;
+    use super::{apply, Delta, Op, COPY};
+    use crate::codec::{LEAF, NO_LIST};
     use crate::thaw::{Node, Thawed};
 
     fn node(start: u32, end: u32, next: u32, kind: u16, flags: u8) -> Node {
