@@ -12,6 +12,9 @@
 //! - `drop`: dropping freshly parsed trees alone, the part of `convert` that is tree-sitter freeing its nodes;
 //! - `lean`: the walk asking `is_missing` only of empty nodes, as the encoder does.
 //!
+//! `--harness` instead times as the compare run's build does: each file parsed, then converted with the
+//! bare walk timed beside it (before `add` for every other file, after it for the rest), trees freed apart.
+//!
 //! Medians are printed. `--walk-only` runs the bare walk alone (20 times per repetition: for profiling it).
 //! `--ops` instead builds a store and times the walk and node-at-offset operations of `cst_measure::ops` on
 //! it (`ONLY_WALK=1` for the walk alone), after the same walk over pre-decoded nodes (a `Vec` of `NodeInfo`
@@ -92,10 +95,13 @@ fn main() {
     let mut reps = 5;
     let mut walk_only = false;
     let mut ops_only = false;
+    let mut harness = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--ops" {
             ops_only = true;
+        } else if arg == "--harness" {
+            harness = true;
         } else if arg == "--walk-only" {
             walk_only = true;
         } else if arg == "--reps" {
@@ -119,6 +125,10 @@ fn main() {
             .map(|(l, text)| parsers[l.index()].parse(text, None).expect("tree"))
             .collect()
     };
+    if harness {
+        as_the_harness(&files, &mut parsers, reps);
+        return;
+    }
     if ops_only {
         flat_floor(&files, reps);
         ops(&files, reps);
@@ -208,6 +218,55 @@ fn main() {
         l.as_secs_f64() * 1e3,
         per(l),
         l.as_secs_f64() / w.as_secs_f64()
+    );
+}
+
+/// Conversion against the bare walk timed as the compare run's build does (see the module doc).
+fn as_the_harness(files: &[(Language, String)], parsers: &mut [tree_sitter::Parser], reps: usize) {
+    let (mut walks, mut converts) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let (mut walk, mut convert) = (Duration::ZERO, Duration::ZERO);
+        let mut store = Arena::new_store();
+        for (index, (language, text)) in files.iter().enumerate() {
+            let tree = parsers[language.index()].parse(text, None).expect("tree");
+            let handle = tree.clone();
+            let timed_walk = |walk: &mut Duration| {
+                let clock = Instant::now();
+                black_box(bare_walk(&handle));
+                *walk += clock.elapsed();
+            };
+            if index % 2 == 0 {
+                timed_walk(&mut walk);
+            }
+            let clock = Instant::now();
+            store.add(*language, text, tree).expect("fits");
+            convert += clock.elapsed();
+            if index % 2 == 1 {
+                timed_walk(&mut walk);
+            }
+            drop(handle);
+        }
+        let clock = Instant::now();
+        store.finish();
+        convert += clock.elapsed();
+        walks.push(walk);
+        converts.push(convert);
+    }
+    let mut ratios: Vec<f64> = walks
+        .iter()
+        .zip(&converts)
+        .map(|(w, c)| c.as_secs_f64() / w.as_secs_f64())
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    walks.sort();
+    converts.sort();
+    println!(
+        "as the harness, medians of {reps}: walk {:.3} ms, conversion {:.3} ms, conversion / walk {:.3}x (range {:.3}-{:.3})",
+        walks[reps / 2].as_secs_f64() * 1e3,
+        converts[reps / 2].as_secs_f64() * 1e3,
+        ratios[reps / 2],
+        ratios[0],
+        ratios[reps - 1]
     );
 }
 

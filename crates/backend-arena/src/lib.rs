@@ -88,7 +88,9 @@
 //!
 //! Two passes per file, both iterative (nesting depth is bounded only by memory), in a `bumpalo` scratch
 //! arena reset for each file and dropped by `finish()` (`encode.rs`): one `TreeCursor` walk records each
-//! node (32 bytes) and chooses its symbol as soon as the node is finished, then the records are written last
+//! node (32 bytes) and chooses its symbol as soon as the node is finished (through a memo of the choices
+//! made so far: 4,096 slots of 16 bytes, kept across the files of a build and dropped by `finish()`; an
+//! edit's encoding has its own of 256 slots), then the records are written last
 //! to first, so that each inner node's subtree size is known when it is written, into scratch from which
 //! they are copied once after the header and index. Appending a file copies its text and stream once;
 //! `add` drops the tree-sitter tree it was given (in the compare run only a reference count: the harness
@@ -194,9 +196,10 @@ pub struct ArenaStore {
     streams: Vec<u8>,
     text_starts: Offsets,
     stream_starts: Offsets,
-    /// Encoding scratch, reset per file and dropped by `finish()`. Only ever reached through `&mut self`
-    /// (`Mutex::get_mut`, no locking): the `Mutex` is there so that the store is `Sync` (a `Bump` is not).
-    scratch: Mutex<Option<Bump>>,
+    /// Encoding scratch (a bump arena reset per file, and the memo of symbol choices), dropped by
+    /// `finish()`. Only ever reached through `&mut self` (`Mutex::get_mut`, no locking): the `Mutex` is
+    /// there so that the store is `Sync` (a `Bump` is not).
+    scratch: Mutex<Option<encode::Scratch>>,
     max_text: u32,
     max_stream: u32,
     /// Files replaced or restored since they were added: their current CST, out of the arena (see
@@ -430,8 +433,8 @@ impl CstStore for ArenaStore {
             .scratch
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
-            .get_or_insert_with(Bump::new);
-        scratch.reset();
+            .get_or_insert_with(encode::Scratch::for_build);
+        scratch.bump.reset();
         // The stream goes where the padding was; the padding goes back after it (or stays, on failure).
         let start = self.streams.len() - PADDING;
         self.streams.truncate(start);
@@ -523,7 +526,7 @@ impl CstStore for ArenaStore {
         // A scratch arena of its own, dropped at once: an edited store keeps no encoder memory.
         let mut stream = Vec::new();
         encode::encode(
-            &Bump::new(),
+            &mut encode::Scratch::for_one_file(),
             language,
             source.len() as u32,
             &tree,
@@ -559,7 +562,7 @@ impl CstStore for ArenaStore {
                 reusable(&mut cursor, &unchanged, kind, start, end)
             };
             encode::encode_reusing(
-                &Bump::new(),
+                &mut encode::Scratch::for_one_file(),
                 language,
                 text.len() as u32,
                 &tree,
@@ -899,7 +902,7 @@ mod tests {
                 found
             };
             encode::encode_reusing(
-                &Bump::new(),
+                &mut encode::Scratch::for_one_file(),
                 language,
                 new_text.len() as u32,
                 new_tree,
@@ -914,7 +917,7 @@ mod tests {
         }
         let mut full = Vec::new();
         encode::encode(
-            &Bump::new(),
+            &mut encode::Scratch::for_one_file(),
             language,
             new_text.len() as u32,
             new_tree,
