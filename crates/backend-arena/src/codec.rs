@@ -113,19 +113,6 @@ pub(crate) fn peek(bytes: &[u8], at: usize) -> u64 {
     word << (at & 7)
 }
 
-/// Reads a number of code `code` at `*at`.
-#[inline(always)]
-pub(crate) fn read_number(bytes: &[u8], at: &mut usize, code: u8, model: &Model) -> u32 {
-    let word = peek(bytes, *at);
-    let slot = u32::from(model.number_slots[(usize::from(code) << 8) | (word >> 56) as usize]);
-    let (length, extra, small) = (slot & 15, (slot >> 4) & 31, slot >> 9);
-    // The leading one of a value with `extra` bits below it (none when `extra` is 0), and those bits.
-    let lead = (1u64 << extra) & !1;
-    let below = ((word << length) >> 1) >> (63 - extra);
-    *at += (length + extra) as usize;
-    (u64::from(small) + lead + below) as u32
-}
-
 /// A raw number: 6 bits of bit length, then the bits below the leading one.
 fn read_raw_number(bytes: &[u8], at: &mut usize) -> u32 {
     let word = peek(bytes, *at);
@@ -152,6 +139,13 @@ fn read_bits(bytes: &[u8], at: &mut usize, count: u32) -> u32 {
 /// index of its entry, and its length.
 #[inline(always)]
 pub(crate) fn read_code(bytes: &[u8], at: usize, descriptor: u32, model: &Model) -> (u32, usize) {
+    let (index, length, _) = read_code_word(bytes, at, descriptor, model);
+    (index, length)
+}
+
+/// [`read_code`], also giving the 64 bits it peeked at `at`.
+#[inline(always)]
+fn read_code_word(bytes: &[u8], at: usize, descriptor: u32, model: &Model) -> (u32, usize, u64) {
     let word = peek(bytes, at);
     let (shift, base) = (descriptor & 127, (descriptor >> 10) as usize);
     let mut slot = model.slots[base + (word >> shift) as usize];
@@ -160,7 +154,40 @@ pub(crate) fn read_code(bytes: &[u8], at: usize, descriptor: u32, model: &Model)
         let table = (1usize << first) + ((slot >> 4) << sub) as usize;
         slot = model.slots[base + table + ((word << first) >> (64 - sub)) as usize];
     }
-    (slot >> 4, (slot & 15) as usize)
+    (slot >> 4, (slot & 15) as usize, word)
+}
+
+/// The bits after a symbol, read from the word its code was peeked from while it holds enough: a record's
+/// numbers mostly need no load of their own (each load would lengthen the chain a record's decoding waits
+/// on).
+struct Ahead<'b> {
+    bytes: &'b [u8],
+    /// Bit offset of the next bit.
+    at: usize,
+    /// The next bits, left-aligned; `valid` of them come from the stream.
+    word: u64,
+    valid: u32,
+}
+
+impl Ahead<'_> {
+    /// A number of code `code` (at most 8 bits of code and 31 below the leading one).
+    #[inline(always)]
+    fn number(&mut self, code: u8, model: &Model) -> u32 {
+        if self.valid < 40 {
+            self.word = peek(self.bytes, self.at);
+            self.valid = 64 - (self.at & 7) as u32;
+        }
+        let word = self.word;
+        let slot = u32::from(model.number_slots[(usize::from(code) << 8) | (word >> 56) as usize]);
+        let (length, extra, small) = (slot & 15, (slot >> 4) & 31, slot >> 9);
+        let lead = (1u64 << extra) & !1;
+        let below = ((word << length) >> 1) >> (63 - extra);
+        let used = length + extra;
+        self.word = word << used;
+        self.valid -= used;
+        self.at += used as usize;
+        (u64::from(small) + lead + below) as u32
+    }
 }
 
 /// [`read_code`], advancing `at` (for tests).
@@ -188,13 +215,19 @@ pub(crate) fn decode(
     model: &Model,
     out: &mut Frame,
 ) {
-    let (index, length) = read_code(bytes, at as usize, context, model);
+    let (index, length, word) = read_code_word(bytes, at as usize, context, model);
     let entry = &model.entries[index as usize];
     if entry.flags & ESCAPE != 0 {
         *out = decode_escaped(bytes, at as usize + length, entry.next, base, parent, model);
         return;
     }
-    decode_entry(bytes, at as usize + length, entry, base, parent, model, out);
+    let ahead = Ahead {
+        bytes,
+        at: at as usize + length,
+        word: word << length,
+        valid: 64 - (at & 7) - length as u32,
+    };
+    decode_entry(ahead, entry, base, parent, model, out);
 }
 
 /// [`decode`] into a new frame.
@@ -215,33 +248,32 @@ pub(crate) fn decoded(
 /// The rest of a record whose symbol is `entry` and ends at bit `at`.
 #[inline(always)]
 fn decode_entry(
-    bytes: &[u8],
-    at: usize,
+    mut ahead: Ahead<'_>,
     entry: &Entry,
     base: u32,
     parent: &Frame,
     model: &Model,
     out: &mut Frame,
 ) {
-    let mut p = at;
     let flags = entry.flags;
     let mut start = base.wrapping_add(u32::from(flags & GAP_ONE != 0));
     if flags & GAP_CODED != 0 {
-        start = start.wrapping_add(read_number(bytes, &mut p, entry.gap_code, model));
+        start = start.wrapping_add(ahead.number(entry.gap_code, model));
     }
     let end = match flags & END_MASK {
         END_PARENT => parent.end,
-        END_CODED => start.wrapping_add(read_number(bytes, &mut p, entry.end_code, model)),
+        END_CODED => start.wrapping_add(ahead.number(entry.end_code, model)),
         _ => start.wrapping_add(u32::from(entry.fixed)),
     };
     let subtree_end = if flags & LEAF != 0 {
-        p as u32
+        ahead.at as u32
     } else if flags & LAST != 0 {
         parent.subtree_end
     } else {
-        let size = read_number(bytes, &mut p, model.size_code, model);
-        (p as u32).wrapping_add(size)
+        let size = ahead.number(model.size_code, model);
+        (ahead.at as u32).wrapping_add(size)
     };
+    let p = ahead.at;
     out.kind_field = entry.kind_field;
     out.start = start;
     out.end = end;
@@ -267,7 +299,13 @@ fn decode_escaped(
     match symbol(bytes, &mut p, context, model) {
         Some(entry) => {
             let mut frame = Frame::default();
-            decode_entry(bytes, p, entry, base, parent, model, &mut frame);
+            let ahead = Ahead {
+                bytes,
+                at: p,
+                word: 0,
+                valid: 0,
+            };
+            decode_entry(ahead, entry, base, parent, model, &mut frame);
             frame
         }
         None => decode_raw(bytes, p, base, parent, model),

@@ -63,7 +63,8 @@
 //!   never decoded to be skipped.
 //! - `goto_parent`: pops a frame. O(1).
 //! - Each decode reads one table slot (two for codes longer than 5 bits) and one entry per context tried;
-//!   escapes are rare and at most three. A raw record's next contexts are looked up by binary search in the
+//!   escapes are rare and at most three. The record's numbers are taken from the 64 bits its code was read
+//!   from while 40 of them are left, so most records load the stream once. A raw record's next contexts are looked up by binary search in the
 //!   model (O(log contexts)).
 //! - `text()` of a node, `CstStore::text` and `language` of a file: O(1) slices (no copy).
 //! - `seek` (node at offset): the descent of [`cst_measure::backend::descend_to_offset`], decoding one
