@@ -198,7 +198,12 @@ fn encode_with<W: Walk>(
     reuse: Option<Reuse<'_>>,
 ) -> Result<(), BuildError> {
     let model = Model::of(language);
-    let Scratch { bump, memo } = scratch;
+    scratch.grow_memo();
+    let Scratch {
+        bump,
+        memo,
+        nodes: encoded,
+    } = scratch;
     let scratch = &*bump;
     let (old, find) = match reuse {
         Some(Reuse { old, find }) => (Some(old), Some(find)),
@@ -207,6 +212,7 @@ fn encode_with<W: Walk>(
     let mut walked = walk(
         scratch, model, memo, language, text_len, source, nodes, find,
     )?;
+    *encoded += walked.flat.len() as u64;
     let (bytes, pad) = write(scratch, model, &mut walked, old);
     let total = u64::from(walked.flat.first().map_or(0, |n| n.written));
     let wide = samples(scratch, &walked);
@@ -400,26 +406,35 @@ fn walk<'s, W: Walk>(
 }
 
 /// The encoder's scratch: a bump arena reset per file, and the [`Memo`] of symbol choices, which lasts as long
-/// as the scratch (across the files of a build).
+/// as the scratch (across the files of a build) and grows with the nodes encoded through it.
 pub(crate) struct Scratch {
     pub(crate) bump: Bump,
     memo: Memo,
+    /// Nodes encoded through this scratch so far.
+    nodes: u64,
 }
 
+/// The memo's first size (4 KiB), and its largest (64 KiB; larger ones measured no better).
+const FIRST_MEMO_SLOTS: usize = 256;
+const MAX_MEMO_SLOTS: usize = 4096;
+
 impl Scratch {
-    /// A scratch for a whole build: a memo of 4,096 choices (64 KiB).
-    pub(crate) fn for_build() -> Scratch {
+    /// A scratch whose memo starts at [`FIRST_MEMO_SLOTS`] and grows fourfold, up to [`MAX_MEMO_SLOTS`], each
+    /// time the nodes encoded through it reach 16 per slot: a store of a few small files (or one edit) never
+    /// pays for clearing a large one.
+    pub(crate) fn new() -> Scratch {
         Scratch {
             bump: Bump::new(),
-            memo: Memo::new(4096),
+            memo: Memo::new(FIRST_MEMO_SLOTS),
+            nodes: 0,
         }
     }
 
-    /// A scratch for one file (an edit): a memo of 256 choices (4 KiB), cheap to clear.
-    pub(crate) fn for_one_file() -> Scratch {
-        Scratch {
-            bump: Bump::new(),
-            memo: Memo::new(256),
+    /// Grows the memo if this scratch has encoded enough nodes for a larger one to pay.
+    fn grow_memo(&mut self) {
+        let slots = self.memo.slots.len();
+        if slots > 0 && slots < MAX_MEMO_SLOTS && self.nodes >= 16 * slots as u64 {
+            self.memo = Memo::new(slots * 4);
         }
     }
 }
@@ -1118,7 +1133,7 @@ mod tests {
         }
         let mut stream = Vec::new();
         encode_from(
-            &mut Scratch::for_one_file(),
+            &mut Scratch::new(),
             language,
             text_len,
             &mut source,
@@ -1247,7 +1262,7 @@ mod tests {
     /// with the memo of a whole build (warmed by every file before, of every grammar) as with none.
     #[test]
     fn the_memo_changes_no_bit() {
-        let mut warm = Scratch::for_build();
+        let mut warm = Scratch::new();
         let escapes = (
             "escapes.rs".to_string(),
             "fn f() { let s = \"\\n\\t\\t\\u{1F600}\\x41\\t\"; }\n".to_string(),
@@ -1274,6 +1289,7 @@ mod tests {
             let mut none = Scratch {
                 bump: bumpalo::Bump::new(),
                 memo: super::Memo::new(0),
+                nodes: 0,
             };
             super::encode(
                 &mut none,

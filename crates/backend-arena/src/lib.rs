@@ -90,8 +90,9 @@
 //! Two passes per file, both iterative (nesting depth is bounded only by memory), in a `bumpalo` scratch
 //! arena reset for each file and dropped by `finish()` (`encode.rs`): one `TreeCursor` walk records each
 //! node (32 bytes) and chooses its symbol as soon as the node is finished (through a memo of the choices
-//! made so far: 4,096 slots of 16 bytes, kept across the files of a build and dropped by `finish()`; an
-//! edit's encoding has its own of 256 slots), then the records are written last
+//! made so far: 256 slots of 16 bytes at first, growing fourfold each time the nodes encoded reach 16 per
+//! slot, up to 4,096; kept across the files of a build and dropped by `finish()`; an edit's encoding has
+//! its own), then the records are written last
 //! to first, so that each inner node's subtree size is known when it is written, into scratch from which
 //! they are copied once after the header and index. Appending a file copies its text and stream once;
 //! `add` drops the tree-sitter tree it was given (in the compare run only a reference count: the harness
@@ -434,7 +435,7 @@ impl CstStore for ArenaStore {
             .scratch
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
-            .get_or_insert_with(encode::Scratch::for_build);
+            .get_or_insert_with(encode::Scratch::new);
         scratch.bump.reset();
         // The stream goes where the padding was; the padding goes back after it (or stays, on failure).
         let start = self.streams.len() - PADDING;
@@ -527,7 +528,7 @@ impl CstStore for ArenaStore {
         // A scratch arena of its own, dropped at once: an edited store keeps no encoder memory.
         let mut stream = Vec::new();
         encode::encode(
-            &mut encode::Scratch::for_one_file(),
+            &mut encode::Scratch::new(),
             language,
             source.len() as u32,
             &tree,
@@ -563,7 +564,7 @@ impl CstStore for ArenaStore {
                 reusable(&mut cursor, &unchanged, kind, start, end)
             };
             encode::encode_reusing(
-                &mut encode::Scratch::for_one_file(),
+                &mut encode::Scratch::new(),
                 language,
                 text.len() as u32,
                 &tree,
@@ -903,7 +904,7 @@ mod tests {
                 found
             };
             encode::encode_reusing(
-                &mut encode::Scratch::for_one_file(),
+                &mut encode::Scratch::new(),
                 language,
                 new_text.len() as u32,
                 new_tree,
@@ -918,7 +919,7 @@ mod tests {
         }
         let mut full = Vec::new();
         encode::encode(
-            &mut encode::Scratch::for_one_file(),
+            &mut encode::Scratch::new(),
             language,
             new_text.len() as u32,
             new_tree,
