@@ -406,7 +406,8 @@ fn walk<'s, W: Walk>(
 }
 
 /// The encoder's scratch: a bump arena reset per file, and the [`Memo`] of symbol choices, which lasts as long
-/// as the scratch (across the files of a build) and grows with the nodes encoded through it.
+/// as the scratch (across the files of a build), starts once the scratch has encoded enough nodes for it to
+/// pay, and grows with them.
 pub(crate) struct Scratch {
     pub(crate) bump: Bump,
     memo: Memo,
@@ -414,27 +415,39 @@ pub(crate) struct Scratch {
     nodes: u64,
 }
 
-/// The memo's first size (4 KiB), and its largest (64 KiB; larger ones measured no better).
+/// Nodes a scratch encodes before it starts a memo (a store of one small file, or an edit, never pays for
+/// one: a memo's first choices all miss), its first size (4 KiB), and its largest (64 KiB; larger ones
+/// measured no better).
+const NODES_BEFORE_MEMO: u64 = 1024;
 const FIRST_MEMO_SLOTS: usize = 256;
 const MAX_MEMO_SLOTS: usize = 4096;
 
 impl Scratch {
-    /// A scratch whose memo starts at [`FIRST_MEMO_SLOTS`] and grows fourfold, up to [`MAX_MEMO_SLOTS`], each
-    /// time the nodes encoded through it reach 16 per slot: a store of a few small files (or one edit) never
-    /// pays for clearing a large one.
+    /// A scratch with no memo yet: one of [`FIRST_MEMO_SLOTS`] starts once [`NODES_BEFORE_MEMO`] nodes have
+    /// been encoded through it, and grows fourfold, up to [`MAX_MEMO_SLOTS`], each time they reach 16 per
+    /// slot.
     pub(crate) fn new() -> Scratch {
         Scratch {
             bump: Bump::new(),
-            memo: Memo::new(FIRST_MEMO_SLOTS),
+            memo: Memo::new(0),
             nodes: 0,
         }
     }
 
-    /// Grows the memo if this scratch has encoded enough nodes for a larger one to pay.
+    /// Starts or grows the memo if this scratch has encoded enough nodes for it to pay.
     fn grow_memo(&mut self) {
         let slots = self.memo.slots.len();
-        if slots > 0 && slots < MAX_MEMO_SLOTS && self.nodes >= 16 * slots as u64 {
-            self.memo = Memo::new(slots * 4);
+        let wanted = if self.nodes < NODES_BEFORE_MEMO {
+            0
+        } else if slots == 0 {
+            FIRST_MEMO_SLOTS
+        } else if slots < MAX_MEMO_SLOTS && self.nodes >= 16 * slots as u64 {
+            slots * 4
+        } else {
+            slots
+        };
+        if wanted != slots {
+            self.memo = Memo::new(wanted);
         }
     }
 }
@@ -488,7 +501,7 @@ impl Memo {
         key | (u64::from(node.len + 1) << 8)
     }
 
-    /// The slot of `key` (a memo of no slots holds nothing: the tests' reference).
+    /// The slot of `key` (a memo of no slots holds nothing).
     #[inline(always)]
     fn slot(&mut self, key: u64) -> Option<&mut (u64, u64)> {
         let hash = key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
@@ -521,7 +534,11 @@ fn symbol(
     node: &mut Flat,
     parent_kind: u16,
 ) -> u16 {
-    let mut key = Memo::key(language, node);
+    let mut key = if memo.slots.is_empty() {
+        0
+    } else {
+        Memo::key(language, node)
+    };
     if key != 0 {
         let mut found = memo.get(key);
         if found == Some(NEEDS_LENGTH) {
@@ -1286,11 +1303,8 @@ mod tests {
                 &mut with_warm,
             )
             .unwrap();
-            let mut none = Scratch {
-                bump: bumpalo::Bump::new(),
-                memo: super::Memo::new(0),
-                nodes: 0,
-            };
+            // A fresh scratch starts no memo within its first file.
+            let mut none = Scratch::new();
             super::encode(
                 &mut none,
                 language,

@@ -90,9 +90,10 @@
 //! Two passes per file, both iterative (nesting depth is bounded only by memory), in a `bumpalo` scratch
 //! arena reset for each file and dropped by `finish()` (`encode.rs`): one `TreeCursor` walk records each
 //! node (32 bytes) and chooses its symbol as soon as the node is finished (through a memo of the choices
-//! made so far: 256 slots of 16 bytes at first, growing fourfold each time the nodes encoded reach 16 per
-//! slot, up to 4,096; kept across the files of a build and dropped by `finish()`; an edit's encoding has
-//! its own), then the records are written last
+//! made so far, started once a store has encoded 1,024 nodes: 256 slots of 16 bytes at first, growing
+//! fourfold each time the nodes encoded reach 16 per slot, up to 4,096; kept across the files of a build
+//! and dropped by `finish()`; an edit's encoding, which walks little, has none), then the records are
+//! written last
 //! to first, so that each inner node's subtree size is known when it is written, into scratch from which
 //! they are copied once after the header and index. Appending a file copies its text and stream once;
 //! `add` drops the tree-sitter tree it was given (in the compare run only a reference count: the harness
