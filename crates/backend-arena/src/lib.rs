@@ -64,8 +64,8 @@
 //! - `goto_parent`: pops a frame. O(1).
 //! - Each decode reads one table slot (two for codes longer than 5 bits) and one entry per context tried;
 //!   escapes are rare and at most three. The record's numbers are taken from the 64 bits its code was read
-//!   from while 40 of them are left, so most records load the stream once. A raw record's next contexts are looked up by binary search in the
-//!   model (O(log contexts)).
+//!   from while 40 of them are left, so most records load the stream once. A raw record's next contexts
+//!   are looked up by binary search in the model (O(log contexts)).
 //! - `text()` of a node, `CstStore::text` and `language` of a file: O(1) slices (no copy).
 //! - `seek` (node at offset): the descent of [`cst_measure::backend::descend_to_offset`], decoding one
 //!   record per child passed at each level (subtrees skipped by their sizes), pushing each level's frame so
@@ -93,10 +93,9 @@
 //! made so far, started once a store has encoded 1,024 nodes: 256 slots of 16 bytes at first, growing
 //! fourfold each time the nodes encoded reach 16 per slot, up to 4,096; kept across the files of a build
 //! and dropped by `finish()`; an edit's encoding, which walks little, has none), then the records are
-//! written last
-//! to first, so that each inner node's subtree size is known when it is written, into scratch from which
-//! they are copied once after the header and index. Appending a file copies its text and stream once;
-//! `add` drops the tree-sitter tree it was given (in the compare run only a reference count: the harness
+//! written last to first, so that each inner node's subtree size is known when it is written, into scratch
+//! from which they are copied once after the header and index. Appending a file copies its text and
+//! stream once; `add` drops the tree-sitter tree it was given (in the compare run only a reference count: the harness
 //! holds a second handle and times tree-sitter freeing the tree apart, its *freeing trees* column);
 //! `finish()` shrinks every buffer to its length.
 //!
