@@ -66,6 +66,15 @@
 //!   escapes are rare and at most three. The record's numbers are taken from the 64 bits its code was read
 //!   from while 40 of them are left, so most records load the stream once. A raw record's next contexts
 //!   are looked up by binary search in the model (O(log contexts)).
+//! - What a decode's time is made of: a chain of loads, each waiting on the one before. A record's
+//!   position is the previous record's end; within it come the stream's word, the code's slot, the
+//!   symbol's entry (which names the number codes and the next contexts), then one number slot per
+//!   coded number, each read past the bits of the one before. A walk's time per node is the length of
+//!   that chain more than the instructions around it, and the tables' cache misses add a part only (a walk
+//!   of one small file over and over, its tables warm, is about a seventh faster). Two ways to shorten it
+//!   were tried and not kept: reading all three numbers of every record, absent ones through a code of no
+//!   bits (no branches, but longer chains: about half as slow again), and symbols and numbers in two
+//!   streams so that their chains overlap (in a probe, a linear walk got slower, not faster).
 //! - `text()` of a node, `CstStore::text` and `language` of a file: O(1) slices (no copy).
 //! - `seek` (node at offset): the descent of [`cst_measure::backend::descend_to_offset`], decoding one
 //!   record per child passed at each level (subtrees skipped by their sizes), pushing each level's frame so
