@@ -138,7 +138,7 @@ enum Command {
         out: PathBuf,
     },
     /// Write a folder of awkward inputs (syntax errors, binary, non-UTF-8, 100,000-deep nesting, symlink
-    /// loops, a 20 MB file, ...) to try `compare --corpus` on.
+    /// loops, an 8 MB file, ...) to try `compare --corpus` on.
     BadInputs {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,

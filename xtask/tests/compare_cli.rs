@@ -90,8 +90,8 @@ fn bad_inputs_are_measured_or_skipped_and_the_run_succeeds() {
         corpus.path().to_str().unwrap(),
         "--repetitions",
         "1",
-        // Node-at-offset is linear in the siblings passed (tree-sitter's too): keep the 4 MB flat list and the
-        // 100,000-deep nesting affordable.
+        // Node-at-offset is linear in the depth and the siblings passed (tree-sitter's too): keep the
+        // 100,000-deep nesting and the 100,000-sibling files affordable.
         "--offsets",
         "300",
         "--budget",
