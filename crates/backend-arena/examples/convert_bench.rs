@@ -4,13 +4,15 @@
 //! Usage: `cargo run -p backend-arena --release --example convert_bench -- [builtin] [DIR...] [--reps N]
 //! [--ops] [--walk-only]`
 //!
-//! For each repetition every file is parsed again (not timed), then four things are timed on those trees:
+//! For each repetition every file is parsed again (not timed), then five things are timed on those trees:
 //! - `walk`: a bare `TreeCursor` preorder walk reading kind, field, byte range and MISSING flag of every
 //!   visible node (what the harness's `walk` column times);
 //! - `convert`: `ArenaStore::add` for every file plus `finish` (what the harness's conversion column times:
 //!   it includes dropping each tree, which `add` owns);
 //! - `drop`: dropping freshly parsed trees alone, the part of `convert` that is tree-sitter freeing its nodes;
-//! - `lean`: the walk asking `is_missing` only of empty nodes, as the encoder does.
+//! - `lean`: the walk asking `is_missing` only of empty nodes, as the encoder does;
+//! - `floor`: the walk plus the least any encoder of records adds per node (one code per kind into a bit
+//!   buffer): what tree-sitter's public API leaves a converter for everything else under 1.1x.
 //!
 //! `--harness` instead times as the compare run's build does: each file parsed, then converted with the
 //! bare walk timed beside it (before `add` for every other file, after it for the rest), trees freed apart.
@@ -90,6 +92,47 @@ fn lean_walk(tree: &tree_sitter::Tree) -> u64 {
     }
 }
 
+/// The bare walk plus the least any encoder of records adds per node: one prefix code per kind (lengths of 1
+/// to 12 bits from a fixed table, no context and no numbers) appended to a bit buffer. Its cost over the bare
+/// walk is how much of the 1.1x a converter through `TreeCursor` has to spend on everything else.
+fn floor_encoder_walk(tree: &tree_sitter::Tree, codes: &[u32], out: &mut Vec<u8>) -> u64 {
+    out.clear();
+    let (mut bits, mut pending) = (0u64, 0u32);
+    let mut cursor = tree.walk();
+    let mut digest = 0u64;
+    loop {
+        let node = cursor.node();
+        let field = cursor.field_id().map_or(0, |f| f.get());
+        let kind = node.kind_id();
+        digest = digest
+            .wrapping_mul(31)
+            .wrapping_add(u64::from(kind))
+            .wrapping_add(u64::from(field) << 16)
+            .wrapping_add(node.start_byte() as u64)
+            .wrapping_add((node.end_byte() as u64) << 32)
+            .wrapping_add(u64::from(node.is_missing()));
+        let code = codes[usize::from(kind)];
+        let length = code & 15;
+        bits = (bits << length) | u64::from(code >> 4);
+        pending += length;
+        if pending >= 32 {
+            out.extend_from_slice(&((bits >> (pending - 32)) as u32).to_be_bytes());
+            pending -= 32;
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return digest ^ out.len() as u64;
+            }
+        }
+    }
+}
+
 fn main() {
     let mut files: Vec<(Language, String)> = Vec::new();
     let mut reps = 5;
@@ -136,6 +179,15 @@ fn main() {
     }
     let (mut walk, mut convert, mut drop_time) = (Vec::new(), Vec::new(), Vec::new());
     let mut lean = Vec::new();
+    let mut floor = Vec::new();
+    // Code lengths of 1 to 12 bits spread over the kind ids by a multiplicative hash: `code << 4 | length`.
+    let floor_codes: Vec<u32> = (0..=u32::from(u16::MAX))
+        .map(|kind| {
+            let length = 1 + (kind.wrapping_mul(2_654_435_761) >> 28) % 12;
+            ((kind & ((1 << length) - 1)) << 4) | length
+        })
+        .collect();
+    let mut floor_buffer = Vec::with_capacity(1 << 20);
     let mut nodes = 0u64;
     for _ in 0..reps {
         let trees = parse_all();
@@ -153,6 +205,11 @@ fn main() {
             black_box(lean_walk(tree));
         }
         lean.push(clock.elapsed());
+        let clock = Instant::now();
+        for tree in &trees {
+            black_box(floor_encoder_walk(tree, &floor_codes, &mut floor_buffer));
+        }
+        floor.push(clock.elapsed());
         if walk_only {
             // Walk the same trees many times, so that a profile of this mode is the walk's.
             for _ in 0..20 {
@@ -212,6 +269,13 @@ fn main() {
         d.as_secs_f64() * 1e3,
         per(d),
         d.as_secs_f64() / w.as_secs_f64()
+    );
+    let f = median(&mut floor);
+    println!(
+        "floor   {:>9.3} ms  {:>6.1} ns/node  {:.3}x walk (plus one code per kind into a bit buffer)",
+        f.as_secs_f64() * 1e3,
+        per(f),
+        f.as_secs_f64() / w.as_secs_f64()
     );
     println!(
         "lean    {:>9.3} ms  {:>6.1} ns/node  {:.3}x walk (is_missing asked of empty nodes only)",
