@@ -6,7 +6,7 @@
 //!
 //! For each repetition every file is parsed again (not timed), then five things are timed on those trees:
 //! - `walk`: a bare `TreeCursor` preorder walk reading kind, field, byte range and MISSING flag of every
-//!   visible node (what the harness's `walk` column times);
+//!   visible node: the harness's own (`cst_measure::references::bare_walk`, its `walk` column);
 //! - `convert`: `ArenaStore::add` for every file plus `finish` (what the harness's conversion column times:
 //!   it includes dropping each tree, which `add` owns);
 //! - `drop`: dropping freshly parsed trees alone, the part of `convert` that is tree-sitter freeing its nodes;
@@ -24,6 +24,7 @@
 
 use backend_arena::Arena;
 use cst_measure::corpus::{Corpus, DEFAULT_MAX_FILE_BYTES};
+use cst_measure::references::bare_walk;
 use cst_measure::{Backend, CstStore, Language};
 use std::hint::black_box;
 use std::path::Path;
@@ -33,33 +34,6 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static ALLOC: cst_measure::alloc::MeasuringAllocator =
     cst_measure::alloc::MeasuringAllocator::new();
-
-fn bare_walk(tree: &tree_sitter::Tree) -> u64 {
-    let mut cursor = tree.walk();
-    let mut digest = 0u64;
-    loop {
-        let node = cursor.node();
-        let field = cursor.field_id().map_or(0, |f| f.get());
-        digest = digest
-            .wrapping_mul(31)
-            .wrapping_add(u64::from(node.kind_id()))
-            .wrapping_add(u64::from(field) << 16)
-            .wrapping_add(node.start_byte() as u64)
-            .wrapping_add((node.end_byte() as u64) << 32)
-            .wrapping_add(u64::from(node.is_missing()));
-        if cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return digest;
-            }
-        }
-    }
-}
 
 /// The same walk asking `is_missing` only of empty nodes (a MISSING node is always empty), as the encoder
 /// does: the one call per node that tree-sitter's public API lets a reader skip.

@@ -37,7 +37,7 @@ pub struct References {
 
 /// A bare preorder walk of `tree` with tree-sitter's `TreeCursor`, reading what every backend keeps of each
 /// node (kind, field, range, missing flag): the floor of any conversion through tree-sitter's public API.
-pub(crate) fn bare_walk(tree: &tree_sitter::Tree) -> u64 {
+pub fn bare_walk(tree: &tree_sitter::Tree) -> u64 {
     let mut cursor = tree.walk();
     let mut sum = 0u64;
     loop {
