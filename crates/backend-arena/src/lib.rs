@@ -66,15 +66,18 @@
 //!   escapes are rare and at most three. The record's numbers are taken from the 64 bits its code was read
 //!   from while 40 of them are left, so most records load the stream once. A raw record's next contexts
 //!   are looked up by binary search in the model (O(log contexts)).
-//! - What a decode's time is made of: a chain of loads, each waiting on the one before. A record's
-//!   position is the previous record's end; within it come the stream's word, the code's slot, the
-//!   symbol's entry (which names the number codes and the next contexts), then one number slot per
-//!   coded number, each read past the bits of the one before. A walk's time per node is the length of
-//!   that chain more than the instructions around it, and the tables' cache misses add a part only (a walk
-//!   of one small file over and over, its tables warm, is about a seventh faster). Two ways to shorten it
-//!   were tried and not kept: reading all three numbers of every record, absent ones through a code of no
-//!   bits (no branches, but longer chains: about half as slow again), and symbols and numbers in two
-//!   streams so that their chains overlap (in a probe, a linear walk got slower, not faster).
+//! - What a walk's time is made of: instructions. Callgrind counts 176 per node for the compare run's walk
+//!   on real Rust (`examples/convert_bench --ops` with `ONLY_WALK=1`): about 95 decode the records (the
+//!   stream's word, the code's slot, the symbol's entry, a number slot and a few shifts per coded number,
+//!   the frame's eight fields), about 50 are the cursor's moves, the preorder step between them and their
+//!   bounds checks, and 28 the operation's own loop and digest. At about 13 ns per node that is some 13
+//!   instructions per ns, four or more per cycle, near what the core can retire, so a walk is bound by their
+//!   count more than by the chain of dependent loads a record's decoding is: the tables' cache misses add a
+//!   part only (a walk of one small file over and over, its tables warm, is about a seventh faster). The ways
+//!   tried to shorten that chain were not kept: two added instructions and got slower (reading all three
+//!   numbers of every record, absent ones through a code of no bits: about half as slow again; symbols and
+//!   numbers in two streams: a linear walk got slower), and copying each symbol's entry into its code's
+//!   slots, so that one load goes, made the walk 4% faster for 1.3 MB more of static tables.
 //! - `text()` of a node, `CstStore::text` and `language` of a file: O(1) slices (no copy).
 //! - `seek` (node at offset): the descent of [`cst_measure::backend::descend_to_offset`], decoding one
 //!   record per child passed at each level (subtrees skipped by their sizes), pushing each level's frame so
@@ -107,6 +110,14 @@
 //! stream once; `add` drops the tree-sitter tree it was given (in the compare run only a reference count: the harness
 //! holds a second handle and times tree-sitter freeing the tree apart, its *freeing trees* column);
 //! `finish()` shrinks every buffer to its length.
+//!
+//! What the building costs beside tree-sitter: callgrind on real Rust counts about 1,005 instructions per
+//! node for the bare `TreeCursor` walk (about 950 of them in tree-sitter, whose calls cost the same inside
+//! the conversion), and about 350 of the encoder's own (the walk pass about 230 beside tree-sitter's calls,
+//! the write pass about 100, the memo's misses 14, copying 10), which in time is 0.4 to 0.5 of the walk: the
+//! conversion's 1.4x. The least any encoder of records adds (one code per kind into a bit buffer,
+//! `examples/convert_bench`'s `floor` line) is within the walk's noise, so 1.1x would take an encoder of
+//! about 100 instructions per node: a third of this one.
 //!
 //! Why the arena that is kept is a `Vec<u8>` and not a `bumpalo::Bump`: a store must own its arena and hand
 //! out slices of it, and safe Rust cannot keep a `Bump` together with slices borrowed from it in one
