@@ -35,12 +35,32 @@ use std::time::{Duration, Instant};
 static ALLOC: cst_measure::alloc::MeasuringAllocator =
     cst_measure::alloc::MeasuringAllocator::new();
 
+/// Calls `visit` on every visible node of `tree` in preorder, through one `TreeCursor` (the bare walk's
+/// moves).
+#[inline(always)]
+fn preorder(tree: &tree_sitter::Tree, mut visit: impl FnMut(&tree_sitter::TreeCursor<'_>)) {
+    let mut cursor = tree.walk();
+    loop {
+        visit(&cursor);
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+        }
+    }
+}
+
 /// The same walk asking `is_missing` only of empty nodes (a MISSING node is always empty), as the encoder
 /// does: the one call per node that tree-sitter's public API lets a reader skip.
 fn lean_walk(tree: &tree_sitter::Tree) -> u64 {
-    let mut cursor = tree.walk();
     let mut digest = 0u64;
-    loop {
+    preorder(tree, |cursor| {
         let node = cursor.node();
         let field = cursor.field_id().map_or(0, |f| f.get());
         let (start, end) = (node.start_byte(), node.end_byte());
@@ -52,18 +72,8 @@ fn lean_walk(tree: &tree_sitter::Tree) -> u64 {
             .wrapping_add(start as u64)
             .wrapping_add((end as u64) << 32)
             .wrapping_add(u64::from(missing));
-        if cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return digest;
-            }
-        }
-    }
+    });
+    digest
 }
 
 /// The bare walk plus the least any encoder of records adds per node: one prefix code per kind (lengths of 1
@@ -72,9 +82,8 @@ fn lean_walk(tree: &tree_sitter::Tree) -> u64 {
 fn floor_encoder_walk(tree: &tree_sitter::Tree, codes: &[u32], out: &mut Vec<u8>) -> u64 {
     out.clear();
     let (mut bits, mut pending) = (0u64, 0u32);
-    let mut cursor = tree.walk();
     let mut digest = 0u64;
-    loop {
+    preorder(tree, |cursor| {
         let node = cursor.node();
         let field = cursor.field_id().map_or(0, |f| f.get());
         let kind = node.kind_id();
@@ -93,18 +102,8 @@ fn floor_encoder_walk(tree: &tree_sitter::Tree, codes: &[u32], out: &mut Vec<u8>
             out.extend_from_slice(&((bits >> (pending - 32)) as u32).to_be_bytes());
             pending -= 32;
         }
-        if cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return digest ^ out.len() as u64;
-            }
-        }
-    }
+    });
+    digest ^ out.len() as u64
 }
 
 fn main() {
