@@ -47,7 +47,8 @@ pub struct CorpusArgs {
     /// Most repetitions of each timed operation (the median is reported); 0 skips the operations.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub repetitions: usize,
-    /// Seconds after which an operation stops repeating (it always completes one run, which gives the answer).
+    /// Seconds an operation's repetitions may take: none starts that would end past them, judged by the
+    /// slowest run so far (it always completes one run, which gives the answer).
     #[arg(long, value_name = "SECONDS", default_value_t = cst_measure::harness::DEFAULT_BUDGET.as_secs_f64())]
     pub budget: f64,
     /// Byte offsets sampled (fixed seed) for the node-at-offset operations.

@@ -5,10 +5,18 @@
 //! already loaded (it is the input, not part of any CST). Parsers are created inside the build and dropped
 //! before the retained bytes are read: their memory shows in the peak and, separately, as `parser_bytes`.
 //!
-//! Time is bounded for any input: each operation repeats until it has run the repetitions asked for or spent
-//! its time budget, whichever comes first (always one complete run, whose answer is the one reported, so
-//! answers never depend on timing). Per-file mode measures files on several threads at once; the counters are
-//! per thread, so each file's figures are its own.
+//! Time is bounded for any input: each operation repeats until it has run the repetitions asked for or
+//! another run would end past its time budget (judged by its slowest run so far), whichever comes first
+//! (always one complete run, whose answer is the one reported, so answers never depend on timing). Per-file
+//! mode measures files on several threads at once; the counters are per thread, so each file's figures are
+//! its own.
+//!
+//! Each backend's time is measured in its own process, at its own moment, on a machine whose speed drifts
+//! (this project's VM has moved a walk by half between spells), so a ratio of two processes' times carries
+//! that drift. The one ratio a target is set on, the full walk against tree-sitter's cursor, is therefore also
+//! measured within the process ([`WalkBesideTreeSitter`]): after everything else, the files are parsed again
+//! (all, or every n-th up to about [`BESIDE_TREE_SITTER_BYTES`]) and the backend's walk and tree-sitter's
+//! alternate, under the same repetitions and budget as an operation.
 
 use crate::alloc;
 use crate::backend::{Backend, CstStore};
@@ -16,6 +24,7 @@ use crate::corpus::{Corpus, CorpusFile};
 use crate::ops::{self, KindTables, Operation, OPERATIONS};
 use crate::reference::ReferenceTree;
 use crate::references::References;
+use crate::report::ratio;
 use crate::session::{measure_edits, EditMeasurement, EditOptions};
 use crate::verify::{spread_offsets, verify_against, verify_lookups};
 use crate::Language;
@@ -121,6 +130,29 @@ pub struct OperationTiming {
     pub answer: String,
 }
 
+/// The backend's full walk timed in turns with tree-sitter's own `TreeCursor` walking the same files in the
+/// same process (the files parsed again after everything else is measured): both walks meet the same machine
+/// at the same time, so their ratio holds where the walks' times, measured process by process, drift with the
+/// machine.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct WalkBesideTreeSitter {
+    /// The files walked: all of them, or every n-th held file so that about [`BESIDE_TREE_SITTER_BYTES`] of
+    /// text are walked.
+    pub files: u64,
+    pub nodes: u64,
+    /// Medians over the turns of the backend's walk and of tree-sitter's.
+    pub backend_seconds: f64,
+    pub tree_sitter_seconds: f64,
+    /// Median over the turns of tree-sitter's time over the backend's.
+    pub times_as_fast: f64,
+    /// Turns (one walk of each), as many as the operations' repetitions and budget allow.
+    pub turns: u64,
+}
+
+/// About how much text the walk beside tree-sitter covers: every n-th file of a larger corpus, so that parsing
+/// it again and walking it stay a small part of any run.
+pub const BESIDE_TREE_SITTER_BYTES: u64 = 4_000_000;
+
 /// Everything measured for one backend, before derived figures.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct BackendMeasurement {
@@ -176,6 +208,8 @@ pub struct BackendMeasurement {
     pub failures: Vec<FileFailure>,
     pub scaling: Vec<ScalingPoint>,
     pub operations: Vec<OperationTiming>,
+    /// The walk timed beside tree-sitter's (whole-corpus mode, when the operations are timed).
+    pub walk_beside_tree_sitter: Option<WalkBesideTreeSitter>,
     /// The edit sessions, when run.
     pub edits: Option<EditMeasurement>,
 }
@@ -358,6 +392,7 @@ pub fn measure<B: Backend>(
         failures: Vec::new(),
         scaling: Vec::new(),
         operations: Vec::new(),
+        walk_beside_tree_sitter: None,
         edits: None,
     };
     let recorded;
@@ -540,12 +575,85 @@ fn measure_whole<B: Backend>(
             )?);
             progress.advance(done as u64 + 1);
         }
+        let files: Vec<(usize, &str, Language)> = spread_sample(&sizes, BESIDE_TREE_SITTER_BYTES)
+            .map(|position| {
+                let (_, text, language) = all[built.held[position]];
+                (position, text, language)
+            })
+            .collect();
+        progress.phase("walking beside tree-sitter", files.len() as u64);
+        m.walk_beside_tree_sitter = Some(walk_beside_tree_sitter(
+            &store,
+            &files,
+            options.repetitions,
+            options.budget,
+        ));
     }
     release(store, retained, "whole corpus").context(B::NAME)
 }
 
-/// Runs `op` until it has run `repetitions` times or spent `budget` (at least once); every run's answer
-/// must be the same.
+/// Every n-th of the files of `sizes` (store positions), n the least that keeps their total near `cap`
+/// (all of them when the whole is within it).
+fn spread_sample(sizes: &[u64], cap: u64) -> impl Iterator<Item = usize> {
+    let total: u64 = sizes.iter().sum();
+    let step = total.div_ceil(cap.max(1)).max(1) as usize;
+    (0..sizes.len()).step_by(step)
+}
+
+/// Times the backend's walk of `files` (store positions, with text and language) in turns with tree-sitter's
+/// walk of its own trees of them, parsed here; the first walk of each turn alternates.
+fn walk_beside_tree_sitter<S: CstStore>(
+    store: &S,
+    files: &[(usize, &str, Language)],
+    repetitions: usize,
+    budget: Duration,
+) -> WalkBesideTreeSitter {
+    let trees: Vec<(tree_sitter::Tree, &str)> = files
+        .iter()
+        .map(|&(_, text, language)| (language.parse(text), text))
+        .collect();
+    let timed = |walk: &dyn Fn() -> ops::Answer| {
+        let clock = Instant::now();
+        let answer = walk();
+        (clock.elapsed(), answer.items)
+    };
+    let ours = || ops::walk(store, files.iter().map(|f| f.0));
+    let theirs = || ops::walk_trees(&trees);
+    let (mut turns, mut nodes) = (Vec::new(), 0);
+    let (started, mut slowest) = (Instant::now(), Duration::ZERO);
+    while another_run(
+        turns.len(),
+        repetitions,
+        started.elapsed() + slowest,
+        budget,
+    ) {
+        let clock = Instant::now();
+        let ((backend, items), (tree_sitter, _)) = if turns.len() % 2 == 0 {
+            (timed(&ours), timed(&theirs))
+        } else {
+            let theirs = timed(&theirs);
+            (timed(&ours), theirs)
+        };
+        nodes = items;
+        slowest = slowest.max(clock.elapsed());
+        turns.push((backend.as_secs_f64(), tree_sitter.as_secs_f64()));
+    }
+    let median = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    WalkBesideTreeSitter {
+        files: files.len() as u64,
+        nodes,
+        backend_seconds: median(turns.iter().map(|t| t.0).collect()),
+        tree_sitter_seconds: median(turns.iter().map(|t| t.1).collect()),
+        times_as_fast: median(turns.iter().map(|t| ratio(t.1, t.0)).collect()),
+        turns: turns.len() as u64,
+    }
+}
+
+/// Runs `op` until it has run `repetitions` times or another run would end past `budget` (at least once);
+/// every run's answer must be the same.
 fn time_operation<S: CstStore>(
     op: Operation,
     store: &S,
@@ -557,10 +665,18 @@ fn time_operation<S: CstStore>(
     let mut times = Vec::with_capacity(repetitions);
     let mut answer = None;
     let started = Instant::now();
-    while times.is_empty() || (times.len() < repetitions && started.elapsed() < budget) {
+    let mut slowest = Duration::ZERO;
+    while another_run(
+        times.len(),
+        repetitions,
+        started.elapsed() + slowest,
+        budget,
+    ) {
         let clock = Instant::now();
         let this = ops::run(op, store, tables, offsets);
-        times.push(clock.elapsed().as_secs_f64());
+        let took = clock.elapsed();
+        slowest = slowest.max(took);
+        times.push(took.as_secs_f64());
         if answer.is_some_and(|a| a != this) {
             bail!("{}: answer changed between repetitions", op.name());
         }
@@ -575,6 +691,13 @@ fn time_operation<S: CstStore>(
         items: answer.items,
         answer: format!("{:016x}", answer.digest),
     })
+}
+
+/// Whether a timing loop that has made `runs` runs makes another: always a first one, then up to
+/// `repetitions` while it should end within `budget` (`ends_by`: time spent plus the slowest run so far). An
+/// operation that takes most of the budget runs once, never twice the budget.
+fn another_run(runs: usize, repetitions: usize, ends_by: Duration, budget: Duration) -> bool {
+    runs == 0 || (runs < repetitions && ends_by <= budget)
 }
 
 /// What one file measured alone contributes to the per-file sums.
@@ -745,5 +868,35 @@ impl BackendEntry {
             shares_across_files: B::SHARES_ACROSS_FILES,
             measure: measure::<B>,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{another_run, spread_sample};
+    use std::time::Duration;
+
+    #[test]
+    fn the_walk_beside_tree_sitter_takes_every_file_or_an_even_spread_near_the_cap() {
+        let all: Vec<usize> = spread_sample(&[10, 20, 30], 100).collect();
+        assert_eq!(all, [0, 1, 2]);
+        // 1,000 bytes in 100 files against a cap of 250: every 4th file, 250 bytes.
+        let spread: Vec<usize> = spread_sample(&[10; 100], 250).collect();
+        assert_eq!((spread.len(), spread[1], spread[24]), (25, 4, 96));
+        assert_eq!(spread_sample(&[], 250).count(), 0);
+    }
+
+    #[test]
+    fn repetitions_stop_before_a_run_that_would_end_past_the_budget() {
+        let (budget, ms) = (Duration::from_secs(2), Duration::from_millis);
+        // Always one run, however slow the operation.
+        assert!(another_run(0, 5, Duration::MAX, budget));
+        // A 1.9 s run is not repeated (a second would end near 3.8 s); a 0.5 s one is, until the fifth.
+        assert!(!another_run(1, 5, ms(1900) + ms(1900), budget));
+        assert!(another_run(3, 5, ms(1500) + ms(500), budget));
+        assert!(!another_run(4, 5, ms(2000) + ms(500), budget));
+        assert!(!another_run(5, 5, ms(10), budget));
+        // No repetitions asked for past the first.
+        assert!(!another_run(1, 1, ms(1), budget));
     }
 }

@@ -2,7 +2,7 @@
 //! each so that only the storage differs. Each returns an answer digest that must agree across backends.
 
 use crate::backend::{CstCursor, CstStore, NodeInfo};
-use crate::reference::for_each_preorder;
+use crate::reference::{for_each_preorder, TreeSitterCursor};
 use crate::Language;
 use serde::{Deserialize, Serialize};
 
@@ -160,6 +160,34 @@ fn mix_node(digest: u64, node: NodeInfo) -> u64 {
 
 const DIGEST_START: u64 = 0xcbf2_9ce4_8422_2325;
 
+/// The walk operation over `files` of `store` ([`run`] walks all of them).
+pub fn walk<S: CstStore>(store: &S, files: impl IntoIterator<Item = usize>) -> Answer {
+    walk_cursors(files.into_iter().map(|file| store.cursor(file)))
+}
+
+/// The walk operation over tree-sitter's own trees (each with its text), through the tree-sitter backend's
+/// cursor: what a backend's walk is timed beside in its own process. Its answer is the backend's for the
+/// same files.
+pub fn walk_trees(trees: &[(tree_sitter::Tree, &str)]) -> Answer {
+    walk_cursors(
+        trees
+            .iter()
+            .map(|(tree, text)| TreeSitterCursor::new(tree.root_node(), text)),
+    )
+}
+
+/// Folds every node of every cursor's tree, in preorder.
+fn walk_cursors<C: CstCursor>(cursors: impl Iterator<Item = C>) -> Answer {
+    let (mut digest, mut items) = (DIGEST_START, 0);
+    for mut cursor in cursors {
+        for_each_preorder(&mut cursor, |c| {
+            digest = mix_node(digest, c.node());
+            items += 1;
+        });
+    }
+    Answer { digest, items }
+}
+
 /// Runs one operation over every file of `store`.
 pub fn run<S: CstStore>(
     op: Operation,
@@ -180,14 +208,7 @@ pub fn run<S: CstStore>(
                 }
             }
         }
-        Operation::Walk => {
-            for file in 0..store.len() {
-                for_each_preorder(&mut store.cursor(file), |c| {
-                    digest = mix_node(digest, c.node());
-                    items += 1;
-                });
-            }
-        }
+        Operation::Walk => return walk(store, 0..store.len()),
         Operation::NamedHistogram => {
             // Histogram keyed by (language, kind): ERROR (u16::MAX) goes in the slot past the grammar's kinds.
             let mut counts: Vec<Vec<u64>> = vec![Vec::new(); Language::ALL.len()];

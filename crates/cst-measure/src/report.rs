@@ -7,7 +7,9 @@
 //! requested bytes stand beside them.
 
 use crate::corpus::{Corpus, LanguageTotals, Skipped};
-use crate::harness::{BackendMeasurement, FileFailure, ScalingPoint};
+use crate::harness::{
+    BackendMeasurement, FileFailure, ScalingPoint, WalkBesideTreeSitter, BESIDE_TREE_SITTER_BYTES,
+};
 use crate::ops::{Operation, OPERATIONS};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
@@ -115,9 +117,12 @@ pub struct BackendRow {
     pub failed_files: u64,
     pub failures: Vec<FileFailure>,
     pub scaling: Vec<ScalingPoint>,
+    /// The walk timed beside tree-sitter's in the backend's own process.
+    pub walk_beside_tree_sitter: Option<WalkBesideTreeSitter>,
 }
 
-fn ratio(a: f64, b: f64) -> f64 {
+/// `a / b`, or 0 when `b` is 0.
+pub(crate) fn ratio(a: f64, b: f64) -> f64 {
     if b == 0.0 {
         0.0
     } else {
@@ -170,6 +175,7 @@ impl BackendRow {
             failed_files: m.failed_files,
             failures: m.failures.clone(),
             scaling: m.scaling.clone(),
+            walk_beside_tree_sitter: m.walk_beside_tree_sitter.clone(),
         }
     }
 }
@@ -591,18 +597,26 @@ fn verdict_section(r: &CompareReport, w: &mut String) {
         .iter()
         .min_by(|a, b| a.ns_per_item.total_cmp(&b.ns_per_item))
     {
+        let beside = measured
+            .iter()
+            .find(|b| b.name == fastest.backend)
+            .and_then(|b| b.walk_beside_tree_sitter.as_ref());
+        let against_tree_sitter = match (beside, fastest.ratio_to_tree_sitter) {
+            _ if fastest.backend == BASELINE_BACKEND => String::new(),
+            (Some(beside), _) => format!(
+                ", {:.1} times as fast as tree-sitter's cursor walking the same files beside it",
+                beside.times_as_fast
+            ),
+            (None, Some(x)) if x > 0.0 => {
+                format!(", {:.1} times as fast as tree-sitter's cursor", 1.0 / x)
+            }
+            _ => String::new(),
+        };
         let _ = write!(
             w,
-            " The fastest to walk is **{}**: {} per node{}.",
+            " The fastest to walk is **{}**: {} per node{against_tree_sitter}.",
             fastest.backend,
             per_item(fastest.ns_per_item),
-            fastest
-                .ratio_to_tree_sitter
-                .filter(|&x| x > 0.0 && fastest.backend != BASELINE_BACKEND)
-                .map_or(String::new(), |x| format!(
-                    ", {:.1} times as fast as tree-sitter's cursor",
-                    1.0 / x
-                ))
         );
     }
     let _ = writeln!(w, "\n");
@@ -935,7 +949,49 @@ fn operations_section(r: &CompareReport, w: &mut String) {
              hidden zero-width tokens and can then answer with their parent), so its answers are not compared."
         );
     }
+    walk_beside_section(r, w);
     let _ = writeln!(w);
+}
+
+/// Each backend's walk against tree-sitter's cursor, timed in turns in the backend's own process.
+fn walk_beside_section(r: &CompareReport, w: &mut String) {
+    let rows: Vec<(&str, &WalkBesideTreeSitter)> = r
+        .backends
+        .iter()
+        .filter_map(|b| Some((b.name.as_str(), b.walk_beside_tree_sitter.as_ref()?)))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        w,
+        "
+*Walking beside tree-sitter*: the ratios above divide times measured in different processes, at \
+         different moments of a machine whose speed drifts. Here each backend's full walk is timed in its own \
+         process in turns with tree-sitter's `TreeCursor` walking the same files (parsed again there: every \
+         file, or every n-th so that about {} of text are walked), the first walk of each turn alternating; \
+         *times as fast* is the median over the turns of tree-sitter's time over the backend's. tree-sitter's \
+         own row is its walk beside itself: how far apart two runs of one walk fall.\n",
+        mb(BESIDE_TREE_SITTER_BYTES as f64)
+    );
+    let _ = writeln!(
+        w,
+        "| backend | files | nodes | walk (per node) | tree-sitter's cursor (per node) | times as fast | turns |"
+    );
+    let _ = writeln!(w, "|---|--:|--:|--:|--:|--:|--:|");
+    for (name, beside) in rows {
+        let nodes = beside.nodes.max(1) as f64;
+        let _ = writeln!(
+            w,
+            "| {name} | {} | {} | {} | {} | {:.1}x | {} |",
+            thousands(beside.files),
+            thousands(beside.nodes),
+            per_item(beside.backend_seconds * 1e9 / nodes),
+            per_item(beside.tree_sitter_seconds * 1e9 / nodes),
+            beside.times_as_fast,
+            beside.turns
+        );
+    }
 }
 
 fn edits_section(r: &CompareReport, w: &mut String) {
