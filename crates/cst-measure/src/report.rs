@@ -965,8 +965,7 @@ fn walk_beside_section(r: &CompareReport, w: &mut String) {
     }
     let _ = writeln!(
         w,
-        "
-*Walking beside tree-sitter*: the ratios above divide times measured in different processes, at \
+        "\n*Walking beside tree-sitter*: the ratios above divide times measured in different processes, at \
          different moments of a machine whose speed drifts. Here each backend's full walk is timed in its own \
          process in turns with tree-sitter's `TreeCursor` walking the same files (parsed again there: every \
          file, or every n-th so that about {} of text are walked), the first walk of each turn alternating; \
