@@ -139,6 +139,7 @@ pub struct WalkBesideTreeSitter {
     /// The files walked: all of them, or every n-th held file so that about [`BESIDE_TREE_SITTER_BYTES`] of
     /// text are walked.
     pub files: u64,
+    /// The nodes tree-sitter's walk visited.
     pub nodes: u64,
     /// Medians over the turns of the backend's walk and of tree-sitter's.
     pub backend_seconds: f64,
@@ -147,6 +148,9 @@ pub struct WalkBesideTreeSitter {
     pub times_as_fast: f64,
     /// Turns (one walk of each), as many as the operations' repetitions and budget allow.
     pub turns: u64,
+    /// Whether the two walks gave the same answer (every node's kind, field, range and missing flag): the
+    /// ratio compares like with like only then.
+    pub answers_agree: bool,
 }
 
 /// About how much text the walk beside tree-sitter covers: every n-th file of a larger corpus, so that parsing
@@ -588,6 +592,7 @@ fn measure_whole<B: Backend>(
             options.repetitions,
             options.budget,
         ));
+        progress.advance(files.len() as u64);
     }
     release(store, retained, "whole corpus").context(B::NAME)
 }
@@ -602,7 +607,7 @@ fn spread_sample(sizes: &[u64], cap: u64) -> impl Iterator<Item = usize> {
 
 /// Times the backend's walk of `files` (store positions, with text and language) in turns with tree-sitter's
 /// walk of its own trees of them, parsed here; the first walk of each turn alternates.
-fn walk_beside_tree_sitter<S: CstStore>(
+pub fn walk_beside_tree_sitter<S: CstStore>(
     store: &S,
     files: &[(usize, &str, Language)],
     repetitions: usize,
@@ -615,11 +620,11 @@ fn walk_beside_tree_sitter<S: CstStore>(
     let timed = |walk: &dyn Fn() -> ops::Answer| {
         let clock = Instant::now();
         let answer = walk();
-        (clock.elapsed(), answer.items)
+        (clock.elapsed(), answer)
     };
     let ours = || ops::walk(store, files.iter().map(|f| f.0));
     let theirs = || ops::walk_trees(&trees);
-    let (mut turns, mut nodes) = (Vec::new(), 0);
+    let (mut turns, mut answers) = (Vec::new(), None);
     let (started, mut slowest) = (Instant::now(), Duration::ZERO);
     while another_run(
         turns.len(),
@@ -628,13 +633,13 @@ fn walk_beside_tree_sitter<S: CstStore>(
         budget,
     ) {
         let clock = Instant::now();
-        let ((backend, items), (tree_sitter, _)) = if turns.len() % 2 == 0 {
+        let ((backend, our_answer), (tree_sitter, their_answer)) = if turns.len() % 2 == 0 {
             (timed(&ours), timed(&theirs))
         } else {
             let theirs = timed(&theirs);
             (timed(&ours), theirs)
         };
-        nodes = items;
+        answers = Some((our_answer, their_answer));
         slowest = slowest.max(clock.elapsed());
         turns.push((backend.as_secs_f64(), tree_sitter.as_secs_f64()));
     }
@@ -642,13 +647,15 @@ fn walk_beside_tree_sitter<S: CstStore>(
         values.sort_by(f64::total_cmp);
         values[values.len() / 2]
     };
+    let (ours, theirs) = answers.expect("at least one turn");
     WalkBesideTreeSitter {
         files: files.len() as u64,
-        nodes,
+        nodes: theirs.items,
         backend_seconds: median(turns.iter().map(|t| t.0).collect()),
         tree_sitter_seconds: median(turns.iter().map(|t| t.1).collect()),
         times_as_fast: median(turns.iter().map(|t| ratio(t.1, t.0)).collect()),
         turns: turns.len() as u64,
+        answers_agree: ours == theirs,
     }
 }
 

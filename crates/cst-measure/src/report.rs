@@ -600,7 +600,8 @@ fn verdict_section(r: &CompareReport, w: &mut String) {
         let beside = measured
             .iter()
             .find(|b| b.name == fastest.backend)
-            .and_then(|b| b.walk_beside_tree_sitter.as_ref());
+            .and_then(|b| b.walk_beside_tree_sitter.as_ref())
+            .filter(|beside| beside.answers_agree);
         let against_tree_sitter = match (beside, fastest.ratio_to_tree_sitter) {
             _ if fastest.backend == BASELINE_BACKEND => String::new(),
             (Some(beside), _) => format!(
@@ -969,26 +970,29 @@ fn walk_beside_section(r: &CompareReport, w: &mut String) {
          different moments of a machine whose speed drifts. Here each backend's full walk is timed in its own \
          process in turns with tree-sitter's `TreeCursor` walking the same files (parsed again there: every \
          file, or every n-th so that about {} of text are walked), the first walk of each turn alternating; \
-         *times as fast* is the median over the turns of tree-sitter's time over the backend's. tree-sitter's \
+         *times as fast* is the median over the turns of tree-sitter's time over the backend's, and *answers \
+         agree* says both walks read the same kinds, fields, ranges and missing flags. tree-sitter's \
          own row is its walk beside itself: how far apart two runs of one walk fall.\n",
         mb(BESIDE_TREE_SITTER_BYTES as f64)
     );
     let _ = writeln!(
         w,
-        "| backend | files | nodes | walk (per node) | tree-sitter's cursor (per node) | times as fast | turns |"
+        "| backend | files | nodes | walk (per node) | tree-sitter's cursor (per node) | times as fast | turns | \
+         answers agree |"
     );
-    let _ = writeln!(w, "|---|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(w, "|---|--:|--:|--:|--:|--:|--:|:-:|");
     for (name, beside) in rows {
         let nodes = beside.nodes.max(1) as f64;
         let _ = writeln!(
             w,
-            "| {name} | {} | {} | {} | {} | {:.1}x | {} |",
+            "| {name} | {} | {} | {} | {} | {:.1}x | {} | {} |",
             thousands(beside.files),
             thousands(beside.nodes),
             per_item(beside.backend_seconds * 1e9 / nodes),
             per_item(beside.tree_sitter_seconds * 1e9 / nodes),
             beside.times_as_fast,
-            beside.turns
+            beside.turns,
+            yes_no(beside.answers_agree)
         );
     }
 }

@@ -5,12 +5,13 @@
 use cst_measure::alloc::{self, glibc_chunk_size, MeasuringAllocator};
 use cst_measure::backend::descend_to_offset;
 use cst_measure::corpus::{Corpus, CorpusFile};
-use cst_measure::harness::{measure, MeasureOptions, NoProgress};
+use cst_measure::harness::{measure, walk_beside_tree_sitter, MeasureOptions, NoProgress};
 use cst_measure::reference::{next_preorder, ReferenceTree, TreeSitterCursor};
 use cst_measure::verify::{verify_file, verify_lookups};
 use cst_measure::{Backend, BuildError, CstCursor, CstStore, Language, NodeInfo};
 use std::borrow::Cow;
 use std::sync::Mutex;
+use std::time::Duration;
 
 #[global_allocator]
 static ALLOCATOR: MeasuringAllocator = MeasuringAllocator::new();
@@ -271,6 +272,23 @@ fn a_lookup_that_stops_short_is_rejected() {
     let bad = MutantStore::of(Mistake::ShallowLookup, Language::Python, PYTHON);
     let error = verify_lookups(&bad, 0, PYTHON, &reference, offsets).unwrap_err();
     assert!(error.contains("node at offset 0"), "{error}");
+}
+
+#[test]
+fn a_walk_that_differs_from_tree_sitters_beside_it_is_flagged() {
+    let (field_node, _) = nodes_of_interest();
+    let beside = |mistake| {
+        let store = MutantStore::of(mistake, Language::Python, PYTHON);
+        let files = [(0, PYTHON, Language::Python)];
+        walk_beside_tree_sitter(&store, &files, 3, Duration::from_secs(1))
+    };
+    let good = beside(Mistake::None);
+    assert!(good.answers_agree);
+    assert_eq!(
+        good.nodes,
+        ReferenceTree::of(&Language::Python.parse(PYTHON)).len() as u64
+    );
+    assert!(!beside(Mistake::WrongField(field_node)).answers_agree);
 }
 
 // ---- The harness's memory checks. ----

@@ -103,6 +103,7 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
             tree_sitter_seconds: walk_seconds * beside,
             times_as_fast: beside,
             turns: 5,
+            answers_agree: !failed,
         }),
         edits: Some(EditMeasurement {
             files: 2,
