@@ -625,24 +625,18 @@ pub fn walk_beside_tree_sitter<S: CstStore>(
     let ours = || ops::walk(store, files.iter().map(|f| f.0));
     let theirs = || ops::walk_trees(&trees);
     let (mut turns, mut answers) = (Vec::new(), None);
-    let (started, mut slowest) = (Instant::now(), Duration::ZERO);
-    while another_run(
-        turns.len(),
-        repetitions,
-        started.elapsed() + slowest,
-        budget,
-    ) {
-        let clock = Instant::now();
-        let ((backend, our_answer), (tree_sitter, their_answer)) = if turns.len() % 2 == 0 {
+    repeat_within(repetitions, budget, |turn| {
+        let ((backend, our_answer), (tree_sitter, their_answer)) = if turn % 2 == 0 {
             (timed(&ours), timed(&theirs))
         } else {
             let theirs = timed(&theirs);
             (timed(&ours), theirs)
         };
         answers = Some((our_answer, their_answer));
-        slowest = slowest.max(clock.elapsed());
         turns.push((backend.as_secs_f64(), tree_sitter.as_secs_f64()));
-    }
+        Ok(())
+    })
+    .expect("the turns never fail");
     let median = |mut values: Vec<f64>| {
         values.sort_by(f64::total_cmp);
         values[values.len() / 2]
@@ -671,24 +665,16 @@ fn time_operation<S: CstStore>(
 ) -> anyhow::Result<OperationTiming> {
     let mut times = Vec::with_capacity(repetitions);
     let mut answer = None;
-    let started = Instant::now();
-    let mut slowest = Duration::ZERO;
-    while another_run(
-        times.len(),
-        repetitions,
-        started.elapsed() + slowest,
-        budget,
-    ) {
+    repeat_within(repetitions, budget, |_| {
         let clock = Instant::now();
         let this = ops::run(op, store, tables, offsets);
-        let took = clock.elapsed();
-        slowest = slowest.max(took);
-        times.push(took.as_secs_f64());
+        times.push(clock.elapsed().as_secs_f64());
         if answer.is_some_and(|a| a != this) {
             bail!("{}: answer changed between repetitions", op.name());
         }
         answer = Some(this);
-    }
+        Ok(())
+    })?;
     times.sort_by(f64::total_cmp);
     let answer = answer.expect("at least one repetition");
     Ok(OperationTiming {
@@ -698,6 +684,23 @@ fn time_operation<S: CstStore>(
         items: answer.items,
         answer: format!("{:016x}", answer.digest),
     })
+}
+
+/// Calls `run` with the number of runs made so far, as often as [`another_run`] allows (the first call
+/// always), stopping at its first error.
+fn repeat_within(
+    repetitions: usize,
+    budget: Duration,
+    mut run: impl FnMut(usize) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let (started, mut slowest, mut runs) = (Instant::now(), Duration::ZERO, 0);
+    while another_run(runs, repetitions, started.elapsed() + slowest, budget) {
+        let clock = Instant::now();
+        run(runs)?;
+        slowest = slowest.max(clock.elapsed());
+        runs += 1;
+    }
+    Ok(())
 }
 
 /// Whether a timing loop that has made `runs` runs makes another: always a first one, then up to
