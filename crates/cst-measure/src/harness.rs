@@ -25,7 +25,7 @@ use crate::ops::{self, KindTables, Operation, OPERATIONS};
 use crate::reference::ReferenceTree;
 use crate::references::References;
 use crate::report::ratio;
-use crate::session::{measure_edits, EditMeasurement, EditOptions};
+use crate::session::{measure_edits, median_and_p99, EditMeasurement, EditOptions};
 use crate::verify::{spread_offsets, verify_against, verify_lookups};
 use crate::Language;
 use anyhow::{bail, Context};
@@ -637,10 +637,7 @@ pub fn walk_beside_tree_sitter<S: CstStore>(
         Ok(())
     })
     .expect("the turns never fail");
-    let median = |mut values: Vec<f64>| {
-        values.sort_by(f64::total_cmp);
-        values[values.len() / 2]
-    };
+    let median = |values: Vec<f64>| median_and_p99(values).0;
     let (ours, theirs) = answers.expect("at least one turn");
     WalkBesideTreeSitter {
         files: files.len() as u64,
@@ -675,12 +672,11 @@ fn time_operation<S: CstStore>(
         answer = Some(this);
         Ok(())
     })?;
-    times.sort_by(f64::total_cmp);
     let answer = answer.expect("at least one repetition");
     Ok(OperationTiming {
         operation: op,
-        median_seconds: times[times.len() / 2],
         repetitions: times.len() as u64,
+        median_seconds: median_and_p99(times).0,
         items: answer.items,
         answer: format!("{:016x}", answer.digest),
     })

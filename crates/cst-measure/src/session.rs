@@ -94,7 +94,8 @@ struct Kept<V> {
     reference: ReferenceTree,
 }
 
-fn median_and_p99(mut times: Vec<f64>) -> (f64, f64) {
+/// The median (the upper middle value) and the 99th percentile of `times`; zeros for none.
+pub(crate) fn median_and_p99(mut times: Vec<f64>) -> (f64, f64) {
     if times.is_empty() {
         return (0.0, 0.0);
     }
