@@ -1,16 +1,20 @@
-//! Times conversion against the bare tree-sitter walk it cannot avoid, on the same trees: a benchmark, not a
-//! test (no bound is asserted; figures for the report come from `cargo xtask compare`).
+//! Times conversion against the bare tree-sitter walk of the same trees, and the ways through tree-sitter's
+//! tree that cost less than that walk: a benchmark, not a test (no bound is asserted; figures for the report
+//! come from `cargo xtask compare`).
 //!
 //! Usage: `cargo run -p backend-arena --release --example convert_bench -- [builtin] [DIR...] [--reps N]
 //! [--ops] [--walk-only]`
 //!
-//! For each repetition every file is parsed again (not timed), then five things are timed on those trees:
+//! For each repetition every file is parsed again (not timed), then six things are timed on those trees:
 //! - `walk`: a bare `TreeCursor` preorder walk reading kind, field, byte range and MISSING flag of every
 //!   visible node: the harness's own (`cst_measure::references::bare_walk`, its `walk` column);
 //! - `convert`: `ArenaStore::add` for every file plus `finish` (what the harness's conversion column times:
 //!   it includes dropping each tree, which `add` owns);
 //! - `drop`: dropping freshly parsed trees alone, the part of `convert` that is tree-sitter freeing its nodes;
 //! - `lean`: the walk asking `is_missing` only of empty nodes, as the encoder does;
+//! - `counted`: `lean` never asking for a next sibling that is not there, nor for a first child of a node
+//!   without children, as the encoder does: each node's `child_count` says which child is its parent's last
+//!   (the same nodes, checked; what this way through tree-sitter's tree saves over the bare walk);
 //! - `floor`: the walk plus the least any encoder of records adds per node (one code per kind into a bit
 //!   buffer): what tree-sitter's public API leaves a converter for everything else under 1.1x.
 //!
@@ -57,7 +61,7 @@ fn preorder(tree: &tree_sitter::Tree, mut visit: impl FnMut(&tree_sitter::TreeCu
 }
 
 /// [`bare_walk`] asking `is_missing` only of empty nodes (a MISSING node is always empty), as the encoder
-/// does: the one call per node that tree-sitter's public API lets a reader skip. Its sum is the bare walk's,
+/// does (a call per node a reader can skip; [`counted_walk`] skips more). Its sum is the bare walk's,
 /// so that the two differ in that call only.
 fn lean_walk(tree: &tree_sitter::Tree) -> u64 {
     let mut sum = 0u64;
@@ -72,6 +76,45 @@ fn lean_walk(tree: &tree_sitter::Tree) -> u64 {
             .wrapping_add(u64::from(start == end && node.is_missing()));
     });
     sum
+}
+
+/// [`lean_walk`] that never asks for a next sibling that is not there: each parent's visible child count
+/// (`Node::child_count`, which tree-sitter keeps in the node) says which child is the last, so the walk goes
+/// straight up from it, and a node of no children is never asked for a first child.
+fn counted_walk(tree: &tree_sitter::Tree) -> u64 {
+    let mut cursor = tree.walk();
+    let mut sum = 0u64;
+    // Per open parent: its visible children after the current one.
+    let mut remaining: Vec<u32> = Vec::new();
+    loop {
+        let node = cursor.node();
+        let (start, end) = (node.start_byte(), node.end_byte());
+        sum = sum
+            .wrapping_add(u64::from(node.kind_id()))
+            .wrapping_add(u64::from(cursor.field_id().map_or(0, |f| f.get())))
+            .wrapping_add(start as u64)
+            .wrapping_add(end as u64)
+            .wrapping_add(u64::from(start == end && node.is_missing()));
+        let children = node.child_count();
+        if children > 0 && cursor.goto_first_child() {
+            remaining.push(children - 1);
+            continue;
+        }
+        loop {
+            match remaining.last_mut() {
+                None => return sum,
+                Some(0) => {
+                    remaining.pop();
+                    cursor.goto_parent();
+                }
+                Some(left) => {
+                    *left -= 1;
+                    cursor.goto_next_sibling();
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// [`bare_walk`] plus the least any encoder of records adds per node: one prefix code per kind (lengths of 1
@@ -149,6 +192,7 @@ fn main() {
     }
     let (mut walk, mut convert, mut drop_time) = (Vec::new(), Vec::new(), Vec::new());
     let mut lean = Vec::new();
+    let mut counted = Vec::new();
     let mut floor = Vec::new();
     // Code lengths of 1 to 12 bits spread over the kind ids by a multiplicative hash: `code << 4 | length`.
     let floor_codes: Vec<u32> = (0..=u32::from(u16::MAX))
@@ -175,6 +219,14 @@ fn main() {
             black_box(lean_walk(tree));
         }
         lean.push(clock.elapsed());
+        for tree in &trees {
+            assert_eq!(counted_walk(tree), lean_walk(tree), "the same nodes");
+        }
+        let clock = Instant::now();
+        for tree in &trees {
+            black_box(counted_walk(tree));
+        }
+        counted.push(clock.elapsed());
         let clock = Instant::now();
         for tree in &trees {
             black_box(floor_encoder_walk(tree, &floor_codes, &mut floor_buffer));
@@ -252,6 +304,13 @@ fn main() {
         l.as_secs_f64() * 1e3,
         per(l),
         l.as_secs_f64() / w.as_secs_f64()
+    );
+    let k = median(&mut counted);
+    println!(
+        "counted {:>9.3} ms  {:>6.1} ns/node  {:.3}x walk (no next sibling asked of a last child)",
+        k.as_secs_f64() * 1e3,
+        per(k),
+        k.as_secs_f64() / w.as_secs_f64()
     );
 }
 

@@ -66,24 +66,30 @@ const _: () = assert!(std::mem::size_of::<Flat>() == 32);
 /// What the encoder reads of a tree: tree-sitter's `TreeCursor` moves and node facts (a trait so that tests
 /// can feed it trees tree-sitter never makes).
 pub(crate) trait Walk {
-    /// Kind, field in the parent, start and end of the node under the cursor.
-    fn node(&self) -> (u16, u16, usize, usize);
+    /// Kind, field in the parent, start, end and number of visible children of the node under the cursor.
+    fn node(&self) -> (u16, u16, usize, usize, u32);
     /// Whether it is MISSING (asked only of empty nodes: a MISSING node is always empty).
     fn missing(&self) -> bool;
+    /// Moves to the first child; asked only of a node with children, so it always succeeds.
     fn goto_first_child(&mut self) -> bool;
+    /// Moves to the next sibling; asked only when the parent's child count says there is one (a failed
+    /// call would cost tree-sitter a climb through the parent's hidden levels: about a tenth of a bare walk).
     fn goto_next_sibling(&mut self) -> bool;
     fn goto_parent(&mut self) -> bool;
 }
 
 impl Walk for tree_sitter::TreeCursor<'_> {
     #[inline(always)]
-    fn node(&self) -> (u16, u16, usize, usize) {
+    fn node(&self) -> (u16, u16, usize, usize, u32) {
         let node = tree_sitter::TreeCursor::node(self);
         (
             node.kind_id(),
             self.field_id().map_or(0, |id| id.get()),
             node.start_byte(),
             node.end_byte(),
+            // Kept in the node by tree-sitter (its visible children, hidden ones flattened as the cursor
+            // flattens them), so no call to the cursor is needed to learn which child is the last.
+            node.child_count(),
         )
     }
 
@@ -266,7 +272,10 @@ struct Open {
     index: u32,
     kind: u16,
     end: u32,
+    /// Children walked so far.
     children: u32,
+    /// Children after the current one.
+    remaining: u32,
 }
 
 /// What the walk learned.
@@ -303,7 +312,7 @@ fn walk<'s, W: Walk>(
     let (mut parent_kind, mut parent_end) = (NONE, text_len);
     let (mut base, mut context) = (0u32, model.root);
     loop {
-        let (kind, field, start, end) = source.node();
+        let (kind, field, start, end, children) = source.node();
         let index = flat.len();
         if end > text_len as usize || start > end {
             return Err(BuildError::Limit(format!(
@@ -341,24 +350,22 @@ fn walk<'s, W: Walk>(
             }
             parent.children += 1;
         }
-        let mut copied = None;
-        let mut inner = source.goto_first_child();
-        if inner {
-            // An inner node: its descendants may come from the previous stream instead.
-            copied = reuse.as_mut().and_then(|find| find(kind, start, end));
-            if copied.is_some() {
-                if !source.goto_parent() {
-                    unreachable!("the walk just went down from here");
-                }
-                inner = false;
+        // An inner node's descendants may come from the previous stream instead.
+        let copied = if children > 0 {
+            reuse.as_mut().and_then(|find| find(kind, start, end))
+        } else {
+            None
+        };
+        if children > 0 && copied.is_none() {
+            if !source.goto_first_child() {
+                return Err(disagreeing_count(index));
             }
-        }
-        if inner {
             open.push(Open {
                 index: index as u32,
                 kind,
                 end,
                 children: 0,
+                remaining: children - 1,
             });
             (parent_kind, parent_end) = (kind, end);
             (base, context) = (start, model.first_context(kind));
@@ -375,7 +382,16 @@ fn walk<'s, W: Walk>(
         let (mut current, mut current_end) = (index, end);
         loop {
             flat[current].next = flat.len() as u32;
-            let last = !source.goto_next_sibling();
+            let last = match open.last_mut() {
+                Some(parent) if parent.remaining > 0 => {
+                    parent.remaining -= 1;
+                    if !source.goto_next_sibling() {
+                        return Err(disagreeing_count(current));
+                    }
+                    false
+                }
+                _ => true,
+            };
             if last {
                 flat[current].flags |= LAST;
             }
@@ -403,6 +419,15 @@ fn walk<'s, W: Walk>(
             }
         }
     }
+}
+
+/// The error of a tree whose child count says a child or sibling follows where its cursor finds none
+/// (never seen: tree-sitter counts visible children as its cursor walks them; the file is refused rather
+/// than stored with a wrong shape).
+fn disagreeing_count(node: usize) -> BuildError {
+    BuildError::Limit(format!(
+        "node {node}: tree-sitter's child count and its cursor disagree (not representable)"
+    ))
 }
 
 /// The encoder's scratch: a bump arena reset per file, and the [`Memo`] of symbol choices, which lasts as long
@@ -1031,6 +1056,9 @@ mod tests {
         nodes: Vec<(NodeInfo, usize)>,
         /// The current node and its ancestors.
         path: Vec<usize>,
+        /// A node whose child count says one more child than it has (a tree-sitter that disagreed with
+        /// itself).
+        miscounted: Option<usize>,
     }
 
     impl Synthetic {
@@ -1048,18 +1076,29 @@ mod tests {
             Synthetic {
                 nodes,
                 path: vec![0],
+                miscounted: None,
             }
         }
     }
 
     impl Walk for Synthetic {
-        fn node(&self) -> (u16, u16, usize, usize) {
-            let info = self.nodes[*self.path.last().unwrap()].0;
+        fn node(&self) -> (u16, u16, usize, usize, u32) {
+            let at = *self.path.last().unwrap();
+            let (info, end) = self.nodes[at];
+            let (mut children, mut child) = (0, at + 1);
+            while child < end {
+                children += 1;
+                child = self.nodes[child].1;
+            }
+            if self.miscounted == Some(at) {
+                children += 1;
+            }
             (
                 info.kind,
                 info.field,
                 info.start as usize,
                 info.end as usize,
+                children,
             )
         }
         fn missing(&self) -> bool {
@@ -1131,6 +1170,40 @@ mod tests {
             stack.extend(children.into_iter().rev());
         }
         out
+    }
+
+    /// A child count that promises a child or a sibling the cursor does not find refuses the file (before
+    /// anything is written) instead of storing a wrong shape.
+    #[test]
+    fn a_child_count_the_cursor_disagrees_with_refuses_the_file() {
+        let tree = node(
+            1,
+            0,
+            0,
+            4,
+            vec![node(2, 0, 0, 2, vec![]), node(3, 0, 2, 4, vec![])],
+        );
+        // The root promising a third child (no next sibling after the second); a leaf promising one.
+        for (miscounted, at) in [(0, 2), (1, 1)] {
+            let mut source = Synthetic::new(&tree);
+            source.miscounted = Some(miscounted);
+            let mut stream = vec![7];
+            let error = encode_from(
+                &mut Scratch::new(),
+                Language::Rust,
+                4,
+                &mut source,
+                0,
+                u64::MAX,
+                &mut stream,
+            )
+            .expect_err("a miscounted tree is refused");
+            assert_eq!(
+                error.to_string(),
+                format!("node {at}: tree-sitter's child count and its cursor disagree (not representable)")
+            );
+            assert_eq!(stream, [7], "nothing written");
+        }
     }
 
     /// The synthetic tree's nodes in preorder (with leaf and last flags), and its stream, padded.

@@ -101,7 +101,9 @@
 //!
 //! Two passes per file, both iterative (nesting depth is bounded only by memory), in a `bumpalo` scratch
 //! arena reset for each file and dropped by `finish()` (`encode.rs`): one `TreeCursor` walk records each
-//! node (32 bytes) and chooses its symbol as soon as the node is finished (through a memo of the choices
+//! node (32 bytes) and chooses its symbol as soon as the node is finished (the walk never asks tree-sitter
+//! for a move that would fail: each node's child count, which tree-sitter keeps in the node, says whether
+//! it has a first child and which child is its parent's last) (through a memo of the choices
 //! made so far, started once a store has encoded 1,024 nodes: 256 slots of 16 bytes at first, growing
 //! fourfold each time the nodes encoded reach 16 per slot, up to 4,096; kept across the files of a build
 //! and dropped by `finish()`; an edit's encoding, which walks little, has none), then the records are
@@ -111,13 +113,16 @@
 //! holds a second handle and times tree-sitter freeing the tree apart, its *freeing trees* column);
 //! `finish()` shrinks every buffer to its length.
 //!
-//! What the building costs beside tree-sitter: callgrind on real Rust counts about 1,005 instructions per
-//! node for the bare `TreeCursor` walk (about 950 of them in tree-sitter, whose calls cost the same inside
-//! the conversion), and about 350 of the encoder's own (the walk pass about 230 beside tree-sitter's calls,
-//! the write pass about 100, the memo's misses 14, copying 10), which in time is 0.4 to 0.5 of the walk: the
-//! conversion's 1.4x. The least any encoder of records adds (one code per kind into a bit buffer,
-//! `examples/convert_bench`'s `floor` line) is within the walk's noise, so 1.1x would take an encoder of
-//! about 100 instructions per node: a third of this one.
+//! What the building costs beside tree-sitter: callgrind on real Rust counts 1,031 instructions per node for
+//! the bare `TreeCursor` walk and 1,194 for the conversion: about 830 in tree-sitter and about 360 of the
+//! encoder's own (the walk pass about 245 beside tree-sitter's calls, the write pass about 95, allocation and
+//! copying about 15). Tree-sitter's part is less than the bare walk's because the encoder asks less of it:
+//! a `goto_next_sibling` that fails climbs through the parent's hidden levels before it gives up, and the
+//! bare walk makes one per inner node; a walk that learns from child counts where each parent's children end
+//! makes none (`examples/convert_bench`'s `counted` line: about 0.88x the bare walk's time on real code).
+//! The encoder's own part is about half the bare walk in time (its instructions retire more slowly than
+//! tree-sitter's), so the conversion is about 1.4x the bare walk; 1.1x would take an encoder of less than
+//! half this one's cost (0.22 of the walk beside tree-sitter's 0.88).
 //!
 //! Why the arena that is kept is a `Vec<u8>` and not a `bumpalo::Bump`: a store must own its arena and hand
 //! out slices of it, and safe Rust cannot keep a `Bump` together with slices borrowed from it in one

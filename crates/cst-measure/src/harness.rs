@@ -201,8 +201,8 @@ pub struct BackendMeasurement {
     pub free_seconds: f64,
     /// A bare `TreeCursor` walk of the same trees reading kind, field, range and missing flag, timed in the
     /// same process beside the conversion (before `add` for every other file, after it for the rest, so that
-    /// neither always finds the tree warm in the cache), not part of the build: the floor a conversion
-    /// through tree-sitter's public API cannot go below.
+    /// neither always finds the tree warm in the cache), not part of the build: what a conversion is compared
+    /// with (see [`crate::references::bare_walk`]: a converter can walk for less).
     pub walk_seconds: f64,
     /// Wall time of the whole measurement (per-file mode: all threads together).
     pub wall_seconds: f64,
