@@ -65,17 +65,19 @@ fn preorder(tree: &tree_sitter::Tree, mut visit: impl FnMut(&tree_sitter::TreeCu
 /// so that the two differ in that call only.
 fn lean_walk(tree: &tree_sitter::Tree) -> u64 {
     let mut sum = 0u64;
-    preorder(tree, |cursor| {
-        let node = cursor.node();
-        let (start, end) = (node.start_byte(), node.end_byte());
-        sum = sum
-            .wrapping_add(u64::from(node.kind_id()))
-            .wrapping_add(u64::from(cursor.field_id().map_or(0, |f| f.get())))
-            .wrapping_add(start as u64)
-            .wrapping_add(end as u64)
-            .wrapping_add(u64::from(start == end && node.is_missing()));
-    });
+    preorder(tree, |cursor| sum = lean_sum(sum, cursor, &cursor.node()));
     sum
+}
+
+/// `sum` plus what the bare walk reads of the cursor's `node`, asking `is_missing` only of an empty one.
+#[inline(always)]
+fn lean_sum(sum: u64, cursor: &tree_sitter::TreeCursor<'_>, node: &tree_sitter::Node<'_>) -> u64 {
+    let (start, end) = (node.start_byte(), node.end_byte());
+    sum.wrapping_add(u64::from(node.kind_id()))
+        .wrapping_add(u64::from(cursor.field_id().map_or(0, |f| f.get())))
+        .wrapping_add(start as u64)
+        .wrapping_add(end as u64)
+        .wrapping_add(u64::from(start == end && node.is_missing()))
 }
 
 /// [`lean_walk`] that never asks for a next sibling that is not there: each parent's visible child count
@@ -88,13 +90,7 @@ fn counted_walk(tree: &tree_sitter::Tree) -> u64 {
     let mut remaining: Vec<u32> = Vec::new();
     loop {
         let node = cursor.node();
-        let (start, end) = (node.start_byte(), node.end_byte());
-        sum = sum
-            .wrapping_add(u64::from(node.kind_id()))
-            .wrapping_add(u64::from(cursor.field_id().map_or(0, |f| f.get())))
-            .wrapping_add(start as u64)
-            .wrapping_add(end as u64)
-            .wrapping_add(u64::from(start == end && node.is_missing()));
+        sum = lean_sum(sum, &cursor, &node);
         let children = node.child_count();
         if children > 0 && cursor.goto_first_child() {
             remaining.push(children - 1);
