@@ -12,9 +12,9 @@
 //!   it includes dropping each tree, which `add` owns);
 //! - `drop`: dropping freshly parsed trees alone, the part of `convert` that is tree-sitter freeing its nodes;
 //! - `lean`: the walk asking `is_missing` only of empty nodes, as the encoder does;
-//! - `counted`: `lean` never asking for a next sibling that is not there, nor for a first child of a node
-//!   without children, as the encoder does: each node's `child_count` says which child is its parent's last
-//!   (the same nodes, checked; what this way through tree-sitter's tree saves over the bare walk);
+//! - `counted`: `lean` through `cst_measure::tree_walk::CountedCursor`, as every converter walks: never
+//!   asking for a next sibling that is not there, nor for a first child of a node without children (the
+//!   same nodes, checked; what this way through tree-sitter's tree saves over the bare walk);
 //! - `floor`: the walk plus the least any encoder of records adds per node (one code per kind into a bit
 //!   buffer): what tree-sitter's public API leaves a converter for everything else under 1.1x.
 //!
@@ -29,6 +29,7 @@
 use backend_arena::Arena;
 use cst_measure::corpus::{Corpus, DEFAULT_MAX_FILE_BYTES};
 use cst_measure::references::bare_walk;
+use cst_measure::tree_walk::CountedCursor;
 use cst_measure::{Backend, CstStore, Language};
 use std::hint::black_box;
 use std::path::Path;
@@ -65,49 +66,41 @@ fn preorder(tree: &tree_sitter::Tree, mut visit: impl FnMut(&tree_sitter::TreeCu
 /// so that the two differ in that call only.
 fn lean_walk(tree: &tree_sitter::Tree) -> u64 {
     let mut sum = 0u64;
-    preorder(tree, |cursor| sum = lean_sum(sum, cursor, &cursor.node()));
+    preorder(tree, |cursor| {
+        sum = lean_sum(
+            sum,
+            &cursor.node(),
+            cursor.field_id().map_or(0, |f| f.get()),
+        )
+    });
     sum
 }
 
-/// `sum` plus what the bare walk reads of the cursor's `node`, asking `is_missing` only of an empty one.
+/// `sum` plus what the bare walk reads of `node` (and its `field`), asking `is_missing` only of an empty one.
 #[inline(always)]
-fn lean_sum(sum: u64, cursor: &tree_sitter::TreeCursor<'_>, node: &tree_sitter::Node<'_>) -> u64 {
+fn lean_sum(sum: u64, node: &tree_sitter::Node<'_>, field: u16) -> u64 {
     let (start, end) = (node.start_byte(), node.end_byte());
     sum.wrapping_add(u64::from(node.kind_id()))
-        .wrapping_add(u64::from(cursor.field_id().map_or(0, |f| f.get())))
+        .wrapping_add(u64::from(field))
         .wrapping_add(start as u64)
         .wrapping_add(end as u64)
         .wrapping_add(u64::from(start == end && node.is_missing()))
 }
 
-/// [`lean_walk`] that never asks for a next sibling that is not there: each parent's visible child count
-/// (`Node::child_count`, which tree-sitter keeps in the node) says which child is the last, so the walk goes
-/// straight up from it, and a node of no children is never asked for a first child.
+/// [`lean_walk`] through a [`CountedCursor`], as the encoder walks: never asking for a next sibling after the
+/// last child its parent's child count promised, nor for a first child of a node whose count is 0.
 fn counted_walk(tree: &tree_sitter::Tree) -> u64 {
-    let mut cursor = tree.walk();
+    let mut walk = CountedCursor::new(tree);
     let mut sum = 0u64;
-    // Per open parent: its visible children after the current one.
-    let mut remaining: Vec<u32> = Vec::new();
     loop {
-        let node = cursor.node();
-        sum = lean_sum(sum, &cursor, &node);
-        let children = node.child_count();
-        if children > 0 && cursor.goto_first_child() {
-            remaining.push(children - 1);
+        let node = walk.node();
+        sum = lean_sum(sum, &node, walk.field_id());
+        if walk.goto_first_child(node.child_count()) {
             continue;
         }
-        loop {
-            match remaining.last_mut() {
-                None => return sum,
-                Some(0) => {
-                    remaining.pop();
-                    cursor.goto_parent();
-                }
-                Some(left) => {
-                    *left -= 1;
-                    cursor.goto_next_sibling();
-                    break;
-                }
+        while !walk.goto_next_sibling() {
+            if !walk.goto_parent() {
+                return sum;
             }
         }
     }

@@ -1,6 +1,8 @@
 //! From a tree-sitter tree to a file's stream, in two passes over a scratch arena.
 //!
-//! 1. **The walk** (forward): one `TreeCursor` preorder walk, the only pass that touches tree-sitter's tree,
+//! 1. **The walk** (forward): one preorder walk of tree-sitter's tree through a
+//!    [`cst_measure::tree_walk::CountedCursor`] (which asks tree-sitter only for moves that succeed), the
+//!    only pass that touches tree-sitter's tree,
 //!    records each visible node in a 32-byte [`Flat`] and, as soon as the node is finished (its next sibling
 //!    found, or its parent's children done), chooses its symbol (from the [`Memo`] of choices already made
 //!    when it holds one: most nodes repeat a choice). A node's context depends only on its
@@ -24,6 +26,7 @@ use crate::model::{
 use crate::wide::{self, Sample, STRIDE, WIDE};
 use bumpalo::collections::Vec as BumpVec;
 use bumpalo::Bump;
+use cst_measure::tree_walk::CountedCursor;
 use cst_measure::{BuildError, Language};
 
 /// [`Flat::flags`]: the node has more than [`WIDE`] children (and an index).
@@ -63,53 +66,49 @@ struct Flat {
 
 const _: () = assert!(std::mem::size_of::<Flat>() == 32);
 
-/// What the encoder reads of a tree: tree-sitter's `TreeCursor` moves and node facts (a trait so that tests
-/// can feed it trees tree-sitter never makes).
+/// What the encoder reads of a tree: the cursor moves and node facts of tree-sitter's tree (a trait so that
+/// tests can feed it trees tree-sitter never makes).
 pub(crate) trait Walk {
     /// Kind, field in the parent, start, end and number of visible children of the node under the cursor.
     fn node(&self) -> (u16, u16, usize, usize, u32);
     /// Whether it is MISSING (asked only of empty nodes: a MISSING node is always empty).
     fn missing(&self) -> bool;
-    /// Moves to the first child; asked only of a node with children, so it always succeeds.
-    fn goto_first_child(&mut self) -> bool;
-    /// Moves to the next sibling; asked only when the parent's child count says there is one (a failed
-    /// call would cost tree-sitter a climb through the parent's hidden levels: about a tenth of a bare walk).
+    /// Moves to the first child of the node under the cursor, whose child count is `children`.
+    fn goto_first_child(&mut self, children: u32) -> bool;
     fn goto_next_sibling(&mut self) -> bool;
     fn goto_parent(&mut self) -> bool;
 }
 
-impl Walk for tree_sitter::TreeCursor<'_> {
+impl Walk for CountedCursor<'_> {
     #[inline(always)]
     fn node(&self) -> (u16, u16, usize, usize, u32) {
-        let node = tree_sitter::TreeCursor::node(self);
+        let node = CountedCursor::node(self);
         (
             node.kind_id(),
-            self.field_id().map_or(0, |id| id.get()),
+            self.field_id(),
             node.start_byte(),
             node.end_byte(),
-            // Kept in the node by tree-sitter (its visible children, hidden ones flattened as the cursor
-            // flattens them), so no call to the cursor is needed to learn which child is the last.
             node.child_count(),
         )
     }
 
     fn missing(&self) -> bool {
-        tree_sitter::TreeCursor::node(self).is_missing()
+        CountedCursor::node(self).is_missing()
     }
 
     #[inline(always)]
-    fn goto_first_child(&mut self) -> bool {
-        tree_sitter::TreeCursor::goto_first_child(self)
+    fn goto_first_child(&mut self, children: u32) -> bool {
+        CountedCursor::goto_first_child(self, children)
     }
 
     #[inline(always)]
     fn goto_next_sibling(&mut self) -> bool {
-        tree_sitter::TreeCursor::goto_next_sibling(self)
+        CountedCursor::goto_next_sibling(self)
     }
 
     #[inline(always)]
     fn goto_parent(&mut self) -> bool {
-        tree_sitter::TreeCursor::goto_parent(self)
+        CountedCursor::goto_parent(self)
     }
 }
 
@@ -124,14 +123,13 @@ pub(crate) fn encode(
     max_stream: u64,
     out: &mut Vec<u8>,
 ) -> Result<(), BuildError> {
-    let root = tree.root_node();
-    let mut cursor = root.walk();
+    let mut cursor = CountedCursor::new(tree);
     encode_from(
         scratch,
         language,
         text_len,
         &mut cursor,
-        root.descendant_count(),
+        tree.root_node().descendant_count(),
         max_stream,
         out,
     )
@@ -163,8 +161,7 @@ pub(crate) fn encode_reusing(
     out: &mut Vec<u8>,
     reuse: Reuse<'_>,
 ) -> Result<(), BuildError> {
-    let root = tree.root_node();
-    let mut cursor = root.walk();
+    let mut cursor = CountedCursor::new(tree);
     encode_with(
         scratch,
         language,
@@ -272,10 +269,7 @@ struct Open {
     index: u32,
     kind: u16,
     end: u32,
-    /// Children walked so far.
     children: u32,
-    /// Children after the current one.
-    remaining: u32,
 }
 
 /// What the walk learned.
@@ -356,16 +350,12 @@ fn walk<'s, W: Walk>(
         } else {
             None
         };
-        if children > 0 && copied.is_none() {
-            if !source.goto_first_child() {
-                return Err(disagreeing_count(index));
-            }
+        if copied.is_none() && source.goto_first_child(children) {
             open.push(Open {
                 index: index as u32,
                 kind,
                 end,
                 children: 0,
-                remaining: children - 1,
             });
             (parent_kind, parent_end) = (kind, end);
             (base, context) = (start, model.first_context(kind));
@@ -382,16 +372,7 @@ fn walk<'s, W: Walk>(
         let (mut current, mut current_end) = (index, end);
         loop {
             flat[current].next = flat.len() as u32;
-            let last = match open.last_mut() {
-                Some(parent) if parent.remaining > 0 => {
-                    parent.remaining -= 1;
-                    if !source.goto_next_sibling() {
-                        return Err(disagreeing_count(current));
-                    }
-                    false
-                }
-                _ => true,
-            };
+            let last = !source.goto_next_sibling();
             if last {
                 flat[current].flags |= LAST;
             }
@@ -419,15 +400,6 @@ fn walk<'s, W: Walk>(
             }
         }
     }
-}
-
-/// The error of a tree whose child count says a child or sibling follows where its cursor finds none
-/// (never seen: tree-sitter counts visible children as its cursor walks them; the file is refused rather
-/// than stored with a wrong shape).
-fn disagreeing_count(node: usize) -> BuildError {
-    BuildError::Limit(format!(
-        "node {node}: tree-sitter's child count and its cursor disagree (not representable)"
-    ))
 }
 
 /// The encoder's scratch: a bump arena reset per file, and the [`Memo`] of symbol choices, which lasts as long
@@ -952,8 +924,7 @@ pub(crate) fn part_bits(
     tree: &tree_sitter::Tree,
 ) -> Result<crate::RecordParts, BuildError> {
     let model = Model::of(language);
-    let root = tree.root_node();
-    let mut cursor = root.walk();
+    let mut cursor = CountedCursor::new(tree);
     let mut walked = walk(
         scratch,
         model,
@@ -963,7 +934,7 @@ pub(crate) fn part_bits(
         language,
         text_len,
         &mut cursor,
-        root.descendant_count(),
+        tree.root_node().descendant_count(),
         None,
     )?;
     let (bytes, _) = write(scratch, model, &mut walked, None);
@@ -1056,9 +1027,6 @@ mod tests {
         nodes: Vec<(NodeInfo, usize)>,
         /// The current node and its ancestors.
         path: Vec<usize>,
-        /// A node whose child count says one more child than it has (a tree-sitter that disagreed with
-        /// itself).
-        miscounted: Option<usize>,
     }
 
     impl Synthetic {
@@ -1076,7 +1044,6 @@ mod tests {
             Synthetic {
                 nodes,
                 path: vec![0],
-                miscounted: None,
             }
         }
     }
@@ -1090,9 +1057,6 @@ mod tests {
                 children += 1;
                 child = self.nodes[child].1;
             }
-            if self.miscounted == Some(at) {
-                children += 1;
-            }
             (
                 info.kind,
                 info.field,
@@ -1104,7 +1068,7 @@ mod tests {
         fn missing(&self) -> bool {
             self.nodes[*self.path.last().unwrap()].0.missing
         }
-        fn goto_first_child(&mut self) -> bool {
+        fn goto_first_child(&mut self, _children: u32) -> bool {
             let at = *self.path.last().unwrap();
             let has = self.nodes[at].1 > at + 1;
             if has {
@@ -1170,40 +1134,6 @@ mod tests {
             stack.extend(children.into_iter().rev());
         }
         out
-    }
-
-    /// A child count that promises a child or a sibling the cursor does not find refuses the file (before
-    /// anything is written) instead of storing a wrong shape.
-    #[test]
-    fn a_child_count_the_cursor_disagrees_with_refuses_the_file() {
-        let tree = node(
-            1,
-            0,
-            0,
-            4,
-            vec![node(2, 0, 0, 2, vec![]), node(3, 0, 2, 4, vec![])],
-        );
-        // The root promising a third child (no next sibling after the second); a leaf promising one.
-        for (miscounted, at) in [(0, 2), (1, 1)] {
-            let mut source = Synthetic::new(&tree);
-            source.miscounted = Some(miscounted);
-            let mut stream = vec![7];
-            let error = encode_from(
-                &mut Scratch::new(),
-                Language::Rust,
-                4,
-                &mut source,
-                0,
-                u64::MAX,
-                &mut stream,
-            )
-            .expect_err("a miscounted tree is refused");
-            assert_eq!(
-                error.to_string(),
-                format!("node {at}: tree-sitter's child count and its cursor disagree (not representable)")
-            );
-            assert_eq!(stream, [7], "nothing written");
-        }
     }
 
     /// The synthetic tree's nodes in preorder (with leaf and last flags), and its stream, padded.

@@ -101,9 +101,9 @@
 //!
 //! Two passes per file, both iterative (nesting depth is bounded only by memory), in a `bumpalo` scratch
 //! arena reset for each file and dropped by `finish()` (`encode.rs`): one `TreeCursor` walk records each
-//! node (32 bytes) and chooses its symbol as soon as the node is finished (the walk never asks tree-sitter
-//! for a move that would fail: each node's child count, which tree-sitter keeps in the node, says whether
-//! it has a first child and which child is its parent's last) (through a memo of the choices
+//! node (32 bytes) and chooses its symbol as soon as the node is finished (through
+//! [`cst_measure::tree_walk::CountedCursor`], which never asks tree-sitter for a move that would fail: each
+//! node's child count, kept in the node, says whether it has a first child and which child is the last) (through a memo of the choices
 //! made so far, started once a store has encoded 1,024 nodes: 256 slots of 16 bytes at first, growing
 //! fourfold each time the nodes encoded reach 16 per slot, up to 4,096; kept across the files of a build
 //! and dropped by `finish()`; an edit's encoding, which walks little, has none), then the records are

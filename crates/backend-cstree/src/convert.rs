@@ -27,6 +27,7 @@
 //! padding is invisible to the cursor.
 
 use crate::kinds::{Kind, KindTable, NodeKind, FILE, MAX_KIND, TRIVIA};
+use cst_measure::tree_walk::CountedCursor;
 use cst_measure::BuildError;
 use cstree::build::{GreenNodeBuilder, NodeCache};
 use cstree::green::GreenNode;
@@ -205,7 +206,7 @@ fn walk(
             source.len()
         )));
     }
-    let mut cursor = tree.walk();
+    let mut cursor = CountedCursor::new(tree);
     // Bytes of the file already emitted.
     let mut pos = 0;
     'nodes: loop {
@@ -221,11 +222,11 @@ fn walk(
         }
         let kind = kinds.encode(NodeKind {
             kind: node.kind_id(),
-            field: cursor.field_id().map_or(0, |id| id.get()),
+            field: cursor.field_id(),
             missing: node.is_missing(),
         })?;
         sink.trivia(slice(source, pos, start)?);
-        if cursor.goto_first_child() {
+        if cursor.goto_first_child(node.child_count()) {
             sink.start(kind, start, end);
             pos = start;
             continue;

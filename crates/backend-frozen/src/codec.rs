@@ -33,6 +33,7 @@
 use crate::literal;
 use crate::model::{Counts, Model};
 use crate::rans::Encoder;
+use cst_measure::tree_walk::CountedCursor;
 use cst_measure::BuildError;
 use std::collections::{HashMap, VecDeque};
 
@@ -166,7 +167,7 @@ pub(crate) fn flatten(tree: &tree_sitter::Tree, text_len: usize) -> Result<Vec<F
     let root = tree.root_node();
     let mut flat: Vec<Flat> = Vec::with_capacity(root.descendant_count());
     let mut open: Vec<usize> = Vec::new();
-    let mut cursor = root.walk();
+    let mut cursor = CountedCursor::new(tree);
     loop {
         let node = cursor.node();
         let (start, end) = (node.start_byte(), node.end_byte());
@@ -175,7 +176,7 @@ pub(crate) fn flatten(tree: &tree_sitter::Tree, text_len: usize) -> Result<Vec<F
                 "a node spans {start}..{end}, outside the {text_len}-byte text"
             )));
         }
-        let field = cursor.field_id().map_or(0, |f| f.get());
+        let field = cursor.field_id();
         let kind = node.kind_id();
         check_kind_and_field(kind, field)?;
         let index = flat.len();
@@ -187,7 +188,7 @@ pub(crate) fn flatten(tree: &tree_sitter::Tree, text_len: usize) -> Result<Vec<F
             field,
             flags: if node.is_missing() { MISSING } else { 0 },
         });
-        if cursor.goto_first_child() {
+        if cursor.goto_first_child(node.child_count()) {
             open.push(index);
             continue;
         }

@@ -16,6 +16,7 @@
 
 use crate::codec::{check_kind_and_field, LEAF, MISSING, NO_LIST, WIDE};
 use crate::thaw::{Node, Thawed};
+use cst_measure::tree_walk::CountedCursor;
 use cst_measure::{BuildError, Unchanged};
 
 /// `Op::flags` besides [`LEAF`] and [`MISSING`]: the op closes the last open node.
@@ -54,7 +55,7 @@ pub(crate) fn ops(
     limit: usize,
 ) -> Result<Option<Vec<Op>>, BuildError> {
     let mut ops = Vec::new();
-    let mut cursor = tree.walk();
+    let mut cursor = CountedCursor::new(tree);
     // Kind and range of the open nodes (the parent of the node under the cursor last).
     let mut open: Vec<(u16, usize, usize)> = Vec::new();
     loop {
@@ -63,7 +64,7 @@ pub(crate) fn ops(
         }
         let node = cursor.node();
         let (start, end, kind) = (node.start_byte(), node.end_byte(), node.kind_id());
-        let field = cursor.field_id().map_or(0, |f| f.get());
+        let field = cursor.field_id();
         check_kind_and_field(kind, field)?;
         let (Ok(start32), Ok(end32)) = (u32::try_from(start), u32::try_from(end)) else {
             return Err(BuildError::Limit("positions are 32-bit".into()));
@@ -76,7 +77,7 @@ pub(crate) fn ops(
             field: field as u8,
             flags: if node.is_missing() { MISSING } else { 0 },
         };
-        if cursor.goto_first_child() {
+        if cursor.goto_first_child(node.child_count()) {
             let repeats = |n: tree_sitter::Node<'_>| {
                 n.kind_id() == kind && n.start_byte() == start && n.end_byte() == end
             };

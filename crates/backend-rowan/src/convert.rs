@@ -16,6 +16,7 @@
 //! every ancestor, is not interned. Real code never gets there; the padding is invisible to the cursor.
 
 use crate::kinds::{KindTable, NodeKind, FILE, TRIVIA};
+use cst_measure::tree_walk::CountedCursor;
 use cst_measure::BuildError;
 use rowan::{GreenNode, GreenNodeBuilder, GreenNodeData, NodeOrToken, SyntaxKind};
 
@@ -178,7 +179,7 @@ fn walk(
     source: &str,
     tree: &tree_sitter::Tree,
 ) -> Result<(), BuildError> {
-    let mut cursor = tree.walk();
+    let mut cursor = CountedCursor::new(tree);
     // Bytes of the file already emitted.
     let mut pos = 0;
     'nodes: loop {
@@ -194,11 +195,11 @@ fn walk(
         }
         let kind = kinds.encode(NodeKind {
             kind: node.kind_id(),
-            field: cursor.field_id().map_or(0, |id| id.get()),
+            field: cursor.field_id(),
             missing: node.is_missing(),
         })?;
         sink.trivia(slice(source, pos, start)?);
-        if cursor.goto_first_child() {
+        if cursor.goto_first_child(node.child_count()) {
             sink.start(kind, start, end);
             pos = start;
             continue;

@@ -16,6 +16,7 @@
 //! every node, but reading syntree's links costs a few nanoseconds a node where tree-sitter's cursor costs
 //! about a hundred.
 
+use cst_measure::tree_walk::CountedCursor;
 use cst_measure::{BuildError, Unchanged};
 use syntree::{Builder, Node, Span, Tree};
 
@@ -225,7 +226,7 @@ pub(crate) fn convert(
     let mut builder: Builder<Value, Compact> = Builder::new_with();
     let mut open: Vec<Open> = Vec::new();
     let mut wide = Vec::new();
-    let mut cursor = tree.walk();
+    let mut cursor = CountedCursor::new(tree);
     let mut finder = reuse.map(|reuse| Finder { reuse, last: None });
     let mut copied = 0;
     // End of the previous visible node at this level, or start of the parent.
@@ -241,17 +242,13 @@ pub(crate) fn convert(
                 node.kind()
             )));
         }
-        let value = Value::new(
-            node.kind_id(),
-            cursor.field_id().map_or(0, |id| id.get()),
-            node.is_missing(),
-        )?;
+        let value = Value::new(node.kind_id(), cursor.field_id(), node.is_missing())?;
         // Checked against the file's length above, which fits in 32 bits.
         let span = Span::new(start as u32, end as u32);
         if let Some(parent) = open.last_mut() {
             parent.children += 1;
         }
-        if cursor.goto_first_child() {
+        if cursor.goto_first_child(node.child_count()) {
             let id = builder.open_with(value, span).map_err(syntree_error)?.get() as u32;
             let old = finder
                 .as_mut()

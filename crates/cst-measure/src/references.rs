@@ -37,8 +37,8 @@ pub struct References {
 
 /// A bare preorder walk of `tree` with tree-sitter's `TreeCursor`, reading what every backend keeps of each
 /// node (kind, field, range, missing flag): what a conversion is compared with. It is the plain walk (first
-/// child, else next sibling, else up); a converter that uses each node's child count to skip the moves that
-/// would fail asks less of tree-sitter and can go below it.
+/// child, else next sibling, else up); the converters walk through [`crate::tree_walk::CountedCursor`],
+/// which skips the moves that would fail, and so take less than this for their own walk.
 pub fn bare_walk(tree: &tree_sitter::Tree) -> u64 {
     let mut cursor = tree.walk();
     let mut sum = 0u64;

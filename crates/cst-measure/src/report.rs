@@ -852,9 +852,9 @@ fn build_section(r: &CompareReport, w: &mut String) {
          is a `TreeCursor` walk of the same trees reading kind, field, range and missing flag, timed in the \
          same process beside the conversion (before `add` for every other file, after it for the rest, so that \
          neither always finds the tree warm in the cache) and not counted in the total. It is the plain walk \
-         (first child, else next sibling, else up), so a converter can go below it by asking less of \
-         tree-sitter: never for a first child of a node whose child count is 0, never for a sibling after \
-         the last child its parent's count promised. *Parser memory* is what the parsers held after \
+         (first child, else next sibling, else up); every converter here asks tree-sitter for less, never \
+         for a first child of a node whose child count is 0 nor for a sibling after the last child its \
+         parent's count promised, so its own walk takes less time than the bare walk. *Parser memory* is what the parsers held after \
          parsing the whole corpus (the peak includes it).\n"
     );
 }
