@@ -26,7 +26,8 @@ impl<'t> CountedCursor<'t> {
     pub fn new(tree: &'t tree_sitter::Tree) -> CountedCursor<'t> {
         CountedCursor {
             cursor: tree.walk(),
-            remaining: Vec::new(),
+            // One allocation for the depth of most files (tree-sitter's cursor makes one too).
+            remaining: Vec::with_capacity(32),
         }
     }
 
