@@ -114,12 +114,13 @@
 //! `finish()` shrinks every buffer to its length.
 //!
 //! What the building costs beside tree-sitter: callgrind on real Rust counts 1,031 instructions per node for
-//! the bare `TreeCursor` walk and 1,194 for the conversion: about 830 in tree-sitter and about 360 of the
-//! encoder's own (the walk pass about 245 beside tree-sitter's calls, the write pass about 95, allocation and
-//! copying about 15). Tree-sitter's part is less than the bare walk's because the encoder asks less of it:
-//! a `goto_next_sibling` that fails climbs through the parent's hidden levels before it gives up, and the
-//! bare walk makes one per inner node; a walk that learns from child counts where each parent's children end
-//! makes none (`examples/convert_bench`'s `counted` line: about 0.88x the bare walk's time on real code).
+//! the bare `TreeCursor` walk and 1,190 to 1,230 for the conversion (two runs): about 830 to 850 in
+//! tree-sitter and about 360 to 380 of the encoder's own (the walk pass about 245 beside tree-sitter's calls,
+//! the write pass about 95, allocation and copying about 15). Tree-sitter's part is less than the bare
+//! walk's because the encoder asks less of it: a `goto_next_sibling` that fails climbs through the parent's
+//! hidden levels before it gives up, and the bare walk makes one per inner node; the `CountedCursor` makes
+//! none (`examples/convert_bench`'s `counted` line: 872 instructions per node, 0.85x to 0.88x the bare
+//! walk's time on real code).
 //! The encoder's own part is about half the bare walk in time (its instructions retire more slowly than
 //! tree-sitter's), so the conversion is about 1.4x the bare walk; 1.1x would take an encoder of less than
 //! half this one's cost (0.22 of the walk beside tree-sitter's 0.88).
