@@ -61,6 +61,15 @@ fn preorder(tree: &tree_sitter::Tree, mut visit: impl FnMut(&tree_sitter::TreeCu
     }
 }
 
+/// The time `walk` takes over every tree.
+fn each(trees: &[tree_sitter::Tree], mut walk: impl FnMut(&tree_sitter::Tree) -> u64) -> Duration {
+    let clock = Instant::now();
+    for tree in trees {
+        black_box(walk(tree));
+    }
+    clock.elapsed()
+}
+
 /// [`bare_walk`] asking `is_missing` only of empty nodes (a MISSING node is always empty), as the encoder
 /// does (a call per node a reader can skip; [`counted_walk`] skips more). Its sum is the bare walk's,
 /// so that the two differ in that call only.
@@ -198,29 +207,15 @@ fn main() {
             .iter()
             .map(|t| t.root_node().descendant_count() as u64)
             .sum();
-        let clock = Instant::now();
-        for tree in &trees {
-            black_box(bare_walk(tree));
-        }
-        walk.push(clock.elapsed());
-        let clock = Instant::now();
-        for tree in &trees {
-            black_box(lean_walk(tree));
-        }
-        lean.push(clock.elapsed());
+        walk.push(each(&trees, bare_walk));
+        lean.push(each(&trees, lean_walk));
         for tree in &trees {
             assert_eq!(counted_walk(tree), lean_walk(tree), "the same nodes");
         }
-        let clock = Instant::now();
-        for tree in &trees {
-            black_box(counted_walk(tree));
-        }
-        counted.push(clock.elapsed());
-        let clock = Instant::now();
-        for tree in &trees {
-            black_box(floor_encoder_walk(tree, &floor_codes, &mut floor_buffer));
-        }
-        floor.push(clock.elapsed());
+        counted.push(each(&trees, counted_walk));
+        floor.push(each(&trees, |tree| {
+            floor_encoder_walk(tree, &floor_codes, &mut floor_buffer)
+        }));
         if walk_only {
             // Walk the same trees many times, so that a profile of this mode is the walk's.
             for _ in 0..20 {
