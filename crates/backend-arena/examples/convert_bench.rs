@@ -22,9 +22,9 @@
 //! bare walk timed beside it (before `add` for every other file, after it for the rest), trees freed apart.
 //!
 //! Medians are printed. `--walk-only` runs the bare walk alone (20 times per repetition: for profiling it).
-//! `--ops` instead builds a store and times the walk and node-at-offset operations of `cst_measure::ops` on
-//! it (`ONLY_WALK=1` for the walk alone), after the same walk over pre-decoded nodes (a `Vec` of `NodeInfo`
-//! and subtree ends: the floor the operation itself sets on this machine).
+//! `--ops` instead builds a store and times the walk, named-histogram (a cursor's walk) and node-at-offset operations of `cst_measure::ops` on
+//! it (`ONLY_WALK=1` for the walk alone), after the walk's digest over pre-decoded nodes (a `Vec` of depths
+//! and `NodeInfo`s: the floor the operation itself sets on this machine).
 
 use backend_arena::Arena;
 use cst_measure::corpus::{Corpus, DEFAULT_MAX_FILE_BYTES};
@@ -344,7 +344,11 @@ fn ops(files: &[(Language, String)], reps: usize) {
     let sizes: Vec<u64> = files.iter().map(|f| f.1.len() as u64).collect();
     let offsets = sample_offsets(&sizes, 10_000);
     let only_walk = std::env::var_os("ONLY_WALK").is_some();
-    for op in [Operation::Walk, Operation::NodeAtOffset] {
+    for op in [
+        Operation::Walk,
+        Operation::NamedHistogram,
+        Operation::NodeAtOffset,
+    ] {
         if only_walk && op != Operation::Walk {
             continue;
         }
@@ -366,84 +370,23 @@ fn ops(files: &[(Language, String)], reps: usize) {
     }
 }
 
-/// The cheapest cursor there is: pre-decoded nodes in preorder with the index past each subtree. Timing
-/// the walk over it gives the floor the operation itself (digest, moves) sets on this machine.
-struct Flat<'a> {
-    nodes: &'a [(cst_measure::NodeInfo, u32, bool)],
-    stack: Vec<usize>,
-    at: usize,
-}
-
-impl cst_measure::CstCursor for Flat<'_> {
-    fn node(&self) -> cst_measure::NodeInfo {
-        self.nodes[self.at].0
-    }
-    fn text(&self) -> std::borrow::Cow<'_, str> {
-        std::borrow::Cow::Borrowed("")
-    }
-    fn goto_first_child(&mut self) -> bool {
-        let next = self.at + 1;
-        if self.nodes[self.at].1 as usize == next {
-            return false;
-        }
-        self.stack.push(self.at);
-        self.at = next;
-        true
-    }
-    fn goto_next_sibling(&mut self) -> bool {
-        let Some(&parent) = self.stack.last() else {
-            return false;
-        };
-        let next = self.nodes[self.at].1 as usize;
-        if next >= self.nodes[parent].1 as usize {
-            return false;
-        }
-        self.at = next;
-        true
-    }
-    fn goto_parent(&mut self) -> bool {
-        match self.stack.pop() {
-            Some(p) => {
-                self.at = p;
-                true
-            }
-            None => false,
-        }
-    }
-}
-
+/// Times the walk operation's own work over pre-decoded nodes (each file's `(depth, NodeInfo)` in preorder,
+/// read from a `Vec` with the operation's digest): the floor the operation itself sets on this machine.
 #[inline(never)]
 fn flat_floor(files: &[(Language, String)], reps: usize) {
-    let trees: Vec<Vec<(cst_measure::NodeInfo, u32, bool)>> = files
+    let trees: Vec<Vec<(u32, cst_measure::NodeInfo)>> = files
         .iter()
         .map(|(l, text)| {
             let tree = l.parse(text);
-            let mut c = cst_measure::reference::TreeSitterCursor::new(tree.root_node(), text);
-            let mut nodes = Vec::new();
-            let mut open: Vec<usize> = Vec::new();
-            // Preorder with subtree ends, from tree-sitter's cursor.
-            loop {
-                nodes.push((cst_measure::CstCursor::node(&c), 0u32, false));
-                if cst_measure::CstCursor::goto_first_child(&mut c) {
-                    open.push(nodes.len() - 1);
-                    continue;
-                }
-                let mut i = nodes.len() - 1;
-                loop {
-                    nodes[i].1 = nodes.len() as u32;
-                    if cst_measure::CstCursor::goto_next_sibling(&mut c) {
-                        break;
-                    }
-                    if !cst_measure::CstCursor::goto_parent(&mut c) {
-                        break;
-                    }
-                    i = open.pop().unwrap();
-                }
-                if open.is_empty() && nodes[0].1 != 0 {
-                    break;
-                }
-            }
-            nodes
+            let mut cursor = cst_measure::reference::TreeSitterCursor::new(tree.root_node(), text);
+            cst_measure::backend::fold_preorder_of(
+                &mut cursor,
+                Vec::new(),
+                |mut nodes, depth, node| {
+                    nodes.push((depth, node));
+                    nodes
+                },
+            )
         })
         .collect();
     let mut times = Vec::new();
@@ -460,33 +403,22 @@ fn flat_floor(files: &[(Language, String)], reps: usize) {
     );
 }
 
-/// One walk over every pre-decoded tree, with the walk operation's digest.
+/// One pass over every pre-decoded tree, with the walk operation's digest.
 #[inline(never)]
-fn flat_walk(trees: &[Vec<(cst_measure::NodeInfo, u32, bool)>]) -> u64 {
-    use cst_measure::reference::for_each_preorder;
+fn flat_walk(trees: &[Vec<(u32, cst_measure::NodeInfo)>]) -> u64 {
     let mut count = 0;
-    {
-        let mut digest = 0xcbf2_9ce4_8422_2325u64;
-        for nodes in trees {
-            let mut cursor = Flat {
-                nodes,
-                stack: Vec::new(),
-                at: 0,
-            };
-            for_each_preorder(&mut cursor, |c| {
-                let node = cst_measure::CstCursor::node(c);
-                let tag = u64::from(node.kind)
-                    | (u64::from(node.field) << 16)
-                    | (u64::from(node.missing) << 32);
-                digest = ((((digest ^ tag).wrapping_mul(0x0000_0100_0000_01b3))
-                    ^ u64::from(node.start))
-                .wrapping_mul(0x0000_0100_0000_01b3)
-                    ^ u64::from(node.end))
-                .wrapping_mul(0x0000_0100_0000_01b3);
-                count += 1;
-            });
-        }
-        black_box(digest);
+    let mut digest = 0xcbf2_9ce4_8422_2325u64;
+    for &(depth, node) in trees.iter().flatten() {
+        let tag = u64::from(node.kind)
+            | (u64::from(node.field) << 16)
+            | (u64::from(node.missing) << 32)
+            | (u64::from(depth) << 33);
+        digest = ((((digest ^ tag).wrapping_mul(0x0000_0100_0000_01b3)) ^ u64::from(node.start))
+            .wrapping_mul(0x0000_0100_0000_01b3)
+            ^ u64::from(node.end))
+        .wrapping_mul(0x0000_0100_0000_01b3);
+        count += 1;
     }
+    black_box(digest);
     count
 }

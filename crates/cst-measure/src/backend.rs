@@ -5,7 +5,8 @@
 //! back the file's text and what tree-sitter's tree gives back for every visible node (kind, field in its
 //! parent, byte range, MISSING flag, and the tree's shape), and nothing else. Every query goes through a
 //! [`CstCursor`], the same three moves tree-sitter's `TreeCursor` offers, so every operation in [`crate::ops`]
-//! runs the same generic code against every backend.
+//! runs the same generic code against every backend. A full walk goes through [`CstStore::fold_preorder`],
+//! every node in preorder with its depth: a walk of the cursor unless the backend lists its nodes faster.
 //!
 //! Editing goes through [`CstStore::update`], which replaces one file's CST with its next version (its default
 //! rebuilds the file through [`CstStore::replace`]; a backend that can share what did not change overrides it),
@@ -129,6 +130,16 @@ pub trait CstStore {
     fn seek<'a>(&'a self, cursor: &mut Self::Cursor<'a>, file: usize, offset: u32) {
         self.reset_cursor(cursor, file);
         descend_to_offset(cursor, offset);
+    }
+
+    /// Folds every visible node of `file`, in preorder, with its depth (the root's is 0), into `init`: the
+    /// nodes a cursor's preorder walk from the root meets, in that order, like [`Iterator::fold`] (the
+    /// accumulator is passed along by value, so that it can stay in registers). What a full walk (an
+    /// indexer's pass over every node) goes through. The default walks a cursor ([`fold_preorder_of`]); a
+    /// backend that can list its nodes faster in order overrides it, and verification checks the override
+    /// against tree-sitter's tree as it checks the cursor.
+    fn fold_preorder<A>(&self, file: usize, init: A, f: impl FnMut(A, u32, NodeInfo) -> A) -> A {
+        fold_preorder_of(&mut self.cursor(file), init, f)
     }
 
     /// A backend's own lookup for the node at `offset`, when it has one that does not follow the rule above,
@@ -284,6 +295,40 @@ pub trait CstCursor {
     fn goto_next_sibling(&mut self) -> bool;
     /// Moves to the visible parent (never above the node the cursor started on).
     fn goto_parent(&mut self) -> bool;
+}
+
+/// Moves `cursor` to the next node in preorder, keeping `depth` (the cursor's levels below where it started);
+/// `false`, with the cursor back where it started, after the last node. Iterative: any depth is safe.
+pub fn next_in_preorder<C: CstCursor + ?Sized>(cursor: &mut C, depth: &mut u32) -> bool {
+    if cursor.goto_first_child() {
+        *depth += 1;
+        return true;
+    }
+    loop {
+        if cursor.goto_next_sibling() {
+            return true;
+        }
+        if !cursor.goto_parent() {
+            return false;
+        }
+        *depth = depth.wrapping_sub(1);
+    }
+}
+
+/// Folds the cursor's node and each node below it, in preorder, with its depth below the cursor's node:
+/// the default [`CstStore::fold_preorder`].
+pub fn fold_preorder_of<C: CstCursor + ?Sized, A>(
+    cursor: &mut C,
+    init: A,
+    mut f: impl FnMut(A, u32, NodeInfo) -> A,
+) -> A {
+    let (mut acc, mut depth) = (init, 0);
+    loop {
+        acc = f(acc, depth, cursor.node());
+        if !next_in_preorder(cursor, &mut depth) {
+            return acc;
+        }
+    }
 }
 
 /// A cursor on `file` moved to `offset` by [`CstStore::seek`]: for one-off lookups (loops reuse one cursor).

@@ -1,7 +1,7 @@
 //! The operations every backend answers through [`CstStore`]/[`CstCursor`], with one generic implementation
 //! each so that only the storage differs. Each returns an answer digest that must agree across backends.
 
-use crate::backend::{CstCursor, CstStore, NodeInfo};
+use crate::backend::{fold_preorder_of, CstCursor, CstStore, NodeInfo};
 use crate::reference::{for_each_preorder, TreeSitterCursor};
 use crate::Language;
 use serde::{Deserialize, Serialize};
@@ -27,9 +27,10 @@ pub const OPERATIONS: [Operation; 7] = [
 pub enum Operation {
     /// A cursor on every file's root (moved there by `reset_cursor`, so a store that thaws files thaws each).
     Open,
-    /// Preorder walk reading every node's kind, field, byte range and missing flag.
+    /// Preorder walk reading every node's kind, field, byte range, missing flag and depth, through the
+    /// store's [`CstStore::fold_preorder`].
     Walk,
-    /// Count of named nodes per kind.
+    /// Count of named nodes per kind (a preorder walk of a cursor, reading kinds: [`CstCursor::kind`]).
     NamedHistogram,
     /// Deepest node at each sampled offset.
     NodeAtOffset,
@@ -38,7 +39,7 @@ pub enum Operation {
     NativeNodeAtOffset,
     /// Depth of the node at each sampled offset (parent chain to the root).
     ParentChain,
-    /// Text of every identifier-like leaf.
+    /// Text of every identifier-like leaf (a preorder walk of a cursor, reading each leaf's text from it).
     IdentifierText,
 }
 
@@ -147,11 +148,13 @@ fn mix(digest: u64, value: u64) -> u64 {
     (digest ^ value).wrapping_mul(0x0000_0100_0000_01b3)
 }
 
-/// Folds every part of a node into a digest. Kind, field and missing flag share one word without overlap;
-/// start and end get a word each, so no two nodes fold in the same words whatever their offsets.
-fn mix_node(digest: u64, node: NodeInfo) -> u64 {
-    let tag =
-        u64::from(node.kind) | (u64::from(node.field) << 16) | (u64::from(node.missing) << 32);
+/// Folds every part of a node into a digest. Kind, field, missing flag and depth share one word without
+/// overlap; start and end get a word each, so no two nodes fold in the same words whatever their offsets.
+fn mix_node(digest: u64, depth: u32, node: NodeInfo) -> u64 {
+    let tag = u64::from(node.kind)
+        | (u64::from(node.field) << 16)
+        | (u64::from(node.missing) << 32)
+        | (u64::from(depth) << 33);
     mix(
         mix(mix(digest, tag), u64::from(node.start)),
         u64::from(node.end),
@@ -160,9 +163,21 @@ fn mix_node(digest: u64, node: NodeInfo) -> u64 {
 
 const DIGEST_START: u64 = 0xcbf2_9ce4_8422_2325;
 
-/// The walk operation over `files` of `store` ([`run`] walks all of them).
+/// The walk operation over `files` of `store` ([`run`] walks all of them), through
+/// [`CstStore::fold_preorder`].
 pub fn walk<S: CstStore>(store: &S, files: impl IntoIterator<Item = usize>) -> Answer {
-    walk_cursors(files.into_iter().map(|file| store.cursor(file)))
+    let (digest, items) = files
+        .into_iter()
+        .fold((DIGEST_START, 0), |(digest, items), file| {
+            store.fold_preorder(file, (digest, items), fold_node)
+        });
+    Answer { digest, items }
+}
+
+/// One node of the walk operation.
+#[inline(always)]
+fn fold_node((digest, items): (u64, u64), depth: u32, node: NodeInfo) -> (u64, u64) {
+    (mix_node(digest, depth, node), items + 1)
 }
 
 /// The walk operation over tree-sitter's own trees (each with its text), through the tree-sitter backend's
@@ -176,15 +191,12 @@ pub fn walk_trees(trees: &[(tree_sitter::Tree, &str)]) -> Answer {
     )
 }
 
-/// Folds every node of every cursor's tree, in preorder.
+/// Folds every node of every cursor's tree, in preorder (as the default [`CstStore::fold_preorder`] walks
+/// them).
 fn walk_cursors<C: CstCursor>(cursors: impl Iterator<Item = C>) -> Answer {
-    let (mut digest, mut items) = (DIGEST_START, 0);
-    for mut cursor in cursors {
-        for_each_preorder(&mut cursor, |c| {
-            digest = mix_node(digest, c.node());
-            items += 1;
-        });
-    }
+    let (digest, items) = cursors.fold((DIGEST_START, 0), |acc, mut cursor| {
+        fold_preorder_of(&mut cursor, acc, fold_node)
+    });
     Answer { digest, items }
 }
 
@@ -203,7 +215,7 @@ pub fn run<S: CstStore>(
                 let mut cursor = store.cursor(0);
                 for file in 0..store.len() {
                     store.reset_cursor(&mut cursor, file);
-                    digest = mix_node(digest, cursor.node());
+                    digest = mix_node(digest, 0, cursor.node());
                     items += 1;
                 }
             }
@@ -243,7 +255,7 @@ pub fn run<S: CstStore>(
                 let mut cursor = store.cursor(first);
                 for &(file, offset) in offsets {
                     store.seek(&mut cursor, file, offset);
-                    digest = mix_node(digest, cursor.node());
+                    digest = mix_node(digest, 0, cursor.node());
                     items += 1;
                 }
             }
@@ -251,7 +263,7 @@ pub fn run<S: CstStore>(
         Operation::NativeNodeAtOffset => {
             for &(file, offset) in offsets {
                 if let Some(node) = store.native_node_at_offset(file, offset) {
-                    digest = mix_node(digest, node);
+                    digest = mix_node(digest, 0, node);
                     items += 1;
                 }
             }

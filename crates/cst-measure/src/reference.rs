@@ -73,17 +73,7 @@ impl CstCursor for TreeSitterCursor<'_> {
 /// Moves to the next node in preorder; `false` (and the cursor back at its root) after the last one.
 /// Iterative, so a tree of any depth is safe.
 pub fn next_preorder<C: CstCursor + ?Sized>(cursor: &mut C) -> bool {
-    if cursor.goto_first_child() {
-        return true;
-    }
-    loop {
-        if cursor.goto_next_sibling() {
-            return true;
-        }
-        if !cursor.goto_parent() {
-            return false;
-        }
-    }
+    crate::backend::next_in_preorder(cursor, &mut 0)
 }
 
 /// Calls `visit` on every node from the cursor's node down, in preorder.

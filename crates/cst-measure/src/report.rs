@@ -885,7 +885,10 @@ fn operations_section(r: &CompareReport, w: &mut String) {
     let _ = writeln!(
         w,
         "Time per item, and in brackets the ratio to tree-sitter (below 1 is faster). Each operation runs over the \
-         whole corpus through the same generic code on every backend, which uses each backend's cursor; times are \
+         whole corpus through the same generic code on every backend. The full preorder walk lists every node with \
+         its depth through the store's `fold_preorder`, which walks its cursor unless the backend has a faster way \
+         to list its nodes in order (the arena decodes its records in stream order, syntree runs its own \
+         `walk().with_depths()`); the named-node histogram and identifier texts walk each backend's cursor. Times are \
          medians of up to {most_runs} complete runs, fewer where the time budget per operation ran out (the JSON gives each \
          count). The node-at-offset operations use {} offsets from a fixed-seed generator.\n",
         thousands(offsets)
@@ -1099,8 +1102,8 @@ fn verification_section(r: &CompareReport, w: &mut String) {
         let _ = writeln!(
             w,
             "Every backend reproduced all {} files: the text byte for byte, and every visible node's kind, field, \
-             byte range, MISSING flag and text, reached by the same moves as on tree-sitter's tree; and found the \
-             node at offsets spread over each file as tree-sitter's rule does, with the same ancestors.",
+             byte range, MISSING flag and text, reached by the same moves as on tree-sitter's tree, and the same \
+             nodes at the same depths in its preorder listing; and found the node at offsets spread over each file as tree-sitter's rule does, with the same ancestors.",
             thousands(c.files)
         );
     } else {

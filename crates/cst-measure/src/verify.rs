@@ -1,9 +1,9 @@
 //! Losslessness check: a backend's file must give back its language, the source byte for byte, and what
 //! tree-sitter's tree gives back: every visible node's kind, field in its parent, byte range, MISSING flag and
 //! text, reached by the same moves (so the shape is the same, not only the preorder sequence). Compared node by
-//! node against a fresh parse.
+//! node against a fresh parse; the store's [`CstStore::fold_preorder`] must list the same nodes at the same depths.
 
-use crate::backend::{descend_to_offset, CstCursor, CstStore, NodeInfo};
+use crate::backend::{descend_to_offset, next_in_preorder, CstCursor, CstStore, NodeInfo};
 use crate::reference::{ReferenceCursor, ReferenceTree};
 use crate::Language;
 use std::borrow::Cow;
@@ -108,10 +108,47 @@ pub fn verify_against<S: CstStore>(
         if !step(nodes, Move::FirstChild, &mut expected, &mut actual)? {
             while !step(nodes, Move::NextSibling, &mut expected, &mut actual)? {
                 if !step(nodes, Move::Parent, &mut expected, &mut actual)? {
+                    verify_preorder(store, index, source, reference)?;
                     return Ok(nodes);
                 }
             }
         }
+    }
+}
+
+/// Checks [`CstStore::fold_preorder`] on file `index`: tree-sitter's nodes, in preorder, each at its depth (which
+/// together fix the shape). Returns the number of nodes listed, or the first difference.
+pub fn verify_preorder<S: CstStore>(
+    store: &S,
+    index: usize,
+    source: &str,
+    reference: &ReferenceTree,
+) -> Result<u64, String> {
+    let mut expected = reference.cursor(source);
+    let (mut depth, mut listed, mut more) = (0u32, 0u64, true);
+    let checked = store.fold_preorder(index, Ok(()), |checked, got_depth, got| {
+        checked?;
+        if !more {
+            return Err(format!(
+                "preorder lists more nodes than tree-sitter's {listed}"
+            ));
+        }
+        check_node(listed, expected.node(), got).map_err(|e| format!("preorder: {e}"))?;
+        if got_depth != depth {
+            return Err(format!(
+                "preorder: node #{listed} ({got:?}) is at depth {got_depth}, in tree-sitter's tree at {depth}"
+            ));
+        }
+        listed += 1;
+        more = next_in_preorder(&mut expected, &mut depth);
+        Ok(())
+    });
+    match checked {
+        Err(error) => Err(error),
+        Ok(()) if more => Err(format!(
+            "preorder lists {listed} nodes, fewer than tree-sitter's tree has"
+        )),
+        Ok(()) => Ok(listed),
     }
 }
 

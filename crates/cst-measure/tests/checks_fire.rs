@@ -3,7 +3,7 @@
 //! exactly, and a store holding a known number of bytes measures exactly that, requested and paid.
 
 use cst_measure::alloc::{self, glibc_chunk_size, MeasuringAllocator};
-use cst_measure::backend::descend_to_offset;
+use cst_measure::backend::{descend_to_offset, fold_preorder_of};
 use cst_measure::corpus::{Corpus, CorpusFile};
 use cst_measure::harness::{measure, walk_beside_tree_sitter, MeasureOptions, NoProgress};
 use cst_measure::reference::{next_preorder, ReferenceTree, TreeSitterCursor};
@@ -28,6 +28,12 @@ enum Mistake {
     WrongLanguage,
     /// `seek` stops one level short of the answer.
     ShallowLookup,
+    /// `preorder` leaves out one node.
+    SkippedInPreorder(usize),
+    /// `preorder` gives one node a depth one too deep.
+    DeeperInPreorder(usize),
+    /// `preorder` lists the last node twice.
+    RepeatedInPreorder,
 }
 
 /// tree-sitter's own trees, read through a cursor that makes `mistake`.
@@ -166,6 +172,29 @@ impl CstStore for MutantStore {
         }
     }
 
+    fn fold_preorder<A>(
+        &self,
+        file: usize,
+        init: A,
+        mut f: impl FnMut(A, u32, NodeInfo) -> A,
+    ) -> A {
+        let (mistake, mut position, mut last) = (self.mistake, 0, None);
+        let acc = fold_preorder_of(&mut self.cursor(file), init, |acc, depth, node| {
+            let acc = match mistake {
+                Mistake::SkippedInPreorder(at) if at == position => acc,
+                Mistake::DeeperInPreorder(at) if at == position => f(acc, depth + 1, node),
+                _ => f(acc, depth, node),
+            };
+            position += 1;
+            last = Some((depth, node));
+            acc
+        });
+        match (mistake, last) {
+            (Mistake::RepeatedInPreorder, Some((depth, node))) => f(acc, depth, node),
+            _ => acc,
+        }
+    }
+
     fn seek<'a>(&'a self, cursor: &mut MutantCursor<'a>, file: usize, offset: u32) {
         *cursor = self.cursor(file);
         descend_to_offset(cursor, offset);
@@ -258,6 +287,27 @@ fn wrong_text_in_one_node_is_rejected() {
 fn a_wrong_language_is_rejected() {
     let error = verify(Mistake::WrongLanguage).unwrap_err();
     assert!(error.contains("language is rust, not python"), "{error}");
+}
+
+#[test]
+fn a_preorder_that_differs_from_the_cursor_walk_is_rejected() {
+    let (_, leaf) = nodes_of_interest();
+    let error = verify(Mistake::SkippedInPreorder(leaf)).unwrap_err();
+    assert!(
+        error.contains(&format!("preorder: node #{leaf} differs")),
+        "{error}"
+    );
+    let error = verify(Mistake::DeeperInPreorder(leaf)).unwrap_err();
+    assert!(
+        error.contains(&format!("preorder: node #{leaf}")) && error.contains("is at depth"),
+        "{error}"
+    );
+    let error = verify(Mistake::RepeatedInPreorder).unwrap_err();
+    assert!(error.contains("preorder lists more nodes"), "{error}");
+    // The last node skipped: the listing ends early.
+    let nodes = ReferenceTree::of(&Language::Python.parse(PYTHON)).len();
+    let error = verify(Mistake::SkippedInPreorder(nodes - 1)).unwrap_err();
+    assert!(error.contains("fewer than tree-sitter's"), "{error}");
 }
 
 #[test]
