@@ -62,15 +62,24 @@
 //!   leaf's record end, an inner node's stored size, a last child has no next sibling). O(1): a subtree is
 //!   never decoded to be skipped.
 //! - `goto_parent`: pops a frame. O(1).
+//! - `fold_preorder` (what the compare run's full walk reads): decodes the records one after another in
+//!   stream order, which is preorder, with a stack of the open parents (16 bytes each: the parent's parent's
+//!   kind and end, its next sibling's context and gap base) instead of a cursor's 32-byte frames: no subtree
+//!   end is computed or followed, a size is read only to step past it. O(1) per node; one allocation per
+//!   file walked (the stack, 32 levels, growing past them).
 //! - Each decode reads one table slot (two for codes longer than 5 bits) and one entry per context tried;
 //!   escapes are rare and at most three. The record's numbers are taken from the 64 bits its code was read
 //!   from while 40 of them are left, so most records load the stream once. A raw record's next contexts
 //!   are looked up by binary search in the model (O(log contexts)).
-//! - What a walk's time is made of: instructions. Callgrind counts 176 per node for the compare run's walk
-//!   on real Rust (`examples/convert_bench --ops` with `ONLY_WALK=1`): about 95 decode the records (the
+//! - What a walk's time is made of: instructions. Callgrind counts 176 per node for a walk of the cursor
+//!   (first child, else next sibling, else up: the named-node histogram's walk) on real Rust
+//!   (`examples/convert_bench --ops` with `ONLY_WALK=1`, before `fold_preorder` existed, when the full
+//!   walk was this one): about 95 decode the records (the
 //!   stream's word, the code's slot, the symbol's entry, a number slot and a few shifts per coded number,
 //!   the frame's eight fields), about 50 are the cursor's moves, the preorder step between them and their
-//!   bounds checks, and 28 the operation's own loop and digest. At about 13 ns per node that is some 13
+//!   bounds checks, and 28 the operation's own loop and digest. `fold_preorder` takes 137 per node (about
+//!   22 of them the walk operation's digest), at about 11.3 ns per node against the cursor's 13.4. At about
+//!   13 ns per node that is some 13
 //!   instructions per ns, four or more per cycle, near what the core can retire, so a walk is bound by their
 //!   count more than by the chain of dependent loads a record's decoding is: the tables' cache misses add a
 //!   part only (a walk of one small file over and over, its tables warm, is about a seventh faster). The ways
@@ -630,6 +639,16 @@ impl CstStore for ArenaStore {
         cursor.frames[0] = view.above;
         cursor.frames[1] = view.root;
         cursor.depth = 1;
+    }
+
+    /// Decodes the file's records one after another, in stream order (which is preorder), with a stack of
+    /// the open parents' kinds and ends instead of a cursor's frames: no subtree end is kept or followed.
+    fn fold_preorder<A>(&self, file: usize, init: A, f: impl FnMut(A, u32, NodeInfo) -> A) -> A {
+        let (stream, bytes) = self.file_stream(file);
+        let model = Model::of(Language::ALL[usize::from(stream[0] & 3)]);
+        let (_, records) = WideIndex::of(stream);
+        let text_len = self.file_text(file).len() as u32;
+        codec::fold_preorder(bytes, records, text_len, model, init, f)
     }
 
     fn seek<'a>(&'a self, cursor: &mut ArenaCursor<'a>, file: usize, offset: u32) {
