@@ -218,6 +218,28 @@ impl CstStore for SyntreeStore {
         SyntreeCursor::new(&file.tree, &file.text)
     }
 
+    /// syntree's own preorder walk with depths (`Tree::walk().with_depths()`, which follows the same links
+    /// as the cursor).
+    fn fold_preorder<A>(
+        &self,
+        file: usize,
+        init: A,
+        mut f: impl FnMut(A, u32, NodeInfo) -> A,
+    ) -> A {
+        let walk = self.files[file].tree.walk().with_depths();
+        walk.fold(init, |acc, (depth, node)| {
+            let (value, span) = (node.value(), node.span());
+            let info = NodeInfo {
+                kind: value.kind,
+                field: value.field(),
+                start: span.start,
+                end: span.end,
+                missing: value.missing(),
+            };
+            f(acc, depth as u32, info)
+        })
+    }
+
     fn seek<'a>(&'a self, cursor: &mut SyntreeCursor<'a>, file: usize, offset: u32) {
         let stored = &self.files[file];
         *cursor = SyntreeCursor::new(&stored.tree, &stored.text);
