@@ -74,12 +74,11 @@
 //! - What a walk's time is made of: instructions. Callgrind counts 176 per node for a walk of the cursor
 //!   (first child, else next sibling, else up: the named-node histogram's walk) on real Rust
 //!   (`examples/convert_bench --ops` with `ONLY_WALK=1`, before `fold_preorder` existed, when the full
-//!   walk was this one): about 95 decode the records (the
-//!   stream's word, the code's slot, the symbol's entry, a number slot and a few shifts per coded number,
-//!   the frame's eight fields), about 50 are the cursor's moves, the preorder step between them and their
-//!   bounds checks, and 28 the operation's own loop and digest. `fold_preorder` takes 137 per node (about
-//!   22 of them the walk operation's digest), at about 11.3 ns per node against the cursor's 13.4. At about
-//!   13 ns per node that is some 13
+//!   walk was this one): about 95 decode the records (the stream's word, the code's slot, the symbol's
+//!   entry, a number slot and a few shifts per coded number, the frame's eight fields), about 50 are the
+//!   cursor's moves, the preorder step between them and their bounds checks, and 28 the operation's own
+//!   loop and digest. `fold_preorder` takes 131 per node (22 of them the walk operation's digest and
+//!   loop), at about 11.3 ns per node against the cursor's 13.4. At about 13 ns per node that is some 13
 //!   instructions per ns, four or more per cycle, near what the core can retire, so a walk is bound by their
 //!   count more than by the chain of dependent loads a record's decoding is: the tables' cache misses add a
 //!   part only (a walk of one small file over and over, its tables warm, is about a seventh faster). The ways
