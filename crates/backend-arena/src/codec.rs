@@ -410,8 +410,8 @@ pub(crate) fn end_fits(entry: &Entry, len: u32, ends_with_parent: bool) -> bool 
     }
 }
 
-/// An open parent during [`fold_preorder`]: what its children's records are decoded against, and where the walk
-/// goes on once they end.
+/// An open parent during a [`Preorder`]: what its children's records are decoded against, and where the
+/// walk goes on once they end.
 #[derive(Clone, Copy)]
 struct Open {
     /// The parent's parent's kind (the context of the parent's next sibling needs it) and end.
@@ -422,24 +422,47 @@ struct Open {
     base: u32,
 }
 
-/// Folds every node of a file in preorder with its depth (the root's 0), decoding the records in stream order
-/// from bit `at`: one record after another, no subtree skipped, so no frame keeps where subtrees end.
-#[inline(always)]
-pub(crate) fn fold_preorder<A>(
-    bytes: &[u8],
-    mut at: u32,
-    text_len: u32,
-    model: &Model,
-    init: A,
-    mut f: impl FnMut(A, u32, NodeInfo) -> A,
-) -> A {
-    let mut acc = init;
-    let mut open: Vec<Open> = Vec::with_capacity(32);
-    // The parent of the record being decoded, its context and base.
-    let (mut parent_kind, mut parent_end) = (u32::from(crate::model::NONE), text_len);
-    let (mut context, mut base) = (model.root_descriptor, 0u32);
-    loop {
-        let (index, length, word) = read_code_word(bytes, at as usize, context, model);
+/// Every node of a file in preorder with its depth (the root's 0), decoding the records in stream order: one
+/// record after another, no subtree skipped, so no frame keeps where subtrees end.
+pub(crate) struct Preorder<'b> {
+    bytes: &'b [u8],
+    model: &'static Model,
+    /// The next record, or `u32::MAX` after the last.
+    at: u32,
+    open: Vec<Open>,
+    /// The parent of the next record (kind, end), the next record's context and base.
+    parent_kind: u32,
+    parent_end: u32,
+    context: u32,
+    base: u32,
+}
+
+impl<'b> Preorder<'b> {
+    /// The walk of the records from bit `at` of a file of `text_len` bytes.
+    pub(crate) fn new(bytes: &'b [u8], at: u32, text_len: u32, model: &'static Model) -> Self {
+        Preorder {
+            bytes,
+            model,
+            at,
+            open: Vec::with_capacity(32),
+            parent_kind: u32::from(crate::model::NONE),
+            parent_end: text_len,
+            context: model.root_descriptor,
+            base: 0,
+        }
+    }
+}
+
+impl Iterator for Preorder<'_> {
+    type Item = (u32, NodeInfo);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<(u32, NodeInfo)> {
+        let (bytes, model, at) = (self.bytes, self.model, self.at);
+        if at == u32::MAX {
+            return None;
+        }
+        let (index, length, word) = read_code_word(bytes, at as usize, self.context, model);
         let entry = &model.entries[index as usize];
         let (kind_field, start, end, flags, next, child);
         if entry.flags & ESCAPE == 0 {
@@ -450,12 +473,12 @@ pub(crate) fn fold_preorder<A>(
                 valid: 64 - (at & 7) - length as u32,
             };
             let f = entry.flags;
-            let mut s = base.wrapping_add(u32::from(f & GAP_ONE != 0));
+            let mut s = self.base.wrapping_add(u32::from(f & GAP_ONE != 0));
             if f & GAP_CODED != 0 {
                 s = s.wrapping_add(ahead.number(entry.gap_code, model));
             }
             end = match f & END_MASK {
-                END_PARENT => parent_end,
+                END_PARENT => self.parent_end,
                 END_CODED => s.wrapping_add(ahead.number(entry.end_code, model)),
                 _ => s.wrapping_add(u32::from(entry.fixed)),
             };
@@ -465,30 +488,30 @@ pub(crate) fn fold_preorder<A>(
             start = s;
             kind_field = entry.kind_field;
             flags = u32::from(f & (LEAF | LAST));
-            at = ahead.at as u32;
+            self.at = ahead.at as u32;
             next = if f & LAST != 0 {
                 u32::MAX
             } else {
-                model.next_descriptor(entry, parent_kind as u16)
+                model.next_descriptor(entry, self.parent_kind as u16)
             };
             child = entry.child;
         } else {
             let parent = Frame {
-                kind_field: parent_kind,
-                end: parent_end,
+                kind_field: self.parent_kind,
+                end: self.parent_end,
                 ..Frame::default()
             };
             let frame = decode_escaped(
                 bytes,
                 at as usize + length,
                 entry.next,
-                base,
+                self.base,
                 &parent,
                 model,
             );
             (kind_field, start, end, flags) =
                 (frame.kind_field, frame.start, frame.end, frame.flags);
-            at = frame.children;
+            self.at = frame.children;
             next = if flags & u32::from(LAST) != 0 {
                 u32::MAX
             } else {
@@ -496,40 +519,39 @@ pub(crate) fn fold_preorder<A>(
             };
             child = frame.child;
         }
-        acc = f(
-            acc,
-            open.len() as u32,
-            NodeInfo {
-                kind: kind_field as u16,
-                field: (kind_field >> 16) as u16,
-                start,
-                end,
-                missing: flags & u32::from(MISSING) != 0,
-            },
-        );
+        let node = NodeInfo {
+            kind: kind_field as u16,
+            field: (kind_field >> 16) as u16,
+            start,
+            end,
+            missing: flags & u32::from(MISSING) != 0,
+        };
+        let depth = self.open.len() as u32;
         if flags & u32::from(LEAF) == 0 {
-            open.push(Open {
-                kind: parent_kind,
-                end: parent_end,
+            self.open.push(Open {
+                kind: self.parent_kind,
+                end: self.parent_end,
                 next,
                 base: end,
             });
-            (parent_kind, parent_end) = (kind_field & 0xffff, end);
-            (context, base) = (child, start);
-            continue;
-        }
-        if next != u32::MAX {
-            (context, base) = (next, end);
-            continue;
-        }
-        // The last child: climb past every parent that is last in its own parent.
-        loop {
-            let Some(up) = open.pop() else { return acc };
-            if up.next != u32::MAX {
-                (parent_kind, parent_end) = (up.kind, up.end);
-                (context, base) = (up.next, up.base);
-                break;
+            (self.parent_kind, self.parent_end) = (kind_field & 0xffff, end);
+            (self.context, self.base) = (child, start);
+        } else if next != u32::MAX {
+            (self.context, self.base) = (next, end);
+        } else {
+            // The last child: climb past every parent that is last in its own parent.
+            loop {
+                let Some(up) = self.open.pop() else {
+                    self.at = u32::MAX;
+                    break;
+                };
+                if up.next != u32::MAX {
+                    (self.parent_kind, self.parent_end) = (up.kind, up.end);
+                    (self.context, self.base) = (up.next, up.base);
+                    break;
+                }
             }
         }
+        Some((depth, node))
     }
 }
