@@ -245,6 +245,29 @@ pub(crate) fn decoded(
     frame
 }
 
+/// A record's start and end from its symbol `entry` and the numbers after it (gap, length), given its base
+/// and its parent's end.
+#[inline(always)]
+fn span(
+    ahead: &mut Ahead<'_>,
+    entry: &Entry,
+    base: u32,
+    parent_end: u32,
+    model: &Model,
+) -> (u32, u32) {
+    let flags = entry.flags;
+    let mut start = base.wrapping_add(u32::from(flags & GAP_ONE != 0));
+    if flags & GAP_CODED != 0 {
+        start = start.wrapping_add(ahead.number(entry.gap_code, model));
+    }
+    let end = match flags & END_MASK {
+        END_PARENT => parent_end,
+        END_CODED => start.wrapping_add(ahead.number(entry.end_code, model)),
+        _ => start.wrapping_add(u32::from(entry.fixed)),
+    };
+    (start, end)
+}
+
 /// The rest of a record whose symbol is `entry` and ends at bit `at`.
 #[inline(always)]
 fn decode_entry(
@@ -256,15 +279,7 @@ fn decode_entry(
     out: &mut Frame,
 ) {
     let flags = entry.flags;
-    let mut start = base.wrapping_add(u32::from(flags & GAP_ONE != 0));
-    if flags & GAP_CODED != 0 {
-        start = start.wrapping_add(ahead.number(entry.gap_code, model));
-    }
-    let end = match flags & END_MASK {
-        END_PARENT => parent.end,
-        END_CODED => start.wrapping_add(ahead.number(entry.end_code, model)),
-        _ => start.wrapping_add(u32::from(entry.fixed)),
-    };
+    let (start, end) = span(&mut ahead, entry, base, parent.end, model);
     let subtree_end = if flags & LEAF != 0 {
         ahead.at as u32
     } else if flags & LAST != 0 {
@@ -473,19 +488,10 @@ impl Iterator for Preorder<'_> {
                 valid: 64 - (at & 7) - length as u32,
             };
             let f = entry.flags;
-            let mut s = self.base.wrapping_add(u32::from(f & GAP_ONE != 0));
-            if f & GAP_CODED != 0 {
-                s = s.wrapping_add(ahead.number(entry.gap_code, model));
-            }
-            end = match f & END_MASK {
-                END_PARENT => self.parent_end,
-                END_CODED => s.wrapping_add(ahead.number(entry.end_code, model)),
-                _ => s.wrapping_add(u32::from(entry.fixed)),
-            };
+            (start, end) = span(&mut ahead, entry, self.base, self.parent_end, model);
             if f & (LEAF | LAST) == 0 {
                 ahead.number(model.size_code, model);
             }
-            start = s;
             kind_field = entry.kind_field;
             flags = u32::from(f & (LEAF | LAST));
             self.at = ahead.at as u32;
