@@ -645,12 +645,16 @@ impl CstStore for ArenaStore {
 
     /// Decodes the file's records one after another, in stream order (which is preorder), with a stack of
     /// the open parents' kinds and ends instead of a cursor's frames: no subtree end is kept or followed.
-    fn fold_preorder<A>(&self, file: usize, init: A, f: impl FnMut(A, u32, NodeInfo) -> A) -> A {
+    fn fold_preorder<A>(
+        &self,
+        file: usize,
+        init: A,
+        mut f: impl FnMut(A, u32, NodeInfo) -> A,
+    ) -> A {
         let (stream, bytes) = self.file_stream(file);
         let model = Model::of(Language::ALL[usize::from(stream[0] & 3)]);
         let (_, records) = WideIndex::of(stream);
         let text_len = self.file_text(file).len() as u32;
-        let mut f = f;
         codec::Preorder::new(bytes, records, text_len, model)
             .fold(init, |acc, (depth, node)| f(acc, depth, node))
     }

@@ -1103,7 +1103,8 @@ fn verification_section(r: &CompareReport, w: &mut String) {
             w,
             "Every backend reproduced all {} files: the text byte for byte, and every visible node's kind, field, \
              byte range, MISSING flag and text, reached by the same moves as on tree-sitter's tree, and the same \
-             nodes at the same depths in its preorder listing; and found the node at offsets spread over each file as tree-sitter's rule does, with the same ancestors.",
+             nodes at the same depths in its preorder listing; and found the node at offsets spread over each \
+             file as tree-sitter's rule does, with the same ancestors.",
             thousands(c.files)
         );
     } else {

@@ -1,7 +1,8 @@
 //! Losslessness check: a backend's file must give back its language, the source byte for byte, and what
 //! tree-sitter's tree gives back: every visible node's kind, field in its parent, byte range, MISSING flag and
 //! text, reached by the same moves (so the shape is the same, not only the preorder sequence). Compared node by
-//! node against a fresh parse; the store's [`CstStore::fold_preorder`] must list the same nodes at the same depths.
+//! node against a fresh parse; the store's [`CstStore::fold_preorder`] must list the same nodes at the same
+//! depths.
 
 use crate::backend::{descend_to_offset, next_in_preorder, CstCursor, CstStore, NodeInfo};
 use crate::reference::{ReferenceCursor, ReferenceTree};
@@ -116,8 +117,8 @@ pub fn verify_against<S: CstStore>(
     }
 }
 
-/// Checks [`CstStore::fold_preorder`] on file `index`: tree-sitter's nodes, in preorder, each at its depth (which
-/// together fix the shape). Returns the number of nodes listed, or the first difference.
+/// Checks [`CstStore::fold_preorder`] on file `index`: tree-sitter's nodes, in preorder, each at its depth
+/// (which together fix the shape). Returns the number of nodes listed, or the first difference.
 pub fn verify_preorder<S: CstStore>(
     store: &S,
     index: usize,
