@@ -22,9 +22,10 @@
 //! bare walk timed beside it (before `add` for every other file, after it for the rest), trees freed apart.
 //!
 //! Medians are printed. `--walk-only` runs the bare walk alone (20 times per repetition: for profiling it).
-//! `--ops` instead builds a store and times the walk, named-histogram (a cursor's walk) and node-at-offset operations of `cst_measure::ops` on
-//! it (`ONLY_WALK=1` for the walk alone), after the walk's digest over pre-decoded nodes (a `Vec` of depths
-//! and `NodeInfo`s: the floor the operation itself sets on this machine).
+//! `--ops` instead builds a store and times the walk, named-histogram (a cursor's walk) and node-at-offset
+//! operations of `cst_measure::ops` on it (`ONLY_WALK=1` for the walk alone), after the walk's digest over
+//! pre-decoded nodes (a `Vec` of depths and `NodeInfo`s: the floor the operation itself sets on this
+//! machine).
 
 use backend_arena::Arena;
 use cst_measure::corpus::{Corpus, DEFAULT_MAX_FILE_BYTES};

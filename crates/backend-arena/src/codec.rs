@@ -75,13 +75,7 @@ impl Frame {
 
     #[inline(always)]
     pub(crate) fn info(&self) -> NodeInfo {
-        NodeInfo {
-            kind: self.kind_field as u16,
-            field: (self.kind_field >> 16) as u16,
-            start: self.start,
-            end: self.end,
-            missing: self.flags & u32::from(MISSING) != 0,
-        }
+        node_info(self.kind_field, self.start, self.end, self.flags)
     }
 
     /// The frame above a file's root: spans the whole text and the whole stream, so that the root decodes
@@ -102,6 +96,18 @@ impl Frame {
             next: 0,
             child: model.root_descriptor,
         }
+    }
+}
+
+/// A decoded node as readers give it: `kind_field` and `flags` as a [`Frame`] holds them.
+#[inline(always)]
+fn node_info(kind_field: u32, start: u32, end: u32, flags: u32) -> NodeInfo {
+    NodeInfo {
+        kind: kind_field as u16,
+        field: (kind_field >> 16) as u16,
+        start,
+        end,
+        missing: flags & u32::from(MISSING) != 0,
     }
 }
 
@@ -525,13 +531,7 @@ impl Iterator for Preorder<'_> {
             };
             child = frame.child;
         }
-        let node = NodeInfo {
-            kind: kind_field as u16,
-            field: (kind_field >> 16) as u16,
-            start,
-            end,
-            missing: flags & u32::from(MISSING) != 0,
-        };
+        let node = node_info(kind_field, start, end, flags);
         let depth = self.open.len() as u32;
         if flags & u32::from(LEAF) == 0 {
             self.open.push(Open {

@@ -28,11 +28,11 @@ enum Mistake {
     WrongLanguage,
     /// `seek` stops one level short of the answer.
     ShallowLookup,
-    /// `preorder` leaves out one node.
+    /// `fold_preorder` leaves out one node.
     SkippedInPreorder(usize),
-    /// `preorder` gives one node a depth one too deep.
+    /// `fold_preorder` gives one node a depth one too deep.
     DeeperInPreorder(usize),
-    /// `preorder` lists the last node twice.
+    /// `fold_preorder` lists the last node twice.
     RepeatedInPreorder,
 }
 
