@@ -61,6 +61,7 @@ pub fn measure_backend(
             edits: args.edits,
             files: args.edit_files,
             max_file_bytes: args.edit_max_file_bytes,
+            max_session_nodes: args.edit_nodes,
             versions: args.versions,
             ..EditOptions::default()
         },
@@ -192,6 +193,7 @@ fn run_child(
             "--edit-max-file-bytes",
             &args.edit_max_file_bytes.to_string(),
         ])
+        .args(["--edit-nodes", &args.edit_nodes.to_string()])
         .args(["--versions", &args.versions.to_string()]);
     if let Some(limit) = args.memory_limit() {
         command.args(["--memory-limit", &limit.to_string()]);

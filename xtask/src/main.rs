@@ -70,6 +70,10 @@ pub struct CorpusArgs {
     /// Files larger than this are left out of the edit sessions.
     #[arg(long, value_name = "BYTES", default_value_t = cst_measure::session::EditOptions::default().max_file_bytes)]
     pub edit_max_file_bytes: u64,
+    /// Nodes an edited file's session may rebuild and verify in all (its nodes, hidden ones included, times its
+    /// edits): a file with more nodes than this over --edits makes fewer edits, at least one.
+    #[arg(long, value_name = "N", default_value_t = cst_measure::session::EditOptions::default().max_session_nodes)]
+    pub edit_nodes: u64,
     /// Versions of each edited file kept alive (the current one included).
     #[arg(long, value_name = "N", default_value_t = cst_measure::session::EditOptions::default().versions)]
     pub versions: usize,

@@ -245,6 +245,10 @@ pub struct EditRow {
     pub files: u64,
     pub files_left_out: u64,
     pub edits: u64,
+    /// Edits asked for per file; files that made fewer for their nodes; the nodes a session may take.
+    pub edits_per_file: u64,
+    pub files_with_fewer_edits: u64,
+    pub max_session_nodes: u64,
     pub reparse_median_seconds: f64,
     pub reparse_p99_seconds: f64,
     pub update_median_seconds: f64,
@@ -384,6 +388,9 @@ impl CompareReport {
                     files: e.files,
                     files_left_out: e.files_left_out,
                     edits: e.edits,
+                    edits_per_file: e.edits_per_file,
+                    files_with_fewer_edits: e.files_with_fewer_edits,
+                    max_session_nodes: e.max_session_nodes,
                     reparse_median_seconds: e.reparse_median_seconds,
                     reparse_p99_seconds: e.reparse_p99_seconds,
                     update_median_seconds: e.update_median_seconds,
@@ -1012,9 +1019,21 @@ fn edits_section(r: &CompareReport, w: &mut String) {
         .find(|e| e.backend == BASELINE_BACKEND)
         .unwrap_or(first);
     let _ = writeln!(w, "## Editing\n");
+    let fewer = if first.files_with_fewer_edits == 0 {
+        String::new()
+    } else {
+        format!(
+            ", fewer in files of more than {} nodes, hidden ones included ({} of them), so that no session \
+             rebuilds and verifies more than {} nodes (its file's nodes times its edits)",
+            thousands(first.max_session_nodes / first.edits_per_file.max(1)),
+            thousands(first.files_with_fewer_edits),
+            thousands(first.max_session_nodes),
+        )
+    };
     let _ = writeln!(
         w,
-        "{} edits over {} files ({} left out for their size), each applied as an editor does: `Tree::edit`, an \
+        "{} edits over {} files ({} left out for their size; {} per file{fewer}), each applied as an editor does: \
+         `Tree::edit`, an \
          incremental reparse from the old tree and `changed_ranges` (the part every backend shares: median {}, \
          p99 {}, measured in {}'s run), then the backend's *update* of the file's CST. Every version is verified \
          like a whole file, and the last {} versions of every file are kept alive, then restored and verified \
@@ -1022,6 +1041,7 @@ fn edits_section(r: &CompareReport, w: &mut String) {
         thousands(first.edits),
         thousands(first.files),
         thousands(first.files_left_out),
+        first.edits_per_file,
         per_item(common.reparse_median_seconds * 1e9),
         per_item(common.reparse_p99_seconds * 1e9),
         common.backend,

@@ -1,7 +1,8 @@
 //! Editing: what a keystroke costs one backend, and what keeping versions costs.
 //!
-//! For each file of an evenly spread sample, a deterministic script of edits ([`crate::edits::script`]) is
-//! applied the way an editor does: `Tree::edit` with the edit, an incremental `Parser::parse` from the old tree
+//! For each file of an evenly spread sample, a deterministic script of edits ([`crate::edits::script`]; fewer
+//! in a file whose nodes would take it past [`EditOptions::max_session_nodes`]) is applied the way an editor
+//! does: `Tree::edit` with the edit, an incremental `Parser::parse` from the old tree
 //! (timed, with `changed_ranges`: the *reparse*, the part every backend shares), then [`CstStore::update`]
 //! (timed: the backend's own part). Each new version is verified like any file (text, nodes, shape, fields,
 //! lookups) against the tree it was built from, and (after every fourth edit) a full rebuild of the same file
@@ -35,6 +36,12 @@ pub struct EditOptions {
     pub max_file_bytes: u64,
     /// Versions of each file kept alive, the current one included.
     pub versions: usize,
+    /// Nodes a file's session may rebuild and verify in all, counted as its nodes (tree-sitter's, hidden ones
+    /// included) times its edits: a file with more nodes than this over `edits` makes fewer edits (at least
+    /// one). Every version is verified in full and most updates rebuild the path to the edit, so a session
+    /// costs about its file's nodes per edit; this keeps the costliest file's session (a 100,000-level
+    /// nesting is 300,000 nodes) within what 20 edits of a 100,000-node file take.
+    pub max_session_nodes: u64,
     /// Offsets per version at which lookups are verified (fewer than for a whole file: a version differs from
     /// the one before by one edit).
     pub lookup_checks: usize,
@@ -47,8 +54,19 @@ impl Default for EditOptions {
             files: 3000,
             max_file_bytes: 1 << 20,
             versions: 10,
+            max_session_nodes: 2_000_000,
             lookup_checks: 4,
         }
+    }
+}
+
+impl EditOptions {
+    /// Edits made in a file of `nodes` nodes: [`EditOptions::edits`], fewer where they would take the session
+    /// past [`EditOptions::max_session_nodes`], and at least one.
+    pub fn edits_for(&self, nodes: u64) -> usize {
+        let within = (self.max_session_nodes / nodes.max(1)).max(1);
+        self.edits
+            .min(usize::try_from(within).unwrap_or(usize::MAX))
     }
 }
 
@@ -61,6 +79,11 @@ pub struct EditMeasurement {
     /// Files of the sample left out for their size.
     pub files_left_out: u64,
     pub edits: u64,
+    /// Edits asked for per file, and the files that made fewer for their nodes (see
+    /// [`EditOptions::max_session_nodes`], given here too).
+    pub edits_per_file: u64,
+    pub files_with_fewer_edits: u64,
+    pub max_session_nodes: u64,
     /// Incremental reparse (`Parser::parse` from the edited old tree, and `changed_ranges`), per edit.
     pub reparse_median_seconds: f64,
     pub reparse_p99_seconds: f64,
@@ -176,7 +199,7 @@ pub fn measure_edits<B: Backend>(
     let mut versions: Vec<Vec<<B::Store as CstStore>::Version>> =
         (0..held.len()).map(|_| Vec::with_capacity(keep)).collect();
     let (mut reparse, mut update, mut rebuild) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut edits, mut verified) = (0u64, 0u64);
+    let (mut edits, mut verified, mut fewer) = (0u64, 0u64, 0u64);
     progress.phase("editing", held.len() as u64);
     for (position, &index) in held.iter().enumerate() {
         let (path, language, original) = (files[index].0, files[index].1, &files[index].2);
@@ -186,7 +209,9 @@ pub fn measure_edits<B: Backend>(
         let mut kept: std::collections::VecDeque<Kept<<B::Store as CstStore>::Version>> =
             std::collections::VecDeque::with_capacity(keep);
         let mut reference = ReferenceTree::of(&tree);
-        for edit in script(&text, options.edits, 0x0ed1_7000 + index as u64) {
+        let count = options.edits_for(tree.root_node().descendant_count() as u64);
+        fewer += u64::from(count < options.edits);
+        for edit in script(&text, count, 0x0ed1_7000 + index as u64) {
             let input = edit.input_edit(&text);
             let new_text = edit.apply(&text);
             let mut old_tree = tree.clone();
@@ -310,6 +335,9 @@ pub fn measure_edits<B: Backend>(
         source_bytes: held.iter().map(|&i| files[i].2.len() as u64).sum(),
         files_left_out: left_out,
         edits,
+        edits_per_file: options.edits as u64,
+        files_with_fewer_edits: fewer,
+        max_session_nodes: options.max_session_nodes,
         reparse_median_seconds: reparse_median,
         reparse_p99_seconds: reparse_p99,
         update_median_seconds: update_median,
@@ -334,4 +362,24 @@ pub fn measure_edits<B: Backend>(
         failed,
         failures,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EditOptions;
+
+    #[test]
+    fn a_file_makes_fewer_edits_only_where_they_would_pass_the_session_nodes() {
+        let options = EditOptions::default();
+        assert_eq!((options.edits, options.max_session_nodes), (20, 2_000_000));
+        // The largest file of the measured real code (61,000 nodes) makes every edit.
+        assert_eq!(options.edits_for(61_000), 20);
+        assert_eq!(options.edits_for(100_000), 20);
+        assert_eq!(options.edits_for(100_001), 19);
+        // A 100,000-level nesting (300,000 nodes): 6 edits, 1,800,000 nodes.
+        assert_eq!(options.edits_for(300_008), 6);
+        // However large, one edit; an empty tree counts as one node.
+        assert_eq!(options.edits_for(u64::MAX), 1);
+        assert_eq!(options.edits_for(0), 20);
+    }
 }
