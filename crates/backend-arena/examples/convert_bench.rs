@@ -408,16 +408,9 @@ fn flat_floor(files: &[(Language, String)], reps: usize) {
 #[inline(never)]
 fn flat_walk(trees: &[Vec<(u32, cst_measure::NodeInfo)>]) -> u64 {
     let mut count = 0;
-    let mut digest = 0xcbf2_9ce4_8422_2325u64;
+    let mut digest = cst_measure::ops::DIGEST_START;
     for &(depth, node) in trees.iter().flatten() {
-        let tag = u64::from(node.kind)
-            | (u64::from(node.field) << 16)
-            | (u64::from(node.missing) << 32)
-            | (u64::from(depth) << 33);
-        digest = ((((digest ^ tag).wrapping_mul(0x0000_0100_0000_01b3)) ^ u64::from(node.start))
-            .wrapping_mul(0x0000_0100_0000_01b3)
-            ^ u64::from(node.end))
-        .wrapping_mul(0x0000_0100_0000_01b3);
+        digest = cst_measure::ops::mix_node(digest, depth, node);
         count += 1;
     }
     black_box(digest);

@@ -150,7 +150,8 @@ fn mix(digest: u64, value: u64) -> u64 {
 
 /// Folds every part of a node into a digest. Kind, field, missing flag and depth share one word without
 /// overlap; start and end get a word each, so no two nodes fold in the same words whatever their offsets.
-fn mix_node(digest: u64, depth: u32, node: NodeInfo) -> u64 {
+/// Public for benchmarks that time a walk's floor (the digest over nodes already decoded).
+pub fn mix_node(digest: u64, depth: u32, node: NodeInfo) -> u64 {
     let tag = u64::from(node.kind)
         | (u64::from(node.field) << 16)
         | (u64::from(node.missing) << 32)
@@ -161,7 +162,8 @@ fn mix_node(digest: u64, depth: u32, node: NodeInfo) -> u64 {
     )
 }
 
-const DIGEST_START: u64 = 0xcbf2_9ce4_8422_2325;
+/// The digest of no node.
+pub const DIGEST_START: u64 = 0xcbf2_9ce4_8422_2325;
 
 /// The walk operation over `files` of `store` ([`run`] walks all of them), through
 /// [`CstStore::fold_preorder`].
