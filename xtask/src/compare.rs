@@ -291,7 +291,7 @@ enum Done {
 
 /// Measures every backend of `entries` and every text-only row, each in a child process, `--processes` at
 /// once, while this process records tree-sitter's trees for the backends to verify against (they wait for it;
-/// the text-only rows do not need it). Returns the measurements in registry order, the failures, and the
+/// the text-only rows do not, but while the recording runs it has a core to itself). Returns the measurements in registry order, the failures, and the
 /// recorded references.
 #[allow(clippy::type_complexity)]
 fn measure_all(
@@ -326,26 +326,38 @@ fn measure_all(
             bar.finish_and_clear();
             let _ = recorded.set(result);
         });
-        for _ in 0..args.processes() {
-            scope.spawn(|| loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(job) = jobs.get(index) else {
-                    return;
-                };
-                let bar = bars.add(ProgressBar::new(0).with_style(style.clone()));
-                bar.set_message(job.name().to_string());
-                let result = match job {
-                    Job::Reference(entry) => run_reference(args, entry.name).map(Done::Reference),
-                    Job::Backend(entry) => match recorded.wait() {
-                        Ok(()) => run_child(args, corpus, references.path(), entry.name, &bar)
-                            .map(|m| Done::Backend(Box::new(m))),
-                        Err(error) => {
-                            Err(anyhow::anyhow!("recording tree-sitter's trees: {error}"))
+        // The recording takes a core of its own: while it runs, only the workers the other cores can carry
+        // start (at least one), so that no measuring process (a text-only row is timed too) shares a core.
+        let early = crate::cores().saturating_sub(1).max(1);
+        for worker in 0..args.processes() {
+            let (next, recorded, references) = (&next, &recorded, &references);
+            let (jobs, results, bars, style) = (&jobs, &results, &bars, &style);
+            scope.spawn(move || {
+                if worker >= early {
+                    let _ = recorded.wait();
+                }
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(index) else {
+                        return;
+                    };
+                    let bar = bars.add(ProgressBar::new(0).with_style(style.clone()));
+                    bar.set_message(job.name().to_string());
+                    let result = match job {
+                        Job::Reference(entry) => {
+                            run_reference(args, entry.name).map(Done::Reference)
                         }
-                    },
-                };
-                bar.finish_and_clear();
-                results.lock().expect("a measuring thread panicked")[index] = Some(result);
+                        Job::Backend(entry) => match recorded.wait() {
+                            Ok(()) => run_child(args, corpus, references.path(), entry.name, &bar)
+                                .map(|m| Done::Backend(Box::new(m))),
+                            Err(error) => {
+                                Err(anyhow::anyhow!("recording tree-sitter's trees: {error}"))
+                            }
+                        },
+                    };
+                    bar.finish_and_clear();
+                    results.lock().expect("a measuring thread panicked")[index] = Some(result);
+                }
             });
         }
     });

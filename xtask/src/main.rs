@@ -116,7 +116,7 @@ impl CorpusArgs {
 }
 
 /// The machine's cores.
-fn cores() -> usize {
+pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
