@@ -1,5 +1,6 @@
-//! `cargo xtask compare`: one child process per backend (so no backend's allocations can leak into another's
-//! counts), their figures gathered into one report, written atomically.
+//! `cargo xtask compare`: one child process per backend and another for its edit sessions (so no backend's
+//! allocations can leak into another's counts, and the processes run at once share the work in shorter
+//! pieces), their figures gathered into one report, written atomically.
 
 use crate::output::write_atomically;
 use crate::CorpusArgs;
@@ -10,7 +11,7 @@ use cst_measure::harness::BackendEntry;
 use cst_measure::harness::{BackendMeasurement, MeasureOptions, Progress};
 use cst_measure::references::References;
 use cst_measure::report::{render_markdown, BackendCrash, CompareReport, TextReferenceRow};
-use cst_measure::session::EditOptions;
+use cst_measure::session::{EditMeasurement, EditOptions};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -47,8 +48,7 @@ pub fn measure_backend(
     json: &Path,
     references: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let entry = backends::find(name)
-        .with_context(|| format!("unknown backend {name:?} (known: {})", backends::names()))?;
+    let entry = find_backend(name)?;
     let corpus = load_corpus(args)?;
     let options = MeasureOptions {
         per_file: args.per_file,
@@ -57,19 +57,39 @@ pub fn measure_backend(
         offset_samples: args.offsets,
         jobs: args.jobs(),
         references: references.map(Path::to_path_buf),
-        edit: EditOptions {
-            edits: args.edits,
-            files: args.edit_files,
-            max_file_bytes: args.edit_max_file_bytes,
-            max_session_nodes: args.edit_nodes,
-            versions: args.versions,
-            ..EditOptions::default()
-        },
+        edit: edit_options(args),
         ..MeasureOptions::default()
     };
     let measurement = (entry.measure)(&corpus, &options, &mut LineProgress::new())?;
     let text = serde_json::to_vec(&measurement)?;
     std::fs::write(json, text).with_context(|| format!("cannot write {}", json.display()))
+}
+
+/// The child that runs one backend's edit sessions alone and writes their figures to `json` (progress as
+/// [`measure_backend`]'s).
+pub fn measure_edits(args: &CorpusArgs, name: &str, json: &Path) -> anyhow::Result<()> {
+    let entry = find_backend(name)?;
+    let corpus = load_corpus(args)?;
+    let measurement =
+        (entry.measure_edits)(&corpus, &edit_options(args), &mut LineProgress::new())?;
+    let text = serde_json::to_vec(&measurement)?;
+    std::fs::write(json, text).with_context(|| format!("cannot write {}", json.display()))
+}
+
+fn find_backend(name: &str) -> anyhow::Result<&'static BackendEntry> {
+    backends::find(name)
+        .with_context(|| format!("unknown backend {name:?} (known: {})", backends::names()))
+}
+
+fn edit_options(args: &CorpusArgs) -> EditOptions {
+    EditOptions {
+        edits: args.edits,
+        files: args.edit_files,
+        max_file_bytes: args.edit_max_file_bytes,
+        max_session_nodes: args.edit_nodes,
+        versions: args.versions,
+        ..EditOptions::default()
+    }
 }
 
 /// Progress as lines on stdout (`phase\t<name>\t<total>`, `advance\t<done>`). stdout's buffer is set up before
@@ -164,37 +184,53 @@ impl Progress for BarProgress<'_> {
     }
 }
 
-/// Runs one child process for backend `name` and returns its figures. When it stops at the memory limit, the
-/// error names the limit and the file it was building.
-fn run_child(
+/// What a backend's child process measures.
+#[derive(Clone, Copy)]
+enum Part<'a> {
+    /// Everything but the edit sessions, verified against the references recorded at this path.
+    Store(&'a Path),
+    /// The edit sessions alone.
+    Edits,
+}
+
+/// Runs one child process for `part` of backend `name` and returns its figures. When it stops at the memory
+/// limit, the error names the limit and the file it was building.
+fn run_child<T: serde::de::DeserializeOwned>(
     args: &CorpusArgs,
     corpus: &Corpus,
-    references: &Path,
+    part: Part<'_>,
     name: &str,
     bar: &ProgressBar,
-) -> anyhow::Result<BackendMeasurement> {
+) -> anyhow::Result<T> {
     let json = tempfile::NamedTempFile::new()?;
     let mut command = Command::new(std::env::current_exe()?);
+    match part {
+        Part::Store(references) => command
+            .arg("measure-backend")
+            .arg("--references")
+            .arg(references)
+            .args(["--repetitions", &args.repetitions.to_string()])
+            .args(["--budget", &args.budget.to_string()])
+            .args(["--offsets", &args.offsets.to_string()])
+            .args(["--jobs", &args.jobs().to_string()])
+            // The edit sessions run in a process of their own.
+            .args(["--edits", "0"]),
+        Part::Edits => command
+            .arg("measure-edits")
+            .args(["--edits", &args.edits.to_string()])
+            .args(["--edit-files", &args.edit_files.to_string()])
+            .args([
+                "--edit-max-file-bytes",
+                &args.edit_max_file_bytes.to_string(),
+            ])
+            .args(["--edit-nodes", &args.edit_nodes.to_string()])
+            .args(["--versions", &args.versions.to_string()]),
+    };
     command
-        .arg("measure-backend")
         .args(["--backend", name])
         .arg("--json")
         .arg(json.path())
-        .arg("--references")
-        .arg(references)
-        .args(["--max-file-bytes", &args.max_file_bytes.to_string()])
-        .args(["--repetitions", &args.repetitions.to_string()])
-        .args(["--budget", &args.budget.to_string()])
-        .args(["--offsets", &args.offsets.to_string()])
-        .args(["--jobs", &args.jobs().to_string()])
-        .args(["--edits", &args.edits.to_string()])
-        .args(["--edit-files", &args.edit_files.to_string()])
-        .args([
-            "--edit-max-file-bytes",
-            &args.edit_max_file_bytes.to_string(),
-        ])
-        .args(["--edit-nodes", &args.edit_nodes.to_string()])
-        .args(["--versions", &args.versions.to_string()]);
+        .args(["--max-file-bytes", &args.max_file_bytes.to_string()]);
     if let Some(limit) = args.memory_limit() {
         command.args(["--memory-limit", &limit.to_string()]);
     }
@@ -255,14 +291,23 @@ fn run_child(
             .map_or("no particular file (between builds)".to_string(), |f| {
                 format!("file {}", f.path)
             });
-        bail!(
-            "backend {name} reached the memory limit of {} bytes while building {file}; measure with \
-             --per-file (one file's CST at a time) or raise --memory-limit",
-            cst_measure::report::thousands(limit)
-        );
+        let limit = cst_measure::report::thousands(limit);
+        match part {
+            Part::Store(_) => bail!(
+                "backend {name} reached the memory limit of {limit} bytes while building {file}; measure \
+                 with --per-file (one file's CST at a time) or raise --memory-limit"
+            ),
+            Part::Edits => bail!(
+                "backend {name} reached the memory limit of {limit} bytes in its edit sessions; edit fewer \
+                 files (--edit-files) or raise --memory-limit"
+            ),
+        }
     }
     if !status.success() {
-        bail!("measuring backend {name} failed ({status})");
+        match part {
+            Part::Store(_) => bail!("measuring backend {name} failed ({status})"),
+            Part::Edits => bail!("the edit sessions of backend {name} failed ({status})"),
+        }
     }
     let text = std::fs::read(json.path())?;
     serde_json::from_slice(&text).with_context(|| format!("unreadable figures from backend {name}"))
@@ -272,13 +317,15 @@ fn run_child(
 enum Job<'a> {
     Reference(&'a backends::TextReferenceEntry),
     Backend(&'a BackendEntry),
+    /// The backend's edit sessions, in a process of their own (shorter jobs balance the processes better).
+    Edits(&'a BackendEntry),
 }
 
 impl Job<'_> {
     fn name(&self) -> &'static str {
         match self {
             Job::Reference(entry) => entry.name,
-            Job::Backend(entry) => entry.name,
+            Job::Backend(entry) | Job::Edits(entry) => entry.name,
         }
     }
 }
@@ -287,6 +334,7 @@ impl Job<'_> {
 enum Done {
     Reference(TextReferenceRow),
     Backend(Box<BackendMeasurement>),
+    Edits(Box<EditMeasurement>),
 }
 
 /// Measures every backend of `entries` and every text-only row, each in a child process, `--processes` at
@@ -312,6 +360,12 @@ fn measure_all(
         .iter()
         .map(Job::Reference)
         .chain(entries.iter().map(|e| Job::Backend(e)))
+        .chain(
+            entries
+                .iter()
+                .filter(|_| args.edits > 0)
+                .map(|e| Job::Edits(e)),
+        )
         .collect();
     let references = tempfile::NamedTempFile::new()?;
     let recorded: OnceLock<Result<(), String>> = OnceLock::new();
@@ -348,12 +402,17 @@ fn measure_all(
                             run_reference(args, entry.name).map(Done::Reference)
                         }
                         Job::Backend(entry) => match recorded.wait() {
-                            Ok(()) => run_child(args, corpus, references.path(), entry.name, &bar)
-                                .map(|m| Done::Backend(Box::new(m))),
+                            Ok(()) => {
+                                let part = Part::Store(references.path());
+                                run_child(args, corpus, part, entry.name, &bar)
+                                    .map(|m| Done::Backend(Box::new(m)))
+                            }
                             Err(error) => {
                                 Err(anyhow::anyhow!("recording tree-sitter's trees: {error}"))
                             }
                         },
+                        Job::Edits(entry) => run_child(args, corpus, Part::Edits, entry.name, &bar)
+                            .map(|e| Done::Edits(Box::new(e))),
                     };
                     bar.finish_and_clear();
                     results.lock().expect("a measuring thread panicked")[index] = Some(result);
@@ -364,11 +423,31 @@ fn measure_all(
     if let Some(Err(error)) = recorded.get() {
         bail!("cannot record tree-sitter's trees: {error}");
     }
-    let (mut measurements, mut crashes, mut text_references) = (Vec::new(), Vec::new(), Vec::new());
     let results = results.into_inner().expect("a measuring thread panicked");
+    let (measurements, crashes, text_references) = gather(&jobs, results);
+    Ok((measurements, crashes, text_references, references))
+}
+
+/// What the jobs gave, by kind: the backends measured (in job order, each with its edit sessions when they
+/// ran), the failures, and the text-only rows. A backend is measured only if every process of its own
+/// succeeded: one that failed in either is a failure, out of the tables.
+#[allow(clippy::type_complexity)]
+fn gather(
+    jobs: &[Job<'_>],
+    results: Vec<Option<anyhow::Result<Done>>>,
+) -> (
+    Vec<BackendMeasurement>,
+    Vec<BackendCrash>,
+    Vec<TextReferenceRow>,
+) {
+    let (mut measurements, mut crashes, mut text_references) = (Vec::new(), Vec::new(), Vec::new());
+    let mut edits = std::collections::HashMap::new();
     for (job, result) in jobs.iter().zip(results) {
         match result.expect("every job ran") {
             Ok(Done::Backend(m)) => measurements.push(*m),
+            Ok(Done::Edits(e)) => {
+                edits.insert(job.name(), *e);
+            }
             Ok(Done::Reference(row)) => text_references.push(row),
             Err(error) => crashes.push(BackendCrash {
                 name: job.name().to_string(),
@@ -376,7 +455,11 @@ fn measure_all(
             }),
         }
     }
-    Ok((measurements, crashes, text_references, references))
+    measurements.retain_mut(|m| {
+        m.edits = edits.remove(m.name.as_str());
+        !crashes.iter().any(|c| c.name == m.name)
+    });
+    (measurements, crashes, text_references)
 }
 
 /// The workspace root (this crate's parent folder).
@@ -538,4 +621,57 @@ pub fn write_bad_inputs(out: &Path) -> anyhow::Result<()> {
         println!("{path}\t{expected:?}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{gather, Done, Job};
+    use cst_measure::harness::BackendMeasurement;
+    use cst_measure::session::EditMeasurement;
+
+    fn measured(name: &str) -> Option<anyhow::Result<Done>> {
+        Some(Ok(Done::Backend(Box::new(BackendMeasurement {
+            name: name.to_string(),
+            ..BackendMeasurement::default()
+        }))))
+    }
+
+    fn edited(edits: u64) -> Option<anyhow::Result<Done>> {
+        Some(Ok(Done::Edits(Box::new(EditMeasurement {
+            edits,
+            ..EditMeasurement::default()
+        }))))
+    }
+
+    #[test]
+    fn a_backend_whose_edit_sessions_failed_is_a_failure_and_the_others_get_their_own() {
+        let [a, b, c] = [&backends::ALL[0], &backends::ALL[1], &backends::ALL[2]];
+        let jobs = [
+            Job::Backend(a),
+            Job::Backend(b),
+            Job::Backend(c),
+            Job::Edits(a),
+            Job::Edits(b),
+            Job::Edits(c),
+        ];
+        let results = vec![
+            measured(a.name),
+            measured(b.name),
+            Some(Err(anyhow::anyhow!("store failed"))),
+            edited(1),
+            Some(Err(anyhow::anyhow!("edits failed"))),
+            edited(3),
+        ];
+        let (measurements, crashes, texts) = gather(&jobs, results);
+        assert!(texts.is_empty());
+        // Only `a` is measured, with its own edit sessions; `b` lost its edits, `c` its store.
+        assert_eq!(measurements.len(), 1);
+        assert_eq!(measurements[0].name, a.name);
+        assert_eq!(measurements[0].edits.as_ref().map(|e| e.edits), Some(1));
+        let failed: Vec<(&str, &str)> = crashes
+            .iter()
+            .map(|c| (c.name.as_str(), c.error.as_str()))
+            .collect();
+        assert_eq!(failed, [(c.name, "store failed"), (b.name, "edits failed")]);
+    }
 }

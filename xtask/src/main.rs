@@ -7,7 +7,8 @@
 //! - `cargo xtask corpus --out DIR` writes the built-in corpus to disk.
 //! - `cargo xtask bad-inputs --out DIR` writes a folder of awkward inputs to measure.
 //!
-//! The `measure-backend` subcommand is internal: it is the child process that measures one backend.
+//! The `measure-backend` and `measure-edits` subcommands are internal: they are the child processes that
+//! measure one backend (its edit sessions in a process of their own).
 
 mod charts;
 mod compare;
@@ -54,7 +55,8 @@ pub struct CorpusArgs {
     /// Byte offsets sampled (fixed seed) for the node-at-offset operations.
     #[arg(long, value_name = "N", default_value_t = cst_measure::ops::OFFSET_SAMPLES)]
     pub offsets: usize,
-    /// Measuring processes run at once (one per backend or text-only row) [default: all cores]. Each runs on
+    /// Measuring processes run at once (one per backend, one per backend's edit sessions, one per text-only
+    /// row) [default: all cores]. Each runs on
     /// one core; with more than one, timings share the machine's memory bandwidth with a neighbour.
     #[arg(long, value_name = "N")]
     pub processes: Option<usize>,
@@ -172,6 +174,23 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         references: Option<PathBuf>,
     },
+    /// (internal) Run one backend's edit sessions in this process and write their figures as JSON.
+    #[command(hide = true)]
+    MeasureEdits {
+        #[command(flatten)]
+        corpus: CorpusArgs,
+        #[arg(long)]
+        backend: String,
+        #[arg(long, value_name = "FILE")]
+        json: PathBuf,
+    },
+}
+
+/// Sets this measuring process's memory limit, when the arguments give one.
+fn limit_memory(args: &CorpusArgs) -> anyhow::Result<()> {
+    args.memory_limit().map_or(Ok(()), |limit| {
+        ALLOCATOR.set_limit(usize::try_from(limit).unwrap_or(usize::MAX))
+    })
 }
 
 fn main() -> ExitCode {
@@ -194,14 +213,17 @@ fn main() -> ExitCode {
             backend,
             json,
             references,
-        } => corpus
-            .memory_limit()
-            .map_or(Ok(()), |limit| {
-                ALLOCATOR.set_limit(usize::try_from(limit).unwrap_or(usize::MAX))
-            })
+        } => limit_memory(&corpus)
             .and_then(|()| {
                 compare::measure_backend(&corpus, &backend, &json, references.as_deref())
             })
+            .map(|()| true),
+        Command::MeasureEdits {
+            corpus,
+            backend,
+            json,
+        } => limit_memory(&corpus)
+            .and_then(|()| compare::measure_edits(&corpus, &backend, &json))
             .map(|()| true),
     };
     match result {

@@ -158,7 +158,7 @@ pub struct WalkBesideTreeSitter {
 pub const BESIDE_TREE_SITTER_BYTES: u64 = 4_000_000;
 
 /// Everything measured for one backend, before derived figures.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct BackendMeasurement {
     pub name: String,
     pub retains: String,
@@ -377,27 +377,7 @@ pub fn measure<B: Backend>(
         files: corpus.files.len() as u64,
         lines: corpus.lines(),
         source_bytes: corpus.source_bytes(),
-        retained_bytes: 0,
-        retained_footprint: 0,
-        retained_blocks: 0,
-        allocations_during_build: 0,
-        peak_bytes: 0,
-        parser_bytes: 0,
-        parser_footprint: 0,
-        nodes: 0,
-        parse_errors: 0,
-        parse_seconds: 0.0,
-        convert_seconds: 0.0,
-        free_seconds: 0.0,
-        walk_seconds: 0.0,
-        wall_seconds: 0.0,
-        files_verified: 0,
-        failed_files: 0,
-        failures: Vec::new(),
-        scaling: Vec::new(),
-        operations: Vec::new(),
-        walk_beside_tree_sitter: None,
-        edits: None,
+        ..BackendMeasurement::default()
     };
     let recorded;
     let references = match &options.references {
@@ -856,14 +836,17 @@ fn measure_per_file<B: Backend>(
     Ok(())
 }
 
-/// A registered backend: its name and its [`measure`] instantiated for it. The `backends` crate lists one
-/// per row of the results.
+/// A registered backend: its name and its [`measure`] and [`measure_edits`] instantiated for it (the compare
+/// run measures its edit sessions in a process of their own). The `backends` crate lists one per row of the
+/// results.
 #[derive(Clone, Copy)]
 pub struct BackendEntry {
     pub name: &'static str,
     pub shares_across_files: bool,
     pub measure:
         fn(&Corpus, &MeasureOptions, &mut dyn Progress) -> anyhow::Result<BackendMeasurement>,
+    pub measure_edits:
+        fn(&Corpus, &EditOptions, &mut dyn Progress) -> anyhow::Result<EditMeasurement>,
 }
 
 impl BackendEntry {
@@ -873,6 +856,7 @@ impl BackendEntry {
             name: B::NAME,
             shares_across_files: B::SHARES_ACROSS_FILES,
             measure: measure::<B>,
+            measure_edits: measure_edits::<B>,
         }
     }
 }

@@ -71,7 +71,7 @@ impl EditOptions {
 }
 
 /// What editing cost one backend.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct EditMeasurement {
     /// Files edited, and their bytes before editing.
     pub files: u64,
