@@ -207,7 +207,9 @@ fn main() -> ExitCode {
             corpus,
             reference,
             json,
-        } => compare::measure_reference(&corpus, &reference, &json).map(|()| true),
+        } => limit_memory(&corpus)
+            .and_then(|()| compare::measure_reference(&corpus, &reference, &json))
+            .map(|()| true),
         Command::MeasureBackend {
             corpus,
             backend,
