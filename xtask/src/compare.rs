@@ -194,7 +194,7 @@ enum Part<'a> {
 }
 
 /// Runs one child process for `part` of backend `name` and returns its figures. When it stops at the memory
-/// limit, the error names the limit and the file it was building.
+/// limit, the error names the limit and, for the store, the file it was building.
 fn run_child<T: serde::de::DeserializeOwned>(
     args: &CorpusArgs,
     corpus: &Corpus,
@@ -339,8 +339,8 @@ enum Done {
 
 /// Measures every backend of `entries` and every text-only row, each in a child process, `--processes` at
 /// once, while this process records tree-sitter's trees for the backends to verify against (they wait for it;
-/// the text-only rows do not, but while the recording runs it has a core to itself). Returns the measurements in registry order, the failures, and the
-/// recorded references.
+/// the text-only rows do not, but while the recording runs it has a core to itself). Returns the measurements
+/// in registry order, the failures, and the recorded references.
 #[allow(clippy::type_complexity)]
 fn measure_all(
     args: &CorpusArgs,

@@ -186,11 +186,15 @@ enum Command {
     },
 }
 
-/// Sets this measuring process's memory limit, when the arguments give one.
-fn limit_memory(args: &CorpusArgs) -> anyhow::Result<()> {
-    args.memory_limit().map_or(Ok(()), |limit| {
-        ALLOCATOR.set_limit(usize::try_from(limit).unwrap_or(usize::MAX))
-    })
+/// A measuring child: sets the process's memory limit, when the arguments give one, before it measures.
+fn measuring_child(
+    args: &CorpusArgs,
+    measure: impl FnOnce() -> anyhow::Result<()>,
+) -> anyhow::Result<bool> {
+    if let Some(limit) = args.memory_limit() {
+        ALLOCATOR.set_limit(usize::try_from(limit).unwrap_or(usize::MAX))?;
+    }
+    measure().map(|()| true)
 }
 
 fn main() -> ExitCode {
@@ -207,26 +211,22 @@ fn main() -> ExitCode {
             corpus,
             reference,
             json,
-        } => limit_memory(&corpus)
-            .and_then(|()| compare::measure_reference(&corpus, &reference, &json))
-            .map(|()| true),
+        } => measuring_child(&corpus, || {
+            compare::measure_reference(&corpus, &reference, &json)
+        }),
         Command::MeasureBackend {
             corpus,
             backend,
             json,
             references,
-        } => limit_memory(&corpus)
-            .and_then(|()| {
-                compare::measure_backend(&corpus, &backend, &json, references.as_deref())
-            })
-            .map(|()| true),
+        } => measuring_child(&corpus, || {
+            compare::measure_backend(&corpus, &backend, &json, references.as_deref())
+        }),
         Command::MeasureEdits {
             corpus,
             backend,
             json,
-        } => limit_memory(&corpus)
-            .and_then(|()| compare::measure_edits(&corpus, &backend, &json))
-            .map(|()| true),
+        } => measuring_child(&corpus, || compare::measure_edits(&corpus, &backend, &json)),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -1033,10 +1033,9 @@ fn edits_section(r: &CompareReport, w: &mut String) {
     let _ = writeln!(
         w,
         "{} edits over {} files ({} left out for their size; {} per file{fewer}), each applied as an editor does: \
-         `Tree::edit`, an \
-         incremental reparse from the old tree and `changed_ranges` (the part every backend shares: median {}, \
-         p99 {}, measured in {}'s run), then the backend's *update* of the file's CST. Every version is verified \
-         like a whole file, and the last {} versions of every file are kept alive, then restored and verified \
+         `Tree::edit`, an incremental reparse from the old tree and `changed_ranges` (the part every backend \
+         shares: median {}, p99 {}, measured in {}'s run), then the backend's *update* of the file's CST. Every \
+         version is verified like a whole file, and the last {} versions of every file are kept alive, then restored and verified \
          again. A *full rebuild* builds the same version from its tree in a fresh store (after every fourth edit).\n",
         thousands(first.edits),
         thousands(first.files),
