@@ -71,32 +71,30 @@
 //!   escapes are rare and at most three. The record's numbers are taken from the 64 bits its code was read
 //!   from while 40 of them are left, so most records load the stream once. A raw record's next contexts
 //!   are looked up by binary search in the model (O(log contexts)).
-//! - What a walk's time is made of. Callgrind counts 176 instructions per node for a walk of the cursor
-//!   (first child, else next sibling, else up: the named-node histogram's walk) on real Rust
-//!   (`examples/convert_bench --ops` with `ONLY_WALK=1`, before `fold_preorder` existed, when the full
-//!   walk was this one): about 95 decode the records (the stream's word, the code's slot, the symbol's
-//!   entry, a number slot and a few shifts per coded number, the frame's eight fields), about 50 are the
-//!   cursor's moves, the preorder step between them and their bounds checks, and 28 the operation's own
-//!   loop and digest. `fold_preorder` takes 140 per node (about 22 of them the walk operation's digest and
-//!   loop), at about 11.1 ns per node against the cursor's 13.4. Fewer instructions do not make it faster:
-//!   reading each record's code from the bits left over from the record before (7 instructions and most
-//!   stream loads fewer per node: 133) and a cheaper digest (its floor 1.6 ns per node instead of 3.5) both
-//!   left the walk's time as it was. Each record waits on the one before it (its position on the previous
-//!   record's code and numbers, its context on the previous symbol's entry: three or four dependent table
-//!   loads), and that chain takes its time even where the tables stay in the L1 cache and the records
-//!   repeat one pattern (so that their branches predict): a file of 100,000 `const` items
-//!   (`wide/siblings.rs` of `cargo xtask bad-inputs`) walks at 8.4 ns per node, about 13 times
-//!   tree-sitter's cursor on real Rust (105 to 110 ns per node), where 15 times would take 7.3 ns or
+//! - What a walk's time is made of. Callgrind counts 176 instructions per node for a walk of the cursor (first
+//!   child, else next sibling, else up: the named-node histogram's walk) on real Rust (`examples/convert_bench
+//!   --ops` with `ONLY_WALK=1`, before `fold_preorder` existed, when the full walk was this one): about 95
+//!   decode the records (the stream's word, the code's slot, the symbol's entry, a number slot and a few shifts
+//!   per coded number, the frame's eight fields), about 50 are the cursor's moves, the preorder step between
+//!   them and their bounds checks, and 28 the operation's own loop and digest. `fold_preorder` takes 140 per
+//!   node (about 22 of them the walk operation's digest and loop), at about 11.1 ns per node against the
+//!   cursor's 13.4. Fewer instructions do not make it faster: reading each record's code from the bits left
+//!   over from the record before (7 instructions and most stream loads fewer per node: 133) and a cheaper
+//!   digest (its floor 1.6 ns per node instead of 3.5) both left the walk's time as it was. Each record waits
+//!   on the one before it (its position on the previous record's code and numbers, its context on the previous
+//!   symbol's entry: three or four dependent table loads), and that chain takes its time even where the tables
+//!   stay in the L1 cache and the records repeat one pattern (so that their branches predict): a file of
+//!   100,000 `const` items (`wide/siblings.rs` of `cargo xtask bad-inputs`) walks at 8.4 ns per node, about 13
+//!   times tree-sitter's cursor on real Rust (105 to 110 ns per node), where 15 times would take 7.3 ns or
 //!   less. Real code adds the tables' L1 misses (0.33 per node in callgrind's simulated 32 KiB cache) and
-//!   branches that depend on the records (this machine has no hardware counters to say how many
-//!   mispredict). The ways tried to
-//!   shorten that chain were not kept: two added instructions and got slower (reading all three
-//!   numbers of every record, absent ones through a code of no bits: about half as slow again; symbols and
-//!   numbers in two streams: a linear walk got slower), and copying each symbol's entry into its code's
-//!   slots, so that one load goes, made the walk 4% faster for 1.3 MB more of static tables. Nor did
-//!   decoding two chains at once pay: two files' records decoded in turns by two `fold_preorder` walkers
-//!   (one record of each per step, so that each chain's loads overlap the other's) took 12.3 ns per node
-//!   against one walker's 11.2 (real Rust).
+//!   branches that depend on the records (this machine has no hardware counters to say how many mispredict).
+//!   The ways tried to shorten that chain were not kept: two added instructions and got slower (reading all
+//!   three numbers of every record, absent ones through a code of no bits: about half as slow again; symbols
+//!   and numbers in two streams: a linear walk got slower), and copying each symbol's entry into its code's
+//!   slots, so that one load goes, made the walk 4% faster for 1.3 MB more of static tables. Nor did decoding
+//!   two chains at once pay: two files' records decoded in turns by two `fold_preorder` walkers (one record of
+//!   each per step, so that each chain's loads overlap the other's) took 12.3 ns per node against one walker's
+//!   11.2 (real Rust).
 //! - `text()` of a node, `CstStore::text` and `language` of a file: O(1) slices (no copy).
 //! - `seek` (node at offset): the descent of [`cst_measure::backend::descend_to_offset`], decoding one
 //!   record per child passed at each level (subtrees skipped by their sizes), pushing each level's frame so
