@@ -76,6 +76,14 @@ pub trait Backend: 'static {
     /// One line saying what [`CstStore::update`] does and what a [`CstStore::version`] shares, for the tables.
     const UPDATE: &'static str =
         "rebuilds the edited file from its new tree (the default update); a version is a copy";
+    /// One line saying which read-only tables the backend reads beyond the grammars' own (trained models,
+    /// code tables compiled into the binary), for the memory table; "none" for a backend that reads none.
+    const STATIC_TABLES: &'static str = "none";
+    /// The bytes of those tables that a process holding files of `languages` needs, measured from the tables
+    /// themselves (their sizes in the binary). Counted with the store in the verdict.
+    fn static_bytes(_languages: &[Language]) -> u64 {
+        0
+    }
     /// The corpus-wide store.
     type Store: CstStore;
     /// An empty store.

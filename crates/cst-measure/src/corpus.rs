@@ -212,6 +212,14 @@ impl Corpus {
         self.files.iter().map(|f| f.lines).sum()
     }
 
+    /// The languages of the corpus's files, each once, in [`Language::ALL`]'s order.
+    pub fn languages(&self) -> Vec<Language> {
+        Language::ALL
+            .into_iter()
+            .filter(|&l| self.files.iter().any(|f| f.language == l))
+            .collect()
+    }
+
     /// Total source bytes.
     pub fn source_bytes(&self) -> u64 {
         self.files.iter().map(|f| f.bytes).sum()

@@ -21,15 +21,19 @@
 use crate::alloc;
 use crate::backend::{Backend, CstStore};
 use crate::corpus::{Corpus, CorpusFile};
+use crate::measurement::{median_and_p99, ratio};
+pub use crate::measurement::{
+    BackendMeasurement, FileFailure, NoProgress, OperationTiming, Progress, ScalingPoint,
+    WalkBesideTreeSitter, BESIDE_TREE_SITTER_BYTES,
+};
 use crate::ops::{self, KindTables, Operation, OPERATIONS};
 use crate::reference::ReferenceTree;
 use crate::references::References;
-use crate::report::ratio;
-use crate::session::{measure_edits, median_and_p99, EditMeasurement, EditOptions};
+use crate::session::{measure_edits, EditMeasurement, EditOptions};
 use crate::verify::{spread_offsets, verify_against, verify_lookups};
 use crate::Language;
 use anyhow::{bail, Context};
-use serde::{Deserialize, Serialize};
+
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -81,141 +85,6 @@ impl Default for MeasureOptions {
             edit: EditOptions::default(),
         }
     }
-}
-
-/// Receives progress. Implementations must not allocate while a build is being measured, so the harness only
-/// reports between measured regions or with plain integers (see `xtask`'s line protocol).
-pub trait Progress {
-    fn phase(&mut self, name: &str, total: u64);
-    fn advance(&mut self, done: u64);
-}
-
-/// Ignores progress.
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn phase(&mut self, _: &str, _: u64) {}
-    fn advance(&mut self, _: u64) {}
-}
-
-/// A file a backend could not hold or reproduce.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct FileFailure {
-    pub path: String,
-    pub error: String,
-}
-
-/// Memory and time of one slice of the corpus.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct ScalingPoint {
-    pub files: u64,
-    pub lines: u64,
-    pub source_bytes: u64,
-    pub retained_bytes: u64,
-    pub retained_footprint: u64,
-    pub build_seconds: f64,
-}
-
-/// One operation's timing and answer.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct OperationTiming {
-    pub operation: Operation,
-    /// Median over the repetitions.
-    pub median_seconds: f64,
-    /// Complete runs the median is taken over (fewer than asked when the time budget ran out).
-    pub repetitions: u64,
-    /// Nodes or offsets covered by one run.
-    pub items: u64,
-    /// Digest of the answer, hex; equal across backends when they agree.
-    pub answer: String,
-}
-
-/// The backend's full walk timed in turns with tree-sitter's own `TreeCursor` walking the same files in the
-/// same process (the files parsed again after everything else is measured): both walks meet the same machine
-/// at the same time, so their ratio holds where the walks' times, measured process by process, drift with the
-/// machine.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct WalkBesideTreeSitter {
-    /// The files walked: all of them, or every n-th held file so that about [`BESIDE_TREE_SITTER_BYTES`] of
-    /// text are walked.
-    pub files: u64,
-    /// The nodes tree-sitter's walk visited.
-    pub nodes: u64,
-    /// Medians over the turns of the backend's walk and of tree-sitter's.
-    pub backend_seconds: f64,
-    pub tree_sitter_seconds: f64,
-    /// Median over the turns of tree-sitter's time over the backend's.
-    pub times_as_fast: f64,
-    /// Turns (one walk of each), as many as the operations' repetitions and budget allow.
-    pub turns: u64,
-    /// Whether the two walks gave the same answer (every node's kind, field, range and missing flag): the
-    /// ratio compares like with like only then.
-    pub answers_agree: bool,
-}
-
-/// About how much text the walk beside tree-sitter covers: every n-th file of a larger corpus, so that parsing
-/// it again and walking it stay a small part of any run.
-pub const BESIDE_TREE_SITTER_BYTES: u64 = 4_000_000;
-
-/// Everything measured for one backend, before derived figures.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct BackendMeasurement {
-    pub name: String,
-    pub retains: String,
-    /// How the backend finds the node at an offset.
-    pub lookup: String,
-    /// What its update does, and what a version shares.
-    pub update: String,
-    pub includes_source: bool,
-    pub shares_across_files: bool,
-    pub per_file: bool,
-    /// Files the backend was given (the corpus's measured files).
-    pub files: u64,
-    pub lines: u64,
-    pub source_bytes: u64,
-    /// Bytes still allocated for the CSTs once built (parsers dropped), as requested from the allocator.
-    pub retained_bytes: u64,
-    /// What the system allocator holds for those blocks (headers and rounding included).
-    pub retained_footprint: u64,
-    /// Heap blocks those bytes occupy.
-    pub retained_blocks: u64,
-    /// Allocations made while building (parsers and transient trees included).
-    pub allocations_during_build: u64,
-    /// Highest bytes live above the starting point while building (whole-corpus mode), or the largest
-    /// single file's peak (per-file mode).
-    pub peak_bytes: u64,
-    /// Bytes the parsers held once the whole corpus was parsed (freed before `retained_bytes` is read).
-    pub parser_bytes: u64,
-    /// What the system allocator held for them.
-    pub parser_footprint: u64,
-    /// Visible nodes of the reference parses.
-    pub nodes: u64,
-    /// Files whose parse has ERROR or MISSING nodes (measured and verified like any other).
-    pub parse_errors: u64,
-    pub parse_seconds: f64,
-    /// The backend's `add` of each parsed tree and its `finish`.
-    pub convert_seconds: f64,
-    /// Freeing tree-sitter's trees once the backend has let go of them (the harness keeps a handle on each
-    /// tree through `add` and drops it after): a cost of the parse that every use of tree-sitter pays, not
-    /// part of the conversion; near zero for a backend that keeps the tree.
-    pub free_seconds: f64,
-    /// A bare `TreeCursor` walk of the same trees reading kind, field, range and missing flag, timed in the
-    /// same process beside the conversion (before `add` for every other file, after it for the rest, so that
-    /// neither always finds the tree warm in the cache), not part of the build: what a conversion is compared
-    /// with (see [`crate::references::bare_walk`]: a converter can walk for less).
-    pub walk_seconds: f64,
-    /// Wall time of the whole measurement (per-file mode: all threads together).
-    pub wall_seconds: f64,
-    pub files_verified: u64,
-    /// Files that failed to build or verify (all of them counted in `failed_files`, the first few listed).
-    pub failed_files: u64,
-    pub failures: Vec<FileFailure>,
-    pub scaling: Vec<ScalingPoint>,
-    pub operations: Vec<OperationTiming>,
-    /// The walk timed beside tree-sitter's (whole-corpus mode, when the operations are timed).
-    pub walk_beside_tree_sitter: Option<WalkBesideTreeSitter>,
-    /// The edit sessions, when run.
-    pub edits: Option<EditMeasurement>,
 }
 
 /// Failures listed by name; the rest are only counted.
@@ -377,6 +246,8 @@ pub fn measure<B: Backend>(
         files: corpus.files.len() as u64,
         lines: corpus.lines(),
         source_bytes: corpus.source_bytes(),
+        static_bytes: B::static_bytes(&corpus.languages()),
+        static_tables: B::STATIC_TABLES.into(),
         ..BackendMeasurement::default()
     };
     let recorded;
@@ -659,6 +530,8 @@ fn time_operation<S: CstStore>(
         median_seconds: median_and_p99(times).0,
         items: answer.items,
         answer: format!("{:016x}", answer.digest),
+        working_bytes: 0,
+        beside: None,
     })
 }
 

@@ -13,6 +13,8 @@
 //! - [`edits`]: deterministic edit scripts that look like a person editing, for the editing measurements.
 //! - [`fixtures`]: generated test inputs, awkward ones included.
 //! - [`ops`]: the operations every backend answers, through the same generic code.
+//! - [`measurement`]: what a measurement holds (the data the harness and edit sessions fill and the report
+//!   reads), with the progress trait and the shared statistics.
 //! - [`harness`]: measuring one backend (memory, time, scaling, verification, operations).
 //! - [`session`]: editing: what updating a file's CST costs each backend, and what keeping versions costs.
 //! - [`report`]: derived metrics, JSON and Markdown tables.
@@ -24,6 +26,7 @@ pub mod edits;
 pub mod fixtures;
 pub mod harness;
 pub mod language;
+pub mod measurement;
 pub mod ops;
 pub mod reference;
 pub mod references;

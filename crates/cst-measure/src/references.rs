@@ -13,7 +13,7 @@
 //! beside each backend's conversion, on the same trees).
 
 use crate::corpus::Corpus;
-use crate::harness::Progress;
+use crate::measurement::Progress;
 use crate::reference::ReferenceTree;
 use anyhow::{bail, Context};
 use std::io::{BufWriter, Write};

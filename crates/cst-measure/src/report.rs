@@ -7,8 +7,9 @@
 //! requested bytes stand beside them.
 
 use crate::corpus::{Corpus, LanguageTotals, Skipped};
-use crate::harness::{
-    BackendMeasurement, FileFailure, ScalingPoint, WalkBesideTreeSitter, BESIDE_TREE_SITTER_BYTES,
+use crate::measurement::{
+    ratio, BackendMeasurement, FileFailure, ScalingPoint, WalkBesideTreeSitter,
+    BESIDE_TREE_SITTER_BYTES,
 };
 use crate::ops::{Operation, OPERATIONS};
 use serde::{Deserialize, Serialize};
@@ -119,15 +120,6 @@ pub struct BackendRow {
     pub scaling: Vec<ScalingPoint>,
     /// The walk timed beside tree-sitter's in the backend's own process.
     pub walk_beside_tree_sitter: Option<WalkBesideTreeSitter>,
-}
-
-/// `a / b`, or 0 when `b` is 0.
-pub(crate) fn ratio(a: f64, b: f64) -> f64 {
-    if b == 0.0 {
-        0.0
-    } else {
-        a / b
-    }
 }
 
 impl BackendRow {

@@ -17,11 +17,12 @@ use crate::alloc;
 use crate::backend::{Backend, CstStore, FileEdit};
 use crate::corpus::Corpus;
 use crate::edits::script;
-use crate::harness::{FileFailure, Progress};
+pub use crate::measurement::EditMeasurement;
+use crate::measurement::{median_and_p99, FileFailure, Progress};
 use crate::reference::ReferenceTree;
 use crate::verify::{spread_offsets, verify_against, verify_lookups};
 use crate::Language;
-use serde::{Deserialize, Serialize};
+
 use std::time::Instant;
 
 /// How to edit.
@@ -70,61 +71,11 @@ impl EditOptions {
     }
 }
 
-/// What editing cost one backend.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct EditMeasurement {
-    /// Files edited, and their bytes before editing.
-    pub files: u64,
-    pub source_bytes: u64,
-    /// Files of the sample left out for their size.
-    pub files_left_out: u64,
-    pub edits: u64,
-    /// Edits asked for per file, and the files that made fewer for their nodes (see
-    /// [`EditOptions::max_session_nodes`], given here too).
-    pub edits_per_file: u64,
-    pub files_with_fewer_edits: u64,
-    pub max_session_nodes: u64,
-    /// Incremental reparse (`Parser::parse` from the edited old tree, and `changed_ranges`), per edit.
-    pub reparse_median_seconds: f64,
-    pub reparse_p99_seconds: f64,
-    /// The backend's `update`, per edit.
-    pub update_median_seconds: f64,
-    pub update_p99_seconds: f64,
-    /// Building the same new version from its tree in a fresh store, per edit.
-    pub rebuild_median_seconds: f64,
-    /// Versions of each file kept alive, the current one included.
-    pub versions_kept: u64,
-    /// What one version of every edited file holds (freed by dropping the store last).
-    pub retained_bytes_one_version: u64,
-    /// With every kept version alive.
-    pub retained_bytes_all_versions: u64,
-    /// Bytes an extra version of one file costs: what the kept versions hold on their own, per kept version.
-    pub bytes_per_extra_version: f64,
-    /// One version of one file, on average: what each extra version is compared with.
-    pub bytes_per_file_version: f64,
-    pub footprint_one_version: u64,
-    pub footprint_all_versions: u64,
-    /// Versions verified: every version right after its update, and every kept version restored at the end.
-    pub versions_verified: u64,
-    pub failed: u64,
-    pub failures: Vec<FileFailure>,
-}
-
 /// One kept version, with what the harness needs to check it later.
 struct Kept<V> {
     version: V,
     text: String,
     reference: ReferenceTree,
-}
-
-/// The median (the upper middle value) and the 99th percentile of `times`; zeros for none.
-pub(crate) fn median_and_p99(mut times: Vec<f64>) -> (f64, f64) {
-    if times.is_empty() {
-        return (0.0, 0.0);
-    }
-    times.sort_by(f64::total_cmp);
-    let p99 = ((times.len() as f64 * 0.99).ceil() as usize).clamp(1, times.len()) - 1;
-    (times[times.len() / 2], times[p99])
 }
 
 /// The full rebuild is timed after every this many edits (a fixed subset, so the median is of the same edits

@@ -86,6 +86,8 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
                 repetitions: 5,
                 items: 9,
                 answer: "00ff".into(),
+                working_bytes: 0,
+                beside: None,
             },
             OperationTiming {
                 operation: Operation::NodeAtOffset,
@@ -93,6 +95,8 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
                 repetitions: 3,
                 items: 10_000,
                 answer: if failed { "dead".into() } else { "beef".into() },
+                working_bytes: 0,
+                beside: None,
             },
         ],
         // Side by side, tree-sitter's walk of the same files took 20 times this backend's (its own, as long).
@@ -130,6 +134,8 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
             failed: u64::from(failed),
             failures: vec![],
         }),
+        static_bytes: 0,
+        static_tables: "none".into(),
     }
 }
 
