@@ -95,7 +95,8 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
                 repetitions: 3,
                 items: 10_000,
                 answer: if failed { "dead".into() } else { "beef".into() },
-                working_bytes: 0,
+                // A lookup's cursor caches 30 kB in every row but tree-sitter's.
+                working_bytes: if name == "tree-sitter" { 0 } else { 30_000 },
                 beside: None,
             },
         ],
@@ -134,8 +135,13 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
             failed: u64::from(failed),
             failures: vec![],
         }),
-        static_bytes: 0,
-        static_tables: "none".into(),
+        // Every row but tree-sitter's reads 2,000 bytes of trained tables.
+        static_bytes: if name == "tree-sitter" { 0 } else { 2_000 },
+        static_tables: if name == "tree-sitter" {
+            "none".into()
+        } else {
+            format!("{name}'s trained tables")
+        },
     }
 }
 
@@ -168,4 +174,50 @@ fn tables_for_a_failing_backend_in_per_file_mode() {
     );
     assert!(!report.all_verified && !report.answers_match);
     insta::assert_snapshot!(render_markdown(&report));
+}
+
+/// The verdict judges what a process pays to use a store, not the store alone: a store well within the target
+/// at rest does not fit once its static tables and an operation's working memory take the process past it, and
+/// a build that peaks past the target is said apart.
+#[test]
+fn the_target_counts_static_tables_working_memory_and_the_build_peak() {
+    let mut small = measurement("small", 1_000_000, 0.0001, false);
+    let mut heavy = measurement("heavy", 1_000_000, 0.0001, false);
+    heavy.static_bytes = 1_500_000;
+    heavy.operations[1].working_bytes = 2_600_000;
+    heavy.peak_bytes = 6_000_000;
+    small.peak_bytes = 3_000_000;
+    let report = CompareReport::new(
+        &corpus(),
+        false,
+        &[
+            measurement("tree-sitter", 1_234, 0.002, false),
+            small,
+            heavy,
+        ],
+        &[],
+    );
+    let row = |name: &str| report.backends.iter().find(|b| b.name == name).unwrap();
+    let (small, heavy) = (row("small"), row("heavy"));
+    // 1,000,112 at rest + 2,000 static + 30,000 working + 21,000 parsers.
+    assert_eq!(small.in_use_bytes, 1_053_112);
+    assert!(small.fits_target && small.builds_within_target);
+    assert_eq!(small.build_peak_bytes, 3_002_000);
+    // 1,000,112 + 1,500,000 + 2,600,000 + 21,000 = 5,121,112: past 5 MB, though the store alone is 1 MB.
+    assert_eq!(heavy.in_use_bytes, 5_121_112);
+    assert!(!heavy.fits_target && !heavy.builds_within_target);
+    assert_eq!(heavy.working_operation, Some(Operation::NodeAtOffset));
+    // Per node and × source count the static tables with the store.
+    assert_eq!(heavy.paid_bytes, 2_500_112);
+    assert!((heavy.overhead_x - 2_500_112.0 / 19.0).abs() < 1e-6);
+    let verdict = render_markdown(&report);
+    let verdict = verdict
+        .lines()
+        .find(|l| l.starts_with("**Verdict.**"))
+        .unwrap();
+    assert!(
+        verdict.contains("2 of the 3 verified backends"),
+        "{verdict}"
+    );
+    assert!(!verdict.contains("**heavy**"), "{verdict}");
 }
