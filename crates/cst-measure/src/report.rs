@@ -571,19 +571,74 @@ pub fn render_markdown(r: &CompareReport) -> String {
     md
 }
 
-/// The part of the results the README shows (verdict, corpus, memory and operations), its headings one level
-/// down.
+/// The size–speed chart shown under the verdict, as the README (at the workspace's root) links it.
+pub const README_SIZE_SPEED_CHART: &str =
+    "![Bytes paid per node against walk time per node](results/size-speed.svg)";
+
+/// The part of the results the README shows, its headings one level down: the verdict, the size–speed chart,
+/// the corpus, one memory table and one speed table (the full tables are in `compare.md`).
 pub fn render_summary(r: &CompareReport) -> String {
     let mut md = String::new();
     verdict_section(r, &mut md);
+    let _ = writeln!(md, "{README_SIZE_SPEED_CHART}\n");
     corpus_section(r, &mut md);
     memory_section(r, &mut md, false);
-    operations_section(r, &mut md);
-    edits_section(r, &mut md);
+    speed_section(r, &mut md);
     if !r.crashed.is_empty() || !r.all_verified {
         verification_section(r, &mut md);
     }
     md.replace("\n## ", "\n### ")
+}
+
+/// One speed table: per backend, the operations a user of stored trees meets most (a full walk, a lookup by
+/// offset, opening every file, one edit's update), each with its ratio to tree-sitter.
+fn speed_section(r: &CompareReport, w: &mut String) {
+    let ops = [Operation::Walk, Operation::NodeAtOffset, Operation::Open];
+    if r.operations.is_empty() {
+        return;
+    }
+    let _ = writeln!(w, "## Speed\n");
+    let _ = writeln!(
+        w,
+        "| backend | full walk (per node) | node at offset (per lookup) | open every file (per file) | update after an edit |"
+    );
+    let _ = writeln!(w, "|---|--:|--:|--:|--:|");
+    for b in &r.backends {
+        let cells: Vec<String> = ops
+            .iter()
+            .map(|&op| {
+                r.timing(op, &b.name).map_or("—".into(), |o| {
+                    let against = o
+                        .ratio_to_tree_sitter
+                        .filter(|_| o.backend != BASELINE_BACKEND)
+                        .map_or(String::new(), |x| format!(" ({x:.2}x)"));
+                    format!("{}{against}", per_item(o.ns_per_item))
+                })
+            })
+            .collect();
+        let update = r
+            .edits
+            .iter()
+            .find(|e| e.backend == b.name)
+            .map_or("—".into(), |e| {
+                let against = if e.update_over_reparse < 0.01 {
+                    "below 0.01x".to_string()
+                } else {
+                    format!("{:.2}x", e.update_over_reparse)
+                };
+                format!(
+                    "{} ({against} the reparse)",
+                    per_item(e.update_median_seconds * 1e9)
+                )
+            });
+        let _ = writeln!(w, "| {} | {} | {update} |", b.name, cells.join(" | "));
+    }
+    let _ = writeln!(
+        w,
+        "\nMedian times; in brackets the ratio to tree-sitter (below 1 is faster). *Update after an edit* is the \
+         backend's own work after tree-sitter's incremental reparse, which every row pays on top. Every operation, \
+         how each ratio was taken, and the edit sessions are in `compare.md`.\n"
+    );
 }
 
 /// A few generated sentences: which rows fit the target, the smallest, the fastest to walk.
