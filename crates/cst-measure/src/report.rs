@@ -76,6 +76,8 @@ pub struct BackendRow {
     pub retained_bytes: u64,
     /// What the allocator holds for those blocks: what the process pays.
     pub retained_footprint: u64,
+    /// Read-only tables the backend needs beyond the grammars' (see [`BackendMeasurement::static_bytes`]).
+    pub static_bytes: u64,
     /// Heap blocks the retained bytes occupy.
     pub allocations: u64,
     pub allocations_during_build: u64,
@@ -135,6 +137,7 @@ impl BackendRow {
             includes_source: m.includes_source,
             retained_bytes: m.retained_bytes,
             retained_footprint: m.retained_footprint,
+            static_bytes: m.static_bytes,
             allocations: m.retained_blocks,
             allocations_during_build: m.allocations_during_build,
             peak_bytes: m.peak_bytes,
@@ -495,6 +498,19 @@ fn yes_no(b: bool) -> &'static str {
 /// Listed skipped files in the Markdown (all of them are in the JSON).
 const LISTED_SKIPS: usize = 50;
 
+/// The size–speed charts `cargo xtask compare` writes beside `compare.md` (whenever a backend was measured),
+/// as (file name, alt text), in the order `compare.md` shows them under the verdict.
+pub const SIZE_SPEED_CHARTS: [(&str, &str); 2] = [
+    (
+        "size-speed.svg",
+        "Bytes paid per node against full-walk time per node",
+    ),
+    (
+        "size-lookup.svg",
+        "Bytes paid per node against node-at-offset time per lookup",
+    ),
+];
+
 /// The Markdown of `compare.md`: every table.
 pub fn render_markdown(r: &CompareReport) -> String {
     let mut md = String::new();
@@ -507,6 +523,11 @@ pub fn render_markdown(r: &CompareReport) -> String {
     );
     let _ = writeln!(w, "# CST memory comparison\n");
     verdict_section(r, w);
+    if !r.backends.is_empty() {
+        for (file, alt) in SIZE_SPEED_CHARTS {
+            let _ = writeln!(w, "![{alt}]({file})\n");
+        }
+    }
     corpus_section(r, w);
     memory_section(r, w, true);
     build_section(r, w);
