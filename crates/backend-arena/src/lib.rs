@@ -218,7 +218,7 @@ impl Backend for Arena {
          compacted at a quarter of the arena), walking only the path to the edit: every subtree outside the \
          edit and tree-sitter's changed ranges has its descendants' records copied bit for bit from the \
          previous stream (except subtrees overlapping a node that holds a syntax error before or after \
-         the edit, eight levels below the root or shallower: around errors tree-sitter's changed ranges can \
+         the edit, 8 levels below the root or shallower: around errors tree-sitter's changed ranges can \
          miss a change); a version kept apart is a patch against the \
          next one (the text and the stream between their common prefix and suffix), restored by applying \
          the patches and reversing them (Baker's rerooting)";

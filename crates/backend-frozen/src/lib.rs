@@ -100,6 +100,8 @@
 
 mod codec;
 mod delta;
+#[cfg(test)]
+mod descriptions;
 mod literal;
 mod model;
 mod rans;
@@ -107,7 +109,7 @@ mod reference;
 mod stats;
 mod thaw;
 
-pub use reference::{measure_text_reference, TextReference};
+pub use reference::{measure_text_reference, TextReference, TEXT_REFERENCE_LEVEL};
 pub use stats::{breakdown, Breakdown, PARTS};
 
 use codec::{Flat, Kinds, LEAF, MISSING, NO_LIST};
@@ -131,15 +133,16 @@ impl Backend for Frozen {
     const INCLUDES_SOURCE: bool = true;
     const SHARES_ACROSS_FILES: bool = true;
     const LOOKUP: &'static str =
-        "thaws the whole file into flat preorder records (part of the time; skipped when the cursor still \
-         holds that file among the last 4 it thawed), then descends by the rule: binary search over the child \
-         list of a node with more than 8 children, a scan of its few siblings otherwise";
+        "thaws the whole file into flat preorder records (part of the time; skipped when the cursor holds \
+         that file's thaw: the file it is on, or one it left among the files of at least 64 KiB of text it \
+         thawed last, 16 thaws held in all), then descends by the rule: binary search over the child list of \
+         a node with more than 8 children, a scan of its few siblings otherwise";
     const UPDATE: &'static str =
         "writes the new version as a delta against the previous one: the text's splice, and the new tree \
          spelled out along the path to the edit, every subtree outside the edit, tree-sitter's changed ranges \
          and the nodes holding syntax errors a reference to the previous version's node of that kind and \
          range (a thaw copies its records); every 8th version in a row, or one whose delta would take more \
-         than a byte per source byte, is re-frozen whole against the model, kinds and dictionary built at \
+         than a byte per source byte plus 1 KiB, is re-frozen whole against the model, kinds and dictionary built at \
          finish() (a tolerant blob, zstd -3 for its new texts). A thaw of a delta thaws the chain from its \
          blob. A version is an Arc to a blob or a delta (which keeps the versions before it alive); the first \
          version is the file's range of the store's blob, which the store keeps while it lives";

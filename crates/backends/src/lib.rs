@@ -51,3 +51,28 @@ pub fn find(name: &str) -> Option<&'static BackendEntry> {
 pub fn names() -> String {
     ALL.iter().map(|e| e.name).collect::<Vec<_>>().join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TEXT_REFERENCES;
+    use backend_frozen::TEXT_REFERENCE_LEVEL;
+
+    /// The text-only rows' names and descriptions give the zstd level they are compressed at.
+    #[test]
+    fn the_text_rows_name_the_level_the_code_uses() {
+        for row in TEXT_REFERENCES {
+            let name = format!("zstd -{TEXT_REFERENCE_LEVEL} per file");
+            assert!(
+                row.name.starts_with(&name),
+                "{:?} is not {name:?}",
+                row.name
+            );
+            let level = format!("with zstd at level {TEXT_REFERENCE_LEVEL}");
+            assert!(
+                row.retains.contains(&level),
+                "{:?} lacks {level:?}",
+                row.retains
+            );
+        }
+    }
+}
