@@ -2,6 +2,8 @@
 //! decodable on its own given the store's shared model, and thawed into flat node records to be navigated.
 //! Lossless: the text byte for byte and every visible node's kind, field, range and MISSING flag, in
 //! tree-sitter's shape.
+//! Measurements behind its choices, and alternatives tried and not kept, are in `NOTES.md` beside this
+//! crate's `Cargo.toml`.
 //!
 //! # Layout
 //!
@@ -67,8 +69,8 @@
 //! tree only where something may have changed and freezes nothing. A thaw of a delta thaws the version
 //! before it and applies the delta (copying records, shifting their positions, listing wide nodes' children
 //! again): a chain of deltas is thawed from the blob it starts from. Every 8th version in a row (`MAX_CHAIN`),
-//! and any version whose delta would take more than `max_ops` ops (a byte per source byte) (a syntax error far from the edit, a
-//! large paste), is frozen whole instead, by `replace`: the new version of the file alone against the
+//! and any version whose delta would take more than `max_ops` ops (a byte per source byte plus 1 KiB: a
+//! syntax error far from the edit, a large paste), is frozen whole instead, by `replace`: the new version of the file alone against the
 //! model, kinds and dictionary `finish()` built, which stay as they are. That blob is *tolerant* (a header
 //! flag): every symbol with a table first codes an escape flag (one slot in 2^15: about 0.00004 bits when it
 //! says "coded by the table"), and a value its table lacks, or any value of a context the model lacks (an
