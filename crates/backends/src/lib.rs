@@ -2,6 +2,10 @@
 //! this crate's `Cargo.toml`, and add one line to [`ALL`]: `cargo xtask compare` then measures it and the
 //! conformance suite in `tests/conformance.rs` tests it. [`TEXT_REFERENCES`] are the rows that hold the text
 //! alone (no tree), measured beside the backends for scale.
+//!
+//! Both are `static` tables of a few entries: [`find`] is a scan of [`ALL`]'s names, and nothing here
+//! allocates or measures. A text-only row's name and description give the zstd level its code uses
+//! ([`backend_frozen::TEXT_REFERENCE_LEVEL`]; a test ties them).
 
 use cst_measure::harness::BackendEntry;
 
