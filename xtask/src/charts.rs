@@ -1,8 +1,20 @@
 //! SVG charts of a compare run, drawn with plotters: what each CST costs against the 5 MB target, the scaling
-//! curve, and operation times relative to tree-sitter. Rows differ by orders of magnitude, so every value axis
-//! is logarithmic, and every bar carries its figure.
+//! curve, operation times relative to tree-sitter, editing, and the two size–speed charts `compare.md` shows
+//! under its verdict. Rows differ by orders of magnitude, so every value axis is logarithmic, and every bar or
+//! point carries its figure.
+//!
+//! A size–speed chart puts each verified backend at its bytes paid per node (footprint plus static tables, over
+//! the corpus's nodes) and a time per item: the full walk per node (`size-speed.svg`, timed beside tree-sitter
+//! where it was) or node at offset per lookup (`size-lookup.svg`). The text-only rows hold no tree, so they are
+//! vertical lines at their bytes per node, as is the target's budget per node once the parsers are paid for; a
+//! line joins the [`frontier`], the rows no other row beats on both axes. Labels are placed greedily around
+//! their points (a few dozen candidate spots each, checked against the labels already drawn): linear in the
+//! rows times the labels, for about ten rows.
 
-use cst_measure::report::{per_item, CompareReport, BASELINE_BACKEND, MB_BYTES};
+use cst_measure::ops::Operation;
+use cst_measure::report::{
+    mb, per_item, BackendRow, CompareReport, BASELINE_BACKEND, MB_BYTES, SIZE_SPEED_CHARTS,
+};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -15,6 +27,10 @@ pub const README_CHARTS: &str = "More charts: [bytes per CST](results/bytes-per-
 /// Every chart as (file name, SVG text). Charts with nothing to show are left out.
 pub fn render_all(report: &CompareReport) -> anyhow::Result<Vec<(&'static str, String)>> {
     let mut charts = vec![("bytes-per-cst.svg", bytes_per_cst(report)?)];
+    if !report.backends.is_empty() {
+        charts.push((SIZE_SPEED_CHARTS[0].0, size_speed(report)?));
+        charts.push((SIZE_SPEED_CHARTS[1].0, size_lookup(report)?));
+    }
     if report.backends.iter().any(|b| b.scaling.len() > 1) {
         charts.push(("scaling.svg", scaling(report)?));
     }
@@ -450,4 +466,369 @@ fn edits(report: &CompareReport) -> anyhow::Result<String> {
         root.present()?;
     }
     Ok(svg)
+}
+
+/// What a size–speed chart plots for one verified backend: bytes paid per node (its footprint and its static
+/// tables over the corpus's nodes) and a time per item in nanoseconds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SizeSpeedPoint {
+    pub backend: String,
+    pub bytes_per_node: f64,
+    pub ns: f64,
+}
+
+/// The points that no other point dominates (another as small or smaller and as fast or faster, and strictly
+/// better in one), as indices into `points`, from the smallest to the largest. Quadratic in the points: a
+/// chart has about ten.
+pub fn frontier(points: &[SizeSpeedPoint]) -> Vec<usize> {
+    let dominates = |a: &SizeSpeedPoint, b: &SizeSpeedPoint| {
+        a.bytes_per_node <= b.bytes_per_node
+            && a.ns <= b.ns
+            && (a.bytes_per_node < b.bytes_per_node || a.ns < b.ns)
+    };
+    let mut kept: Vec<usize> = (0..points.len())
+        .filter(|&i| !points.iter().any(|p| dominates(p, &points[i])))
+        .collect();
+    kept.sort_by(|&a, &b| {
+        points[a]
+            .bytes_per_node
+            .total_cmp(&points[b].bytes_per_node)
+            .then(points[a].ns.total_cmp(&points[b].ns))
+    });
+    kept
+}
+
+/// Bytes paid per node by each verified backend, with the time `ns` gives it (rows without one are left out).
+fn size_speed_points(
+    report: &CompareReport,
+    ns: impl Fn(&BackendRow) -> Option<f64>,
+) -> Vec<SizeSpeedPoint> {
+    report
+        .backends
+        .iter()
+        .filter(|b| b.verified && b.nodes > 0)
+        .filter_map(|b| {
+            let ns = ns(b).filter(|t| *t > 0.0)?;
+            Some(SizeSpeedPoint {
+                backend: b.name.clone(),
+                bytes_per_node: (b.retained_footprint + b.static_bytes) as f64 / b.nodes as f64,
+                ns,
+            })
+        })
+        .collect()
+}
+
+/// The full walk's time per node: timed beside tree-sitter in the backend's own process where it was (whole-
+/// corpus mode), the walk operation's median otherwise.
+fn walk_ns(report: &CompareReport, b: &BackendRow) -> Option<f64> {
+    match &b.walk_beside_tree_sitter {
+        Some(beside) if beside.nodes > 0 => {
+            Some(beside.backend_seconds * 1e9 / beside.nodes as f64)
+        }
+        _ => operation_ns(report, b, Operation::Walk),
+    }
+}
+
+fn operation_ns(report: &CompareReport, b: &BackendRow, op: Operation) -> Option<f64> {
+    report
+        .operations
+        .iter()
+        .find(|o| o.operation == op && o.backend == b.name)
+        .map(|o| o.ns_per_item)
+}
+
+/// Bytes paid per node against full-walk time per node.
+fn size_speed(report: &CompareReport) -> anyhow::Result<String> {
+    let beside = report
+        .backends
+        .iter()
+        .any(|b| b.walk_beside_tree_sitter.is_some());
+    let points = size_speed_points(report, |b| walk_ns(report, b));
+    size_time_chart(
+        report,
+        &points,
+        "Size against walking speed: bytes paid per node and full-walk time per node",
+        if beside {
+            "full preorder walk, time per node (timed beside tree-sitter), log scale"
+        } else {
+            "full preorder walk, time per node, log scale"
+        },
+    )
+}
+
+/// Bytes paid per node against node-at-offset time per lookup.
+fn size_lookup(report: &CompareReport) -> anyhow::Result<String> {
+    let points = size_speed_points(report, |b| operation_ns(report, b, Operation::NodeAtOffset));
+    size_time_chart(
+        report,
+        &points,
+        "Size against lookup speed: bytes paid per node and node-at-offset time per lookup",
+        "node at offset, time per lookup, log scale",
+    )
+}
+
+/// A label's box in pixels: left, top, right, bottom.
+type LabelBox = (i32, i32, i32, i32);
+
+fn overlaps(a: LabelBox, b: LabelBox) -> bool {
+    a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+}
+
+/// About how wide `text` is at `size` pixels in a sans-serif font.
+fn text_width(text: &str, size: u32) -> i32 {
+    (text.chars().count() as f64 * size as f64 * 0.48).ceil() as i32
+}
+
+/// One size–speed chart: a labelled point per backend, the frontier joining the points no other beats on both
+/// axes, a vertical line per text-only row at its bytes per node, and the target's budget per node. Labels are
+/// placed greedily, each at the first spot near its point that overlaps no label, point or line label already
+/// drawn, with a leader line when it had to move away.
+fn size_time_chart(
+    report: &CompareReport,
+    points: &[SizeSpeedPoint],
+    caption: &str,
+    y_desc: &str,
+) -> anyhow::Result<String> {
+    let nodes = report
+        .backends
+        .iter()
+        .map(|b| b.nodes)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let parser = report
+        .backends
+        .iter()
+        .find(|b| b.name == BASELINE_BACKEND)
+        .or(report.backends.first())
+        .map_or(0, |b| b.parser_footprint);
+    let budget =
+        (report.target_bytes > parser).then(|| (report.target_bytes - parser) as f64 / nodes);
+    let texts: Vec<(String, f64)> = report
+        .text_references
+        .iter()
+        .map(|t| (t.name.clone(), t.retained_footprint as f64 / nodes))
+        .collect();
+    let xs = points
+        .iter()
+        .map(|p| p.bytes_per_node)
+        .chain(texts.iter().map(|t| t.1))
+        .chain(budget);
+    let (left, right) = log_range(xs, 4.0);
+    let (bottom, top) = log_range(points.iter().map(|p| p.ns), 3.0);
+    let size = (SIZE.0, SIZE.1 + 60);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(caption, ("sans-serif", 18))
+            .margin(14)
+            .x_label_area_size(45)
+            .y_label_area_size(75)
+            .build_cartesian_2d((left..right).log_scale(), (bottom..top).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc(format!(
+                "bytes paid per node (store and static tables over the corpus's {} nodes), log scale",
+                thousands_f(nodes)
+            ))
+            .y_desc(y_desc)
+            .x_label_formatter(&|v| format!("{v} B"))
+            .y_label_formatter(&|v| per_item(*v))
+            .light_line_style(WHITE.mix(0.0))
+            .draw()?;
+        let (px_range, py_range) = chart.plotting_area().get_pixel_range();
+        let mut placed: Vec<LabelBox> = Vec::new();
+        // Vertical lines, each labelled along its length from the bottom of the plot up.
+        let vertical = |chart: &mut ChartContext<_, _>,
+                        x: f64,
+                        label: String,
+                        style: ShapeStyle,
+                        placed: &mut Vec<LabelBox>|
+         -> anyhow::Result<()> {
+            chart.draw_series(DashedLineSeries::new(
+                vec![(x, bottom), (x, top)],
+                6,
+                4,
+                style,
+            ))?;
+            let (px, _) = chart.backend_coord(&(x, bottom));
+            let base = py_range.end - 6;
+            root.draw(&Text::new(
+                label.clone(),
+                (px + 3, base),
+                TextStyle::from(
+                    ("sans-serif", 11)
+                        .into_font()
+                        .transform(FontTransform::Rotate270),
+                )
+                .color(&style.color)
+                .pos(Pos::new(HPos::Left, VPos::Top)),
+            ))?;
+            placed.push((px - 1, base - text_width(&label, 11), px + 16, base));
+            Ok(())
+        };
+        let grey = RGBColor(110, 110, 110);
+        for (name, x) in &texts {
+            vertical(
+                &mut chart,
+                *x,
+                format!("{name}, text only: {x:.1} B"),
+                grey.stroke_width(1),
+                &mut placed,
+            )?;
+        }
+        if let Some(x) = budget {
+            vertical(
+                &mut chart,
+                x,
+                format!(
+                    "{} target less the parsers: {x:.1} B per node",
+                    mb(report.target_bytes as f64)
+                ),
+                BLACK.stroke_width(2),
+                &mut placed,
+            )?;
+        }
+        let line: Vec<(f64, f64)> = frontier(points)
+            .into_iter()
+            .map(|i| (points[i].bytes_per_node, points[i].ns))
+            .collect();
+        let frontier_style = BLACK.mix(0.6).stroke_width(2);
+        let centres: Vec<(i32, i32)> = points
+            .iter()
+            .map(|p| chart.backend_coord(&(p.bytes_per_node, p.ns)))
+            .collect();
+        for &(cx, cy) in &centres {
+            placed.push((cx - 6, cy - 6, cx + 6, cy + 6));
+        }
+        for (p, &(cx, cy)) in points.iter().zip(&centres) {
+            let label = format!(
+                "{} ({:.1} B, {})",
+                p.backend,
+                p.bytes_per_node,
+                per_item(p.ns)
+            );
+            let (w, h) = (text_width(&label, 13), 15);
+            let inside = |b: LabelBox| {
+                b.0 >= px_range.start
+                    && b.2 <= px_range.end
+                    && b.1 >= py_range.start
+                    && b.3 <= py_range.end
+            };
+            let mut candidates = Vec::new();
+            for step in 0..8 {
+                for sign in [1, -1] {
+                    let dy = sign * step * (h + 2);
+                    candidates.push((cx + 9, cy - h / 2 + dy));
+                    candidates.push((cx - 9 - w, cy - h / 2 + dy));
+                }
+                candidates.push((cx - w / 2, cy - 9 - h - step * (h + 2)));
+                candidates.push((cx - w / 2, cy + 9 + step * (h + 2)));
+            }
+            let spot = candidates
+                .iter()
+                .map(|&(x, y)| (x, y, x + w, y + h))
+                .find(|&b| inside(b) && !placed.iter().any(|&o| overlaps(o, b)))
+                .unwrap_or((cx + 9, cy - h / 2, cx + 9 + w, cy + h / 2));
+            let c = color(report, &p.backend);
+            // The point of the label's box nearest the point: a leader line runs there when it is not close.
+            let (nx, ny) = (cx.clamp(spot.0, spot.2), cy.clamp(spot.1, spot.3));
+            if (nx - cx).abs().max((ny - cy).abs()) > 12 {
+                root.draw(&PathElement::new(
+                    vec![(cx, cy), (nx, ny)],
+                    c.mix(0.7).stroke_width(1),
+                ))?;
+            }
+            root.draw(&Rectangle::new(
+                [(spot.0 - 1, spot.1), (spot.2 + 1, spot.3)],
+                WHITE.mix(0.7).filled(),
+            ))?;
+            root.draw(&Text::new(
+                label,
+                (spot.0, spot.1),
+                TextStyle::from(("sans-serif", 13).into_font())
+                    .color(&c)
+                    .pos(Pos::new(HPos::Left, VPos::Top)),
+            ))?;
+            placed.push(spot);
+        }
+        // The frontier and the points over the labels' backgrounds.
+        chart.draw_series(LineSeries::new(line, frontier_style))?;
+        for p in points {
+            chart.draw_series([Circle::new(
+                (p.bytes_per_node, p.ns),
+                5,
+                color(report, &p.backend).filled(),
+            )])?;
+        }
+        // The frontier's key, in the first corner of the plot free of labels.
+        let key = "frontier: the rows no other row beats on both size and time";
+        let (w, h) = (text_width(key, 12) + 26, 16);
+        let (l, r, t, b) = (
+            px_range.start + 8,
+            px_range.end - 8,
+            py_range.start + 6,
+            py_range.end - 6,
+        );
+        let corners = [(r - w, t), (l, t), (r - w, b - h), (l, b - h)];
+        let (kx, ky) = corners
+            .into_iter()
+            .find(|&(x, y)| !placed.iter().any(|&o| overlaps(o, (x, y, x + w, y + h))))
+            .unwrap_or(corners[0]);
+        root.draw(&Rectangle::new(
+            [(kx - 4, ky - 2), (kx + w + 4, ky + h + 2)],
+            WHITE.mix(0.9).filled(),
+        ))?;
+        root.draw(&PathElement::new(
+            vec![(kx, ky + h / 2), (kx + 20, ky + h / 2)],
+            frontier_style,
+        ))?;
+        root.draw(&Text::new(
+            key,
+            (kx + 26, ky + 2),
+            TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(HPos::Left, VPos::Top)),
+        ))?;
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{frontier, SizeSpeedPoint};
+
+    fn point(backend: &str, bytes_per_node: f64, ns: f64) -> SizeSpeedPoint {
+        SizeSpeedPoint {
+            backend: backend.into(),
+            bytes_per_node,
+            ns,
+        }
+    }
+
+    #[test]
+    fn the_frontier_keeps_exactly_the_points_no_other_beats_on_both_axes() {
+        let points = [
+            point("big-and-slow", 100.0, 800.0),
+            point("fast", 40.0, 10.0),
+            point("small", 1.0, 300.0),
+            point("middle", 3.5, 20.0),
+            // Beaten by `middle` on both.
+            point("beaten", 30.0, 190.0),
+            // As small as `small` and slower: beaten on one axis, equal on the other.
+            point("tied-but-slower", 1.0, 400.0),
+            // As fast as `fast` and bigger.
+            point("tied-but-bigger", 60.0, 10.0),
+            // Identical points do not beat each other: both stay.
+            point("twin", 3.5, 20.0),
+        ];
+        let names: Vec<&str> = frontier(&points)
+            .into_iter()
+            .map(|i| points[i].backend.as_str())
+            .collect();
+        assert_eq!(names, ["small", "middle", "twin", "fast"]);
+        assert!(frontier(&[]).is_empty());
+        assert_eq!(frontier(&points[..1]), [0]);
+    }
 }

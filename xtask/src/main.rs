@@ -2,8 +2,9 @@
 //!
 //! - `cargo xtask compare [--corpus DIR] [--out DIR] [--backends A,B] [--per-file] ...` measures every backend
 //!   in a fresh process of its own (under a memory limit) and writes `compare.md`, `compare.json` and the
-//!   charts to `results/` (and the README's results section), or, when something failed, to `--out` or
-//!   `target/compare-failed/`.
+//!   charts (`charts.rs`: bytes per CST, scaling, operations, edits, and the size–speed and size–lookup charts
+//!   `compare.md` shows under its verdict) to `results/` (and the README's results section), or, when
+//!   something failed, to `--out` or `target/compare-failed/`.
 //! - `cargo xtask corpus --out DIR` writes the built-in corpus to disk.
 //! - `cargo xtask bad-inputs --out DIR` writes a folder of awkward inputs to measure.
 //!

@@ -77,6 +77,38 @@ fn a_quick_compare_on_the_built_in_corpus_verifies_every_backend() {
         let svg = std::fs::read_to_string(out.path().join(chart)).unwrap();
         assert!(svg.contains("<svg"), "{chart} is an SVG");
     }
+    // The size–speed charts: shown under the verdict, one labelled point per backend with its bytes per node,
+    // a line per text-only row, and the target's budget.
+    for (chart, alt) in cst_measure::report::SIZE_SPEED_CHARTS {
+        let link = format!("![{alt}]({chart})");
+        let shown = markdown.find(&link).expect("compare.md shows the chart");
+        assert!(
+            shown < markdown.find("## Memory").unwrap(),
+            "{chart} is shown under the verdict"
+        );
+        let svg = std::fs::read_to_string(out.path().join(chart)).unwrap();
+        assert!(svg.contains("<svg"), "{chart} is an SVG");
+        for b in backends {
+            let label = format!(
+                "{} ({:.1} B, ",
+                b["name"].as_str().unwrap(),
+                (b["retained_footprint"].as_f64().unwrap() + b["static_bytes"].as_f64().unwrap())
+                    / b["nodes"].as_f64().unwrap()
+            );
+            assert!(svg.contains(&label), "{chart} labels {label:?}");
+        }
+        for t in report["text_references"].as_array().unwrap() {
+            let name = t["name"].as_str().unwrap();
+            assert!(
+                svg.contains(&format!("{name}, text only: ")),
+                "{chart} draws {name}"
+            );
+        }
+        assert!(
+            svg.contains("5.00 MB target less the parsers: "),
+            "{chart} marks the budget"
+        );
+    }
 }
 
 #[test]

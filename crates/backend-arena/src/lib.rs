@@ -1,6 +1,8 @@
 //! Backend `arena`: every file's CST as a bit stream of context-coded preorder records in one byte arena,
 //! plus one copy of the source text. Lossless (text byte for byte, tree-sitter's exact visible node sequence
 //! with fields, `ERROR` and `MISSING` nodes) and navigable in place: nothing is unpacked per file or per query.
+//! Measurements behind the design, and the alternatives tried and not kept, are in `NOTES.md` beside this
+//! crate's `Cargo.toml`.
 //!
 //! # Layout
 //!
@@ -71,30 +73,10 @@
 //!   escapes are rare and at most three. The record's numbers are taken from the 64 bits its code was read
 //!   from while 40 of them are left, so most records load the stream once. A raw record's next contexts
 //!   are looked up by binary search in the model (O(log contexts)).
-//! - What a walk's time is made of. Callgrind counts 176 instructions per node for a walk of the cursor (first
-//!   child, else next sibling, else up: the named-node histogram's walk) on real Rust (`examples/convert_bench
-//!   --ops` with `ONLY_WALK=1`, before `fold_preorder` existed, when the full walk was this one): about 95
-//!   decode the records (the stream's word, the code's slot, the symbol's entry, a number slot and a few shifts
-//!   per coded number, the frame's eight fields), about 50 are the cursor's moves, the preorder step between
-//!   them and their bounds checks, and 28 the operation's own loop and digest. `fold_preorder` takes 140 per
-//!   node (about 22 of them the walk operation's digest and loop), at about 11.1 ns per node against the
-//!   cursor's 13.4. Fewer instructions do not make it faster: reading each record's code from the bits left
-//!   over from the record before (7 instructions and most stream loads fewer per node: 133) and a cheaper
-//!   digest (its floor 1.6 ns per node instead of 3.5) both left the walk's time as it was. Each record waits
-//!   on the one before it (its position on the previous record's code and numbers, its context on the previous
-//!   symbol's entry: three or four dependent table loads), and that chain takes its time even where the tables
-//!   stay in the L1 cache and the records repeat one pattern (so that their branches predict): a file of
-//!   100,000 `const` items (`wide/siblings.rs` of `cargo xtask bad-inputs`) walks at 8.4 ns per node, about 13
-//!   times tree-sitter's cursor on real Rust (105 to 110 ns per node), where 15 times would take 7.3 ns or
-//!   less. Real code adds the tables' L1 misses (0.33 per node in callgrind's simulated 32 KiB cache) and
-//!   branches that depend on the records (this machine has no hardware counters to say how many mispredict).
-//!   The ways tried to shorten that chain were not kept: two added instructions and got slower (reading all
-//!   three numbers of every record, absent ones through a code of no bits: about half as slow again; symbols
-//!   and numbers in two streams: a linear walk got slower), and copying each symbol's entry into its code's
-//!   slots, so that one load goes, made the walk 4% faster for 1.3 MB more of static tables. Nor did decoding
-//!   two chains at once pay: two files' records decoded in turns by two `fold_preorder` walkers (one record of
-//!   each per step, so that each chain's loads overlap the other's) took 12.3 ns per node against one walker's
-//!   11.2 (real Rust).
+//! - A walk is bound by latency, not instructions: each record waits on the one before it (its position on
+//!   the previous record's code and numbers, its context on the previous symbol's entry: three or four
+//!   dependent table loads). The instruction counts, the walk's floor on a one-pattern file, and the ways
+//!   tried to shorten the chain (none kept) are in `NOTES.md` beside this crate's `Cargo.toml`.
 //! - `text()` of a node, `CstStore::text` and `language` of a file: O(1) slices (no copy).
 //! - `seek` (node at offset): the descent of [`cst_measure::backend::descend_to_offset`], decoding one
 //!   record per child passed at each level (subtrees skipped by their sizes), pushing each level's frame so
@@ -130,29 +112,13 @@
 //! holds a second handle and times tree-sitter freeing the tree apart, its *freeing trees* column);
 //! `finish()` shrinks every buffer to its length.
 //!
-//! What the building costs beside tree-sitter: callgrind on real Rust counts 1,031 instructions per node for
-//! the bare `TreeCursor` walk and 1,190 to 1,230 for the conversion (two runs): about 830 to 850 in
-//! tree-sitter and about 360 to 380 of the encoder's own (the walk pass about 245 beside tree-sitter's calls,
-//! the write pass about 95, allocation and copying about 15). Tree-sitter's part is less than the bare
-//! walk's because the encoder asks less of it: a `goto_next_sibling` that fails climbs through the parent's
-//! hidden levels before it gives up, and the bare walk makes one per inner node; the `CountedCursor` makes
-//! none (`examples/convert_bench`'s `counted` line: 872 instructions per node, 0.85x to 0.88x the bare
-//! walk's time on real code).
-//! The encoder's own part takes about 0.35 to 0.45 of the bare walk's time (its instructions retire more
-//! slowly than tree-sitter's), so the conversion is 1.2x to 1.35x the bare walk in the compare runs of real
-//! code; 1.1x would take an encoder of half this one's cost or less (0.22 of the walk beside tree-sitter's
-//! 0.88). In time (`convert_bench --harness` on real Rust and Python, parts switched off in a build not kept):
-//! the walk pass recording its 32-byte nodes and choosing nothing is 1.07x and 0.99x the bare walk, choosing
-//! the symbols adds 0.22x and 0.18x, writing the records 0.12x and 0.14x; one code per node into a bit
-//! buffer and nothing else (`convert_bench`'s floor) adds 0.055x and 0.069x to the walk.
+//! The conversion costs one tree-sitter walk through the `CountedCursor` (which makes none of the failing
+//! `goto_next_sibling` calls a bare `TreeCursor` walk makes) plus the encoder's own work, about 0.35 to 0.45
+//! of a bare walk's time: 1.2x to 1.35x the bare walk in the compare runs of real code. Its breakdown by
+//! part (instructions and time) is in `NOTES.md`.
 //!
-//! Why the arena that is kept is a `Vec<u8>` and not a `bumpalo::Bump`: a store must own its arena and hand
-//! out slices of it, and safe Rust cannot keep a `Bump` together with slices borrowed from it in one
-//! `'static` store (it would take `unsafe`, a self-referential wrapper, or leaking the `Bump`, which the
-//! harness's free-what-you-retained check rejects). One `Vec<u8>` shrunk to its length is the same
-//! contiguous arena, exactly sized, where `Bump::with_capacity(n)` (bumpalo 3.20) allocates `n` rounded up
-//! to just under the next multiple of 4 KiB (the next power of two below 4 KiB) plus its 48-byte chunk
-//! footer. Nothing is allocated per node, at build time or after.
+//! The arena is one `Vec<u8>` shrunk to its length: the store owns it and hands out slices of it, in safe
+//! Rust, and nothing is allocated per node, at build time or after (why not a `bumpalo::Bump`: `NOTES.md`).
 //!
 //! Each file's stream is self-contained and position-independent (records hold gaps and lengths, never
 //! absolute offsets; only the index holds offsets, of its own file): a file can be moved, copied or
@@ -171,9 +137,10 @@
 //! index holds absolute positions), and so are those whose first child repeats their kind and range; a
 //! subtree overlapping a node that holds a syntax error, before or after the edit, is walked too (around
 //! errors tree-sitter's changed ranges can miss a MISSING node or a token's new kind: the compare run's
-//! verification caught both; the nodes taken are the errors' ancestors eight levels below the root, or
-//! shallower ones: [`cst_measure::Unchanged`]). The file's range of the arena becomes garbage, compacted away when it reaches a quarter of the arena. A version is
-//! an `Arc` to a cell; a version kept apart, once the file changes, holds a patch (the bytes of text and
+//! verification caught both; the nodes taken are the errors' ancestors
+//! [`ERROR_DEPTH`](cst_measure::backend::ERROR_DEPTH) levels below the root, or shallower ones:
+//! [`cst_measure::Unchanged`]). The file's range of the arena becomes garbage, compacted away when it reaches
+//! a quarter of the arena. A version is an `Arc` to a cell; a version kept apart, once the file changes, holds a patch (the bytes of text and
 //! stream between the two versions' common prefix and suffix) against the next newer version, and
 //! `restore` applies the patches back from the current version, reversing each link (Baker's rerooting):
 //! no version is ever held twice. `versions.rs` has the details and costs.
@@ -218,7 +185,7 @@ impl Backend for Arena {
          compacted at a quarter of the arena), walking only the path to the edit: every subtree outside the \
          edit and tree-sitter's changed ranges has its descendants' records copied bit for bit from the \
          previous stream (except subtrees overlapping a node that holds a syntax error before or after \
-         the edit, eight levels below the root or shallower: around errors tree-sitter's changed ranges can \
+         the edit, 8 levels below the root or shallower: around errors tree-sitter's changed ranges can \
          miss a change); a version kept apart is a patch against the \
          next one (the text and the stream between their common prefix and suffix), restored by applying \
          the patches and reversing them (Baker's rerooting)";

@@ -161,3 +161,60 @@ impl<'a> WideIndex<'a> {
         (lo > first).then(|| sample(lo - 1))
     }
 }
+
+/// Ties the numbers in the row's descriptions ([`crate::Arena`]'s `RETAINS`, `LOOKUP` and `UPDATE`) to the
+/// constants the code uses, so that changing one without the other fails here.
+#[cfg(test)]
+mod descriptions {
+    use super::{STRIDE, WIDE};
+    use crate::Arena;
+    use cst_measure::backend::ERROR_DEPTH;
+    use cst_measure::Backend;
+
+    /// `32` as "32nd", as the descriptions spell a sampling interval.
+    fn ordinal(n: impl Into<u64>) -> String {
+        let n = n.into();
+        let suffix = match (n % 10, n % 100) {
+            (_, 11..=13) => "th",
+            (1, _) => "st",
+            (2, _) => "nd",
+            (3, _) => "rd",
+            _ => "th",
+        };
+        format!("{n}{suffix}")
+    }
+
+    fn says(description: &str, phrase: &str) {
+        assert!(
+            description.contains(phrase),
+            "the description lacks {phrase:?}: {description}"
+        );
+    }
+
+    #[test]
+    fn the_wide_node_index_is_described_with_its_threshold_and_stride() {
+        says(
+            Arena::RETAINS,
+            &format!("a small index per node of more than {WIDE} children"),
+        );
+        says(
+            Arena::LOOKUP,
+            &format!(
+                "a node with more than {WIDE} children starts its scan at the last of every {} child",
+                ordinal(STRIDE)
+            ),
+        );
+        says(
+            Arena::LOOKUP,
+            &format!("at most about {STRIDE} siblings passed at such a level"),
+        );
+    }
+
+    #[test]
+    fn the_update_gives_the_error_depth() {
+        says(
+            Arena::UPDATE,
+            &format!("the edit, {ERROR_DEPTH} levels below the root or shallower"),
+        );
+    }
+}

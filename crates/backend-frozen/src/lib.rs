@@ -2,6 +2,8 @@
 //! decodable on its own given the store's shared model, and thawed into flat node records to be navigated.
 //! Lossless: the text byte for byte and every visible node's kind, field, range and MISSING flag, in
 //! tree-sitter's shape.
+//! Measurements behind its choices, and alternatives tried and not kept, are in `NOTES.md` beside this
+//! crate's `Cargo.toml`.
 //!
 //! # Layout
 //!
@@ -67,8 +69,8 @@
 //! tree only where something may have changed and freezes nothing. A thaw of a delta thaws the version
 //! before it and applies the delta (copying records, shifting their positions, listing wide nodes' children
 //! again): a chain of deltas is thawed from the blob it starts from. Every 8th version in a row (`MAX_CHAIN`),
-//! and any version whose delta would take more than `max_ops` ops (a byte per source byte) (a syntax error far from the edit, a
-//! large paste), is frozen whole instead, by `replace`: the new version of the file alone against the
+//! and any version whose delta would take more than `max_ops` ops (a byte per source byte plus 1 KiB: a
+//! syntax error far from the edit, a large paste), is frozen whole instead, by `replace`: the new version of the file alone against the
 //! model, kinds and dictionary `finish()` built, which stay as they are. That blob is *tolerant* (a header
 //! flag): every symbol with a table first codes an escape flag (one slot in 2^15: about 0.00004 bits when it
 //! says "coded by the table"), and a value its table lacks, or any value of a context the model lacks (an
@@ -100,6 +102,8 @@
 
 mod codec;
 mod delta;
+#[cfg(test)]
+mod descriptions;
 mod literal;
 mod model;
 mod rans;
@@ -107,7 +111,7 @@ mod reference;
 mod stats;
 mod thaw;
 
-pub use reference::{measure_text_reference, TextReference};
+pub use reference::{measure_text_reference, TextReference, TEXT_REFERENCE_LEVEL};
 pub use stats::{breakdown, Breakdown, PARTS};
 
 use codec::{Flat, Kinds, LEAF, MISSING, NO_LIST};
@@ -131,15 +135,16 @@ impl Backend for Frozen {
     const INCLUDES_SOURCE: bool = true;
     const SHARES_ACROSS_FILES: bool = true;
     const LOOKUP: &'static str =
-        "thaws the whole file into flat preorder records (part of the time; skipped when the cursor still \
-         holds that file among the last 4 it thawed), then descends by the rule: binary search over the child \
-         list of a node with more than 8 children, a scan of its few siblings otherwise";
+        "thaws the whole file into flat preorder records (part of the time; skipped when the cursor holds \
+         that file's thaw: the file it is on, or one it left among the files of at least 64 KiB of text it \
+         thawed last, 16 thaws held in all), then descends by the rule: binary search over the child list of \
+         a node with more than 8 children, a scan of its few siblings otherwise";
     const UPDATE: &'static str =
         "writes the new version as a delta against the previous one: the text's splice, and the new tree \
          spelled out along the path to the edit, every subtree outside the edit, tree-sitter's changed ranges \
          and the nodes holding syntax errors a reference to the previous version's node of that kind and \
          range (a thaw copies its records); every 8th version in a row, or one whose delta would take more \
-         than a byte per source byte, is re-frozen whole against the model, kinds and dictionary built at \
+         than a byte per source byte plus 1 KiB, is re-frozen whole against the model, kinds and dictionary built at \
          finish() (a tolerant blob, zstd -3 for its new texts). A thaw of a delta thaws the chain from its \
          blob. A version is an Arc to a blob or a delta (which keeps the versions before it alive); the first \
          version is the file's range of the store's blob, which the store keeps while it lives";

@@ -30,7 +30,8 @@ pub struct TextReference {
     pub dictionary_bytes: u64,
 }
 
-const LEVEL: i32 = 19;
+/// The zstd level the text-only rows compress at (their names and descriptions give it).
+pub const TEXT_REFERENCE_LEVEL: i32 = 19;
 const SAMPLE_BYTES: usize = 1 << 20;
 const SIZES: [usize; 8] = [
     1 << 10,
@@ -44,7 +45,7 @@ const SIZES: [usize; 8] = [
 ];
 
 fn frames_cost(files: &[&[u8]], dictionary: Option<&[u8]>) -> usize {
-    let mut cctx = compressor(dictionary, LEVEL, false);
+    let mut cctx = compressor(dictionary, TEXT_REFERENCE_LEVEL, false);
     files
         .iter()
         .map(|f| compress_frame(&mut cctx, f).len())
@@ -80,7 +81,7 @@ pub fn measure_text_reference(texts: &[&str], dictionary: bool) -> TextReference
     } else {
         None
     };
-    let mut cctx = compressor(trained.as_deref(), LEVEL, false);
+    let mut cctx = compressor(trained.as_deref(), TEXT_REFERENCE_LEVEL, false);
     let frames: Vec<Vec<u8>> = files.iter().map(|f| compress_frame(&mut cctx, f)).collect();
     drop(cctx);
     let start = alloc::snapshot();

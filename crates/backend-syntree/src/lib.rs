@@ -23,9 +23,9 @@
 //! | per store | sampled (start, pointer) of every 32nd child of the nodes with more than 64 children: 8 per 32 children, in a hash map by (file, node) | |
 //!
 //! So every visible node costs 32 bytes whatever its kind or text, every non-empty leaf 8 more; the text costs
-//! its length once. (Without the clone, the doubling `Vec`s' spare room added about 17 bytes per node on the
-//! built-in corpus.) There is no sharing between nodes or files, and nothing is
-//! allocated per node: a file is three blocks (links, index, text) plus its wide samples.
+//! its length once. There is no sharing between nodes or files, and nothing is allocated per node: a file is
+//! three blocks (links, index, text) plus its wide samples. What the clone saves, measured, is in `NOTES.md`
+//! beside this crate's `Cargo.toml`.
 //!
 //! **Where this use departs from syntree's design.** A syntree parser normally emits tokens back to back with
 //! `Builder::token(value, len)`, so that the tokens tile the text and spans follow from lengths. tree-sitter's
@@ -292,5 +292,50 @@ mod tests {
     fn a_file_entry_is_88_bytes() {
         assert_eq!(std::mem::size_of::<FileTree>(), 64);
         assert_eq!(std::mem::size_of::<File>(), 88);
+        says(
+            Syntree::RETAINS,
+            &format!("one {}-byte entry per file", std::mem::size_of::<File>()),
+        );
+    }
+
+    /// `32` as "32nd", as the descriptions spell a sampling interval.
+    fn ordinal(n: usize) -> String {
+        let suffix = match (n % 10, n % 100) {
+            (_, 11..=13) => "th",
+            (1, _) => "st",
+            (2, _) => "nd",
+            (3, _) => "rd",
+            _ => "th",
+        };
+        format!("{n}{suffix}")
+    }
+
+    fn says(description: &str, phrase: &str) {
+        assert!(
+            description.contains(phrase),
+            "the description lacks {phrase:?}: {description}"
+        );
+    }
+
+    /// The row's descriptions give the wide-node threshold and stride the code uses (a change of either fails
+    /// here; `tests/layout.rs` ties the per-node and per-leaf bytes).
+    #[test]
+    fn the_descriptions_give_the_wide_nodes_threshold_and_stride() {
+        use crate::convert::WIDE;
+        use crate::wide::STRIDE;
+        says(
+            Syntree::RETAINS,
+            &format!(
+                "every {} child of nodes with more than {WIDE} children",
+                ordinal(STRIDE)
+            ),
+        );
+        says(
+            Syntree::LOOKUP,
+            &format!(
+                "in a node with more than {WIDE} children (marked in its value), from the last of every {} child",
+                ordinal(STRIDE)
+            ),
+        );
     }
 }

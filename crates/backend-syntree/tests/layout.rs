@@ -36,13 +36,29 @@ fn measure<T>(make: impl FnOnce() -> T) -> (u64, u64, T) {
     )
 }
 
+/// Bytes per visible node and per non-empty leaf, as the row's description gives them.
+const NODE_BYTES: u64 = 32;
+const LEAF_BYTES: u64 = 8;
+
+#[test]
+fn the_description_gives_the_measured_bytes() {
+    use cst_measure::Backend;
+    let retains = backend_syntree::Syntree::RETAINS;
+    for phrase in [
+        format!("one {NODE_BYTES}-byte link record per visible node"),
+        format!("token index, {LEAF_BYTES} bytes per non-empty leaf"),
+    ] {
+        assert!(retains.contains(&phrase), "{retains:?} lacks {phrase:?}");
+    }
+}
+
 #[test]
 fn a_node_is_32_bytes_and_a_non_empty_leaf_8_more() {
     // 64 elements (the builder's doubling Vecs end exactly full): a root, 47 non-empty leaves, 16 empty ones.
     let (bytes, blocks, tree) = measure(|| build(47, 16));
     assert_eq!((tree.len(), tree.capacity()), (64, 64));
     // The links array, 64 records of 32 bytes; the token index, 47 entries of 8 bytes in a Vec of 64.
-    assert_eq!((bytes, blocks), (64 * 32 + 64 * 8, 2));
+    assert_eq!((bytes, blocks), (64 * NODE_BYTES + 64 * LEAF_BYTES, 2));
 }
 
 #[test]
@@ -51,5 +67,5 @@ fn a_clone_is_exactly_sized() {
     assert_eq!((grown.len(), grown.capacity()), (50, 64));
     let (bytes, blocks, clone) = measure(|| grown.clone());
     assert_eq!(clone.capacity(), 50);
-    assert_eq!((bytes, blocks), (50 * 32 + 40 * 8, 2));
+    assert_eq!((bytes, blocks), (50 * NODE_BYTES + 40 * LEAF_BYTES, 2));
 }

@@ -2,6 +2,10 @@
 //! this crate's `Cargo.toml`, and add one line to [`ALL`]: `cargo xtask compare` then measures it and the
 //! conformance suite in `tests/conformance.rs` tests it. [`TEXT_REFERENCES`] are the rows that hold the text
 //! alone (no tree), measured beside the backends for scale.
+//!
+//! Both are `static` tables of a few entries: [`find`] is a scan of [`ALL`]'s names, and nothing here
+//! allocates or measures. A text-only row's name and description give the zstd level its code uses
+//! ([`backend_frozen::TEXT_REFERENCE_LEVEL`]; a test ties them).
 
 use cst_measure::harness::BackendEntry;
 
@@ -50,4 +54,29 @@ pub fn find(name: &str) -> Option<&'static BackendEntry> {
 /// Every backend name, comma-separated (for error messages and help).
 pub fn names() -> String {
     ALL.iter().map(|e| e.name).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TEXT_REFERENCES;
+    use backend_frozen::TEXT_REFERENCE_LEVEL;
+
+    /// The text-only rows' names and descriptions give the zstd level they are compressed at.
+    #[test]
+    fn the_text_rows_name_the_level_the_code_uses() {
+        for row in TEXT_REFERENCES {
+            let name = format!("zstd -{TEXT_REFERENCE_LEVEL} per file");
+            assert!(
+                row.name.starts_with(&name),
+                "{:?} is not {name:?}",
+                row.name
+            );
+            let level = format!("with zstd at level {TEXT_REFERENCE_LEVEL}");
+            assert!(
+                row.retains.contains(&level),
+                "{:?} lacks {level:?}",
+                row.retains
+            );
+        }
+    }
 }

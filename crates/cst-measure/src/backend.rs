@@ -255,8 +255,9 @@ impl Unchanged<'_> {
     }
 }
 
-/// How deep below the root [`error_ranges`] looks for the nodes holding syntax errors.
-const ERROR_DEPTH: usize = 8;
+/// How deep below the root [`Unchanged`] looks for the nodes holding syntax errors (public so that the
+/// descriptions of the backends that rely on it can be tied to it).
+pub const ERROR_DEPTH: usize = 8;
 
 /// Adds to `out` the ranges (in the new text: an edited old tree's are) of the nodes holding the syntax errors
 /// below `node`: its descendants with an error down to `depth` levels, or a shallower one that is itself an

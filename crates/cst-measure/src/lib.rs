@@ -7,7 +7,7 @@
 //! - [`backend`]: the trait a storage strategy implements.
 //! - [`tree_walk`]: walking tree-sitter's trees to convert them, asking its cursor only for moves that
 //!   succeed.
-//! - [`reference`]: tree-sitter's own cursor, the reference every backend is checked against.
+//! - [`mod@reference`]: tree-sitter's own cursor, the reference every backend is checked against.
 //! - [`references`]: tree-sitter's trees of a corpus, recorded once per run for verification.
 //! - [`verify`]: the byte-for-byte and node-for-node check.
 //! - [`edits`]: deterministic edit scripts that look like a person editing, for the editing measurements.

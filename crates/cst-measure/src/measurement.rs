@@ -186,7 +186,7 @@ pub struct EditMeasurement {
     pub files_left_out: u64,
     pub edits: u64,
     /// Edits asked for per file, and the files that made fewer for their nodes (see
-    /// [`EditOptions::max_session_nodes`], given here too).
+    /// [`EditOptions::max_session_nodes`](crate::session::EditOptions::max_session_nodes), given here too).
     pub edits_per_file: u64,
     pub files_with_fewer_edits: u64,
     pub max_session_nodes: u64,

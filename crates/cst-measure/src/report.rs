@@ -549,6 +549,19 @@ fn yes_no(b: bool) -> &'static str {
 /// Listed skipped files in the Markdown (all of them are in the JSON).
 const LISTED_SKIPS: usize = 50;
 
+/// The size–speed charts `cargo xtask compare` writes beside `compare.md` (whenever a backend was measured),
+/// as (file name, alt text), in the order `compare.md` shows them under the verdict.
+pub const SIZE_SPEED_CHARTS: [(&str, &str); 2] = [
+    (
+        "size-speed.svg",
+        "Bytes paid per node against full-walk time per node",
+    ),
+    (
+        "size-lookup.svg",
+        "Bytes paid per node against node-at-offset time per lookup",
+    ),
+];
+
 /// The Markdown of `compare.md`: every table.
 pub fn render_markdown(r: &CompareReport) -> String {
     let mut md = String::new();
@@ -561,6 +574,11 @@ pub fn render_markdown(r: &CompareReport) -> String {
     );
     let _ = writeln!(w, "# CST memory comparison\n");
     verdict_section(r, w);
+    if !r.backends.is_empty() {
+        for (file, alt) in SIZE_SPEED_CHARTS {
+            let _ = writeln!(w, "![{alt}]({file})\n");
+        }
+    }
     corpus_section(r, w);
     memory_section(r, w, true);
     build_section(r, w);
