@@ -2,7 +2,8 @@
 //! (the immutable, deduplicated tree rowan and its fork cstree share), its cursor, its index of wide nodes, the
 //! store's kind table and the incremental update, written once over [`Library`], a small trait over what the
 //! two libraries differ in: their builders, nodes, tokens, kinds and caches or interners. `backend-rowan` and
-//! `backend-cstree` are instantiations: a `Library` impl and the `Backend` rows.
+//! `backend-cstree` are instantiations: a `Library` impl and the `Backend` rows. How they were moved onto it,
+//! with their figures before and after, is in [NOTES.md](../NOTES.md).
 //!
 //! - `kinds`: one green kind per (tree-sitter kind, field, missing) triple met, so fields and MISSING flags
 //!   cost no storage beyond the kind the library keeps anyway; the one table of per-node data the layer owns.
