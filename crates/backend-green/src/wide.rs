@@ -1,42 +1,46 @@
 //! [`WideIndex`]: sampled child offsets of the green nodes with many children, so that finding the child at an
 //! offset is not a scan of every sibling.
 //!
-//! A green node knows its children's lengths, not their offsets, and cstree's own lookups by offset
-//! (`SyntaxNode::covering_element`, `token_at_offset`) scan the children of a red node one by one, making a red
-//! element for each. So each file keeps its own index for the few nodes with more than [`WIDE`] children: the
-//! start of every [`STRIDE`]-th child relative to the node's start (4 bytes per 32 children), and the node's
-//! child count.
+//! A green node knows its children's lengths (cstree) or offsets (rowan, which exposes them only through its
+//! red tree, allocating a red node per step), and both libraries' own lookups by offset scan the children of a
+//! red node one by one. So each file keeps its own index for the few nodes with more than [`WIDE`] children:
+//! the start of every [`STRIDE`]-th child relative to the node's start (4 bytes per 32 children), and the
+//! node's child count.
 //!
 //! **Keyed by position, held by the version.** An entry names its node by depth (visible nodes from
 //! tree-sitter's root, the root being 1) and start offset: two non-empty nodes at one depth never overlap, so
 //! the pair names one node of one version, and an empty node never needs the index (no offset lies inside it).
 //! The index belongs to one version of one file (the store's entry and every `Version` taken of it share it by
-//! `Arc`), so it can never describe another tree. (Keyed by the address of a child slot and kept in the store,
-//! it would outlive the nodes of replaced versions, whose addresses the allocator hands out again to other
-//! nodes; and an update copies a reused wide node's handle into a new parent's slot.) An update carries the
-//! entries of the wide nodes it reuses over to the new version, shifted by where the reused subtree moved
-//! (`carry`), with their samples shared; a corpus without wide nodes has no index at all.
+//! `Arc`), so it can never describe another tree. (Keyed by green-node address and kept in the store, it would
+//! outlive the nodes of replaced versions, whose addresses the allocator hands out again to other nodes; and an
+//! update copies a reused wide node's handle into a new parent's slot.) An update carries the entries of the
+//! wide nodes it reuses over to the new version, shifted by where the reused subtree moved (`carry`), with
+//! their samples shared; a corpus without wide nodes has no index at all.
+//!
+//! Bytes: 8 in the file's entry (`None` without wide nodes); with wide nodes, an `Arc` of a boxed slice (16 +
+//! 16), 32 per wide node (depth, start, end, child count 4 each, the samples' `Arc` handle 16) and its samples
+//! (an `Arc` block: 16 + 4 per 32 children). A lookup's `scan_from` is a binary search over the entries and
+//! one over the node's samples.
 
-use crate::convert::WIDE;
-use cstree::green::GreenNode;
-use cstree::util::NodeOrToken;
+use crate::convert::{Wide, WIDE};
+use crate::{Element, Library};
 use std::sync::Arc;
 
 /// Children between two samples.
-pub(crate) const STRIDE: usize = 32;
+pub const STRIDE: usize = 32;
 
 /// One wide node of one version.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct WideNode {
+pub struct WideNode {
     /// Visible nodes from tree-sitter's root down to this one, both included.
-    pub(crate) depth: u32,
+    pub depth: u32,
     /// Its byte range in the file.
-    pub(crate) start: u32,
-    pub(crate) end: u32,
+    pub start: u32,
+    pub end: u32,
     /// Its children.
-    pub(crate) children: u32,
+    pub children: u32,
     /// The starts of children `STRIDE`, `2 * STRIDE`, ... relative to the node's start.
-    pub(crate) samples: Arc<[u32]>,
+    pub samples: Arc<[u32]>,
 }
 
 /// The samples of a node with these children's lengths.
@@ -52,6 +56,11 @@ pub(crate) fn samples(lengths: impl Iterator<Item = u32>) -> Arc<[u32]> {
     starts.into()
 }
 
+/// The samples of green node `node`.
+pub(crate) fn samples_of<L: Library>(node: &L::NodeData) -> Arc<[u32]> {
+    samples(L::children(node).map(|c| L::element(c).text_len()))
+}
+
 /// A reused subtree's place in the old and the new version, for carrying its wide nodes over.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Moved {
@@ -65,7 +74,7 @@ pub(crate) struct Moved {
 /// Sampled child offsets of the wide nodes of one version of one file, sorted by (depth, start): a thin handle
 /// (8 bytes in the file's entry, `None` for a file without wide nodes).
 #[derive(Clone, Default)]
-pub(crate) struct WideIndex(Option<Arc<Box<[WideNode]>>>);
+pub struct WideIndex(Option<Arc<Box<[WideNode]>>>);
 
 impl WideIndex {
     /// The index of these nodes (in any order).
@@ -78,12 +87,12 @@ impl WideIndex {
     }
 
     /// Children of its widest node (0 without wide nodes).
-    pub(crate) fn widest(&self) -> u32 {
+    pub fn widest(&self) -> u32 {
         self.nodes().iter().map(|n| n.children).max().unwrap_or(0)
     }
 
     /// Its entries.
-    pub(crate) fn nodes(&self) -> &[WideNode] {
+    pub fn nodes(&self) -> &[WideNode] {
         self.0.as_deref().map_or(&[], |nodes| nodes)
     }
 
@@ -120,9 +129,9 @@ impl WideIndex {
     /// `offset` may begin: the index and start of the last sampled child starting before `offset` (every child
     /// before it ends at or before its start, so none of them reaches `offset`), or the first child.
     #[inline]
-    pub(crate) fn scan_from(
+    pub(crate) fn scan_from<L: Library>(
         &self,
-        node: &GreenNode,
+        node: &L::NodeData,
         depth: usize,
         start: u32,
         offset: u32,
@@ -130,7 +139,7 @@ impl WideIndex {
         let Some(nodes) = &self.0 else {
             return (0, start);
         };
-        if node.children().len() <= WIDE || offset <= start {
+        if L::children(node).len() <= WIDE || offset <= start {
             return (0, start);
         }
         let key = (depth as u32, start);
@@ -148,24 +157,24 @@ impl WideIndex {
 
 /// The wide nodes of a freshly converted file (a FILE wrapper), found at `paths` (child indices from the
 /// wrapper) with their depth and range.
-pub(crate) fn of_paths(file: &GreenNode, found: &[crate::convert::Wide]) -> Vec<WideNode> {
+pub(crate) fn of_paths<L: Library>(file: &L::NodeData, found: &[Wide]) -> Vec<WideNode> {
     found
         .iter()
         .map(|wide| {
             let mut node = file;
             for &index in &wide.path {
-                node = node
-                    .children()
+                node = L::children(node)
                     .nth(index as usize)
-                    .and_then(NodeOrToken::into_node)
+                    .map(L::element)
+                    .and_then(Element::node)
                     .expect("the conversion recorded the path of a node");
             }
             WideNode {
                 depth: wide.path.len() as u32,
                 start: wide.start,
                 end: wide.end,
-                children: u32::try_from(node.children().len()).unwrap_or(u32::MAX),
-                samples: samples(node.children().map(|c| u32::from(c.text_len()))),
+                children: u32::try_from(L::children(node).len()).unwrap_or(u32::MAX),
+                samples: samples_of::<L>(node),
             }
         })
         .collect()

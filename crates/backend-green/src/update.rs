@@ -29,72 +29,69 @@
 //!
 //! **What is rebuilt.** The nodes no rule reuses (the FILE wrapper and tree-sitter's root, whose id is the
 //! tree's own, and the path from them to the edit) are made with `GreenNode::new` around their reused children,
-//! outside the `NodeCache`; the new tokens are made in one batch through a `GreenNodeBuilder` (the store's
-//! shared cache for `cstree-shared`; for `cstree` a fresh cache over the file's own interner, which every
-//! version of the file shares), inside a throwaway node of more than 3 children, which the cache never keeps. A
-//! trivia gap beside a reused element takes the old trivia token there when its text is the same.
+//! outside the `NodeCache`; the new tokens are made in one batch through the library's builder (the store's
+//! shared cache, or a fresh one; for cstree's per-file rows, a fresh cache over the file's own interner, which
+//! every version of the file shares), inside a throwaway node of more than 3 children, which the cache never
+//! keeps. A trivia gap beside a reused element takes the old trivia token there when its text is the same.
+//!
+//! **What it costs.** Planning keeps one step per rebuilt node, new token and reused element (32 bytes each),
+//! and the places of the reused subtrees; building makes the path's nodes (a rowan node is 24 bytes plus 16 per
+//! child, a cstree node 32 plus 8) and the new tokens. All of it but the new nodes and tokens is freed before
+//! `update` returns.
 
-use crate::convert::{slice, WIDE};
-use crate::kinds::{Kind, KindTable, NodeKind, FILE, TRIVIA};
+use crate::convert::{check_len, check_nesting, slice, Builder, WIDE};
+use crate::kinds::{KindTable, NodeKind, FILE, TRIVIA};
 use crate::wide::{self, Moved, WideIndex, WideNode};
+use crate::{Element, Library};
 use cst_measure::{BuildError, FileEdit};
-use cstree::build::GreenNodeBuilder;
-use cstree::green::{GreenNode, GreenToken};
-use cstree::interning::TokenInterner;
-use cstree::util::NodeOrToken;
-use cstree::{RawSyntaxKind, Syntax};
 
-type Element<'g> = NodeOrToken<&'g GreenNode, &'g GreenToken>;
-
-fn len(element: Element<'_>) -> u32 {
+fn trivia<L: Library>(element: Option<Element<'_, L>>) -> Option<&L::TokenData> {
     match element {
-        NodeOrToken::Node(node) => node.text_len().into(),
-        NodeOrToken::Token(token) => token.text_len().into(),
-    }
-}
-
-fn kind(element: Element<'_>) -> RawSyntaxKind {
-    match element {
-        NodeOrToken::Node(node) => node.kind(),
-        NodeOrToken::Token(token) => token.kind(),
-    }
-}
-
-fn trivia(element: Option<Element<'_>>) -> Option<&GreenToken> {
-    match element {
-        Some(NodeOrToken::Token(token)) if token.kind() == TRIVIA.into_raw() => Some(token),
+        Some(element @ Element::Token(token)) if element.is_trivia() => Some(token),
         _ => None,
     }
 }
 
 /// One element of the old green tree on the walker's path.
-#[derive(Clone, Copy)]
-struct Place<'g> {
-    parent: &'g GreenNode,
+struct Place<'g, L: Library> {
+    parent: &'g L::NodeData,
     /// Index among the parent's children.
     index: usize,
-    element: Element<'g>,
+    element: Element<'g, L>,
     /// Start byte in the old text.
     start: u32,
 }
 
-impl<'g> Place<'g> {
+impl<L: Library> Clone for Place<'_, L> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<L: Library> Copy for Place<'_, L> {}
+
+impl<'g, L: Library> Place<'g, L> {
     /// The trivia token just before the element in its parent, if any.
-    fn trivia_before(&self) -> Option<&'g GreenToken> {
+    fn trivia_before(&self) -> Option<&'g L::TokenData> {
         let index = self.index.checked_sub(1)?;
-        trivia(self.parent.children().nth(index))
+        trivia::<L>(L::children(self.parent).nth(index).map(L::element))
     }
 
     /// The trivia token just after it, if any.
-    fn trivia_after(&self) -> Option<&'g GreenToken> {
-        trivia(self.parent.children().nth(self.index + 1))
+    fn trivia_after(&self) -> Option<&'g L::TokenData> {
+        trivia::<L>(L::children(self.parent).nth(self.index + 1).map(L::element))
     }
 }
 
 /// The first non-trivia child of `parent` at or after `index`, whose start is `start` if it is at `index`.
-fn next_visible(parent: &GreenNode, index: usize, mut start: u32) -> Option<Place<'_>> {
-    for (i, element) in parent.children().enumerate().skip(index) {
-        if trivia(Some(element)).is_none() {
+fn next_visible<L: Library>(
+    parent: &L::NodeData,
+    index: usize,
+    mut start: u32,
+) -> Option<Place<'_, L>> {
+    for (i, element) in L::children(parent).enumerate().skip(index) {
+        let element = L::element(element);
+        if !element.is_trivia() {
             return Some(Place {
                 parent,
                 index: i,
@@ -102,26 +99,26 @@ fn next_visible(parent: &GreenNode, index: usize, mut start: u32) -> Option<Plac
                 start,
             });
         }
-        start += len(element);
+        start += element.text_len();
     }
     None
 }
 
 /// A cursor over the edited old tree-sitter tree and the path to the same node in the old green tree, moved in
 /// step, forward only.
-struct OldWalker<'t, 'g> {
+struct OldWalker<'t, 'g, L: Library> {
     cursor: tree_sitter::TreeCursor<'t>,
     /// From tree-sitter's root to the current node; its length is the node's depth.
-    path: Vec<Place<'g>>,
+    path: Vec<Place<'g, L>>,
     /// Every old node has been passed.
     done: bool,
     /// The two trees disagreed: the green tree is not the old tree's, and nothing found may be used.
     broken: bool,
 }
 
-impl<'t, 'g> OldWalker<'t, 'g> {
-    fn new(tree: &'t tree_sitter::Tree, file: &'g GreenNode) -> OldWalker<'t, 'g> {
-        let root = next_visible(file, 0, 0);
+impl<'t, 'g, L: Library> OldWalker<'t, 'g, L> {
+    fn new(tree: &'t tree_sitter::Tree, file: &'g L::NodeData) -> OldWalker<'t, 'g, L> {
+        let root = next_visible::<L>(file, 0, 0);
         OldWalker {
             cursor: tree.walk(),
             done: root.is_none(),
@@ -130,7 +127,7 @@ impl<'t, 'g> OldWalker<'t, 'g> {
         }
     }
 
-    fn current(&self) -> Place<'g> {
+    fn current(&self) -> Place<'g, L> {
         *self
             .path
             .last()
@@ -149,8 +146,8 @@ impl<'t, 'g> OldWalker<'t, 'g> {
         }
         let place = self.current();
         let green = match place.element {
-            NodeOrToken::Node(node) => next_visible(node, 0, place.start),
-            NodeOrToken::Token(_) => None,
+            Element::Node(node) => next_visible::<L>(node, 0, place.start),
+            Element::Token(_) => None,
         };
         match (self.cursor.goto_first_child(), green) {
             (true, Some(child)) => {
@@ -168,10 +165,10 @@ impl<'t, 'g> OldWalker<'t, 'g> {
             return false;
         }
         let place = self.current();
-        let green = next_visible(
+        let green = next_visible::<L>(
             place.parent,
             place.index + 1,
-            place.start + len(place.element),
+            place.start + place.element.text_len(),
         );
         match (self.cursor.goto_next_sibling(), green) {
             (true, Some(next)) => {
@@ -234,7 +231,7 @@ impl<'t, 'g> OldWalker<'t, 'g> {
     /// Moves forward to the old node that is the new node `start..end` of kind `kind` with this id, or failing
     /// that to one with its range and kind; stays put where a later new node may still be found (the new nodes
     /// come in document order).
-    fn find(&mut self, start: u32, end: u32, id: usize, new_kind: RawSyntaxKind) -> Found<'g> {
+    fn find(&mut self, start: u32, end: u32, id: usize, new_kind: u32) -> Found<'g, L> {
         while !self.done {
             let node = self.cursor.node();
             let (s, e) = (node.start_byte() as u32, node.end_byte() as u32);
@@ -247,7 +244,7 @@ impl<'t, 'g> OldWalker<'t, 'g> {
                     if node.id() == id {
                         return Found::Same(place);
                     }
-                    if kind(place.element) == new_kind {
+                    if place.element.kind() == new_kind {
                         return Found::Range(place);
                     }
                 }
@@ -265,32 +262,32 @@ impl<'t, 'g> OldWalker<'t, 'g> {
 }
 
 /// What the old walker found for a new node.
-enum Found<'g> {
+enum Found<'g, L: Library> {
     /// The same tree-sitter node (same id): the same subtree.
-    Same(Place<'g>),
+    Same(Place<'g, L>),
     /// An old node with its range and green kind, but another id: the same subtree only if its children are.
-    Range(Place<'g>),
+    Range(Place<'g, L>),
     Nothing,
 }
 
 /// What the new green tree is made of, in document order.
-enum Step<'g> {
+enum Step<'g, L: Library> {
     Start {
-        kind: Kind,
+        kind: u32,
         start: u32,
     },
     Finish,
     /// A new token: its text is the new source's bytes `start..end`.
     Token {
-        kind: Kind,
+        kind: u32,
         start: u32,
         end: u32,
     },
-    Reuse(Element<'g>),
+    Reuse(Element<'g, L>),
 }
 
 /// A node being planned.
-struct Open<'g> {
+struct Open<'g, L: Library> {
     /// Its end byte.
     end: usize,
     /// Its start byte.
@@ -301,32 +298,32 @@ struct Open<'g> {
     moved: usize,
     /// An old node of its range and kind, with that node's depth: if the new node's children turn out to be
     /// exactly the old node's, the old node is reused whole.
-    candidate: Option<(Place<'g>, usize)>,
+    candidate: Option<(Place<'g, L>, usize)>,
 }
 
 /// The walk over the new tree: steps, and what the new version needs to know of the reused subtrees.
-struct Plan<'s, 'g, 'i> {
+struct Plan<'s, 'g, 'i, L: Library> {
     source: &'s str,
     /// Resolves the old tokens' text.
-    interner: &'i TokenInterner,
-    steps: Vec<Step<'g>>,
+    resolver: &'i L::Resolver,
+    steps: Vec<Step<'g, L>>,
     /// The open nodes, the wrapper first.
-    open: Vec<Open<'g>>,
+    open: Vec<Open<'g, L>>,
     moved: Vec<Moved>,
     /// Green nodes on the longest root-to-leaf path, wrapper included: exact for what is rebuilt, an upper
     /// bound through reused subtrees.
     depth: usize,
     /// The trivia token after the last reused element in its old parent, for the gap that follows it.
-    after: Option<&'g GreenToken>,
+    after: Option<&'g L::TokenData>,
 }
 
-impl<'g> Plan<'_, 'g, '_> {
+impl<'g, L: Library> Plan<'_, 'g, '_, L> {
     fn start(
         &mut self,
-        kind: Kind,
+        kind: u32,
         start: usize,
         end: usize,
-        candidate: Option<(Place<'g>, usize)>,
+        candidate: Option<(Place<'g, L>, usize)>,
     ) {
         self.open.push(Open {
             end,
@@ -348,19 +345,11 @@ impl<'g> Plan<'_, 'g, '_> {
     fn finish(&mut self, old_bound: usize) {
         let open = self.open.pop().expect("finish matches a start");
         if let Some((place, old_depth)) = open.candidate {
-            if let NodeOrToken::Node(old) = place.element {
+            if let Element::Node(old) = place.element {
                 let planned = &self.steps[open.step + 1..];
-                let same = planned.len() == old.children().len()
-                    && planned.iter().zip(old.children()).all(|(step, child)| {
-                        match (step, child) {
-                            (Step::Reuse(NodeOrToken::Node(a)), NodeOrToken::Node(b)) => {
-                                std::ptr::eq(*a, b)
-                            }
-                            (Step::Reuse(NodeOrToken::Token(a)), NodeOrToken::Token(b)) => {
-                                std::ptr::eq(*a, b)
-                            }
-                            _ => false,
-                        }
+                let same = planned.len() == L::children(old).len()
+                    && planned.iter().zip(L::children(old)).all(|(step, child)| {
+                        matches!(step, Step::Reuse(reused) if reused.is(L::element(child)))
                     });
                 if same {
                     self.steps.truncate(open.step);
@@ -374,7 +363,7 @@ impl<'g> Plan<'_, 'g, '_> {
         self.after = None;
     }
 
-    fn token(&mut self, kind: Kind, start: usize, end: usize) {
+    fn token(&mut self, kind: u32, start: usize, end: usize) {
         self.steps.push(Step::Token {
             kind,
             start: start as u32,
@@ -388,19 +377,19 @@ impl<'g> Plan<'_, 'g, '_> {
         &mut self,
         start: usize,
         end: usize,
-        before: Option<&'g GreenToken>,
+        before: Option<&'g L::TokenData>,
     ) -> Result<(), BuildError> {
         if start == end {
             return Ok(());
         }
         let text = slice(self.source, start, end)?;
-        let interner = self.interner;
+        let resolver = self.resolver;
         match [before, self.after]
             .into_iter()
             .flatten()
-            .find(|token| token.text(interner) == Some(text))
+            .find(|token| L::token_text(token, resolver) == text)
         {
-            Some(old) => self.steps.push(Step::Reuse(NodeOrToken::Token(old))),
+            Some(old) => self.steps.push(Step::Reuse(Element::Token(old))),
             None => self.steps.push(Step::Token {
                 kind: TRIVIA,
                 start: start as u32,
@@ -413,16 +402,16 @@ impl<'g> Plan<'_, 'g, '_> {
 
     /// Takes over the old element at `place` (at `old_depth` in the old tree, whose depth was at most
     /// `old_bound`) as the new node `start..end`.
-    fn reuse(&mut self, place: Place<'g>, old_depth: usize, old_bound: usize, start: usize) {
+    fn reuse(&mut self, place: Place<'g, L>, old_depth: usize, old_bound: usize, start: usize) {
         self.steps.push(Step::Reuse(place.element));
-        if let NodeOrToken::Node(node) = place.element {
+        if let Element::Node(node) = place.element {
             let new_depth = self.open.len();
             // Its height is at most what is left of the old bound below it.
             self.depth = self.depth.max(new_depth + old_bound - old_depth);
             self.moved.push(Moved {
                 old_depth: old_depth as u32,
                 old_start: place.start,
-                old_end: place.start + u32::from(node.text_len()),
+                old_end: place.start + L::node_len(node),
                 new_depth: new_depth as u32,
                 new_start: start as u32,
             });
@@ -432,54 +421,79 @@ impl<'g> Plan<'_, 'g, '_> {
 }
 
 /// The previous version of a file, as the update reads it.
-pub(crate) struct Previous<'g> {
+pub(crate) struct Previous<'g, L: Library> {
     /// Its FILE wrapper.
-    pub(crate) green: &'g GreenNode,
+    pub(crate) green: &'g L::NodeData,
     /// Its depth bound (green nodes, wrapper included).
     pub(crate) depth: usize,
     pub(crate) wide: &'g WideIndex,
 }
 
 /// The next version of a file.
-pub(crate) struct Updated {
-    pub(crate) green: GreenNode,
+pub struct Updated<L: Library> {
+    pub(crate) green: L::Node,
     /// Green nodes on the longest root-to-leaf path, wrapper included, or more.
     pub(crate) depth: usize,
     pub(crate) wide: WideIndex,
 }
 
 /// The plan of a file's next version: what to rebuild, what to reuse.
-pub(crate) struct Planned<'s, 'g> {
+pub struct Planned<'s, 'g, L: Library> {
     source: &'s str,
-    steps: Vec<Step<'g>>,
+    steps: Vec<Step<'g, L>>,
     depth: usize,
     /// The carried-over wide nodes.
     wide: Vec<WideNode>,
+    /// The planning's scratch, when it is freed after the build (see [`Library::FREE_PLAN_BEFORE_BUILD`]).
+    scratch: Option<Scratch<'s, 'g, L>>,
+}
+
+/// What planning used and the build does not need: the open nodes, the reused subtrees' places and the old
+/// walker.
+struct Scratch<'t, 'g, L: Library> {
+    open: Vec<Open<'g, L>>,
+    moved: Vec<Moved>,
+    walker: OldWalker<'t, 'g, L>,
+}
+
+impl<L: Library> Scratch<'_, '_, L> {
+    /// Frees it: the open nodes first before the build, the places first after it (the orders the backends
+    /// were measured with, which the allocator's footprint of what follows depends on).
+    fn free(self, open_first: bool) {
+        let Scratch {
+            open,
+            moved,
+            walker,
+        } = self;
+        if open_first {
+            drop(open);
+            drop(moved);
+        } else {
+            drop(moved);
+            drop(open);
+        }
+        drop(walker);
+    }
 }
 
 /// Plans the file's next version after `edit`, sharing what the edit did not change with `previous` (whose
-/// tokens `interner` resolves); `None` when `previous` is not the tree `edit.old_tree` was (then the caller
+/// tokens `resolver` resolves); `None` when `previous` is not the tree `edit.old_tree` was (then the caller
 /// rebuilds the file).
-pub(crate) fn plan<'s, 'g>(
-    kinds: &mut KindTable,
-    previous: &Previous<'g>,
-    interner: &TokenInterner,
+pub(crate) fn plan<'s, 'g, L: Library>(
+    kinds: &mut KindTable<L::Kind>,
+    previous: &Previous<'g, L>,
+    resolver: &L::Resolver,
     edit: &FileEdit<'s>,
-) -> Result<Option<Planned<'s, 'g>>, BuildError> {
+) -> Result<Option<Planned<'s, 'g, L>>, BuildError> {
     let source = edit.text;
-    if u32::try_from(source.len()).is_err() {
-        return Err(BuildError::Limit(format!(
-            "file of {} bytes exceeds cstree's 32-bit text offsets",
-            source.len()
-        )));
-    }
-    if usize::from(previous.green.text_len()) != edit.old_text.len() {
+    check_len::<L>(source)?;
+    if L::node_len(previous.green) as usize != edit.old_text.len() {
         return Ok(None);
     }
-    let mut walker = OldWalker::new(edit.old_tree, previous.green);
+    let mut walker = OldWalker::<L>::new(edit.old_tree, previous.green);
     let mut plan = Plan {
         source,
-        interner,
+        resolver,
         steps: Vec::new(),
         open: Vec::new(),
         moved: Vec::new(),
@@ -500,37 +514,61 @@ pub(crate) fn plan<'s, 'g>(
     }
     let mut wide = Vec::new();
     previous.wide.carry(&plan.moved, &mut wide);
+    let Plan {
+        steps,
+        open,
+        moved,
+        depth,
+        ..
+    } = plan;
+    let scratch = Scratch {
+        open,
+        moved,
+        walker,
+    };
+    let scratch = if L::FREE_PLAN_BEFORE_BUILD {
+        scratch.free(true);
+        None
+    } else {
+        Some(scratch)
+    };
     Ok(Some(Planned {
         source,
-        steps: plan.steps,
-        depth: plan.depth,
+        steps,
+        depth,
         wide,
+        scratch,
     }))
 }
 
-impl Planned<'_, '_> {
+impl<L: Library> Planned<'_, '_, L> {
     /// Builds the planned version, its new tokens through `builder`.
-    pub(crate) fn build(self, builder: GreenNodeBuilder<'_, '_, Kind>) -> Updated {
+    pub fn build(self, builder: impl Builder<L>) -> Updated<L> {
         let Planned {
             source,
             steps,
             depth,
             mut wide,
+            scratch,
         } = self;
         let green = assemble(builder, source, steps, &mut wide);
-        Updated {
+        let updated = Updated {
             green,
             depth,
             wide: WideIndex::new(wide),
+        };
+        if let Some(scratch) = scratch {
+            scratch.free(false);
         }
+        updated
     }
 }
 
 /// Walks the new tree, as `convert::walk` does, reusing what the old walker finds.
-fn walk<'g>(
-    plan: &mut Plan<'_, 'g, '_>,
-    walker: &mut OldWalker<'_, 'g>,
-    kinds: &mut KindTable,
+fn walk<'g, L: Library>(
+    plan: &mut Plan<'_, 'g, '_, L>,
+    walker: &mut OldWalker<'_, 'g, L>,
+    kinds: &mut KindTable<L::Kind>,
     mut cursor: tree_sitter::TreeCursor<'_>,
     old_bound: usize,
     edited: (usize, usize),
@@ -543,13 +581,7 @@ fn walk<'g>(
         let node = cursor.node();
         let (start, end) = (node.start_byte(), node.end_byte());
         let limit = plan.open.last().expect("the wrapper is open").end;
-        if start < pos || end < start || end > limit {
-            return Err(BuildError::Limit(format!(
-                "tree-sitter node {} at bytes {start}..{end} overlaps the text before it (up to {pos}) or \
-                 leaves its parent (ending at {limit}); a green tree cannot hold it",
-                node.kind()
-            )));
-        }
+        check_nesting(node, pos, limit)?;
         let text = slice(source, start, end)?;
         let new_kind = kinds.encode(NodeKind {
             kind: node.kind_id(),
@@ -557,10 +589,10 @@ fn walk<'g>(
             missing: node.is_missing(),
         })?;
         let mut candidate = None;
-        let reused = match walker.find(start as u32, end as u32, node.id(), new_kind.into_raw()) {
+        let reused = match walker.find(start as u32, end as u32, node.id(), new_kind) {
             Found::Same(place)
-                if kind(place.element) == new_kind.into_raw()
-                    && len(place.element) as usize == text.len() =>
+                if place.element.kind() == new_kind
+                    && place.element.text_len() as usize == text.len() =>
             {
                 Some(place)
             }
@@ -572,17 +604,17 @@ fn walk<'g>(
             // A leaf is its kind and text.
             Found::Range(
                 place @ Place {
-                    element: NodeOrToken::Token(token),
+                    element: Element::Token(token),
                     ..
                 },
-            ) if token.text(plan.interner) == Some(text) && !has_children(&mut cursor) => {
+            ) if L::token_text(token, plan.resolver) == text && !has_children(&mut cursor) => {
                 Some(place)
             }
             // Outside the edit, a node whose children are the old node's (and so whose gaps hold the same text)
             // is the old node.
             Found::Range(
                 place @ Place {
-                    element: NodeOrToken::Node(_),
+                    element: Element::Node(_),
                     ..
                 },
             ) if (end < edited.0 || start > edited.1) && walker.same_children(&mut cursor) => {
@@ -590,7 +622,7 @@ fn walk<'g>(
             }
             Found::Range(
                 place @ Place {
-                    element: NodeOrToken::Node(_),
+                    element: Element::Node(_),
                     ..
                 },
             ) => {
@@ -641,12 +673,12 @@ fn has_children(cursor: &mut tree_sitter::TreeCursor<'_>) -> bool {
 
 /// Makes the new tokens in one batch and builds the new green tree from the steps, adding its new wide nodes
 /// to `wide`.
-fn assemble(
-    mut builder: GreenNodeBuilder<'_, '_, Kind>,
+fn assemble<L: Library, B: Builder<L>>(
+    mut builder: B,
     source: &str,
-    steps: Vec<Step<'_>>,
+    steps: Vec<Step<'_, L>>,
     wide: &mut Vec<WideNode>,
-) -> GreenNode {
+) -> L::Node {
     builder.start_node(FILE);
     for step in &steps {
         if let Step::Token { kind, start, end } = *step {
@@ -658,32 +690,29 @@ fn assemble(
         builder.token(TRIVIA, "");
     }
     builder.finish_node();
-    let (batch, cache) = builder.finish();
-    drop(cache);
-    let mut tokens = batch.children();
+    let batch = B::tree(builder.finish());
+    let mut tokens = L::children(L::data(&batch)).map(L::element);
 
-    type Owned = NodeOrToken<GreenNode, GreenToken>;
-    let mut children: Vec<Owned> = Vec::new();
-    let mut parents: Vec<(Kind, usize, u32)> = Vec::new();
+    let mut children: Vec<L::OwnedElement> = Vec::new();
+    let mut parents: Vec<(u32, usize, u32)> = Vec::new();
     for step in steps {
         match step {
             Step::Start { kind, start } => parents.push((kind, children.len(), start)),
             Step::Token { .. } => {
                 let token = tokens
                     .next()
-                    .and_then(NodeOrToken::into_token)
+                    .and_then(Element::token)
                     .expect("one batch token per token step");
-                children.push(NodeOrToken::Token(token.clone()));
+                children.push(token.to_owned().into());
             }
-            Step::Reuse(NodeOrToken::Node(node)) => children.push(NodeOrToken::Node(node.clone())),
-            Step::Reuse(NodeOrToken::Token(token)) => {
-                children.push(NodeOrToken::Token(token.clone()))
-            }
+            Step::Reuse(Element::Node(node)) => children.push(node.to_owned().into()),
+            Step::Reuse(Element::Token(token)) => children.push(token.to_owned().into()),
             Step::Finish => {
                 let (kind, first, start) = parents.pop().expect("finish matches a start");
                 let count = children.len() - first;
-                let node = GreenNode::new(kind.into_raw(), children.drain(first..));
-                let end = start + u32::from(node.text_len());
+                let node = L::new_node(kind, children.drain(first..));
+                let data = L::data(&node);
+                let end = start + L::node_len(data);
                 // Not the wrapper (the root of the depths), nor an empty node (which lookups never scan).
                 if count > WIDE && !parents.is_empty() && end > start {
                     wide.push(WideNode {
@@ -691,16 +720,17 @@ fn assemble(
                         start,
                         end,
                         children: count as u32,
-                        samples: wide::samples(node.children().map(|c| u32::from(c.text_len()))),
+                        samples: wide::samples_of::<L>(data),
                     });
                 }
-                children.push(NodeOrToken::Node(node));
+                children.push(node.into());
             }
         }
     }
+    drop(tokens);
     drop(batch);
-    match children.pop() {
-        Some(NodeOrToken::Node(file)) if children.is_empty() => file,
+    match children.pop().and_then(L::into_node) {
+        Some(file) if children.is_empty() => file,
         _ => unreachable!("the steps open and close the wrapper once"),
     }
 }
