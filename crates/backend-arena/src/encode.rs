@@ -453,7 +453,7 @@ impl Scratch {
 /// choice depends on: the grammar, the context, the node's kind, field, leaf and last flags, its gap (0, 1
 /// or more), whether it ends with its parent, and, only where a fixed-length symbol was among the candidates,
 /// its exact length. A hit reads one slot instead of the model's context, symbol, code and link tables
-/// (1.3 MiB in all: their loads missed the CPU cache most in the profile). Raw records, lengths of 255 or
+/// (their loads missed the CPU cache most in the profile, when the tables were 1.3 MiB). Raw records, lengths of 255 or
 /// more and choices behind 16 or more escapes are never memoised.
 struct Memo {
     /// `(key, choice)`; key 0 is an empty slot.
