@@ -207,6 +207,14 @@ fn encode_with<W: Walk>(
         memo,
         nodes: encoded,
     } = scratch;
+    // One chunk for the whole file, sized up front (a `Flat` per node, the write buffer's few bytes per
+    // node, the rest): a bump that grows chunk by chunk doubles, and keeps the smaller chunks until reset.
+    let need = nodes
+        .saturating_mul(std::mem::size_of::<Flat>() + 8)
+        .saturating_add(4096);
+    if bump.chunk_capacity() < need {
+        *bump = Bump::with_capacity(need);
+    }
     let scratch = &*bump;
     let (old, find) = match reuse {
         Some(Reuse { old, find }) => (Some(old), Some(find)),
@@ -233,7 +241,7 @@ fn encode_with<W: Walk>(
              records per file (32-bit bit offsets)"
         )));
     }
-    out.reserve(stream_bytes as usize);
+    crate::reserve_bounded(out, stream_bytes as usize + crate::codec::PADDING);
     out.push(language.index() as u8 | if index_bytes == 0 { 0 } else { 4 } | (pad << 3));
     if index_bytes > 0 {
         // Bit offsets of the nodes the index names: records start after the index and the padding.
