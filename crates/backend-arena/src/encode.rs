@@ -209,10 +209,14 @@ fn encode_with<W: Walk>(
     } = scratch;
     // One chunk for the whole file, sized up front (a `Flat` per node, the write buffer's few bytes per
     // node, the rest): a bump that grows chunk by chunk doubles, and keeps the smaller chunks until reset.
+    // A chunk too small, or over four times too large (and over 1 MiB: what a large file left), is freed
+    // before the new one is taken, so that the next files' trees are not built beside it.
     let need = nodes
         .saturating_mul(std::mem::size_of::<Flat>() + 8)
         .saturating_add(4096);
-    if bump.chunk_capacity() < need {
+    let capacity = bump.chunk_capacity();
+    if capacity < need || (capacity > need.saturating_mul(4) && capacity > 1 << 20) {
+        *bump = Bump::new();
         *bump = Bump::with_capacity(need);
     }
     let scratch = &*bump;

@@ -138,9 +138,10 @@
 //! `finish()` shrinks every buffer to its length. The buffers grow by an eighth of their length at a time
 //! (`grow_by`), not by doubling, so that their spare capacity while building stays within an eighth of the
 //! store, and the scratch takes one chunk per file, sized up front from the file's visible node count (40
-//! bytes a node and 4 KiB), replacing a smaller one, instead of a chain of doubling chunks. The peak while
+//! bytes a node and 4 KiB), replacing (after freeing) one too small or, past 1 MiB, over four times too
+//! large, instead of a chain of doubling chunks. The peak while
 //! building is the store so far, its spare eighth, the tree-sitter tree of the file being added and that
-//! scratch (real Rust, `compare --edits 0`: 11.5 MB for a store of 5.94 MB, where the largest file's
+//! scratch (real Rust, `compare --edits 0`: 10.8 MB for a store of 5.94 MB, where the largest file's
 //! tree-sitter peak is 5.30 MB; it was 17.3 MB with doubling buffers and chunks).
 //!
 //! What the building costs beside tree-sitter: callgrind on real Rust counts 1,031 instructions per node for
