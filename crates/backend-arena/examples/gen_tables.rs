@@ -11,7 +11,9 @@
 //!
 //! `--holdout` trains on the even-numbered files of each directory (in path order) and reports the cost of
 //! every record part on the odd-numbered ones, without writing anything: how the format's choices were
-//! compared without looking at the measured corpus.
+//! compared without looking at the measured corpus. `--holdout-packages` splits by package instead (the
+//! first directory under each training directory, even-numbered packages in path order to train on, the
+//! others to cost): code of packages the model never saw, as the measured code is.
 //!
 //! What is learned, per grammar (the record format itself is in `src/codec.rs`):
 //! - **symbols**: each visible node is one symbol: (kind, field, leaf, last child, gap class, end class), where
@@ -934,11 +936,14 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mut out = None;
     let mut holdout = false;
+    let mut by_package = false;
     let mut dirs: HashMap<Language, Vec<String>> = HashMap::new();
     let mut params = Params::default();
     while let Some(arg) = args.next() {
         if arg == "--holdout" {
             holdout = true;
+        } else if arg == "--holdout-packages" {
+            (holdout, by_package) = (true, true);
         } else if arg.starts_with("--") {
             let (flag, value) = match arg.split_once('=') {
                 Some((flag, value)) => (flag.to_string(), value.to_string()),
@@ -966,8 +971,38 @@ fn main() {
         };
         let files = load(grammar, dirs);
         if holdout {
-            let train_files: Vec<_> = files.iter().step_by(2).collect();
-            let test_files: Vec<_> = files.iter().skip(1).step_by(2).collect();
+            // A file's package: the first directory under the training directory it is in.
+            let package = |path: &str| -> String {
+                let rest = dirs
+                    .iter()
+                    .find_map(|d| Path::new(path).strip_prefix(d).ok())
+                    .unwrap_or(Path::new(path));
+                rest.components()
+                    .next()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            };
+            let mut packages: Vec<String> = files.iter().map(|(p, _)| package(p)).collect();
+            packages.sort();
+            packages.dedup();
+            let side = |i: usize, path: &str| -> bool {
+                if by_package {
+                    packages
+                        .binary_search(&package(path))
+                        .unwrap_or(0)
+                        .is_multiple_of(2)
+                } else {
+                    i.is_multiple_of(2)
+                }
+            };
+            let train_files: Vec<_> = (files.iter().enumerate())
+                .filter(|(i, (p, _))| side(*i, p))
+                .map(|(_, f)| f)
+                .collect();
+            let test_files: Vec<_> = (files.iter().enumerate())
+                .filter(|(i, (p, _))| !side(*i, p))
+                .map(|(_, f)| f)
+                .collect();
             let (train_nodes, train_bytes) = nodes_of(grammar, &train_files);
             let (test_nodes, test_bytes) = nodes_of(grammar, &test_files);
             let model = train(&train_nodes, train_bytes, &params);
