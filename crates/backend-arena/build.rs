@@ -489,6 +489,22 @@ fn generate(name: &str, spec: &Spec) -> String {
         spec.root as usize,
         "{name}: root context"
     );
+    // The tables' bytes, counted from what was written (element sizes as `src/model.rs` declares them:
+    // `Context` 12, `Entry` 16), for the test that checks `Model::static_bytes` against it.
+    let counted = spec.contexts.len() * 12
+        + entry_count * (16 + 2 + 2)
+        + slots.len() * 4
+        + (number_slots.len() + number_codes.len()) * 2
+        + pairs.len() * (4 + 2)
+        + fallbacks.len() * (2 + 2)
+        + first.len() * 2;
+    writeln!(
+        out,
+        "/// The bytes of this model's tables as `build.rs` counted them from the model file.\n\
+         #[cfg(test)]\n\
+         pub(crate) const COUNTED_BYTES: usize = {counted};"
+    )
+    .unwrap();
     writeln!(
         out,
         "pub(crate) static MODEL: Model = Model {{

@@ -5,13 +5,15 @@
 //!
 //! ```sh
 //! cargo run -p backend-arena --release --example gen_tables -- crates/backend-arena/tables \
-//!     python=/work/corpora/training/python rust=/work/corpora/training/rust \
-//!     typescript=/work/corpora/training/typescript
+//!     python=/work/realcode/training/python rust=/work/realcode/training/rust \
+//!     typescript=/work/realcode/training/typescript
 //! ```
 //!
 //! `--holdout` trains on the even-numbered files of each directory (in path order) and reports the cost of
 //! every record part on the odd-numbered ones, without writing anything: how the format's choices were
-//! compared without looking at the measured corpus.
+//! compared without looking at the measured corpus. `--holdout-packages` splits by package instead (the
+//! first directory under each training directory, even-numbered packages in path order to train on, the
+//! others to cost): code of packages the model never saw, as the measured code is.
 //!
 //! What is learned, per grammar (the record format itself is in `src/codec.rs`):
 //! - **symbols**: each visible node is one symbol: (kind, field, leaf, last child, gap class, end class), where
@@ -19,13 +21,16 @@
 //!   one value in at least 90% of their occurrences), "ends where its parent ends" (last children) or
 //!   "coded". MISSING nodes and negative gaps are never symbols (raw records).
 //! - **contexts**: a symbol is coded in the context (parent kind, previous sibling kind or none) when that
-//!   pair occurs at least [`CONTEXT_MIN`] times, with a fallback context per parent kind, and one global
-//!   context behind those. Each context has a length-limited Huffman code over its symbols, most frequent
-//!   first, plus an escape to its fallback (counted as the symbols seen once, Good-Turing's estimate of
-//!   unseen ones); the global context's escape leads to a raw record.
+//!   pair occurs often enough ([`Params`]), with a fallback context per parent kind, and one global context
+//!   behind those. A context keeps only the symbols it sees often enough; a fallback learns only the nodes
+//!   its parent's pair contexts leave to it. Each context has a length-limited Huffman code over its
+//!   symbols, most frequent first, plus an escape to its fallback (counted as the symbols seen once,
+//!   Good-Turing's estimate of unseen ones, plus the occurrences of the symbols left out); the global
+//!   context's escape leads to a raw record. The thresholds are per 1,000,000 training bytes and trade the
+//!   static tables' bytes (reported, with `--holdout`, beside the records' bits) against the records.
 //! - **number codes** (gaps, lengths, subtree sizes): a value below 16 is a symbol of its own, a larger one is
 //!   the symbol of its bit length followed by the bits below its leading one. One Huffman code over those 44
-//!   symbols (add-one smoothed, at most 8 bits) per kind with at least [`FAMILY_MIN`] values, one shared code
+//!   symbols (add-one smoothed, at most 8 bits) per kind with enough values ([`Params`]), one shared code
 //!   for the other kinds; gaps, leaf lengths and inner-node lengths each have their own; subtree sizes one.
 //! - **subtree sizes**: a node that is not its parent's last child stores the bit size of its descendants'
 //!   records (one size code).
@@ -36,10 +41,64 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// Pairs (parent, previous sibling) seen fewer times share their parent's fallback context.
-const CONTEXT_MIN: u64 = 8;
-/// Kinds with fewer coded values share one number code per purpose.
-const FAMILY_MIN: u64 = 256;
+/// What decides the model's size: how often a context, a symbol or a number code must occur in the training
+/// code to get table space of its own, in occurrences per 1,000,000 bytes of training code (so that a
+/// larger training set does not make larger tables, and `--holdout`, training on half, prunes alike). Every
+/// part left out is coded through a wider context (or a shared number code) instead, so these trade the
+/// static tables' bytes against the records' bits. The defaults are what the committed tables were trained
+/// with; `--context-min N` and the like override them (to compare choices with `--holdout`).
+#[derive(Clone, Copy, Debug)]
+struct Params {
+    /// Pairs (parent, previous sibling) seen fewer times share their parent's fallback context.
+    context_min: f64,
+    /// Parent kinds seen fewer times (as parents) have no fallback context: their pairs escape to the global.
+    fallback_min: f64,
+    /// A symbol seen fewer times in a pair context is left out of it (escaped to the fallback).
+    pair_symbol_min: f64,
+    /// The same in a parent's fallback context (escaped to the global context).
+    fallback_symbol_min: f64,
+    /// The same in the global context (escaped to a raw record).
+    global_symbol_min: f64,
+    /// Kinds with fewer coded values share one number code per purpose.
+    family_min: f64,
+    /// Whether a parent's fallback context learns only the nodes its pair contexts do not code (else every
+    /// node under that parent).
+    exclusion: bool,
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params {
+            context_min: 400.0,
+            fallback_min: 0.0,
+            pair_symbol_min: 40.0,
+            fallback_symbol_min: 20.0,
+            global_symbol_min: 3.0,
+            family_min: 4000.0,
+            exclusion: true,
+        }
+    }
+}
+
+impl Params {
+    /// Reads `--NAME=N` (or `--NAME N`); returns whether `flag` was one of them.
+    fn set(&mut self, flag: &str, value: &str) -> bool {
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("{flag}: not a number: {value}"));
+        match flag {
+            "--context-min" => self.context_min = value,
+            "--fallback-min" => self.fallback_min = value,
+            "--pair-symbol-min" => self.pair_symbol_min = value,
+            "--fallback-symbol-min" => self.fallback_symbol_min = value,
+            "--global-symbol-min" => self.global_symbol_min = value,
+            "--family-min" => self.family_min = value,
+            "--exclusion" => self.exclusion = value != 0.0,
+            _ => return false,
+        }
+        true
+    }
+}
 /// Longest number code.
 const NUMBER_LIMIT: u32 = 8;
 /// Symbol codes: at least this long a limit, longer only when a context has more symbols than it holds.
@@ -321,6 +380,8 @@ struct Model {
     inner_len_shared: usize,
     size_family: usize,
     fixed: HashMap<u16, u8>,
+    /// What it was pruned with.
+    params: Params,
 }
 
 impl Model {
@@ -353,7 +414,9 @@ impl Model {
     }
 }
 
-fn train(nodes: &[Node]) -> Model {
+fn train(nodes: &[Node], bytes: u64, params: &Params) -> Model {
+    // A rate per 1,000,000 training bytes as a count (at least 1).
+    let min = |rate: f64| ((rate * bytes as f64 / 1e6).ceil() as u64).max(1);
     let fixed = fixed_lengths(nodes);
     let mut pair: HashMap<(u16, u16), HashMap<Sym, u64>> = HashMap::new();
     let mut parent: HashMap<u16, HashMap<Sym, u64>> = HashMap::new();
@@ -387,25 +450,72 @@ fn train(nodes: &[Node]) -> Model {
         }
     }
 
-    // Contexts: global first, then fallbacks by parent, then pairs.
-    let mut keys = vec![(Key::Global, global)];
-    let mut parents: Vec<_> = parent.into_iter().collect();
-    parents.sort_by_key(|(p, _)| *p);
-    keys.extend(parents.into_iter().map(|(p, m)| (Key::Fallback(p), m)));
+    // Contexts: global first, then fallbacks by parent, then pairs. A symbol a context leaves out is escaped
+    // to the next wider one: its count goes to the escape.
+    let prune = |counts: HashMap<Sym, u64>, min: u64| -> (Vec<(Sym, u64)>, u64) {
+        let mut symbols: Vec<(Sym, u64)> = counts.into_iter().collect();
+        symbols.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let kept = symbols
+            .iter()
+            .take(SYMBOLS_MAX)
+            .take_while(|s| s.1 >= min)
+            .count();
+        let left_out: u64 = symbols[kept..].iter().map(|s| s.1).sum();
+        symbols.truncate(kept);
+        (symbols, left_out)
+    };
     let mut pairs: Vec<_> = pair
         .into_iter()
-        .filter(|(_, m)| m.values().sum::<u64>() >= CONTEXT_MIN)
+        // The root's context is always a pair's (the decoder starts from it), however few the files.
+        .filter(|(k, m)| *k == (NONE, NONE) || m.values().sum::<u64>() >= min(params.context_min))
+        .map(|(k, m)| {
+            let least = if k == (NONE, NONE) {
+                1
+            } else {
+                min(params.pair_symbol_min)
+            };
+            (k, prune(m, least))
+        })
+        .filter(|(_, (symbols, _))| !symbols.is_empty())
         .collect();
     pairs.sort_by_key(|(k, _)| *k);
+    if params.exclusion {
+        // A fallback learns only what reaches it: the nodes its parent's pair contexts do not code.
+        let coded: HashMap<(u16, u16), std::collections::HashSet<Sym>> = pairs
+            .iter()
+            .map(|(k, (symbols, _))| (*k, symbols.iter().map(|s| s.0).collect()))
+            .collect();
+        parent.clear();
+        for n in nodes {
+            let Some(sym) = classify(n, &fixed) else {
+                continue;
+            };
+            if !coded
+                .get(&(n.parent, n.prev))
+                .is_some_and(|c| c.contains(&sym))
+            {
+                *parent.entry(n.parent).or_default().entry(sym).or_default() += 1;
+            }
+        }
+    }
+    let mut keys = vec![(Key::Global, prune(global, min(params.global_symbol_min)))];
+    let mut parents: Vec<_> = parent
+        .into_iter()
+        .filter(|(_, m)| m.values().sum::<u64>() >= min(params.fallback_min))
+        .map(|(p, m)| (p, prune(m, min(params.fallback_symbol_min))))
+        .filter(|(_, (symbols, _))| !symbols.is_empty())
+        .collect();
+    parents.sort_by_key(|(p, _)| *p);
+    keys.extend(parents.into_iter().map(|(p, m)| (Key::Fallback(p), m)));
     keys.extend(pairs.into_iter().map(|((p, s), m)| (Key::Pair(p, s), m)));
     let by_key: HashMap<Key, usize> = keys.iter().enumerate().map(|(i, (k, _))| (*k, i)).collect();
+    let global_index = by_key[&Key::Global];
     let contexts = keys
         .into_iter()
-        .map(|(key, counts)| {
-            let mut symbols: Vec<(Sym, u64)> = counts.into_iter().collect();
-            symbols.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            symbols.truncate(SYMBOLS_MAX);
-            let escape = symbols.iter().filter(|s| s.1 == 1).count().max(1) as u64;
+        .map(|(key, (symbols, left_out))| {
+            // Unseen symbols: Good-Turing's estimate (the symbols seen once), plus what is left out.
+            let singletons = symbols.iter().filter(|s| s.1 == 1).count() as u64;
+            let escape = (singletons + left_out).max(1);
             let mut counts: Vec<u64> = symbols.iter().map(|s| s.1).collect();
             counts.push(escape);
             let needed = usize::BITS - counts.len().leading_zeros();
@@ -413,8 +523,8 @@ fn train(nodes: &[Node]) -> Model {
             let lengths = code_lengths(&counts, limit);
             let fallback = match key {
                 Key::Global => None,
-                Key::Fallback(_) => Some(by_key[&Key::Global]),
-                Key::Pair(p, _) => Some(by_key[&Key::Fallback(p)]),
+                Key::Fallback(_) => Some(global_index),
+                Key::Pair(p, _) => Some(*by_key.get(&Key::Fallback(p)).unwrap_or(&global_index)),
             };
             Context {
                 key,
@@ -433,7 +543,7 @@ fn train(nodes: &[Node]) -> Model {
         kinds.sort_by_key(|(k, _)| **k);
         let mut map = HashMap::new();
         for (&kind, counts) in kinds {
-            if counts.iter().sum::<u64>() >= FAMILY_MIN {
+            if counts.iter().sum::<u64>() >= min(params.family_min) {
                 map.insert(kind, families.len());
                 families.push(Family::train(format!("{name} {kind}"), counts));
             } else {
@@ -464,6 +574,7 @@ fn train(nodes: &[Node]) -> Model {
         inner_len_shared,
         size_family,
         fixed,
+        params: *params,
     };
     // Subtree sizes depend on every other code: train their code on sizes computed with a first guess.
     let costs = Costs::of(&model, nodes);
@@ -613,13 +724,79 @@ fn nodes_of(grammar: Language, files: &[&(String, String)]) -> (Vec<Node>, u64) 
     (nodes, bytes)
 }
 
-fn report(label: &str, costs: &Costs, nodes: usize, bytes: u64, files: usize) {
+/// Canonical codes (most significant bit first) of code lengths, as `build.rs` assigns them.
+fn canonical(lengths: &[u32]) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..lengths.len()).filter(|&i| lengths[i] > 0).collect();
+    order.sort_by_key(|&i| (lengths[i], i));
+    let mut codes = vec![0u32; lengths.len()];
+    let (mut code, mut previous) = (0u32, 0u32);
+    for (n, &i) in order.iter().enumerate() {
+        if n > 0 {
+            code += 1;
+        }
+        code <<= lengths[i] - previous;
+        previous = lengths[i];
+        codes[i] = code;
+    }
+    codes
+}
+
+/// The bytes of the static tables `build.rs` makes of a model (its layout: `src/model.rs`), the 64-byte
+/// alignment of the contexts' first levels aside: per context 12 bytes and its decoding slots (4 bytes
+/// each: a first level of at most 32, a second-level table per long-code prefix), per symbol 20 bytes
+/// (entry, code, link), per number code 600 bytes, per pair 6, per fallback 4, per kind 2.
+fn table_bytes(model: &Model) -> u64 {
+    table_parts(model).iter().sum()
+}
+
+/// [`table_bytes`] by part: contexts and their keys, decoding slots, symbols, number codes and kinds.
+fn table_parts(model: &Model) -> [u64; 4] {
+    let (mut contexts, mut slots, mut symbols) = (0u64, 0u64, 0u64);
+    let mut max_kind = 0u16;
+    for c in &model.contexts {
+        let longest = *c.lengths.iter().max().expect("an escape");
+        let first = longest.min(5);
+        let sub = longest - first;
+        let codes = canonical(&c.lengths);
+        let mut prefixes: Vec<u32> = c
+            .lengths
+            .iter()
+            .zip(&codes)
+            .filter(|(&l, _)| l > first)
+            .map(|(&l, &code)| code >> (l - first))
+            .collect();
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        slots += 4 * ((1u64 << first) + ((prefixes.len() as u64) << sub));
+        symbols += 20 * c.lengths.len() as u64;
+        contexts += 12
+            + match c.key {
+                Key::Pair(..) => 6,
+                Key::Fallback(_) => 4,
+                Key::Global => 0,
+            };
+        for (s, _) in &c.symbols {
+            if s.kind != u16::MAX {
+                max_kind = max_kind.max(s.kind);
+            }
+        }
+    }
+    [
+        contexts + 2 * (u64::from(max_kind) + 2),
+        slots,
+        symbols,
+        600 * model.families.len() as u64,
+    ]
+}
+
+fn report(label: &str, model: &Model, costs: &Costs, nodes: usize, bytes: u64, files: usize) {
     let per = |bits: u64| bits as f64 / nodes as f64;
     let tree_bytes = costs.total() as f64 / 8.0;
     println!(
         "{label}: {nodes} nodes, {bytes} bytes, {files} files; bits per node: symbol {:.3}, escapes {:.3}, raw {:.3}, \
          gap {:.3}, leaf length {:.3}, inner length {:.3}, size {:.3}; total {:.3} b = {:.3} B per node \
-         ({:.3} B per source byte, records only)",
+         ({:.3} B per source byte, records only); static tables about {} B ({} contexts, {} symbols, {} number \
+         codes; bytes of contexts, slots, symbols, number codes: {:?})",
         per(costs.symbol),
         per(costs.escape),
         per(costs.raw),
@@ -630,6 +807,11 @@ fn report(label: &str, costs: &Costs, nodes: usize, bytes: u64, files: usize) {
         per(costs.total()),
         per(costs.total()) / 8.0,
         tree_bytes / bytes as f64,
+        table_bytes(model),
+        model.contexts.len(),
+        model.contexts.iter().map(|c| c.symbols.len()).sum::<usize>(),
+        model.families.len(),
+        table_parts(model),
     );
 }
 
@@ -671,6 +853,7 @@ fn write_model(
          # Trained on {files} files ({bytes} bytes, {nodes} visible nodes) under: {dirs}\n\
          # ({how}).\n\
          # Only that code was read: none of the code compare runs measure.\n\
+         # Pruned with (occurrences per 1,000,000 training bytes): {params:?}.\n\
          #\n\
          # Lines: `root C`; `size F` (the number code of subtree sizes); `family F NAME: 44 code lengths`\n\
          # (number codes); `context C PARENT PREV FALLBACK` (PARENT/PREV `*` = any, 65534 = none: the root's\n\
@@ -684,6 +867,7 @@ fn write_model(
         kinds = ts.node_kind_count(),
         fields = ts.field_count(),
         dirs = dirs.join(", "),
+        params = model.params,
         how = if grammar == Language::Tsx {
             "every .ts and .tsx file there, parsed with the TSX grammar"
         } else {
@@ -752,10 +936,20 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mut out = None;
     let mut holdout = false;
+    let mut by_package = false;
     let mut dirs: HashMap<Language, Vec<String>> = HashMap::new();
-    for arg in args.by_ref() {
+    let mut params = Params::default();
+    while let Some(arg) = args.next() {
         if arg == "--holdout" {
             holdout = true;
+        } else if arg == "--holdout-packages" {
+            (holdout, by_package) = (true, true);
+        } else if arg.starts_with("--") {
+            let (flag, value) = match arg.split_once('=') {
+                Some((flag, value)) => (flag.to_string(), value.to_string()),
+                None => (arg.clone(), args.next().expect("a value after the flag")),
+            };
+            assert!(params.set(&flag, &value), "unknown flag {flag}");
         } else if let Some((name, dir)) = arg.split_once('=') {
             let language = Language::ALL
                 .into_iter()
@@ -777,14 +971,45 @@ fn main() {
         };
         let files = load(grammar, dirs);
         if holdout {
-            let train_files: Vec<_> = files.iter().step_by(2).collect();
-            let test_files: Vec<_> = files.iter().skip(1).step_by(2).collect();
-            let (train_nodes, _) = nodes_of(grammar, &train_files);
+            // A file's package: the first directory under the training directory it is in.
+            let package = |path: &str| -> String {
+                let rest = dirs
+                    .iter()
+                    .find_map(|d| Path::new(path).strip_prefix(d).ok())
+                    .unwrap_or(Path::new(path));
+                rest.components()
+                    .next()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            };
+            let mut packages: Vec<String> = files.iter().map(|(p, _)| package(p)).collect();
+            packages.sort();
+            packages.dedup();
+            let side = |i: usize, path: &str| -> bool {
+                if by_package {
+                    packages
+                        .binary_search(&package(path))
+                        .unwrap_or(0)
+                        .is_multiple_of(2)
+                } else {
+                    i.is_multiple_of(2)
+                }
+            };
+            let train_files: Vec<_> = (files.iter().enumerate())
+                .filter(|(i, (p, _))| side(*i, p))
+                .map(|(_, f)| f)
+                .collect();
+            let test_files: Vec<_> = (files.iter().enumerate())
+                .filter(|(i, (p, _))| !side(*i, p))
+                .map(|(_, f)| f)
+                .collect();
+            let (train_nodes, train_bytes) = nodes_of(grammar, &train_files);
             let (test_nodes, test_bytes) = nodes_of(grammar, &test_files);
-            let model = train(&train_nodes);
+            let model = train(&train_nodes, train_bytes, &params);
             let costs = Costs::of(&model, &test_nodes);
             report(
                 &format!("{} held out", grammar.name()),
+                &model,
                 &costs,
                 test_nodes.len(),
                 test_bytes,
@@ -793,10 +1018,11 @@ fn main() {
         } else {
             let all: Vec<_> = files.iter().collect();
             let (nodes, bytes) = nodes_of(grammar, &all);
-            let model = train(&nodes);
+            let model = train(&nodes, bytes, &params);
             let costs = Costs::of(&model, &nodes);
             report(
                 &format!("{} training (in sample)", grammar.name()),
+                &model,
                 &costs,
                 nodes.len(),
                 bytes,

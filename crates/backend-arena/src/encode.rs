@@ -207,6 +207,18 @@ fn encode_with<W: Walk>(
         memo,
         nodes: encoded,
     } = scratch;
+    // One chunk for the whole file, sized up front (a `Flat` per node, the write buffer's few bytes per
+    // node, the rest): a bump that grows chunk by chunk doubles, and keeps the smaller chunks until reset.
+    // A chunk too small, or over four times too large (and over 1 MiB: what a large file left), is freed
+    // before the new one is taken, so that the next files' trees are not built beside it.
+    let need = nodes
+        .saturating_mul(std::mem::size_of::<Flat>() + 8)
+        .saturating_add(4096);
+    let capacity = bump.chunk_capacity();
+    if capacity < need || (capacity > need.saturating_mul(4) && capacity > 1 << 20) {
+        *bump = Bump::new();
+        *bump = Bump::with_capacity(need);
+    }
     let scratch = &*bump;
     let (old, find) = match reuse {
         Some(Reuse { old, find }) => (Some(old), Some(find)),
@@ -233,7 +245,7 @@ fn encode_with<W: Walk>(
              records per file (32-bit bit offsets)"
         )));
     }
-    out.reserve(stream_bytes as usize);
+    crate::reserve_bounded(out, stream_bytes as usize + crate::codec::PADDING);
     out.push(language.index() as u8 | if index_bytes == 0 { 0 } else { 4 } | (pad << 3));
     if index_bytes > 0 {
         // Bit offsets of the nodes the index names: records start after the index and the padding.
@@ -453,7 +465,7 @@ impl Scratch {
 /// choice depends on: the grammar, the context, the node's kind, field, leaf and last flags, its gap (0, 1
 /// or more), whether it ends with its parent, and, only where a fixed-length symbol was among the candidates,
 /// its exact length. A hit reads one slot instead of the model's context, symbol, code and link tables
-/// (1.3 MiB in all: their loads missed the CPU cache most in the profile). Raw records, lengths of 255 or
+/// (their loads missed the CPU cache most in the profile, when the tables were 1.3 MiB). Raw records, lengths of 255 or
 /// more and choices behind 16 or more escapes are never memoised.
 struct Memo {
     /// `(key, choice)`; key 0 is an empty slot.

@@ -45,9 +45,16 @@
 //!
 //! The models (contexts, their codes, the number codes) are `static` data: trained on code by
 //! `examples/gen_tables.rs` into `tables/*.model`, expanded by `build.rs` into tables compiled into the
-//! binary (about 1.3 MiB for the four grammars, against their own parse tables' 4.4 MB), never allocated,
-//! so no store pays for them and nothing is shared between files. A model only makes records shorter:
-//! whatever it lacks is escaped, so correctness never depends on it.
+//! binary, never allocated, and nothing is shared between files. A process pays for the models of the
+//! grammars it uses, so they are counted as the row's static bytes ([`Arena::static_bytes`], the
+//! `size_of_val` of every array a model reads): 43 KB for Python, 59 KB for Rust, 55 KB for TypeScript and
+//! 57 KB for TSX (0.16 MB for the built-in corpus's three, against the grammars' own parse tables' 4.4 MB).
+//! They are that small because the generator gives table space only to what occurs often enough in the
+//! training code (per 1,000,000 bytes of it: a (parent, previous sibling) context 400 times, a symbol 40
+//! times in such a context, 20 in its parent's fallback, 3 in the global context, a kind's own number code
+//! 4,000 values) and trains each fallback only on what its pair contexts leave to it: see
+//! `examples/gen_tables.rs`. A model only makes records shorter: whatever it lacks is escaped, so
+//! correctness never depends on it.
 //!
 //! # Navigation and its costs
 //!
@@ -110,7 +117,14 @@
 //! from which they are copied once after the header and index. Appending a file copies its text and
 //! stream once; `add` drops the tree-sitter tree it was given (in the compare run only a reference count: the harness
 //! holds a second handle and times tree-sitter freeing the tree apart, its *freeing trees* column);
-//! `finish()` shrinks every buffer to its length.
+//! `finish()` shrinks every buffer to its length. The buffers grow by an eighth of their length at a time
+//! (`grow_by`), not by doubling, so that their spare capacity while building stays within an eighth of the
+//! store, and the scratch takes one chunk per file, sized up front from the file's visible node count (40
+//! bytes a node and 4 KiB), replacing (after freeing) one too small or, past 1 MiB, over four times too
+//! large, instead of a chain of doubling chunks. The peak while
+//! building is the store so far, its spare eighth, the tree-sitter tree of the file being added and that
+//! scratch (real Rust, `compare --edits 0`: 10.8 MB for a store of 5.94 MB, where the largest file's
+//! tree-sitter peak is 5.30 MB; it was 17.3 MB with doubling buffers and chunks).
 //!
 //! The conversion costs one tree-sitter walk through the `CountedCursor` (which makes none of the failing
 //! `goto_next_sibling` calls a bare `TreeCursor` walk makes) plus the encoder's own work, about 0.35 to 0.45
@@ -172,9 +186,18 @@ impl Backend for Arena {
     const RETAINS: &'static str =
         "one exactly-sized byte arena of bit-packed preorder records for all files (with a small index \
          per node of more than 64 children), one copy of all source text, and two u32 offsets per file; \
-         it reads about 1.3 MB of static model tables (the four grammars' contexts and codes, trained on \
-         other code and compiled into the binary), not counted, like the grammars' own parse tables";
+         it reads static model tables (the contexts and codes of the grammars the corpus uses, trained on \
+         other code and compiled into the binary), counted apart as its static bytes";
     const INCLUDES_SOURCE: bool = true;
+    const STATIC_TABLES: &'static str =
+        "the trained model of each grammar used (contexts, their symbols, codes and decoding slots, \
+         number codes), compiled into the binary: read-only, shared by every store";
+
+    /// The sum over `languages` (each counted once) of [`Model::static_bytes`]: the `size_of_val` of
+    /// every static array the model reads.
+    fn static_bytes(languages: &[Language]) -> u64 {
+        static_model_bytes(languages) as u64
+    }
     const LOOKUP: &'static str =
         "the descent through the records, decoding one record per child passed at each level and \
          skipping subtrees by their stored sizes; a node with more than 64 children starts its scan at \
@@ -196,12 +219,30 @@ impl Backend for Arena {
     }
 }
 
-/// Bytes of the static model tables of all four grammars (what [`Arena::RETAINS`] says it reads).
-pub fn static_model_bytes() -> usize {
+/// Bytes of the static model tables of the grammars among `languages` (each counted once), what
+/// [`Arena::static_bytes`] reports.
+pub fn static_model_bytes(languages: &[Language]) -> usize {
     Language::ALL
         .iter()
+        .filter(|l| languages.contains(l))
         .map(|&l| Model::of(l).static_bytes())
         .sum()
+}
+
+/// How much to grow a buffer of `len` elements that needs room for `additional` more: what it needs, or an
+/// eighth of its length if that is more. Growing by an eighth instead of doubling keeps a build's spare
+/// capacity within an eighth of the store (the peak while building about its final size, not twice it),
+/// and still takes amortised constant time per byte appended (each growth copies at most the buffer, once
+/// per eighth it grows; glibc's `realloc` of a large block remaps its pages rather than copying them).
+pub(crate) fn grow_by(len: usize, additional: usize) -> usize {
+    additional.max(len / 8)
+}
+
+/// Makes room in `buffer` for `additional` more bytes, growing it by [`grow_by`].
+pub(crate) fn reserve_bounded(buffer: &mut Vec<u8>, additional: usize) {
+    if buffer.capacity() - buffer.len() < additional {
+        buffer.reserve_exact(grow_by(buffer.len(), additional));
+    }
 }
 
 /// All files: their texts end to end in one `String`, their streams end to end in one byte arena.
@@ -466,6 +507,10 @@ impl CstStore for ArenaStore {
         encoded?;
         drop(tree);
         self.text_starts.push(self.text.len() as u64);
+        if self.text.capacity() - self.text.len() < source.len() {
+            self.text
+                .reserve_exact(grow_by(self.text.len(), source.len()));
+        }
         self.text.push_str(source);
         self.stream_starts.push(start as u64);
         Ok(())

@@ -1,7 +1,8 @@
 //! The trained models: per grammar, the contexts records are coded in, each context's symbols and codes, and
 //! the number codes of gaps, lengths and subtree sizes. All of it is `static` data expanded at compile time by
 //! `build.rs` from `tables/*.model` (trained by `examples/gen_tables.rs`): no heap, nothing built at run time,
-//! so no store pays for it and nothing is shared between files.
+//! nothing shared between files. What a process reads of it is counted apart from the store, per grammar used
+//! ([`Model::static_bytes`], which a test checks against the bytes `build.rs` counted as it wrote them).
 //!
 //! Correctness never depends on the model: a symbol carries the kind and field ids it stands for, and the
 //! encoder uses a symbol only for a node it reproduces exactly (anything else is escaped to a fallback
@@ -277,6 +278,23 @@ mod tests {
 
     /// Every context's codes are complete where the encoder can reach them: each symbol (and the escape) has
     /// a code, decoding the slot its code starts gives it back, and escapes lead to a wider context.
+    #[test]
+    fn static_bytes_are_what_build_rs_counted() {
+        for (language, counted) in [
+            (Language::Python, super::python::COUNTED_BYTES),
+            (Language::Rust, super::rust::COUNTED_BYTES),
+            (Language::TypeScript, super::typescript::COUNTED_BYTES),
+            (Language::Tsx, super::tsx::COUNTED_BYTES),
+        ] {
+            assert_eq!(
+                Model::of(language).static_bytes(),
+                counted,
+                "{}",
+                language.name()
+            );
+        }
+    }
+
     #[test]
     fn codes_and_tables_agree() {
         for language in Language::ALL {

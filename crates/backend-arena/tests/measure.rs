@@ -53,7 +53,7 @@ fn whole_corpus_measurement_verifies_every_file() {
     assert_eq!(m.operations.len(), cst_measure::ops::OPERATIONS.len() - 1);
     let ratio = m.retained_bytes as f64 / m.source_bytes as f64;
     assert!(
-        ratio < 1.6,
+        ratio < 1.7,
         "retained {} for {} source bytes ({ratio:.2}x)",
         m.retained_bytes,
         m.source_bytes
@@ -74,14 +74,25 @@ fn per_file_measurement_verifies_every_file() {
     assert_eq!(m.files_verified, corpus.files.len() as u64);
 }
 
-/// The row's description gives the size of the static model tables it relies on (uncounted): it stays true.
+/// The static tables are counted per grammar used, each once, and stay small: the three grammars of the
+/// built-in corpus's languages read at most 0.2 MB (the arena is judged with them counted).
 #[test]
-fn the_static_tables_are_as_large_as_the_row_says() {
-    use cst_measure::Backend;
-    let megabytes = format!("{:.1} MB", backend_arena::static_model_bytes() as f64 / 1e6);
-    assert!(
-        Arena::RETAINS.contains(&format!("about {megabytes} of static model tables")),
-        "{megabytes}: {}",
-        Arena::RETAINS
+fn the_static_tables_are_counted_per_grammar_and_small() {
+    use cst_measure::{Backend, Language};
+    let each: Vec<u64> = Language::ALL
+        .iter()
+        .map(|&l| Arena::static_bytes(&[l]))
+        .collect();
+    assert!(each.iter().all(|&b| b > 10_000), "{each:?}");
+    assert_eq!(
+        Arena::static_bytes(&Language::ALL),
+        each.iter().sum::<u64>()
     );
+    assert_eq!(Arena::static_bytes(&[]), 0);
+    assert_eq!(
+        Arena::static_bytes(&[Language::Rust, Language::Rust]),
+        each[Language::Rust.index()]
+    );
+    let built_in = Arena::static_bytes(&[Language::Python, Language::Rust, Language::TypeScript]);
+    assert!(built_in <= 200_000, "{built_in} bytes");
 }
