@@ -240,6 +240,9 @@ fn run_child<T: serde::de::DeserializeOwned>(
     if let Some(limit) = args.limit {
         command.args(["--limit", &limit.to_string()]);
     }
+    if let Some(bytes) = args.frozen_thaw_budget {
+        command.env(backend_frozen::THAW_BUDGET_VAR, bytes.to_string());
+    }
     if args.per_file {
         command.arg("--per-file");
     }

@@ -84,6 +84,9 @@ pub struct CorpusArgs {
     /// [default: 75% of physical memory, shared among the processes run at once].
     #[arg(long, value_name = "BYTES")]
     pub memory_limit: Option<u64>,
+    /// Bytes of thaw buffers each frozen cursor keeps [default: backend_frozen::DEFAULT_THAW_BUDGET, 1 MiB].
+    #[arg(long, value_name = "BYTES")]
+    pub frozen_thaw_budget: Option<u64>,
 }
 
 impl CorpusArgs {

@@ -33,6 +33,7 @@
 use crate::literal;
 use crate::model::{Counts, Model};
 use crate::rans::Encoder;
+use crate::staging::{self, FileView};
 use cst_measure::tree_walk::CountedCursor;
 use cst_measure::BuildError;
 use std::collections::{HashMap, VecDeque};
@@ -325,10 +326,10 @@ impl Kinds {
     /// Learns default texts, classes and the lexicon from `files` (language index, text, nodes).
     /// Learns default texts and classes from `files` (language index, text, nodes); the lexicon is empty
     /// until [`Kinds::learn_lexicon`].
-    pub fn learn(files: &[(usize, &[u8], &[Flat])]) -> Kinds {
+    pub fn learn<'t>(files: &[FileView<'t>]) -> Kinds {
         let mut texts: HashMap<(usize, u16), HashMap<&[u8], u64>> = HashMap::new();
         let mut seen: [Vec<u16>; 4] = Default::default();
-        for &(lang, text, flat) in files {
+        staging::each(files, |_, lang, text, flat| {
             for n in flat.iter().filter(|n| n.flags & LEAF != 0) {
                 seen[lang].push(n.kind);
                 let t = &text[n.start as usize..n.end as usize];
@@ -340,7 +341,10 @@ impl Kinds {
                         .or_default() += 1;
                 }
             }
-        }
+            // Distinct kinds only (not one entry per leaf of the corpus).
+            seen[lang].sort_unstable();
+            seen[lang].dedup();
+        });
         let mut kinds = Kinds {
             by_language: Default::default(),
             error: [PLAIN; 4],
@@ -401,14 +405,15 @@ impl Kinds {
     /// files they appear in, kept when the files that would spell them out save more than the entry costs.
     pub fn learn_lexicon<'t>(
         &mut self,
-        files: &[(usize, &'t [u8], &'t [Flat])],
+        files: &[FileView<'t>],
         inline: &[bool],
     ) -> LexiconIndex<'t> {
         let kinds = self;
         // Per text: the files it appears in whose literals are inline, and the others.
         let mut in_files: HashMap<(u16, &'t [u8]), FileCounts> = HashMap::new();
         let mut this_file: Vec<(u16, &'t [u8], bool)> = Vec::new();
-        for (&(lang, text, flat), &inline) in files.iter().zip(inline) {
+        staging::each(files, |i, lang, text, flat| {
+            let inline = inline[i];
             this_file.clear();
             for n in flat.iter().filter(|n| n.flags & LEAF != 0) {
                 let info = kinds.info(lang, n.kind);
@@ -424,7 +429,7 @@ impl Kinds {
                 entry.0[usize::from(!inline)] += 1;
                 entry.1 |= identifier;
             }
-        }
+        });
         // What spelling a text out costs per byte, inline (order 0) and in a zstd stream (identifiers, and
         // strings and comments, which zstd's matches serve better), against about 1.5 bytes for a reference.
         let spelt = |inline: bool, identifier: bool| match (inline, identifier) {
@@ -582,7 +587,7 @@ impl Kinds {
 /// Learns what `files` share ([`Kinds`], the lexicon) and which of them code their literals inline (those
 /// with fewer than `inline_below` literal bytes, counted without the lexicon).
 pub(crate) fn learn<'t>(
-    files: &[(usize, &'t [u8], &'t [Flat])],
+    files: &[FileView<'t>],
     inline_below: usize,
 ) -> (Kinds, LexiconIndex<'t>, Vec<bool>) {
     let mut kinds = Kinds::learn(files);
@@ -591,14 +596,12 @@ pub(crate) fn learn<'t>(
         kinds: &kinds,
         lexicon: &none,
     };
-    let inline: Vec<bool> = files
-        .iter()
-        .map(|&(lang, text, flat)| {
-            let mut length = LiteralLength::default();
-            emit(lang, text, flat, &cx, false, &mut length);
-            length.0 < inline_below
-        })
-        .collect();
+    let mut inline = Vec::with_capacity(files.len());
+    staging::each(files, |_, lang, text, flat| {
+        let mut length = LiteralLength::default();
+        emit(lang, text, flat, &cx, false, &mut length);
+        inline.push(length.0 < inline_below);
+    });
     let lexicon = kinds.learn_lexicon(files, &inline);
     (kinds, lexicon, inline)
 }

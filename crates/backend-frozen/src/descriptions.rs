@@ -1,7 +1,7 @@
 //! Ties every number in the row's descriptions ([`Frozen::LOOKUP`], [`Frozen::UPDATE`]) to the constant the
 //! code uses, so that changing one without the other fails here rather than leaving the README wrong.
 
-use crate::{codec, Frozen, HELD_THAWS, HOLD_FROM, MAX_CHAIN, UPDATE_LEVEL};
+use crate::{codec, Frozen, DEFAULT_THAW_BUDGET, HOLD_FROM, MAX_CHAIN, UPDATE_LEVEL};
 use cst_measure::Backend;
 
 /// `32` as "32nd", as the descriptions spell a sampling interval.
@@ -27,13 +27,21 @@ fn says(description: &str, phrase: &str) {
 #[test]
 fn the_lookup_gives_the_cursors_thaw_cache_and_the_child_lists_threshold() {
     assert_eq!(HOLD_FROM % 1024, 0, "the description gives KiB");
-    says(
-        Frozen::LOOKUP,
-        &format!("files of at least {} KiB of text", HOLD_FROM >> 10),
+    assert_eq!(
+        DEFAULT_THAW_BUDGET % (1 << 20),
+        0,
+        "the description gives MiB"
     );
     says(
         Frozen::LOOKUP,
-        &format!("text it thawed last, {HELD_THAWS} thaws held in all"),
+        &format!("files of {} KiB or more", HOLD_FROM >> 10),
+    );
+    says(
+        Frozen::LOOKUP,
+        &format!(
+            "within its thaw budget, {} MiB unless set",
+            DEFAULT_THAW_BUDGET >> 20
+        ),
     );
     says(
         Frozen::LOOKUP,

@@ -31,7 +31,10 @@
 //! The model, kinds, lexicon and dictionary are learned from the measured corpus itself at build time (in
 //! `finish()`: learn defaults and the lexicon, count, build the model, code, train the dictionary and
 //! compress) and are counted in the retained bytes. Nothing is compiled into the binary from training code,
-//! so the backend has no tables generator and no process statics.
+//! so the backend has no tables generator and no process statics. Until `finish()`, `add` holds each file's
+//! text and its nodes staged (`staging.rs`: about 5 bytes per node, against 20 for a flat record), and each
+//! pass of `finish()` unstages one file at a time: the build's peak is the staged corpus, the learning's
+//! hash maps and the streams being coded.
 //!
 //! # Thawing and navigation
 //!
@@ -44,10 +47,16 @@
 //! context (made on the first compressed stream or lexicon, shared by both). `cursor(file)` thaws the file
 //! (decompresses the literal stream, decodes the rANS stream, rebuilds the text and the records) and sits on
 //! its root; `reset_cursor` thaws into the current buffers when they hold a small file, or keeps them (a file
-//! of 64 KiB or more) and thaws into the buffers of the least recently used of the (at most 16) thaws the
-//! cursor keeps, with no allocation once they have grown, and skips the thaw when the cursor still holds that
-//! file (lookups spread over a corpus where one file has most of the bytes would otherwise thaw that file
-//! for nearly every lookup). Then:
+//! of 64 KiB or more, its buffers shrunk to what it holds) and thaws into new buffers, or into the least
+//! recently used kept thaw's, and skips the thaw when the cursor still holds that file (lookups spread over a
+//! corpus where one file has most of the bytes would otherwise thaw that file for nearly every lookup). What
+//! it keeps is bounded by the store's *thaw budget* ([`DEFAULT_THAW_BUDGET`], 1 MiB, unless
+//! [`FrozenStore::set_thaw_budget`] or [`THAW_BUDGET_VAR`] sets it): the current thaw and the kept ones fit
+//! in it, least recently used dropped first, and a thaw larger than the budget is never kept. A cursor's
+//! working memory is therefore at most the budget plus the thaw being made (about 24 bytes per node and
+//! twice the text, as reserved: the whole file, however large) plus its caches (about 300 KB) and zstd
+//! state; a smaller budget costs time only where lookups come back to files it dropped, which thaw again.
+//! Then:
 //!
 //! - `node()`, `text()`: a record and a slice of the thawed text. O(1).
 //! - `goto_first_child`: the next record. `goto_next_sibling`: the record past the subtree, if still inside
@@ -108,6 +117,7 @@ mod literal;
 mod model;
 mod rans;
 mod reference;
+mod staging;
 mod stats;
 mod thaw;
 
@@ -131,14 +141,15 @@ impl Backend for Frozen {
         "every file's blob (rANS-coded tree, whitespace and interner references, plus the file's new texts, \
          inline or zstd-compressed) end to end, a u32 offset per file, and the model learned from the corpus \
          at build time (context tables, default texts, lexicon (its texts zstd-compressed: a cursor \
-         decompresses them on first need), the literal streams' zstd dictionary); no process statics. Thawing a file into navigable records is part of every operation's time";
+         decompresses them on first need), the literal streams' zstd dictionary); no process statics. Thawing a file into navigable records is part of every operation's time, and its buffers are a \
+         cursor's working memory (the thaw budget bounds what a cursor keeps besides the file it is on)";
     const INCLUDES_SOURCE: bool = true;
     const SHARES_ACROSS_FILES: bool = true;
     const LOOKUP: &'static str =
-        "thaws the whole file into flat preorder records (part of the time; skipped when the cursor holds \
-         that file's thaw: the file it is on, or one it left among the files of at least 64 KiB of text it \
-         thawed last, 16 thaws held in all), then descends by the rule: binary search over the child list of \
-         a node with more than 8 children, a scan of its few siblings otherwise";
+        "thaws the whole file into flat preorder records (part of the time; skipped when the cursor still \
+         holds that file: the thaws of files of 64 KiB or more that it keeps within its thaw budget, 1 MiB \
+         unless set, least recently used dropped first), then descends by the rule: binary search over the child \
+         list of a node with more than 8 children, a scan of its few siblings otherwise";
     const UPDATE: &'static str =
         "writes the new version as a delta against the previous one: the text's splice, and the new tree \
          spelled out along the path to the edit, every subtree outside the edit, tree-sitter's changed ranges \
@@ -151,15 +162,23 @@ impl Backend for Frozen {
     type Store = FrozenStore;
 
     fn new_store() -> FrozenStore {
-        FrozenStore::default()
+        let mut store = FrozenStore::default();
+        if let Some(bytes) = std::env::var(THAW_BUDGET_VAR)
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+        {
+            store.set_thaw_budget(bytes);
+        }
+        store
     }
 }
 
-/// A file taken in but not yet frozen (`finish()` freezes them all at once, with the model they share).
+/// A file taken in but not yet frozen (`finish()` freezes them all at once, with the model they share):
+/// its text and its nodes, staged (`staging.rs`: about 5 bytes per node).
 struct Pending {
     language: u8,
     text: Box<str>,
-    flat: Vec<Flat>,
+    staged: Box<[u8]>,
 }
 
 /// What every blob is decoded with.
@@ -200,6 +219,16 @@ pub struct FrozenStore {
     /// The current version of every file edited since `finish()`, by file index (sorted).
     edited: Vec<(u32, Arc<Edition>)>,
     shared: Option<Shared>,
+    thaw_budget: ThawBudget,
+}
+
+/// Bytes of thaw buffers each cursor of the store keeps ([`DEFAULT_THAW_BUDGET`] unless set).
+struct ThawBudget(usize);
+
+impl Default for ThawBudget {
+    fn default() -> ThawBudget {
+        ThawBudget(DEFAULT_THAW_BUDGET)
+    }
 }
 
 /// One file's CST at one moment (`None`: the blob `finish()` froze, which the store keeps).
@@ -275,6 +304,17 @@ fn read_varint(bytes: &[u8], at: &mut usize) -> usize {
 }
 
 impl FrozenStore {
+    /// Sets the bytes of thaw buffers each cursor keeps: past the current file's thaw, a cursor keeps the
+    /// thaws of the files it left only while all of them fit in `bytes` (0: it keeps none).
+    pub fn set_thaw_budget(&mut self, bytes: usize) {
+        self.thaw_budget = ThawBudget(bytes);
+    }
+
+    /// The bytes of thaw buffers each cursor keeps.
+    pub fn thaw_budget(&self) -> usize {
+        self.thaw_budget.0
+    }
+
     /// The current version of `file` if it was edited since `finish()`.
     fn edition(&self, file: usize) -> Option<&Arc<Edition>> {
         if self.starts[file] & EDITED == 0 {
@@ -546,19 +586,24 @@ impl CstStore for FrozenStore {
             ));
         }
         self.bound = bound;
+        let staged = staging::stage(&flat);
+        drop(flat);
         self.pending.push(Pending {
             language: language.index() as u8,
             text: source.into(),
-            flat,
+            staged,
         });
         Ok(())
     }
 
     fn finish(&mut self) {
         let pending = std::mem::take(&mut self.pending);
-        let files: Vec<(usize, &[u8], &[Flat])> = pending
+        let files: Vec<staging::FileView<'_>> = pending
             .iter()
-            .map(|p| (usize::from(p.language), p.text.as_bytes(), &p.flat[..]))
+            .map(|p| {
+                let nodes = staging::Nodes::Staged(&p.staged);
+                (usize::from(p.language), p.text.as_bytes(), nodes)
+            })
             .collect();
         let (kinds, lexicon, inline) = codec::learn(&files, INLINE_LITERALS);
         let cx = codec::Context {
@@ -566,9 +611,9 @@ impl CstStore for FrozenStore {
             lexicon: &lexicon,
         };
         let mut counts = Counts::default();
-        for (&(lang, text, flat), &inline) in files.iter().zip(&inline) {
-            codec::emit(lang, text, flat, &cx, inline, &mut counts);
-        }
+        staging::each(&files, |i, lang, text, flat| {
+            codec::emit(lang, text, flat, &cx, inline[i], &mut counts);
+        });
         let model = Model::build(counts, codec::WILD_A, codec::is_literal_context);
         let mut coder = codec::Coder {
             model: &model,
@@ -578,7 +623,8 @@ impl CstStore for FrozenStore {
             uses_lexicon: false,
         };
         let mut streams = Vec::with_capacity(files.len());
-        for (&(lang, text, flat), &inline) in files.iter().zip(&inline) {
+        staging::each(&files, |i, lang, text, flat| {
+            let inline = inline[i];
             coder.rans.clear();
             coder.literal.iter_mut().for_each(Vec::clear);
             coder.uses_lexicon = false;
@@ -588,7 +634,7 @@ impl CstStore for FrozenStore {
             let segments = [coder.literal[0].len(), coder.literal[1].len()];
             let header = lang as u8 | if coder.uses_lexicon { LEXICON } else { 0 };
             streams.push((header, inline, coder.literal.concat(), segments, rans));
-        }
+        });
         drop(coder);
         drop(lexicon);
         drop(files);
@@ -691,7 +737,7 @@ impl CstStore for FrozenStore {
             self.pending[file] = Pending {
                 language: language.index() as u8,
                 text: source.into(),
-                flat,
+                staged: staging::stage(&flat),
             };
             return Ok(());
         }
@@ -782,10 +828,15 @@ impl CstStore for FrozenStore {
                 std::mem::swap(&mut cursor.thawed, &mut cursor.held[at].1);
                 cursor.held[at].0 = previous;
                 cursor.held[..=at].rotate_right(1);
-            } else if previous != usize::MAX && cursor.thawed.text.len() >= HOLD_FROM {
-                // Not held, and the current thaw is worth keeping: keep it, and thaw into the buffers of
-                // the least recently used one.
-                let buffers = if cursor.held.len() + 1 < HELD_THAWS {
+            } else if previous != usize::MAX && cursor.thawed.text.len() >= HOLD_FROM && {
+                cursor.thawed.shrink();
+                cursor.thawed.heap_bytes() <= self.thaw_budget.0
+            } {
+                // Not held, and the current thaw is worth keeping and fits the budget (once it gave back
+                // what it reserved beyond its needs): keep it, and thaw into new buffers, or into the least
+                // recently used thaw's when the ones held already fill the budget.
+                let held: usize = cursor.held.iter().map(|h| h.1.heap_bytes()).sum();
+                let buffers = if held + cursor.thawed.heap_bytes() <= self.thaw_budget.0 {
                     Thawed::default()
                 } else {
                     cursor.held.pop().map(|h| h.1).unwrap_or_default()
@@ -793,6 +844,17 @@ impl CstStore for FrozenStore {
                 let current = std::mem::replace(&mut cursor.thawed, buffers);
                 cursor.held.insert(0, (previous, current));
                 self.thaw_for_many(cursor, file);
+                // Within the budget again: the least recently used thaws go.
+                let mut total = cursor.thawed.heap_bytes();
+                let keep = cursor
+                    .held
+                    .iter()
+                    .take_while(|h| {
+                        total += h.1.heap_bytes();
+                        total <= self.thaw_budget.0
+                    })
+                    .count();
+                cursor.held.truncate(keep);
             } else {
                 // Not held, and the current thaw is of a small file (cheap to thaw again): thaw into its
                 // buffers, which are warm in the cache.
@@ -849,7 +911,8 @@ pub struct FrozenCursor<'a> {
     store: &'a FrozenStore,
     file: usize,
     thawed: Thawed,
-    /// Other files this cursor thawed last, most recent first (at most [`HELD_THAWS`] thaws in all).
+    /// Other files this cursor thawed last, most recent first (all of them, and the current one, within
+    /// the store's thaw budget).
     held: Vec<(usize, Thawed)>,
     /// Context lookups, kept across the files the cursor thaws.
     contexts: Contexts,
@@ -891,13 +954,16 @@ impl<'a> Decompression<'a> {
     }
 }
 
-/// Thawed files a cursor keeps (the current one included), so that lookups moving between a few files,
-/// large ones among them, do not thaw the large ones again each time: only thaws of files of at least
-/// [`HOLD_FROM`] bytes are kept (a small file thaws again in microseconds, and thawing into its buffers keeps
-/// them warm in the cache). (4 thrashed on a corpus whose bytes
-/// are mostly in 6 large files, `cargo xtask bad-inputs`: 35 s for 10,000 lookups; a thaw is transient
-/// memory of the cursor, about 24 bytes per node and the text.)
-const HELD_THAWS: usize = 16;
+/// Bytes of thaw buffers a cursor keeps by default ([`FrozenStore::set_thaw_budget`]): the current thaw
+/// and the thaws of other files it keeps, so that lookups moving between a few files, large ones among them,
+/// do not thaw the large ones again each time. Only thaws of files of at least [`HOLD_FROM`] bytes are kept
+/// (a small file thaws again in microseconds, and thawing into its buffers keeps them warm in the cache). A
+/// thaw is about 24 bytes per node and the text: 1 MiB holds two or three files of 64 KiB.
+pub const DEFAULT_THAW_BUDGET: usize = 1 << 20;
+/// The environment variable that sets a new store's thaw budget in bytes (`cargo xtask compare
+/// --frozen-thaw-budget BYTES` sets it for its measuring processes); a value that is not a number leaves
+/// the default.
+pub const THAW_BUDGET_VAR: &str = "CST_FROZEN_THAW_BUDGET";
 /// Text bytes from which a cursor keeps a file's thaw when it moves to another file.
 const HOLD_FROM: usize = 64 << 10;
 

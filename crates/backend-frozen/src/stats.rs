@@ -99,10 +99,10 @@ pub fn breakdown(files: &[(Language, &str)]) -> (Breakdown, (usize, usize)) {
         .zip(files)
         .map(|(tree, (_, t))| codec::flatten(tree, t.len()).expect("representable"))
         .collect();
-    let views: Vec<(usize, &[u8], &[codec::Flat])> = flats
+    let views: Vec<crate::staging::FileView<'_>> = flats
         .iter()
         .zip(files)
-        .map(|(f, (l, t))| (l.index(), t.as_bytes(), &f[..]))
+        .map(|(f, (l, t))| (l.index(), t.as_bytes(), crate::staging::Nodes::Flat(&f[..])))
         .collect();
     let (kinds, lexicon, inline) = codec::learn(&views, crate::INLINE_LITERALS);
     let cx = codec::Context {
@@ -110,8 +110,8 @@ pub fn breakdown(files: &[(Language, &str)]) -> (Breakdown, (usize, usize)) {
         lexicon: &lexicon,
     };
     let mut counts = Counts::default();
-    for (&(lang, text, flat), &inline) in views.iter().zip(&inline) {
-        codec::emit(lang, text, flat, &cx, inline, &mut counts);
+    for ((f, (l, t)), &inline) in flats.iter().zip(files).zip(&inline) {
+        codec::emit(l.index(), t.as_bytes(), f, &cx, inline, &mut counts);
     }
     let model = Model::build(counts, codec::WILD_A, codec::is_literal_context);
     let mut out = Breakdown::default();
@@ -121,7 +121,8 @@ pub fn breakdown(files: &[(Language, &str)]) -> (Breakdown, (usize, usize)) {
         out.entries[p] += len as u64;
     }
     let mut seen = std::collections::HashMap::new();
-    for (&(lang, text, flat), &inline) in views.iter().zip(&inline) {
+    for ((flat, (l, text)), &inline) in flats.iter().zip(files).zip(&inline) {
+        let (lang, text) = (l.index(), text.as_bytes());
         out.nodes += flat.len() as u64;
         out.leaves += flat.iter().filter(|n| n.flags & codec::LEAF != 0).count() as u64;
         out.source_bytes += text.len() as u64;

@@ -93,6 +93,37 @@ pub(crate) struct LexiconHit {
 }
 
 impl Thawed {
+    /// Gives back what the thaw reserved beyond what it holds (its buffers start at an upper bound of their
+    /// final sizes, about twice what most files need): for a thaw a cursor keeps.
+    pub fn shrink(&mut self) {
+        self.text.shrink_to_fit();
+        self.nodes.shrink_to_fit();
+        self.lists.shrink_to_fit();
+        self.literal = Vec::new();
+        self.entries.shrink_to_fit();
+    }
+
+    /// The bytes this thaw's buffers hold (their capacities: what the allocator counts for them).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.text.capacity()
+            + self.nodes.capacity() * size_of::<Node>()
+            + self.lists.capacity() * 4
+            + self.literal.capacity()
+            + self.entries.capacity() * size_of::<Entry>()
+            + self.mtf_lists.capacity() * size_of::<List>()
+            + self
+                .mtf_lists
+                .iter()
+                .map(|l| l.ids.capacity() * 4)
+                .sum::<usize>()
+            + self.stack.capacity() * size_of::<Open>()
+            + self
+                .lexicon_hits
+                .as_ref()
+                .map_or(0, |h| h.capacity() * size_of::<LexiconHit>())
+    }
+
     /// The lexicon index of the texts a thaw with [`Thawed::lexicon_hits`] read.
     pub fn lexicon_index(&self) -> crate::codec::LexiconIndex<'_> {
         let text = self.text.as_bytes();
