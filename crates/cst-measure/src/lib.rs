@@ -8,6 +8,8 @@
 //! - [`tree_walk`]: walking tree-sitter's trees to convert them, asking its cursor only for moves that
 //!   succeed.
 //! - [`reference`]: tree-sitter's own cursor, the reference every backend is checked against.
+//! - [`native`]: tree-sitter's own trees as a store: the tree-sitter row's, and what every row's operations
+//!   are timed beside.
 //! - [`references`]: tree-sitter's trees of a corpus, recorded once per run for verification.
 //! - [`verify`]: the byte-for-byte and node-for-node check.
 //! - [`edits`]: deterministic edit scripts that look like a person editing, for the editing measurements.
@@ -27,6 +29,7 @@ pub mod fixtures;
 pub mod harness;
 pub mod language;
 pub mod measurement;
+pub mod native;
 pub mod ops;
 pub mod reference;
 pub mod references;
