@@ -17,8 +17,9 @@
 //! store is verified, a sample of its files (all, or every n-th up to about [`BESIDE_TREE_SITTER_BYTES`]) is
 //! parsed again into tree-sitter's own store ([`TreeSitterStore`]), and each operation runs on the backend's
 //! store and on tree-sitter's in turns, each side of a turn repeated long enough to time
-//! ([`PAIR_SIDE_SECONDS`]), the side that goes first alternating; the ratio is the median over the turns. The
-//! full walk also runs beside tree-sitter's two walks, its plain cursor and its counted cursor
+//! ([`PAIR_SIDE_SECONDS`]), the side that goes first alternating, in the thread's CPU time (waiting for a
+//! core, which the compare run's processes share, counts for neither side); the ratio is the median over the
+//! turns. The full walk also runs beside tree-sitter's two walks, its plain cursor and its counted cursor
 //! ([`WalkBesideTreeSitter`]).
 //!
 //! Operations are timed twice. First counted: each run inside an [`alloc::Watch`], whose peak is the
@@ -33,6 +34,7 @@
 
 use crate::alloc;
 use crate::backend::{Backend, CstStore};
+use crate::clock::CpuClock;
 use crate::corpus::{Corpus, CorpusFile};
 use crate::measurement::{median_and_p99, ratio, PairedTiming, UncountedBuild};
 pub use crate::measurement::{
@@ -439,7 +441,7 @@ fn measure_whole<B: Backend>(
         // freed within each build): what counting costs it.
         let files: Vec<(usize, &str, Language)> = built.held.iter().map(|&i| all[i]).collect();
         let mut best = [(Duration::MAX, Duration::MAX); 2];
-        for turn in 0..2 * COUNTER_COST_BUILDS {
+        for turn in 0..2 * COUNTER_COST_BUILDS.min(options.repetitions) {
             let uncounted = turn % 2 == 1;
             let (parse, convert) = if uncounted {
                 alloc::without_counting(|| uncounted_build::<B>(&files))
@@ -459,8 +461,8 @@ fn measure_whole<B: Backend>(
     Ok(())
 }
 
-/// Builds of each kind (counted, uncounted) timed for what counting costs a build; the fastest of each is
-/// kept.
+/// Builds of each kind (counted, uncounted) timed for what counting costs a build (fewer when fewer
+/// repetitions are asked for); the fastest of each is kept.
 pub const COUNTER_COST_BUILDS: usize = 2;
 
 /// The bytes of the held files, in store order.
@@ -629,7 +631,8 @@ const PAIR_MOST_RUNS: usize = 100_000;
 
 /// Runs each of `sides` once (the answers) and then in turns, each side of a turn repeated as often as it
 /// takes the slowest side to run for [`PAIR_SIDE_SECONDS`] and the fastest for [`PAIR_FAST_SIDE_SECONDS`]
-/// (the same count for every side), the side that goes first rotating; as many turns as [`repeat_within`] allows. Each side's seconds per run, per turn,
+/// (the same count for every side), the side that goes first rotating, in this thread's CPU time
+/// ([`crate::clock`]: waiting for a core counts for neither side); as many turns as [`repeat_within`] allows. Each side's seconds per run, per turn,
 /// and its answer; an error when a side's answer changes.
 fn in_turns(
     sides: &mut [&mut dyn FnMut() -> ops::Answer],
@@ -639,7 +642,7 @@ fn in_turns(
     let mut answers = Vec::with_capacity(sides.len());
     let (mut fastest, mut slowest) = (f64::INFINITY, 0f64);
     for side in sides.iter_mut() {
-        let clock = Instant::now();
+        let clock = CpuClock::now();
         answers.push(side());
         let took = clock.elapsed().as_secs_f64().max(1e-9);
         (fastest, slowest) = (fastest.min(took), slowest.max(took));
@@ -655,7 +658,7 @@ fn in_turns(
     repeat_within(turns, budget, |turn| {
         for j in 0..count {
             let i = (j + turn) % count;
-            let clock = Instant::now();
+            let clock = CpuClock::now();
             for _ in 0..runs {
                 if sides[i]() != answers[i] {
                     bail!("answer changed between repetitions");

@@ -947,7 +947,8 @@ fn operations_section(r: &CompareReport, w: &mut String) {
              tree-sitter answering it on its own trees of the same files (parsed again there: every file, or every \
              n-th so that about {} of text are covered, with offsets sampled over those files), each side of a \
              turn repeated as often as it takes the slower side to run for about {:.0} ms (and the faster for \
-             {:.1} ms), the side that goes first alternating; the ratio is \
+             {:.1} ms) in the process's own CPU time (waiting for a core counts for neither side), the side that goes \
+             first alternating; the ratio is \
              the median over the turns of the backend's time over tree-sitter's, and a pair counts only when the \
              two answers agree. tree-sitter's own row is tree-sitter beside itself: how far apart two runs of one \
              operation fall.\n",
@@ -1074,7 +1075,7 @@ fn walk_beside_section(r: &CompareReport, w: &mut String) {
         w,
         "\n*Walking beside tree-sitter*: each backend's full walk timed in its own process in turns with two \
          walks by tree-sitter of the same files (parsed again there: every file, or every n-th so that about {} \
-         of text are walked), the walk that goes first rotating: its plain `TreeCursor` walk (first child, else \
+         of text are walked), the walk that goes first rotating, in the process's CPU time: its plain `TreeCursor` walk (first child, else \
          next sibling, else up) and its counted cursor, its fastest walk through its public API (it never asks \
          for a first child of a childless node nor for a sibling after the last one its parent's child count \
          promises). *Times as fast* is the median over the turns of tree-sitter's time over the backend's, \
@@ -1154,7 +1155,7 @@ fn counter_cost_section(r: &CompareReport, w: &mut String) {
          allocator; the memory limit's one atomic add per allocation and the 16-byte size header of tree-sitter's \
          C blocks stay, so that any block can be freed on either side of the switch), in a phase that frees \
          everything it allocates, beside the same phase counted: the whole corpus parsed and converted again \
-         after the store is dropped, {} times each way in turns, the fastest of each kept (both on the same warm \
+         after the store is dropped, up to {} times each way in turns, the fastest of each kept (both on the same warm \
          heap, which the first, measured build did not find); every operation (the sum of their medians) on the \
          store; every edit of a spread of up to {} edited files replayed in a fresh store of them, without \
          verification, once each way. Cells are counted / uncounted (counted over uncounted). The operations' \
