@@ -118,8 +118,8 @@ fn measure_working<const ALLOCATES: bool>() -> cst_measure::harness::BackendMeas
     };
     let options = MeasureOptions {
         scaling_steps: vec![],
-        repetitions: 1,
-        budget: Duration::from_millis(500),
+        repetitions: 2,
+        budget: Duration::from_millis(300),
         edit: cst_measure::session::EditOptions {
             edits: 0,
             ..Default::default()
