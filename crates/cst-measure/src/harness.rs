@@ -554,7 +554,7 @@ fn time_operations<S: CstStore>(
         })
         .collect();
     // Room for every result before counting stops, so that nothing allocated uncounted outlives the phase.
-    let mut results: Vec<anyhow::Result<(f64, Option<PairedTiming>)>> =
+    let mut results: Vec<anyhow::Result<Option<(f64, PairedTiming)>>> =
         Vec::with_capacity(timed.len());
     progress.phase("timing beside tree-sitter", timed.len() as u64 + 1);
     let beside = alloc::without_counting(|| {
@@ -566,6 +566,12 @@ fn time_operations<S: CstStore>(
         }
         for (done, &op) in timed.iter().enumerate() {
             results.push((|| {
+                // One repetition asked for is a quick check (the test suite's): no uncounted run and no
+                // pair, whose tree-sitter side on every row would cost eight times tree-sitter's own lookups
+                // on pathological files.
+                if options.repetitions <= 1 {
+                    return Ok(None);
+                }
                 let alone = time_runs(
                     op,
                     store,
@@ -575,21 +581,15 @@ fn time_operations<S: CstStore>(
                     options.repetitions,
                     options.budget,
                 )?;
-                // One repetition asked for is a quick check (the test suite's): no pair, whose tree-sitter
-                // side on every row would cost eight times tree-sitter's own lookups on pathological files.
-                let pair = if options.repetitions > 1 {
-                    Some(time_pair(
-                        (store, &sample, &ours_offsets),
-                        (&native, &theirs_files, &theirs_offsets),
-                        op,
-                        &tables,
-                        pair_turns(options.repetitions),
-                        options.budget,
-                    )?)
-                } else {
-                    None
-                };
-                Ok((alone, pair))
+                let pair = time_pair(
+                    (store, &sample, &ours_offsets),
+                    (&native, &theirs_files, &theirs_offsets),
+                    op,
+                    &tables,
+                    pair_turns(options.repetitions),
+                    options.budget,
+                )?;
+                Ok(Some((alone, pair)))
             })());
             progress.advance(done as u64 + 1);
         }
@@ -604,10 +604,12 @@ fn time_operations<S: CstStore>(
         walk
     });
     for (timing, result) in m.operations.iter_mut().zip(results) {
-        let (alone, pair) =
+        let timed =
             result.with_context(|| format!("{} beside tree-sitter", timing.operation.name()))?;
-        timing.median_seconds = alone;
-        timing.beside = pair;
+        if let Some((alone, pair)) = timed {
+            timing.median_seconds = alone;
+            timing.beside = Some(pair);
+        }
     }
     progress.advance(timed.len() as u64 + 1);
     m.walk_beside_tree_sitter = Some(beside);
