@@ -17,13 +17,26 @@
 //!
 //! When the limit is reached, the process stops with a line on stderr that starts with [`LIMIT_MARKER`] and
 //! names the limit and the file being built (see [`set_building`]), so the parent process can say which.
+//!
+//! Two switches, both off by default:
+//!
+//! - [`Watch`] counts, process-wide, the bytes requested and not freed since it started, on every thread, and
+//!   their peak: the working memory of an operation, whichever thread serves it. While no watch runs it costs
+//!   each allocation one relaxed load; while one runs, two atomic operations.
+//! - [`without_counting`] runs a closure with the calling thread's allocations passed straight to the system
+//!   allocator, uncounted (no counters, no `malloc_usable_size`): what the counting costs, timed. The memory
+//!   limit still applies (its one atomic add per allocation stays, as does the 16-byte size header of
+//!   tree-sitter's C blocks, so that a block's layout never depends on the switch and any block may be freed
+//!   on either side of it). A block allocated on one side and freed on the other leaves this thread's counts
+//!   off by its size, so the harness uses it only for a phase that frees everything it allocates and is
+//!   never inside a measured region.
 
 use cap::Cap;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ffi::c_void;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Once;
 
 /// The counters of one thread. Attribution is per thread so that a measurement on one thread is never
@@ -39,6 +52,8 @@ struct Counters {
     c_block: Cell<bool>,
     /// The corpus index of the file being built, or `usize::MAX`.
     building: Cell<usize>,
+    /// Set by [`without_counting`]: this thread's allocations go straight to the system allocator.
+    uncounted: Cell<bool>,
 }
 
 thread_local! {
@@ -52,11 +67,80 @@ thread_local! {
             deallocations: Cell::new(0),
             c_block: Cell::new(false),
             building: Cell::new(usize::MAX),
+            uncounted: Cell::new(false),
         }
     };
 }
 
 static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// Whether a [`Watch`] runs; its live bytes (from 0 when it started, below 0 after frees of older blocks) and
+/// their peak.
+static WATCHING: AtomicBool = AtomicBool::new(false);
+static WATCH_LIVE: AtomicI64 = AtomicI64::new(0);
+static WATCH_PEAK: AtomicI64 = AtomicI64::new(0);
+
+/// Counts `delta` requested bytes (negative: freed) into the running watch, if any.
+#[inline]
+fn watch(delta: i64) {
+    if WATCHING.load(Ordering::Relaxed) {
+        let live = WATCH_LIVE.fetch_add(delta, Ordering::Relaxed) + delta;
+        if delta > 0 {
+            WATCH_PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The process-wide rise of live bytes (requested sizes, C blocks as tree-sitter asked for them) while it
+/// runs, on every thread: [`Watch::peak`] is the highest it reached above where it started, whatever was
+/// freed since. One watch at a time (starting another restarts the count).
+pub struct Watch(());
+
+impl Watch {
+    /// Starts counting from the bytes live now.
+    pub fn start() -> Watch {
+        WATCH_LIVE.store(0, Ordering::Relaxed);
+        WATCH_PEAK.store(0, Ordering::Relaxed);
+        WATCHING.store(true, Ordering::SeqCst);
+        Watch(())
+    }
+
+    /// The highest rise so far.
+    pub fn peak(&self) -> u64 {
+        WATCH_PEAK.load(Ordering::SeqCst).max(0) as u64
+    }
+
+    /// Stops counting; the highest rise.
+    pub fn stop(self) -> u64 {
+        self.peak()
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        WATCHING.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Whether the calling thread counts its allocations (see [`without_counting`]).
+#[inline]
+fn counting() -> bool {
+    COUNTERS.try_with(|c| !c.uncounted.get()).unwrap_or(true)
+}
+
+/// Runs `f` with the calling thread's allocations uncounted and passed straight to the system allocator
+/// (under the memory limit still): for timing what counting costs. Every block `f` allocates should be
+/// freed within it, and it should free no block allocated outside it (see the module documentation).
+pub fn without_counting<T>(f: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            COUNTERS.with(|c| c.uncounted.set(self.0));
+        }
+    }
+    let _restore = Restore(COUNTERS.with(|c| c.uncounted.replace(true)));
+    f()
+}
 
 /// glibc's chunk header on 64-bit targets: the bytes before each block that `malloc_usable_size` leaves out.
 pub const GLIBC_CHUNK_HEADER: u64 = 8;
@@ -98,6 +182,7 @@ fn record_alloc(size: usize, rust_footprint: u64) {
         c.live_footprint
             .set(c.live_footprint.get().wrapping_add(footprint));
         c.allocations.set(c.allocations.get() + 1);
+        watch(size as i64);
     });
 }
 
@@ -113,6 +198,7 @@ fn record_dealloc(size: usize, rust_footprint: u64) {
         c.live_footprint
             .set(c.live_footprint.get().wrapping_sub(footprint));
         c.deallocations.set(c.deallocations.get() + 1);
+        watch(-(size as i64));
     });
 }
 
@@ -185,10 +271,13 @@ pub struct CountingAllocator;
 
 // SAFETY: every method forwards to `System` with the caller's own layout and pointer, so `System`'s guarantees
 // carry over unchanged; the counters are thread-local cells on the side, and `footprint` reads live blocks
-// only (before they are freed, after they are allocated).
+// only (before they are freed, after they are allocated). Uncounted, a method forwards and does nothing else.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         INSTALLED.store(true, Ordering::Relaxed);
+        if !counting() {
+            return System.alloc(layout);
+        }
         let ptr = System.alloc(layout);
         if !ptr.is_null() {
             record_alloc(layout.size(), footprint(ptr));
@@ -198,6 +287,9 @@ unsafe impl GlobalAlloc for CountingAllocator {
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         INSTALLED.store(true, Ordering::Relaxed);
+        if !counting() {
+            return System.alloc_zeroed(layout);
+        }
         let ptr = System.alloc_zeroed(layout);
         if !ptr.is_null() {
             record_alloc(layout.size(), footprint(ptr));
@@ -206,11 +298,16 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        record_dealloc(layout.size(), footprint(ptr));
+        if counting() {
+            record_dealloc(layout.size(), footprint(ptr));
+        }
         System.dealloc(ptr, layout);
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if !counting() {
+            return System.realloc(ptr, layout, new_size);
+        }
         let old_footprint = footprint(ptr);
         let new_ptr = System.realloc(ptr, layout, new_size);
         if !new_ptr.is_null() {

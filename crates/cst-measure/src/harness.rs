@@ -13,19 +13,35 @@
 //!
 //! Each backend's time is measured in its own process, at its own moment, on a machine whose speed drifts
 //! (this project's VM has moved a walk by half between spells), so a ratio of two processes' times carries
-//! that drift. The one ratio a target is set on, the full walk against tree-sitter's cursor, is therefore also
-//! measured within the process ([`WalkBesideTreeSitter`]): after everything else, the files are parsed again
-//! (all, or every n-th up to about [`BESIDE_TREE_SITTER_BYTES`]) and the backend's walk and tree-sitter's
-//! alternate, under the same repetitions and budget as an operation.
+//! that drift. Every ratio to tree-sitter is therefore a same-process pair ([`PairedTiming`]): after the
+//! store is verified, a sample of its files (all, or every n-th up to about [`BESIDE_TREE_SITTER_BYTES`]) is
+//! parsed again into tree-sitter's own store ([`TreeSitterStore`]), and each operation runs on the backend's
+//! store and on tree-sitter's in turns, each side of a turn repeated long enough to time
+//! ([`PAIR_SIDE_SECONDS`]), the side that goes first alternating, in the thread's CPU time (waiting for a
+//! core, which the compare run's processes share, counts for neither side); the ratio is the median over the
+//! turns. The full walk also runs beside tree-sitter's two walks, its plain cursor and its counted cursor
+//! ([`WalkBesideTreeSitter`]).
+//!
+//! Operations are timed twice. First counted: each run inside an [`alloc::Watch`], whose peak is the
+//! operation's working memory (every thread's allocations). Then with counting off
+//! ([`alloc::without_counting`]): the headline medians and the pairs, fair to rows that allocate a lot and to
+//! rows that allocate little alike. The build is timed again after the store is dropped, counted and
+//! uncounted in turns on the same warm heap ([`UncountedBuild`]), for what counting costs it. The uncounted
+//! phases free everything they allocate, and no memory figure is read inside them.
+//!
+//! Cost: the pairs and the uncounted phase at most double a backend's operation time (each under the same
+//! repetitions and budget); the extra builds add four parses and conversions of the corpus.
 
 use crate::alloc;
 use crate::backend::{Backend, CstStore};
+use crate::clock::CpuClock;
 use crate::corpus::{Corpus, CorpusFile};
-use crate::measurement::{median_and_p99, ratio};
+use crate::measurement::{median_and_p99, ratio, PairedTiming, UncountedBuild};
 pub use crate::measurement::{
     BackendMeasurement, FileFailure, NoProgress, OperationTiming, Progress, ScalingPoint,
     WalkBesideTreeSitter, BESIDE_TREE_SITTER_BYTES,
 };
+use crate::native::TreeSitterStore;
 use crate::ops::{self, KindTables, Operation, OPERATIONS};
 use crate::reference::ReferenceTree;
 use crate::references::References;
@@ -409,43 +425,195 @@ fn measure_whole<B: Backend>(
     }
 
     if options.repetitions > 0 && !store.is_empty() {
-        let tables = KindTables::new();
-        let sizes: Vec<u64> = built.held.iter().map(|&i| corpus.files[i].bytes).collect();
-        let offsets = ops::sample_offsets(&sizes, options.offset_samples);
-        progress.phase("operations", OPERATIONS.len() as u64);
-        let has_native = offsets
-            .first()
-            .is_some_and(|&(file, offset)| store.native_node_at_offset(file, offset).is_some());
-        for (done, &op) in OPERATIONS.iter().enumerate() {
-            if op == Operation::NativeNodeAtOffset && !has_native {
-                continue;
-            }
-            m.operations.push(time_operation(
-                op,
-                &store,
-                &tables,
-                &offsets,
-                options.repetitions,
-                options.budget,
-            )?);
-            progress.advance(done as u64 + 1);
-        }
-        let files: Vec<(usize, &str, Language)> = spread_sample(&sizes, BESIDE_TREE_SITTER_BYTES)
-            .map(|position| {
-                let (_, text, language) = all[built.held[position]];
-                (position, text, language)
-            })
-            .collect();
-        progress.phase("walking beside tree-sitter", files.len() as u64);
-        m.walk_beside_tree_sitter = Some(walk_beside_tree_sitter(
+        time_operations(
             &store,
-            &files,
+            &sizes_of(&built.held, corpus),
+            &all,
+            &built.held,
+            options,
+            m,
+            progress,
+        )?;
+    }
+    release(store, retained, "whole corpus").context(B::NAME)?;
+    if options.repetitions > 0 && !built.held.is_empty() {
+        // The build again, counted and uncounted in turns on the same warm heap (every block allocated and
+        // freed within each build): what counting costs it.
+        let files: Vec<(usize, &str, Language)> = built.held.iter().map(|&i| all[i]).collect();
+        let mut best = [(Duration::MAX, Duration::MAX); 2];
+        for turn in 0..2 * COUNTER_COST_BUILDS.min(options.repetitions) {
+            let uncounted = turn % 2 == 1;
+            let (parse, convert) = if uncounted {
+                alloc::without_counting(|| uncounted_build::<B>(&files))
+            } else {
+                uncounted_build::<B>(&files)
+            };
+            let slot = &mut best[usize::from(uncounted)];
+            *slot = (slot.0.min(parse), slot.1.min(convert));
+        }
+        m.uncounted = Some(UncountedBuild {
+            counted_parse_seconds: best[0].0.as_secs_f64(),
+            counted_convert_seconds: best[0].1.as_secs_f64(),
+            parse_seconds: best[1].0.as_secs_f64(),
+            convert_seconds: best[1].1.as_secs_f64(),
+        });
+    }
+    Ok(())
+}
+
+/// Builds of each kind (counted, uncounted) timed for what counting costs a build (fewer when fewer
+/// repetitions are asked for); the fastest of each is kept.
+pub const COUNTER_COST_BUILDS: usize = 2;
+
+/// The bytes of the held files, in store order.
+fn sizes_of(held: &[usize], corpus: &Corpus) -> Vec<u64> {
+    held.iter().map(|&i| corpus.files[i].bytes).collect()
+}
+
+/// Parses `files` and builds a store of them as [`build`] does (the tree handle kept through `add` and
+/// dropped after), timing the parse and the conversion only, and drops everything: for timing a build with
+/// counting on and off, where no memory is read.
+fn uncounted_build<B: Backend>(files: &[(usize, &str, Language)]) -> (Duration, Duration) {
+    let mut parsers: [Option<tree_sitter::Parser>; 4] = Default::default();
+    let mut store = B::new_store();
+    let (mut parse, mut convert) = (Duration::ZERO, Duration::ZERO);
+    for &(_, text, language) in files {
+        let parser = parsers[language.index()].get_or_insert_with(|| language.parser());
+        let clock = Instant::now();
+        let tree = parser
+            .parse(text, None)
+            .expect("no timeout or cancellation is set, so tree-sitter always returns a tree");
+        parse += clock.elapsed();
+        let handle = tree.clone();
+        let clock = Instant::now();
+        let added = store.add(language, text, tree);
+        convert += clock.elapsed();
+        drop(handle);
+        drop(added);
+    }
+    let clock = Instant::now();
+    store.finish();
+    convert += clock.elapsed();
+    drop(store);
+    (parse, convert)
+}
+
+/// Times every operation on `store` (the held files' `sizes`, in store order; `all` the corpus's files and
+/// `held` the corpus index of each stored one): first counted, reading each run's working memory; then with
+/// counting off, for the headline median and for the pair with tree-sitter's own trees of a sample of the
+/// files (every file, or every n-th up to about [`BESIDE_TREE_SITTER_BYTES`]), parsed here; and the walk
+/// beside tree-sitter's two walks of the sample.
+fn time_operations<S: CstStore>(
+    store: &S,
+    sizes: &[u64],
+    all: &[(usize, &str, Language)],
+    held: &[usize],
+    options: &MeasureOptions,
+    m: &mut BackendMeasurement,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<()> {
+    let tables = KindTables::new();
+    let everything: Vec<usize> = (0..store.len()).collect();
+    let offsets = ops::sample_offsets(sizes, options.offset_samples);
+    let has_native = offsets
+        .first()
+        .is_some_and(|&(file, offset)| store.native_node_at_offset(file, offset).is_some());
+    let timed: Vec<Operation> = OPERATIONS
+        .into_iter()
+        .filter(|&op| op != Operation::NativeNodeAtOffset || has_native)
+        .collect();
+    progress.phase("operations", timed.len() as u64);
+    for (done, &op) in timed.iter().enumerate() {
+        m.operations.push(time_operation(
+            op,
+            store,
+            &tables,
+            &everything,
+            &offsets,
             options.repetitions,
             options.budget,
-        ));
-        progress.advance(files.len() as u64);
+        )?);
+        progress.advance(done as u64 + 1);
     }
-    release(store, retained, "whole corpus").context(B::NAME)
+
+    // The sample, by store position, and its offsets: by store position for the backend, by sample position
+    // for tree-sitter's store of the sample.
+    let sample: Vec<usize> = spread_sample(sizes, BESIDE_TREE_SITTER_BYTES).collect();
+    let sample_sizes: Vec<u64> = sample.iter().map(|&p| sizes[p]).collect();
+    let theirs_offsets = ops::sample_offsets(&sample_sizes, options.offset_samples);
+    let ours_offsets: Vec<(usize, u32)> = theirs_offsets
+        .iter()
+        .map(|&(i, offset)| (sample[i], offset))
+        .collect();
+    let theirs_files: Vec<usize> = (0..sample.len()).collect();
+    let walked: Vec<(usize, &str, Language)> = sample
+        .iter()
+        .map(|&p| {
+            let (_, text, language) = all[held[p]];
+            (p, text, language)
+        })
+        .collect();
+    // Room for every result before counting stops, so that nothing allocated uncounted outlives the phase.
+    let mut results: Vec<anyhow::Result<Option<(f64, PairedTiming)>>> =
+        Vec::with_capacity(timed.len());
+    progress.phase("timing beside tree-sitter", timed.len() as u64 + 1);
+    let beside = alloc::without_counting(|| {
+        let mut native = TreeSitterStore::new();
+        for &(_, text, language) in &walked {
+            native
+                .add(language, text, language.parse(text))
+                .expect("tree-sitter's store holds any tree");
+        }
+        for (done, &op) in timed.iter().enumerate() {
+            results.push((|| {
+                // One repetition asked for is a quick check (the test suite's): no uncounted run and no
+                // pair, whose tree-sitter side on every row would cost eight times tree-sitter's own lookups
+                // on pathological files.
+                if options.repetitions <= 1 {
+                    return Ok(None);
+                }
+                let alone = time_runs(
+                    op,
+                    store,
+                    &tables,
+                    &everything,
+                    &offsets,
+                    options.repetitions,
+                    options.budget,
+                )?;
+                let pair = time_pair(
+                    (store, &sample, &ours_offsets),
+                    (&native, &theirs_files, &theirs_offsets),
+                    op,
+                    &tables,
+                    pair_turns(options.repetitions),
+                    options.budget,
+                )?;
+                Ok(Some((alone, pair)))
+            })());
+            progress.advance(done as u64 + 1);
+        }
+        let walk = walk_beside(
+            store,
+            &sample,
+            &native,
+            pair_turns(options.repetitions),
+            options.budget,
+        );
+        drop(native);
+        walk
+    });
+    for (timing, result) in m.operations.iter_mut().zip(results) {
+        let timed =
+            result.with_context(|| format!("{} beside tree-sitter", timing.operation.name()))?;
+        if let Some((alone, pair)) = timed {
+            timing.median_seconds = alone;
+            timing.beside = Some(pair);
+        }
+    }
+    progress.advance(timed.len() as u64 + 1);
+    m.walk_beside_tree_sitter = Some(beside);
+    Ok(())
 }
 
 /// Every n-th of the files of `sizes` (store positions), n the least that keeps their total near `cap`
@@ -456,66 +624,201 @@ fn spread_sample(sizes: &[u64], cap: u64) -> impl Iterator<Item = usize> {
     (0..sizes.len()).step_by(step)
 }
 
+/// Turns of a pair per repetition asked for: a pair's ratio is a median over turns, each of them short.
+pub const PAIR_TURNS_PER_REPETITION: usize = 3;
+
+/// The turns of a pair (and of the walk beside tree-sitter) for `repetitions` asked for: one (of one run each
+/// side: a quick check of the answers, as the test suite asks for) for one, else
+/// [`PAIR_TURNS_PER_REPETITION`] per repetition. (With one repetition the operations have no pair at all.)
+fn pair_turns(repetitions: usize) -> usize {
+    if repetitions <= 1 {
+        1
+    } else {
+        repetitions * PAIR_TURNS_PER_REPETITION
+    }
+}
+
+/// The slower side of a turn repeats its run until it has taken about this long, so that a short operation
+/// is timed over more than the clock's grain and a moment's interruption...
+pub const PAIR_SIDE_SECONDS: f64 = 0.005;
+
+/// ...and the faster side at least this long (a side far faster than the other would otherwise make the
+/// slower one's turn long).
+pub const PAIR_FAST_SIDE_SECONDS: f64 = 0.0005;
+
+/// At most this many runs per side of a turn.
+const PAIR_MOST_RUNS: usize = 100_000;
+
+/// Runs each of `sides` once (the answers) and then in turns, each side of a turn repeated as often as it
+/// takes the slowest side to run for [`PAIR_SIDE_SECONDS`] and the fastest for [`PAIR_FAST_SIDE_SECONDS`]
+/// (the same count for every side; one run when one turn is asked for: a quick check), the side that goes
+/// first rotating, in this thread's CPU time ([`crate::clock`]: waiting for a core counts for neither side); as many turns as [`repeat_within`] allows. Each side's seconds per run, per turn,
+/// and its answer; an error when a side's answer changes.
+fn in_turns(
+    sides: &mut [&mut dyn FnMut() -> ops::Answer],
+    turns: usize,
+    budget: Duration,
+) -> anyhow::Result<(Vec<Vec<f64>>, Vec<ops::Answer>)> {
+    let mut answers = Vec::with_capacity(sides.len());
+    let (mut fastest, mut slowest) = (f64::INFINITY, 0f64);
+    let mut times: Vec<Vec<f64>> = (0..sides.len())
+        .map(|_| Vec::with_capacity(turns))
+        .collect();
+    for (side, times) in sides.iter_mut().zip(&mut times) {
+        let clock = CpuClock::now();
+        answers.push(side());
+        let took = clock.elapsed().as_secs_f64().max(1e-9);
+        (fastest, slowest) = (fastest.min(took), slowest.max(took));
+        if turns <= 1 {
+            // A quick check: this run is the one turn.
+            times.push(took);
+        }
+    }
+    if turns <= 1 {
+        return Ok((times, answers));
+    }
+    let runs = (PAIR_SIDE_SECONDS / slowest)
+        .max(PAIR_FAST_SIDE_SECONDS / fastest)
+        .ceil()
+        .clamp(1.0, PAIR_MOST_RUNS as f64) as usize;
+    let count = sides.len();
+    repeat_within(turns, budget, |turn| {
+        for j in 0..count {
+            let i = (j + turn) % count;
+            let clock = CpuClock::now();
+            for _ in 0..runs {
+                if sides[i]() != answers[i] {
+                    bail!("answer changed between repetitions");
+                }
+            }
+            times[i].push(clock.elapsed().as_secs_f64() / runs as f64);
+        }
+        Ok(())
+    })?;
+    Ok((times, answers))
+}
+
+/// The median of `values` (0 for none).
+fn median(values: Vec<f64>) -> f64 {
+    median_and_p99(values).0
+}
+
+/// A store, the files an operation runs over (store positions) and its offsets (by store position).
+type Side<'a, S> = (&'a S, &'a [usize], &'a [(usize, u32)]);
+
+/// Times `op` on the backend's side and on tree-sitter's in turns ([`in_turns`]).
+fn time_pair<S: CstStore>(
+    (ours, ours_files, ours_offsets): Side<'_, S>,
+    (theirs, theirs_files, theirs_offsets): Side<'_, TreeSitterStore>,
+    op: Operation,
+    tables: &KindTables,
+    turns: usize,
+    budget: Duration,
+) -> anyhow::Result<PairedTiming> {
+    let (times, answers) = in_turns(
+        &mut [
+            &mut || ops::run_on(op, ours, tables, ours_files, ours_offsets),
+            &mut || ops::run_on(op, theirs, tables, theirs_files, theirs_offsets),
+        ],
+        turns,
+        budget,
+    )?;
+    Ok(paired(&times[0], &times[1], answers[0] == answers[1]))
+}
+
+/// The pair of two sides' times per turn.
+fn paired(ours: &[f64], theirs: &[f64], answers_agree: bool) -> PairedTiming {
+    let ratios: Vec<f64> = ours
+        .iter()
+        .zip(theirs)
+        .map(|(&a, &b)| ratio(a, b))
+        .collect();
+    PairedTiming {
+        backend_seconds: median(ours.to_vec()),
+        tree_sitter_seconds: median(theirs.to_vec()),
+        ratio: median(ratios.clone()),
+        ratio_low: ratios.iter().copied().fold(f64::INFINITY, f64::min),
+        ratio_high: ratios.iter().copied().fold(0.0, f64::max),
+        turns: ours.len() as u64,
+        answers_agree,
+    }
+}
+
+/// Times the backend's walk of `files` (store positions) in turns with tree-sitter's two walks of its own
+/// trees of them (`theirs` holds them in the same order): its plain `TreeCursor` walk and its counted cursor.
+fn walk_beside<S: CstStore>(
+    ours: &S,
+    files: &[usize],
+    theirs: &TreeSitterStore,
+    turns: usize,
+    budget: Duration,
+) -> WalkBesideTreeSitter {
+    let (times, answers) = in_turns(
+        &mut [
+            &mut || ops::walk(ours, files.iter().copied()),
+            &mut || ops::walk(theirs, 0..theirs.len()),
+            &mut || ops::walk_counted(theirs, 0..theirs.len()),
+        ],
+        turns,
+        budget,
+    )
+    .expect("a walk's answer does not change");
+    let over = |side: usize| -> f64 {
+        median(
+            times[side]
+                .iter()
+                .zip(&times[0])
+                .map(|(&b, &a)| ratio(b, a))
+                .collect(),
+        )
+    };
+    WalkBesideTreeSitter {
+        files: files.len() as u64,
+        nodes: answers[1].items,
+        backend_seconds: median(times[0].clone()),
+        tree_sitter_seconds: median(times[1].clone()),
+        times_as_fast: over(1),
+        counted_cursor_seconds: median(times[2].clone()),
+        times_as_fast_counted_cursor: over(2),
+        turns: times[0].len() as u64,
+        answers_agree: answers[0] == answers[1] && answers[1] == answers[2],
+    }
+}
+
 /// Times the backend's walk of `files` (store positions, with text and language) in turns with tree-sitter's
-/// walk of its own trees of them, parsed here; the first walk of each turn alternates.
+/// two walks of its own trees of them, parsed here (see [`walk_beside`]).
 pub fn walk_beside_tree_sitter<S: CstStore>(
     store: &S,
     files: &[(usize, &str, Language)],
     repetitions: usize,
     budget: Duration,
 ) -> WalkBesideTreeSitter {
-    let trees: Vec<(tree_sitter::Tree, &str)> = files
-        .iter()
-        .map(|&(_, text, language)| (language.parse(text), text))
-        .collect();
-    let timed = |walk: &dyn Fn() -> ops::Answer| {
-        let clock = Instant::now();
-        let answer = walk();
-        (clock.elapsed(), answer)
-    };
-    let ours = || ops::walk(store, files.iter().map(|f| f.0));
-    let theirs = || ops::walk_trees(&trees);
-    let (mut turns, mut answers) = (Vec::new(), None);
-    repeat_within(repetitions, budget, |turn| {
-        let ((backend, our_answer), (tree_sitter, their_answer)) = if turn % 2 == 0 {
-            (timed(&ours), timed(&theirs))
-        } else {
-            let theirs = timed(&theirs);
-            (timed(&ours), theirs)
-        };
-        answers = Some((our_answer, their_answer));
-        turns.push((backend.as_secs_f64(), tree_sitter.as_secs_f64()));
-        Ok(())
-    })
-    .expect("the turns never fail");
-    let median = |values: Vec<f64>| median_and_p99(values).0;
-    let (ours, theirs) = answers.expect("at least one turn");
-    WalkBesideTreeSitter {
-        files: files.len() as u64,
-        nodes: theirs.items,
-        backend_seconds: median(turns.iter().map(|t| t.0).collect()),
-        tree_sitter_seconds: median(turns.iter().map(|t| t.1).collect()),
-        times_as_fast: median(turns.iter().map(|t| ratio(t.1, t.0)).collect()),
-        turns: turns.len() as u64,
-        answers_agree: ours == theirs,
+    let mut native = TreeSitterStore::new();
+    for &(_, text, language) in files {
+        native
+            .add(language, text, language.parse(text))
+            .expect("tree-sitter's store holds any tree");
     }
+    let positions: Vec<usize> = files.iter().map(|f| f.0).collect();
+    walk_beside(store, &positions, &native, repetitions, budget)
 }
 
-/// Runs `op` until it has run `repetitions` times or another run would end past `budget` (at least once);
-/// every run's answer must be the same.
-fn time_operation<S: CstStore>(
+/// Runs `op` on `files` of `store` until it has run `repetitions` times or another run would end past
+/// `budget` (at least once); the median run's seconds. Every run's answer must be the same.
+fn time_runs<S: CstStore>(
     op: Operation,
     store: &S,
     tables: &KindTables,
+    files: &[usize],
     offsets: &[(usize, u32)],
     repetitions: usize,
     budget: Duration,
-) -> anyhow::Result<OperationTiming> {
+) -> anyhow::Result<f64> {
     let mut times = Vec::with_capacity(repetitions);
     let mut answer = None;
     repeat_within(repetitions, budget, |_| {
         let clock = Instant::now();
-        let this = ops::run(op, store, tables, offsets);
+        let this = ops::run_on(op, store, tables, files, offsets);
         times.push(clock.elapsed().as_secs_f64());
         if answer.is_some_and(|a| a != this) {
             bail!("{}: answer changed between repetitions", op.name());
@@ -523,14 +826,48 @@ fn time_operation<S: CstStore>(
         answer = Some(this);
         Ok(())
     })?;
+    Ok(median(times))
+}
+
+/// Runs `op` on `files` of `store` (with `offsets` by store position) until it has run `repetitions` times or
+/// another run would end past `budget` (at least once), counted: the median, and the working memory, the
+/// highest rise of the live bytes of the whole process ([`alloc::Watch`]) over any run. Every run's answer
+/// must be the same. The median is replaced by an uncounted one where that is timed.
+fn time_operation<S: CstStore>(
+    op: Operation,
+    store: &S,
+    tables: &KindTables,
+    files: &[usize],
+    offsets: &[(usize, u32)],
+    repetitions: usize,
+    budget: Duration,
+) -> anyhow::Result<OperationTiming> {
+    let mut times = Vec::with_capacity(repetitions);
+    let mut answer = None;
+    let mut working = 0u64;
+    repeat_within(repetitions, budget, |_| {
+        let watch = alloc::Watch::start();
+        let clock = Instant::now();
+        let this = ops::run_on(op, store, tables, files, offsets);
+        let elapsed = clock.elapsed();
+        working = working.max(watch.stop());
+        times.push(elapsed.as_secs_f64());
+        if answer.is_some_and(|a| a != this) {
+            bail!("{}: answer changed between repetitions", op.name());
+        }
+        answer = Some(this);
+        Ok(())
+    })?;
     let answer = answer.expect("at least one repetition");
+    let counted = median(times.clone());
     Ok(OperationTiming {
         operation: op,
         repetitions: times.len() as u64,
-        median_seconds: median_and_p99(times).0,
+        median_seconds: counted,
+        counted_seconds: counted,
         items: answer.items,
         answer: format!("{:016x}", answer.digest),
-        working_bytes: 0,
+        working_bytes: working,
         beside: None,
     })
 }

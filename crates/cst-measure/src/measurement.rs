@@ -46,8 +46,13 @@ pub struct ScalingPoint {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct OperationTiming {
     pub operation: Operation,
-    /// Median over the repetitions.
+    /// Median over the repetitions: timed with counting off when the uncounted timing ran (whole-corpus
+    /// mode), with it on otherwise.
     pub median_seconds: f64,
+    /// Median over the repetitions with the counting allocator counting (the run working memory is read
+    /// from); 0 when not timed.
+    #[serde(default)]
+    pub counted_seconds: f64,
     /// Complete runs the median is taken over (fewer than asked when the time budget ran out).
     pub repetitions: u64,
     /// Nodes or offsets covered by one run.
@@ -97,11 +102,41 @@ pub struct WalkBesideTreeSitter {
     pub tree_sitter_seconds: f64,
     /// Median over the turns of tree-sitter's time over the backend's.
     pub times_as_fast: f64,
+    /// The same turns' walks of tree-sitter's fastest public-API walk, the counted cursor
+    /// ([`crate::tree_walk::CountedCursor`]): its median, and the median over the turns of its time over the
+    /// backend's (0 when not timed).
+    #[serde(default)]
+    pub counted_cursor_seconds: f64,
+    #[serde(default)]
+    pub times_as_fast_counted_cursor: f64,
     /// Turns (one walk of each), as many as the operations' repetitions and budget allow.
     pub turns: u64,
     /// Whether the two walks gave the same answer (every node's kind, field, range and missing flag): the
     /// ratio compares like with like only then.
     pub answers_agree: bool,
+}
+
+impl WalkBesideTreeSitter {
+    /// Times as fast as tree-sitter's faster walk (the counted cursor when it was timed and faster): the
+    /// headline ratio.
+    pub fn times_as_fast_as_fastest(&self) -> f64 {
+        if self.times_as_fast_counted_cursor > 0.0 {
+            self.times_as_fast.min(self.times_as_fast_counted_cursor)
+        } else {
+            self.times_as_fast
+        }
+    }
+}
+
+/// What the counting allocator costs one row's build: the whole corpus built again after the store is
+/// dropped, counted and with counting off ([`crate::alloc::without_counting`]) in turns, the fastest of each
+/// kept (the same warm heap for both, which the first, measured build does not find).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct UncountedBuild {
+    pub counted_parse_seconds: f64,
+    pub counted_convert_seconds: f64,
+    pub parse_seconds: f64,
+    pub convert_seconds: f64,
 }
 
 /// About how much text the walk beside tree-sitter covers: every n-th file of a larger corpus, so that parsing
@@ -165,6 +200,9 @@ pub struct BackendMeasurement {
     pub operations: Vec<OperationTiming>,
     /// The walk timed beside tree-sitter's (whole-corpus mode, when the operations are timed).
     pub walk_beside_tree_sitter: Option<WalkBesideTreeSitter>,
+    /// The build timed again with counting off (whole-corpus mode, when the operations are timed).
+    #[serde(default)]
+    pub uncounted: Option<UncountedBuild>,
     /// The edit sessions, when run.
     pub edits: Option<EditMeasurement>,
     /// Read-only tables the backend needs beyond the grammars' own for the languages this corpus uses
@@ -198,6 +236,9 @@ pub struct EditMeasurement {
     pub update_p99_seconds: f64,
     /// Building the same new version from its tree in a fresh store, per edit.
     pub rebuild_median_seconds: f64,
+    /// The edits of a spread of the files replayed counted and with counting off.
+    #[serde(default)]
+    pub uncounted: Option<UncountedEdits>,
     /// Versions of each file kept alive, the current one included.
     pub versions_kept: u64,
     /// What one version of every edited file holds (freed by dropping the store last).
@@ -214,6 +255,17 @@ pub struct EditMeasurement {
     pub versions_verified: u64,
     pub failed: u64,
     pub failures: Vec<FileFailure>,
+}
+
+/// The edits of a spread of an edit session's files replayed in a fresh store of them (no verification, no
+/// versions kept), once counted and once with counting off: medians per edit.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct UncountedEdits {
+    pub edits: u64,
+    pub reparse_counted_median_seconds: f64,
+    pub reparse_median_seconds: f64,
+    pub update_counted_median_seconds: f64,
+    pub update_median_seconds: f64,
 }
 
 /// The median (the upper middle value) and the 99th percentile of `times`; zeros for none.

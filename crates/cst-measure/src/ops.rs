@@ -1,8 +1,10 @@
 //! The operations every backend answers through [`CstStore`]/[`CstCursor`], with one generic implementation
 //! each so that only the storage differs. Each returns an answer digest that must agree across backends.
 
-use crate::backend::{fold_preorder_of, CstCursor, CstStore, NodeInfo};
-use crate::reference::{for_each_preorder, TreeSitterCursor};
+use crate::backend::{CstCursor, CstStore, NodeInfo};
+use crate::native::TreeSitterStore;
+use crate::reference::for_each_preorder;
+use crate::tree_walk::CountedCursor;
 use crate::Language;
 use serde::{Deserialize, Serialize};
 
@@ -182,51 +184,73 @@ fn fold_node((digest, items): (u64, u64), depth: u32, node: NodeInfo) -> (u64, u
     (mix_node(digest, depth, node), items + 1)
 }
 
-/// The walk operation over tree-sitter's own trees (each with its text), through the tree-sitter backend's
-/// cursor: what a backend's walk is timed beside in its own process. Its answer is the backend's for the
-/// same files.
-pub fn walk_trees(trees: &[(tree_sitter::Tree, &str)]) -> Answer {
-    walk_cursors(
-        trees
-            .iter()
-            .map(|(tree, text)| TreeSitterCursor::new(tree.root_node(), text)),
-    )
-}
-
-/// Folds every node of every cursor's tree, in preorder (as the default [`CstStore::fold_preorder`] walks
-/// them).
-fn walk_cursors<C: CstCursor>(cursors: impl Iterator<Item = C>) -> Answer {
-    let (digest, items) = cursors.fold((DIGEST_START, 0), |acc, mut cursor| {
-        fold_preorder_of(&mut cursor, acc, fold_node)
-    });
+/// The walk operation over `files` of tree-sitter's own trees through its fastest public-API walk, the
+/// [`CountedCursor`] (which never asks for a first child of a childless node nor for a sibling after the
+/// last its parent's count promises): the fair baseline of a walk. Its answer is [`walk`]'s.
+pub fn walk_counted(store: &TreeSitterStore, files: impl IntoIterator<Item = usize>) -> Answer {
+    let (mut digest, mut items) = (DIGEST_START, 0u64);
+    for file in files {
+        let mut cursor = CountedCursor::new(store.tree(file));
+        let mut depth = 0u32;
+        'walk: loop {
+            let node = cursor.node();
+            digest = mix_node(digest, depth, NodeInfo::of(node, cursor.field_id()));
+            items += 1;
+            if cursor.goto_first_child(node.child_count()) {
+                depth += 1;
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    break 'walk;
+                }
+                depth -= 1;
+            }
+        }
+    }
     Answer { digest, items }
 }
 
-/// Runs one operation over every file of `store`.
+/// Runs one operation over every file of `store` ([`run_on`] all of them; the list of files is allocated
+/// here, so time [`run_on`] where an allocation matters).
 pub fn run<S: CstStore>(
     op: Operation,
     store: &S,
     tables: &KindTables,
     offsets: &[(usize, u32)],
 ) -> Answer {
+    let files: Vec<usize> = (0..store.len()).collect();
+    run_on(op, store, tables, &files, offsets)
+}
+
+/// Runs one operation over `files` of `store` (store positions, in that order; the offsets name files by
+/// store position too): every file for the operations table, a sample of them beside tree-sitter's own trees
+/// of the same files (see [`crate::native::TreeSitterStore`]), whose answer is then the backend's.
+pub fn run_on<S: CstStore>(
+    op: Operation,
+    store: &S,
+    tables: &KindTables,
+    files: &[usize],
+    offsets: &[(usize, u32)],
+) -> Answer {
     let mut digest = DIGEST_START;
     let mut items = 0u64;
     match op {
         Operation::Open => {
-            if !store.is_empty() {
-                let mut cursor = store.cursor(0);
-                for file in 0..store.len() {
+            if let Some(&first) = files.first() {
+                let mut cursor = store.cursor(first);
+                for &file in files {
                     store.reset_cursor(&mut cursor, file);
                     digest = mix_node(digest, 0, cursor.node());
                     items += 1;
                 }
             }
         }
-        Operation::Walk => return walk(store, 0..store.len()),
+        Operation::Walk => return walk(store, files.iter().copied()),
         Operation::NamedHistogram => {
             // Histogram keyed by (language, kind): ERROR (u16::MAX) goes in the slot past the grammar's kinds.
             let mut counts: Vec<Vec<u64>> = vec![Vec::new(); Language::ALL.len()];
-            for file in 0..store.len() {
+            for &file in files {
                 let language = store.language(file);
                 let slots = &mut counts[language.index()];
                 for_each_preorder(&mut store.cursor(file), |c| {
@@ -285,7 +309,7 @@ pub fn run<S: CstStore>(
             }
         }
         Operation::IdentifierText => {
-            for file in 0..store.len() {
+            for &file in files {
                 let language = store.language(file);
                 for_each_preorder(&mut store.cursor(file), |c| {
                     items += 1;

@@ -8,8 +8,8 @@
 
 use crate::corpus::{Corpus, LanguageTotals, Skipped};
 use crate::measurement::{
-    ratio, BackendMeasurement, FileFailure, ScalingPoint, WalkBesideTreeSitter,
-    BESIDE_TREE_SITTER_BYTES,
+    ratio, BackendMeasurement, FileFailure, PairedTiming, ScalingPoint, UncountedBuild,
+    UncountedEdits, WalkBesideTreeSitter, BESIDE_TREE_SITTER_BYTES,
 };
 use crate::ops::{Operation, OPERATIONS};
 use serde::{Deserialize, Serialize};
@@ -139,6 +139,10 @@ pub struct BackendRow {
     pub scaling: Vec<ScalingPoint>,
     /// The walk timed beside tree-sitter's in the backend's own process.
     pub walk_beside_tree_sitter: Option<WalkBesideTreeSitter>,
+    /// The build timed again with counting off.
+    pub uncounted: Option<UncountedBuild>,
+    /// The first edits replayed with counting off.
+    pub uncounted_edits: Option<UncountedEdits>,
 }
 
 impl BackendRow {
@@ -211,6 +215,8 @@ impl BackendRow {
             failures: m.failures.clone(),
             scaling: m.scaling.clone(),
             walk_beside_tree_sitter: m.walk_beside_tree_sitter.clone(),
+            uncounted: m.uncounted.clone(),
+            uncounted_edits: m.edits.as_ref().and_then(|e| e.uncounted.clone()),
         }
     }
 }
@@ -259,13 +265,21 @@ impl ReferenceRow {
 pub struct OperationRow {
     pub operation: Operation,
     pub backend: String,
+    /// The headline median: with counting off where that was timed.
     pub median_seconds: f64,
+    /// The median with counting on (0 when not timed).
+    pub counted_seconds: f64,
     /// Complete runs the median is of.
     pub repetitions: u64,
     pub items: u64,
     pub ns_per_item: f64,
-    /// This backend's time over tree-sitter's (below 1 is faster).
+    /// Working memory: the highest rise of the process's live bytes above the store while a run went on.
+    pub working_bytes: u64,
+    /// This backend's time over tree-sitter's (below 1 is faster): the same-process pair's median ratio where
+    /// it was timed, else the two processes' medians divided.
     pub ratio_to_tree_sitter: Option<f64>,
+    /// The operation timed in turns with tree-sitter's answer to it in the backend's own process.
+    pub beside: Option<PairedTiming>,
     pub answer: String,
     /// Whether every backend gave the same answer for this operation.
     pub answers_match: bool,
@@ -399,12 +413,20 @@ impl CompareReport {
                     operation: op,
                     backend: m.name.clone(),
                     median_seconds: t.median_seconds,
+                    counted_seconds: t.counted_seconds,
                     repetitions: t.repetitions,
                     items: t.items,
                     ns_per_item: ratio(t.median_seconds * 1e9, t.items as f64),
-                    ratio_to_tree_sitter: baseline.map(|b| ratio(t.median_seconds, b)),
+                    working_bytes: t.working_bytes,
+                    ratio_to_tree_sitter: match &t.beside {
+                        Some(pair) => Some(pair.ratio),
+                        None => baseline.map(|b| ratio(t.median_seconds, b)),
+                    },
+                    beside: t.beside.clone(),
                     answer: t.answer.clone(),
-                    answers_match,
+                    // A pair whose two answers differ compares unlike things.
+                    answers_match: answers_match
+                        && (!op.compared() || t.beside.as_ref().is_none_or(|p| p.answers_agree)),
                 });
             }
         }
@@ -764,6 +786,17 @@ fn verdict_section(r: &CompareReport, w: &mut String) {
             .filter(|beside| beside.answers_agree);
         let against_tree_sitter = match (beside, fastest.ratio_to_tree_sitter) {
             _ if fastest.backend == BASELINE_BACKEND => String::new(),
+            (Some(beside), _) if beside.times_as_fast_counted_cursor > 0.0 => format!(
+                ", {:.1} times as fast as tree-sitter's faster walk ({}) walking the same files beside it \
+                 ({:.1} times its plain cursor)",
+                beside.times_as_fast_as_fastest(),
+                if beside.times_as_fast_counted_cursor <= beside.times_as_fast {
+                    "its counted cursor"
+                } else {
+                    "its plain cursor"
+                },
+                beside.times_as_fast
+            ),
             (Some(beside), _) => format!(
                 ", {:.1} times as fast as tree-sitter's cursor walking the same files beside it",
                 beside.times_as_fast
@@ -1079,18 +1112,50 @@ fn operations_section(r: &CompareReport, w: &mut String) {
         .map(|o| o.repetitions)
         .max()
         .unwrap_or(0);
+    let paired = r.operations.iter().any(|o| o.beside.is_some());
+    let uncounted = r
+        .operations
+        .iter()
+        .any(|o| o.counted_seconds > 0.0 && o.counted_seconds != o.median_seconds);
     let _ = writeln!(w, "## Operations\n");
     let _ = writeln!(
         w,
-        "Time per item, and in brackets the ratio to tree-sitter (below 1 is faster). Each operation runs over the \
+        "Time per item, and in brackets the ratio to tree-sitter (below 1 is faster){}. Each operation runs over the \
          whole corpus through the same generic code on every backend. The full preorder walk lists every node with \
          its depth through the store's `fold_preorder`, which walks its cursor unless the backend has a faster way \
          to list its nodes in order (the arena decodes its records in stream order, syntree runs its own \
          `walk().with_depths()`); the named-node histogram and identifier texts walk each backend's cursor. Times are \
-         medians of up to {most_runs} complete runs, fewer where the time budget per operation ran out (the JSON gives each \
+         medians of up to {most_runs} complete runs{}, fewer where the time budget per operation ran out (the JSON gives each \
          count). The node-at-offset operations use {} offsets from a fixed-seed generator.\n",
+        if paired {
+            " with its spread: the lowest and highest turn's ratio"
+        } else {
+            ""
+        },
+        if uncounted {
+            " with the counting allocator switched off (fair to every row: see *what counting costs* below)"
+        } else {
+            ""
+        },
         thousands(offsets)
     );
+    if paired {
+        let _ = writeln!(
+            w,
+            "Every ratio is a same-process pair: in each backend's own process the operation is timed in turns with \
+             tree-sitter answering it on its own trees of the same files (parsed again there: every file, or every \
+             n-th so that about {} of text are covered, with offsets sampled over those files), each side of a \
+             turn repeated as often as it takes the slower side to run for about {:.0} ms (and the faster for \
+             {:.1} ms) in the process's own CPU time (waiting for a core counts for neither side), the side that goes \
+             first alternating; the ratio is \
+             the median over the turns of the backend's time over tree-sitter's, and a pair counts only when the \
+             two answers agree. tree-sitter's own row is tree-sitter beside itself: how far apart two runs of one \
+             operation fall.\n",
+            mb(BESIDE_TREE_SITTER_BYTES as f64),
+            crate::harness::PAIR_SIDE_SECONDS * 1e3,
+            crate::harness::PAIR_FAST_SIDE_SECONDS * 1e3
+        );
+    }
     let _ = writeln!(w, "| operation | {} | answers agree |", names.join(" | "));
     let _ = writeln!(w, "|---|{}:-:|", "--:|".repeat(names.len()));
     for (op, rows) in &groups {
@@ -1098,10 +1163,16 @@ fn operations_section(r: &CompareReport, w: &mut String) {
             .iter()
             .map(|name| {
                 r.timing(*op, name).map_or("—".into(), |o| {
-                    let ratio = o
-                        .ratio_to_tree_sitter
-                        .filter(|_| o.backend != BASELINE_BACKEND)
-                        .map_or(String::new(), |x| format!(" ({x:.2}x)"));
+                    let ratio = match &o.beside {
+                        Some(pair) => format!(
+                            " ({:.2}x, {:.2}–{:.2})",
+                            pair.ratio, pair.ratio_low, pair.ratio_high
+                        ),
+                        None => o
+                            .ratio_to_tree_sitter
+                            .filter(|_| o.backend != BASELINE_BACKEND)
+                            .map_or(String::new(), |x| format!(" ({x:.2}x)")),
+                    };
                     format!("{}{ratio}", per_item(o.ns_per_item))
                 })
             })
@@ -1150,14 +1221,46 @@ fn operations_section(r: &CompareReport, w: &mut String) {
             "\n*Node at offset* finds the deepest visible node by tree-sitter's `descendant_for_byte_range` rule, \
              through each backend's own lookup (listed with what each row holds). The *native lookup* row is a \
              library's own call where it has one (tree-sitter's `descendant_for_byte_range`, which also steps into \
-             hidden zero-width tokens and can then answer with their parent), so its answers are not compared."
+             hidden zero-width tokens and can then answer with their parent), so its answers are not compared; \
+             its pair is with tree-sitter's own native lookup."
         );
     }
+    working_memory_section(r, &groups, &names, w);
     walk_beside_section(r, w);
+    counter_cost_section(r, w);
     let _ = writeln!(w);
 }
 
-/// Each backend's walk against tree-sitter's cursor, timed in turns in the backend's own process.
+/// Each operation's working memory on each backend.
+fn working_memory_section(
+    r: &CompareReport,
+    groups: &[(Operation, Vec<&OperationRow>)],
+    names: &[&str],
+    w: &mut String,
+) {
+    let _ = writeln!(
+        w,
+        "\n*Working memory*: the highest rise of the whole process's live bytes (requested sizes, on every \
+         thread) above the store while one run of the operation went on, over its counted runs: every \
+         allocation the operation causes, freed or not by its end (cursors' stacks and caches, thaw buffers, \
+         the histogram's counts). A process using the store pays it on top of the store.\n"
+    );
+    let _ = writeln!(w, "| operation | {} |", names.join(" | "));
+    let _ = writeln!(w, "|---|{}", "--:|".repeat(names.len()));
+    for (op, _) in groups {
+        let cells: Vec<String> = names
+            .iter()
+            .map(|name| {
+                r.timing(*op, name).map_or("—".into(), |o| {
+                    format!("{} B", thousands(o.working_bytes))
+                })
+            })
+            .collect();
+        let _ = writeln!(w, "| {} | {} |", op.name(), cells.join(" | "));
+    }
+}
+
+/// Each backend's walk against tree-sitter's two walks, timed in turns in the backend's own process.
 fn walk_beside_section(r: &CompareReport, w: &mut String) {
     let rows: Vec<(&str, &WalkBesideTreeSitter)> = r
         .backends
@@ -1169,33 +1272,140 @@ fn walk_beside_section(r: &CompareReport, w: &mut String) {
     }
     let _ = writeln!(
         w,
-        "\n*Walking beside tree-sitter*: the ratios above divide times measured in different processes, at \
-         different moments of a machine whose speed drifts. Here each backend's full walk is timed in its own \
-         process in turns with tree-sitter's `TreeCursor` walking the same files (parsed again there: every \
-         file, or every n-th so that about {} of text are walked), the first walk of each turn alternating; \
-         *times as fast* is the median over the turns of tree-sitter's time over the backend's, and *answers \
-         agree* says both walks read the same kinds, fields, ranges and missing flags. tree-sitter's \
-         own row is its walk beside itself: how far apart two runs of one walk fall.\n",
+        "\n*Walking beside tree-sitter*: each backend's full walk timed in its own process in turns with two \
+         walks by tree-sitter of the same files (parsed again there: every file, or every n-th so that about {} \
+         of text are walked), the walk that goes first rotating, in the process's CPU time: its plain `TreeCursor` walk (first child, else \
+         next sibling, else up) and its counted cursor, its fastest walk through its public API (it never asks \
+         for a first child of a childless node nor for a sibling after the last one its parent's child count \
+         promises). *Times as fast* is the median over the turns of tree-sitter's time over the backend's, \
+         against each walk; the headline ratios (the verdict's) are against the faster of the two. *Answers \
+         agree* says all three walks read the same kinds, fields, ranges and missing flags. tree-sitter's own \
+         row is its walk beside itself.\n",
         mb(BESIDE_TREE_SITTER_BYTES as f64)
     );
     let _ = writeln!(
         w,
-        "| backend | files | nodes | walk (per node) | tree-sitter's cursor (per node) | times as fast | turns | \
-         answers agree |"
+        "| backend | files | nodes | walk (per node) | tree-sitter's cursor (per node) | counted cursor (per node) \
+         | times as fast as the cursor | times as fast as the counted cursor | turns | answers agree |"
     );
-    let _ = writeln!(w, "|---|--:|--:|--:|--:|--:|--:|:-:|");
+    let _ = writeln!(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|:-:|");
     for (name, beside) in rows {
         let nodes = beside.nodes.max(1) as f64;
+        let counted = if beside.counted_cursor_seconds > 0.0 {
+            (
+                per_item(beside.counted_cursor_seconds * 1e9 / nodes),
+                format!("{:.1}x", beside.times_as_fast_counted_cursor),
+            )
+        } else {
+            ("—".into(), "—".into())
+        };
         let _ = writeln!(
             w,
-            "| {name} | {} | {} | {} | {} | {:.1}x | {} | {} |",
+            "| {name} | {} | {} | {} | {} | {} | {:.1}x | {} | {} | {} |",
             thousands(beside.files),
             thousands(beside.nodes),
             per_item(beside.backend_seconds * 1e9 / nodes),
             per_item(beside.tree_sitter_seconds * 1e9 / nodes),
+            counted.0,
             beside.times_as_fast,
+            counted.1,
             beside.turns,
             yes_no(beside.answers_agree)
+        );
+    }
+}
+
+/// Counted against uncounted times, per phase and row.
+fn counter_cost_section(r: &CompareReport, w: &mut String) {
+    let rows: Vec<&BackendRow> = r
+        .backends
+        .iter()
+        .filter(|b| b.uncounted.is_some() || b.uncounted_edits.is_some())
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let cell = |counted: f64, uncounted: f64, unit: fn(f64) -> String| {
+        if uncounted > 0.0 {
+            format!(
+                "{} / {} ({:.2}x)",
+                unit(counted),
+                unit(uncounted),
+                counted / uncounted
+            )
+        } else {
+            "—".into()
+        }
+    };
+    let seconds = |s: f64| {
+        if s >= 1.0 {
+            format!("{s:.2} s")
+        } else if s >= 1e-3 {
+            format!("{:.1} ms", s * 1e3)
+        } else {
+            per_item(s * 1e9)
+        }
+    };
+    let _ = writeln!(
+        w,
+        "\n*What counting costs*: every figure of memory is counted by the counting allocator (per allocation: \
+         thread-local counters and two `malloc_usable_size` calls). Each phase is timed again in the same process \
+         with counting switched off for this thread (a runtime switch: its allocations go straight to the system \
+         allocator; the memory limit's one atomic add per allocation and the 16-byte size header of tree-sitter's \
+         C blocks stay, so that any block can be freed on either side of the switch), in a phase that frees \
+         everything it allocates, beside the same phase counted: the whole corpus parsed and converted again \
+         after the store is dropped, up to {} times each way in turns, the fastest of each kept (both on the same warm \
+         heap, which the first, measured build did not find); every operation (the sum of their medians) on the \
+         store; every edit of a spread of up to {} edited files replayed in a fresh store of them, without \
+         verification, once each way. Cells are counted / uncounted (counted over uncounted). The operations' \
+         times, ratios and the walks above are uncounted, fair to every row; the build-time table's and the \
+         editing table's are counted, and their slowdown is given here.\n",
+        crate::harness::COUNTER_COST_BUILDS,
+        crate::session::UNCOUNTED_EDIT_FILES
+    );
+    let _ = writeln!(
+        w,
+        "| backend | parse | conversion | operations (sum of medians) | reparse (per edit) | update (per edit) |"
+    );
+    let _ = writeln!(w, "|---|--:|--:|--:|--:|--:|");
+    for b in rows {
+        let (parse, convert) = b.uncounted.as_ref().map_or(("—".into(), "—".into()), |u| {
+            (
+                cell(u.counted_parse_seconds, u.parse_seconds, seconds),
+                cell(u.counted_convert_seconds, u.convert_seconds, seconds),
+            )
+        });
+        let timed: Vec<&OperationRow> = r
+            .operations
+            .iter()
+            .filter(|o| o.backend == b.name && o.counted_seconds > 0.0)
+            .collect();
+        let operations = cell(
+            timed.iter().map(|o| o.counted_seconds).sum(),
+            timed.iter().map(|o| o.median_seconds).sum(),
+            seconds,
+        );
+        let (reparse, update) =
+            b.uncounted_edits
+                .as_ref()
+                .map_or(("—".into(), "—".into()), |e| {
+                    (
+                        cell(
+                            e.reparse_counted_median_seconds,
+                            e.reparse_median_seconds,
+                            seconds,
+                        ),
+                        cell(
+                            e.update_counted_median_seconds,
+                            e.update_median_seconds,
+                            seconds,
+                        ),
+                    )
+                });
+        let _ = writeln!(
+            w,
+            "| {} | {parse} | {convert} | {operations} | {reparse} | {update} |",
+            b.name
         );
     }
 }

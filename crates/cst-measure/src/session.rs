@@ -18,7 +18,7 @@ use crate::backend::{Backend, CstStore, FileEdit};
 use crate::corpus::Corpus;
 use crate::edits::script;
 pub use crate::measurement::EditMeasurement;
-use crate::measurement::{median_and_p99, FileFailure, Progress};
+use crate::measurement::{median_and_p99, FileFailure, Progress, UncountedEdits};
 use crate::reference::ReferenceTree;
 use crate::verify::{spread_offsets, verify_against, verify_lookups};
 use crate::Language;
@@ -151,8 +151,11 @@ pub fn measure_edits<B: Backend>(
         (0..held.len()).map(|_| Vec::with_capacity(keep)).collect();
     let (mut reparse, mut update, mut rebuild) = (Vec::new(), Vec::new(), Vec::new());
     let (mut edits, mut verified, mut fewer) = (0u64, 0u64, 0u64);
+    // How many edits each file made.
+    let mut made = Vec::with_capacity(held.len());
     progress.phase("editing", held.len() as u64);
     for (position, &index) in held.iter().enumerate() {
+        let first_edit = update.len();
         let (path, language, original) = (files[index].0, files[index].1, &files[index].2);
         let parser = parsers[language.index()].get_or_insert_with(|| language.parser());
         let mut text = original.clone();
@@ -253,6 +256,7 @@ pub fn measure_edits<B: Backend>(
         }
         store.restore(position, &current);
         drop(current);
+        made.push(update.len() - first_edit);
         versions[position].extend(kept.into_iter().map(|k| k.version));
         progress.advance(position as u64 + 1);
     }
@@ -278,6 +282,37 @@ pub fn measure_edits<B: Backend>(
     let one_version = middle.live_bytes - after.live_bytes;
     let one_version_footprint = middle.live_footprint - after.live_footprint;
 
+    // The edits of a spread of the files replayed, counted and with counting off, when every session went
+    // through: what counting costs an edit.
+    let replayed: Vec<usize> = if failed == 0 {
+        let step = held.len().div_ceil(UNCOUNTED_EDIT_FILES).max(1);
+        (0..held.len()).step_by(step).collect()
+    } else {
+        Vec::new()
+    };
+    let uncounted = (!replayed.is_empty()).then(|| {
+        let sessions: Vec<(Language, &str, usize, u64)> = replayed
+            .iter()
+            .map(|&p| {
+                let index = held[p];
+                let seed = 0x0ed1_7000 + index as u64;
+                (files[index].1, files[index].2.as_str(), made[p], seed)
+            })
+            .collect();
+        let room: usize = sessions.iter().map(|s| s.2).sum();
+        let mut counted = (Vec::with_capacity(room), Vec::with_capacity(room));
+        let mut uncounted = (Vec::with_capacity(room), Vec::with_capacity(room));
+        replay::<B>(&sessions, &mut counted);
+        alloc::without_counting(|| replay::<B>(&sessions, &mut uncounted));
+        UncountedEdits {
+            edits: uncounted.1.len() as u64,
+            reparse_counted_median_seconds: median_and_p99(counted.0).0,
+            reparse_median_seconds: median_and_p99(std::mem::take(&mut uncounted.0)).0,
+            update_counted_median_seconds: median_and_p99(counted.1).0,
+            update_median_seconds: median_and_p99(std::mem::take(&mut uncounted.1)).0,
+        }
+    });
+
     let (reparse_median, reparse_p99) = median_and_p99(reparse);
     let (update_median, update_p99) = median_and_p99(update);
     let (rebuild_median, _) = median_and_p99(rebuild);
@@ -294,6 +329,7 @@ pub fn measure_edits<B: Backend>(
         update_median_seconds: update_median,
         update_p99_seconds: update_p99,
         rebuild_median_seconds: rebuild_median,
+        uncounted,
         versions_kept: options.versions as u64,
         retained_bytes_one_version: one_version,
         retained_bytes_all_versions: one_version + freed_versions,
@@ -313,6 +349,63 @@ pub fn measure_edits<B: Backend>(
         failed,
         failures,
     })
+}
+
+/// Files whose edits are replayed with counting off (a spread of the edited ones).
+pub const UNCOUNTED_EDIT_FILES: usize = 300;
+
+/// Replays each session (language, original text, edits made, script seed) as [`measure_edits`] made it,
+/// in one store of those files, timing the reparse and the update only (into `times`, whose room is made
+/// beforehand), and drops everything: for timing edits with counting on and off, where nothing is verified
+/// or kept.
+fn replay<B: Backend>(sessions: &[(Language, &str, usize, u64)], times: &mut (Vec<f64>, Vec<f64>)) {
+    let mut parsers: [Option<tree_sitter::Parser>; 4] = Default::default();
+    let mut store = B::new_store();
+    let mut trees = Vec::with_capacity(sessions.len());
+    for &(language, text, _, _) in sessions {
+        let parser = parsers[language.index()].get_or_insert_with(|| language.parser());
+        let tree = parser.parse(text, None).expect("no timeout is set");
+        if store.add(language, text, tree.clone()).is_err() {
+            return;
+        }
+        trees.push(tree);
+    }
+    store.finish();
+    for (position, (&(language, original, count, seed), tree)) in
+        sessions.iter().zip(trees).enumerate()
+    {
+        let parser = parsers[language.index()].get_or_insert_with(|| language.parser());
+        let (mut text, mut tree) = (original.to_string(), tree);
+        for edit in script(&text, count, seed) {
+            let input = edit.input_edit(&text);
+            let new_text = edit.apply(&text);
+            let mut old_tree = tree.clone();
+            old_tree.edit(&input);
+            let clock = Instant::now();
+            let new_tree = parser
+                .parse(&new_text, Some(&old_tree))
+                .expect("no timeout is set");
+            let changed: Vec<tree_sitter::Range> = old_tree.changed_ranges(&new_tree).collect();
+            times.0.push(clock.elapsed().as_secs_f64());
+            let file_edit = FileEdit {
+                language,
+                old_text: &text,
+                text: &new_text,
+                input,
+                old_tree: &old_tree,
+                tree: new_tree.clone(),
+                changed: &changed,
+            };
+            let clock = Instant::now();
+            let updated = store.update(position, file_edit);
+            times.1.push(clock.elapsed().as_secs_f64());
+            if updated.is_err() {
+                return;
+            }
+            text = new_text;
+            tree = new_tree;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use cst_measure::corpus::{Corpus, CorpusFile, Skipped};
 use cst_measure::harness::{
     BackendMeasurement, FileFailure, OperationTiming, ScalingPoint, WalkBesideTreeSitter,
 };
+use cst_measure::measurement::{PairedTiming, UncountedBuild, UncountedEdits};
 use cst_measure::ops::Operation;
 use cst_measure::report::{render_markdown, CompareReport};
 use cst_measure::session::EditMeasurement;
@@ -22,6 +23,19 @@ fn corpus() -> Corpus {
             reason: "binary: NUL byte at offset 3".into(),
         }],
     }
+}
+
+/// A pair whose backend side took `ratio` times tree-sitter's, spread 10% either way over 15 turns.
+fn pair(seconds: f64, ratio: f64, answers_agree: bool) -> Option<PairedTiming> {
+    Some(PairedTiming {
+        backend_seconds: seconds,
+        tree_sitter_seconds: seconds / ratio,
+        ratio,
+        ratio_low: ratio * 0.9,
+        ratio_high: ratio * 1.1,
+        turns: 15,
+        answers_agree,
+    })
 }
 
 fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> BackendMeasurement {
@@ -83,21 +97,25 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
             OperationTiming {
                 operation: Operation::Walk,
                 median_seconds: walk_seconds,
+                // Counting slows the walk by a fifth.
+                counted_seconds: walk_seconds * 1.2,
                 repetitions: 5,
                 items: 9,
                 answer: "00ff".into(),
-                working_bytes: 0,
-                beside: None,
+                working_bytes: 24,
+                beside: pair(walk_seconds, 1.0 / beside, true),
             },
             OperationTiming {
                 operation: Operation::NodeAtOffset,
                 median_seconds: walk_seconds / 2.0,
+                counted_seconds: walk_seconds / 2.0,
                 repetitions: 3,
                 items: 10_000,
                 answer: if failed { "dead".into() } else { "beef".into() },
                 // A lookup's cursor caches 30 kB in every row but tree-sitter's.
                 working_bytes: if name == "tree-sitter" { 0 } else { 30_000 },
-                beside: None,
+                // The broken row's lookups disagree with tree-sitter's beside it too.
+                beside: pair(walk_seconds / 2.0, 0.5, !failed),
             },
         ],
         // Side by side, tree-sitter's walk of the same files took 20 times this backend's (its own, as long).
@@ -107,6 +125,9 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
             backend_seconds: walk_seconds,
             tree_sitter_seconds: walk_seconds * beside,
             times_as_fast: beside,
+            // tree-sitter's counted cursor takes 0.85 of its plain walk.
+            counted_cursor_seconds: walk_seconds * beside * 0.85,
+            times_as_fast_counted_cursor: beside * 0.85,
             turns: 5,
             answers_agree: !failed,
         }),
@@ -124,6 +145,13 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
             update_median_seconds: walk_seconds / 100.0,
             update_p99_seconds: walk_seconds / 10.0,
             rebuild_median_seconds: walk_seconds / 20.0,
+            uncounted: Some(UncountedEdits {
+                edits: 26,
+                reparse_counted_median_seconds: 0.000_02,
+                reparse_median_seconds: 0.000_016,
+                update_counted_median_seconds: walk_seconds / 100.0,
+                update_median_seconds: walk_seconds / 125.0,
+            }),
             versions_kept: 10,
             retained_bytes_one_version: retained,
             retained_bytes_all_versions: retained * 4,
@@ -142,6 +170,12 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
         } else {
             format!("{name}'s trained tables")
         },
+        uncounted: Some(UncountedBuild {
+            counted_parse_seconds: 0.001,
+            counted_convert_seconds: 0.0005,
+            parse_seconds: 0.0008,
+            convert_seconds: 0.0004,
+        }),
     }
 }
 
