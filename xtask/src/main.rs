@@ -7,12 +7,15 @@
 //!   something failed, to `--out` or `target/compare-failed/`.
 //! - `cargo xtask corpus --out DIR` writes the built-in corpus to disk.
 //! - `cargo xtask bad-inputs --out DIR` writes a folder of awkward inputs to measure.
+//! - `cargo xtask check-corpora --training DIR --measured DIR` refuses a training set and a measured set that
+//!   share a source file, a package, a repository or a listed fork (`scripts/fetch-real-code.sh` runs it).
 //!
 //! The `measure-backend` and `measure-edits` subcommands are internal: they are the child processes that
 //! measure one backend (its edit sessions in a process of their own).
 
 mod charts;
 mod compare;
+mod corpora;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -154,6 +157,19 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Refuse a training set and a measured set (each `SET/LANGUAGE/PACKAGE`, the packages' metadata still
+    /// in place) that share a source file's content, a package, a repository or a listed fork.
+    CheckCorpora {
+        /// A set the learned tables are trained on (repeatable).
+        #[arg(long, value_name = "DIR", required = true)]
+        training: Vec<PathBuf>,
+        /// A set that compare runs measure (repeatable).
+        #[arg(long, value_name = "DIR", required = true)]
+        measured: Vec<PathBuf>,
+        /// The forks table: `FORK ORIGIN REASON` a line.
+        #[arg(long, value_name = "FILE", default_value = corpora::FORKS_TABLE)]
+        forks: PathBuf,
+    },
     /// (internal) Measure one text-only reference row in this process and write its figures as JSON.
     #[command(hide = true)]
     MeasureReference {
@@ -211,6 +227,11 @@ fn main() -> ExitCode {
         } => compare::run(&corpus, out.as_deref(), &backends, root.as_deref()),
         Command::Corpus { out } => compare::write_builtin_corpus(&out).map(|()| true),
         Command::BadInputs { out } => compare::write_bad_inputs(&out).map(|()| true),
+        Command::CheckCorpora {
+            training,
+            measured,
+            forks,
+        } => corpora::run(&training, &measured, &forks),
         Command::MeasureReference {
             corpus,
             reference,

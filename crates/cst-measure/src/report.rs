@@ -825,15 +825,17 @@ fn corpus_section(r: &CompareReport, w: &mut String) {
         .collect();
     let _ = writeln!(
         w,
-        "Corpus **{}**: {} files ({}), {} lines, {} source bytes; {} with parse errors (measured like the rest); \
-         {} skipped. Mode: **{}. MB = 1,000,000 bytes. Target: {} for what a process pays to use the \
-         whole corpus's CSTs (the store, its static tables, working memory and the parsers).\n",
+        "Corpus **{}**: {} files ({}), {} lines, {} source bytes; {} with parse errors ({} of the files, measured \
+         like the rest); {} skipped. Mode: **{}. MB = 1,000,000 bytes. Target: {} for what a process pays to use \
+         the whole corpus's CSTs (the store, its static tables, working memory and the parsers).
+",
         c.name,
         thousands(c.files),
         languages.join(", "),
         thousands(c.lines),
         thousands(c.source_bytes),
         thousands(c.parse_errors),
+        share_of_files(c.parse_errors, c.files),
         thousands(c.skipped.len() as u64),
         if r.mode == "per-file" {
             "per-file** (each file's CST built, measured and dropped alone; bytes are exact per-file sums, the peak \
@@ -843,6 +845,19 @@ fn corpus_section(r: &CompareReport, w: &mut String) {
         },
         mb(r.target_bytes as f64),
     );
+}
+
+/// `part` of `files` as a percentage with one decimal ("0%" for none, "under 0.1%" for a few of many).
+fn share_of_files(part: u64, files: u64) -> String {
+    if part == 0 || files == 0 {
+        return "0%".to_string();
+    }
+    let percent = 100.0 * part as f64 / files as f64;
+    if percent < 0.05 {
+        "under 0.1%".to_string()
+    } else {
+        format!("{percent:.1}%")
+    }
 }
 
 fn verified_cell(r: &CompareReport, b: &BackendRow) -> String {
@@ -1570,5 +1585,19 @@ fn verification_section(r: &CompareReport, w: &mut String) {
                 c.skipped.len() - LISTED_SKIPS
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod share_of_files_tests {
+    #[test]
+    fn shares_read_as_percentages() {
+        use super::share_of_files;
+        assert_eq!(share_of_files(0, 0), "0%");
+        assert_eq!(share_of_files(0, 464), "0%");
+        assert_eq!(share_of_files(4, 464), "0.9%");
+        assert_eq!(share_of_files(185, 401), "46.1%");
+        assert_eq!(share_of_files(1, 10_000), "under 0.1%");
+        assert_eq!(share_of_files(3, 3), "100.0%");
     }
 }
