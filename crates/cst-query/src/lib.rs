@@ -7,7 +7,9 @@
 //!   builds the patterns of [`ast`] with every name resolved to a kind or field id;
 //! - [`predicate`]: predicates sorted and applied as tree-sitter's Rust binding does;
 //! - [`query`]: [`Query`], the compiled query and its accessors;
-//! - [`tree`]: [`QueryTree`], what the matcher needs of a tree;
+//! - [`tree`]: [`QueryTree`], what the matcher needs of a tree, and [`ts_tree`]: tree-sitter's `Tree`
+//!   behind it;
+//! - [`matcher`]: [`QueryCursor`], `matches` and `captures`.
 //!
 //! Costs: compiling is linear in the query source (plus a symbol-table scan per node name and one regex
 //! compilation per `match?`).
@@ -16,12 +18,16 @@
 
 pub mod ast;
 pub mod error;
+pub mod matcher;
 pub mod parse;
 pub mod predicate;
 pub mod query;
 pub mod tree;
+pub mod ts_tree;
 
 pub use error::{QueryError, QueryErrorKind, Unsupported};
+pub use matcher::{Capture, Match, QueryCursor};
 pub use predicate::{QueryPredicate, QueryPredicateArg, QueryProperty};
 pub use query::Query;
 pub use tree::QueryTree;
+pub use ts_tree::TsTree;

@@ -369,7 +369,12 @@ impl<'s, 'l> Parser<'s, 'l> {
                     }
                     child_immediate = false;
                 }
-                plain(Expr::Group(items), is_immediate)
+                // A group of one item compiles to that item's own steps: it is that item.
+                if items.len() == 1 {
+                    items.pop().expect("one item")
+                } else {
+                    plain(Expr::Group(items), is_immediate)
+                }
             } else if c == '.' || c == '#' {
                 self.s.advance();
                 self.predicate()?;
@@ -430,8 +435,17 @@ impl<'s, 'l> Parser<'s, 'l> {
         };
 
         self.s.skip_whitespace();
+        // The suffixes of a group of one item that already has a quantifier make a second repetition
+        // around it; it stays a group.
+        let inner_quantified = item.quantifier != Quantifier::One;
+        let mut wrapped = false;
         loop {
-            match self.s.next() {
+            let c = self.s.next();
+            if inner_quantified && !wrapped && matches!(c, '+' | '*' | '?') {
+                item = plain(Expr::Group(vec![item]), is_immediate);
+                wrapped = true;
+            }
+            match c {
                 '+' => {
                     item.quantifier = Quantifier::OneOrMore.join(item.quantifier);
                     self.s.advance();
