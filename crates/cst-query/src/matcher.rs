@@ -66,6 +66,15 @@ impl QueryCursor {
         query: &Query,
         tree: &T,
     ) -> Result<Vec<Match>, Unsupported> {
+        Ok(self
+            .found(query, tree)?
+            .into_iter()
+            .map(|f| f.matched)
+            .collect())
+    }
+
+    /// Every match with what `captures` orders it by.
+    fn found<T: QueryTree>(&mut self, query: &Query, tree: &T) -> Result<Vec<Found>, Unsupported> {
         query.check_supported()?;
         self.exceeded = false;
         let mut out = Vec::new();
@@ -74,13 +83,17 @@ impl QueryCursor {
             for (pattern_index, pattern) in query.patterns.iter().enumerate() {
                 let item = pattern.item.as_ref().expect("checked supported");
                 let lists = self.root_matches(tree, item, node);
-                for captures in lists {
+                for list in lists {
                     texts.clear();
-                    texts.extend(captures.iter().map(|c| (c.index, tree.text(c.node))));
+                    texts.extend(list.captures.iter().map(|c| (c.index, tree.text(c.node))));
                     if satisfied(&query.predicates[pattern_index].text, &texts) {
-                        out.push(Match {
-                            pattern_index,
-                            captures,
+                        out.push(Found {
+                            matched: Match {
+                                pattern_index,
+                                captures: list.captures,
+                            },
+                            last: list.last,
+                            late_parent: list.late_parent,
                         });
                     }
                 }
@@ -89,85 +102,110 @@ impl QueryCursor {
         Ok(out)
     }
 
-    /// Every capture of every match, in document order: by the captured node's start, then its end
-    /// (outer nodes first), then pattern index, then the order within the match.
+    /// Every capture of every match, in document order, as tree-sitter's `captures` streams them: by
+    /// the captured node's start, then pattern index, then the order in which the matches finish (the
+    /// last node each matched, in preorder), then the order within the match.
+    ///
+    /// Refused where that order is not known to be tree-sitter's: two matches of one pattern with
+    /// captures starting at the same byte (tree-sitter's order among them depends on which of its
+    /// states are in progress), and a captured wildcard root that tree-sitter captures late (at its
+    /// first child).
     pub fn captures<T: QueryTree>(
         &mut self,
         query: &Query,
         tree: &T,
     ) -> Result<Vec<(Match, usize)>, Unsupported> {
-        let matches = self.matches(query, tree)?;
-        let mut out: Vec<(Match, usize)> = Vec::new();
-        for m in matches {
-            for i in 0..m.captures.len() {
-                out.push((m.clone(), i));
+        let found = self.found(query, tree)?;
+        let mut order: Vec<(usize, usize)> = Vec::new();
+        for (m, f) in found.iter().enumerate() {
+            if f.late_parent {
+                return Err(Unsupported {
+                    pattern: f.matched.pattern_index,
+                    feature:
+                        "captures() of a captured wildcard root with a non-wildcard first child",
+                });
+            }
+            order.extend((0..f.matched.captures.len()).map(|i| (m, i)));
+        }
+        let key = |&(m, i): &(usize, usize)| {
+            let f: &Found = &found[m];
+            let start = tree.byte_range(f.matched.captures[i].node).start;
+            (start, f.matched.pattern_index, f.last, m, i)
+        };
+        order.sort_by_key(key);
+        for pair in order.windows(2) {
+            let (a, b) = (key(&pair[0]), key(&pair[1]));
+            if a.0 == b.0 && a.1 == b.1 && a.3 != b.3 {
+                return Err(Unsupported {
+                    pattern: a.1,
+                    feature: "captures() of two matches of one pattern starting at one byte",
+                });
             }
         }
-        out.sort_by_key(|(m, i)| {
-            let range = tree.byte_range(m.captures[*i].node);
-            (range.start, std::cmp::Reverse(range.end), m.pattern_index)
-        });
-        Ok(out)
+        Ok(order
+            .into_iter()
+            .map(|(m, i)| (found[m].matched.clone(), i))
+            .collect())
     }
 
     /// The distinct capture lists of `item` rooted at `node`.
-    fn root_matches<T: QueryTree>(
-        &mut self,
-        tree: &T,
-        item: &Item,
-        node: usize,
-    ) -> Vec<Vec<Capture>> {
-        if let Some(field) = item.field {
-            if tree.field_id(node) != Some(field) {
-                return Vec::new();
+    fn root_matches<T: QueryTree>(&mut self, tree: &T, item: &Item, node: usize) -> Vec<List> {
+        let mut lists = Vec::new();
+        for step in first_steps(item) {
+            if let Some(field) = step.field {
+                if tree.field_id(node) != Some(field) {
+                    continue;
+                }
             }
-        }
-        let Expr::Node(pattern) = &item.expr else {
-            unreachable!("checked supported")
-        };
-        // tree-sitter starts a pattern whose root is a wildcard without a field and whose first child
-        // is a non-wildcard at that child, and then only asks that the child have a parent: of any
-        // kind, named or not, ERROR included, its negated fields unchecked.
-        let skip_root_test = pattern.symbol == WILDCARD_SYMBOL
-            && !pattern.missing
-            && item.field.is_none()
-            && pattern.children.first().is_some_and(|first| {
-                matches!(&first.expr, Expr::Node(child) if child.symbol != WILDCARD_SYMBOL)
-                    && !first.immediate
-            });
-        if skip_root_test {
-            // With more than one child item the pattern is not rooted at that child: tree-sitter then
-            // does not start it under an ERROR node.
-            if pattern.children.len() > 1 && tree.kind_id(node) == ERROR_SYMBOL {
-                return Vec::new();
+            let pattern = step.pattern;
+            // tree-sitter starts a pattern whose root is a wildcard without a field and whose first
+            // child is a non-wildcard at that child, and then only asks that the child have a parent:
+            // of any kind, named or not, ERROR included, its negated fields unchecked.
+            let skip_root_test = pattern.symbol == WILDCARD_SYMBOL
+                && !pattern.missing
+                && step.field.is_none()
+                && pattern.children.first().is_some_and(|first| {
+                    matches!(&first.expr, Expr::Node(child) if child.symbol != WILDCARD_SYMBOL)
+                        && !first.immediate
+                });
+            if skip_root_test {
+                // With more than one child item the pattern is not rooted at that child: tree-sitter
+                // then does not start it under an ERROR node.
+                if pattern.children.len() > 1 && tree.kind_id(node) == ERROR_SYMBOL {
+                    continue;
+                }
+            } else if !node_test(tree, pattern, node) {
+                continue;
             }
-        } else if !node_test(tree, pattern, node) {
-            return Vec::new();
+            let late_parent = skip_root_test && !step.captures.is_empty();
+            lists.extend(self.node_lists(tree, &step, node).into_iter().map(|mut l| {
+                l.late_parent = late_parent;
+                l
+            }));
         }
-        let mut lists = self.node_lists(tree, item, pattern, node);
         dedup_in_order(&mut lists);
         lists
     }
 
-    fn node_lists<T: QueryTree>(
-        &mut self,
-        tree: &T,
-        item: &Item,
-        pattern: &NodePattern,
-        node: usize,
-    ) -> Vec<Vec<Capture>> {
-        let own: Vec<Capture> = item
+    /// The capture lists of one node step matched at `node`: its own captures, then its children's.
+    fn node_lists<T: QueryTree>(&mut self, tree: &T, step: &Step<'_>, node: usize) -> Vec<List> {
+        let own: Vec<Capture> = step
             .captures
             .iter()
             .take(MAX_CAPTURES_PER_STEP)
             .map(|&index| Capture { index, node })
             .collect();
-        if pattern.children.is_empty() {
+        let own = List {
+            captures: own,
+            last: node,
+            late_parent: false,
+        };
+        if step.pattern.children.is_empty() {
             return vec![own];
         }
         let children: Vec<usize> = tree.children(node).collect();
         let mut out = Vec::new();
-        self.assign(tree, &pattern.children, &children, 0, own, &mut out);
+        self.assign(tree, &step.pattern.children, &children, 0, own, &mut out);
         out
     }
 
@@ -178,8 +216,8 @@ impl QueryCursor {
         items: &[Item],
         children: &[usize],
         from: usize,
-        prefix: Vec<Capture>,
-        out: &mut Vec<Vec<Capture>>,
+        prefix: List,
+        out: &mut Vec<List>,
     ) {
         let Some((item, rest)) = items.split_first() else {
             if let Some(limit) = self.match_limit {
@@ -191,24 +229,78 @@ impl QueryCursor {
             out.push(prefix);
             return;
         };
-        let Expr::Node(pattern) = &item.expr else {
-            unreachable!("checked supported")
-        };
+        let steps = first_steps(item);
         for (offset, &child) in children[from..].iter().enumerate() {
-            if let Some(field) = item.field {
-                if tree.field_id(child) != Some(field) {
+            let mut here = Vec::new();
+            for step in &steps {
+                if let Some(field) = step.field {
+                    if tree.field_id(child) != Some(field) {
+                        continue;
+                    }
+                }
+                if !node_test(tree, step.pattern, child) {
                     continue;
                 }
+                here.extend(self.node_lists(tree, step, child));
             }
-            if !node_test(tree, pattern, child) {
-                continue;
-            }
-            for list in self.node_lists(tree, item, pattern, child) {
+            dedup_in_order(&mut here);
+            for list in here {
                 let mut next = prefix.clone();
-                next.extend(list);
+                next.captures.extend(list.captures);
+                next.last = list.last;
                 self.assign(tree, rest, children, from + offset + 1, next, out);
             }
         }
+    }
+}
+
+/// A match in progress: its captures, the last node it matched (preorder), and whether its root is a
+/// wildcard tree-sitter captures only at the first child.
+#[derive(Clone)]
+struct List {
+    captures: Vec<Capture>,
+    last: usize,
+    late_parent: bool,
+}
+
+/// A match found, with what orders its captures.
+struct Found {
+    matched: Match,
+    last: usize,
+    late_parent: bool,
+}
+
+/// A node pattern with the field and captures its item and enclosing alternations give it.
+struct Step<'q> {
+    pattern: &'q NodePattern,
+    field: Option<u16>,
+    captures: Vec<u32>,
+}
+
+/// The node steps an item can begin with: the node itself, or every branch of an alternation (the
+/// outer field replacing a branch's, the outer captures after the branch's own).
+fn first_steps(item: &Item) -> Vec<Step<'_>> {
+    let mut out = Vec::new();
+    collect_steps(item, None, &[], &mut out);
+    out
+}
+
+fn collect_steps<'q>(item: &'q Item, field: Option<u16>, outer: &[u32], out: &mut Vec<Step<'q>>) {
+    let field = field.or(item.field);
+    let mut captures = item.captures.clone();
+    captures.extend_from_slice(outer);
+    match &item.expr {
+        Expr::Node(pattern) => out.push(Step {
+            pattern,
+            field,
+            captures,
+        }),
+        Expr::Alternation(branches) => {
+            for branch in branches {
+                collect_steps(branch, field, &captures, out);
+            }
+        }
+        Expr::Group(_) => unreachable!("checked supported"),
     }
 }
 
@@ -232,10 +324,10 @@ fn node_test<T: QueryTree>(tree: &T, pattern: &NodePattern, node: usize) -> bool
         .all(|&f| !tree.has_child_in_field(node, f))
 }
 
-/// Removes repeated lists, keeping the first of each.
-fn dedup_in_order(lists: &mut Vec<Vec<Capture>>) {
+/// Removes lists with the captures of an earlier one, keeping the first of each.
+fn dedup_in_order(lists: &mut Vec<List>) {
     let mut seen = std::collections::HashSet::new();
-    lists.retain(|l| seen.insert(l.clone()));
+    lists.retain(|l| seen.insert(l.captures.clone()));
 }
 
 impl Query {
@@ -266,7 +358,7 @@ fn check_item(item: &Item) -> Result<(), &'static str> {
         return Err("an anchor (`.`)");
     }
     match &item.expr {
-        Expr::Alternation(_) => Err("an alternation (`[...]`)"),
+        Expr::Alternation(branches) => branches.iter().try_for_each(check_item),
         Expr::Group(_) => Err("a group of sibling patterns"),
         Expr::Node(node) => {
             if node.supertype.is_some() {

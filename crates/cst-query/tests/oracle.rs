@@ -77,7 +77,8 @@ fn oracle(query: &tree_sitter::Query, file: &File, ours: &TsTree) -> (Vec<Answer
     (matches, captures)
 }
 
-fn ours(query: &Query, tree: &TsTree) -> (Vec<Answer>, Vec<Answer>) {
+/// Our matches, and our captures unless refused.
+fn ours(query: &Query, tree: &TsTree) -> (Vec<Answer>, Option<Vec<Answer>>) {
     let mut cursor = QueryCursor::new();
     let matches = cursor
         .matches(query, tree)
@@ -88,21 +89,29 @@ fn ours(query: &Query, tree: &TsTree) -> (Vec<Answer>, Vec<Answer>) {
             (m.pattern_index, captures)
         })
         .collect();
-    let captures = cursor
-        .captures(query, tree)
-        .expect("supported")
-        .into_iter()
-        .map(|(m, i)| {
-            let c = m.captures[i];
-            (m.pattern_index, vec![(c.index, c.node)])
-        })
-        .collect();
+    let captures = cursor.captures(query, tree).ok().map(|captures| {
+        captures
+            .into_iter()
+            .map(|(m, i)| {
+                let c = m.captures[i];
+                (m.pattern_index, vec![(c.index, c.node)])
+            })
+            .collect()
+    });
     (matches, captures)
 }
 
+/// What one query's comparison covered: matches compared, files whose captures we refused.
+#[derive(Default)]
+struct Covered {
+    matches: usize,
+    refused_captures: usize,
+}
+
 /// Runs `source` (for the language named) on every file of that language; returns the first mismatch.
-fn compare(files: &[File], language_name: &str, source: &str) -> Result<usize, String> {
+fn compare(files: &[File], language_name: &str, source: &str) -> Result<Covered, String> {
     let mut compared = 0;
+    let mut refused_captures = 0;
     let mut compiled: Option<(Query, tree_sitter::Query)> = None;
     for file in files.iter().filter(|f| f.language_name == language_name) {
         let (query, theirs_query) = compiled.get_or_insert_with(|| {
@@ -134,21 +143,48 @@ fn compare(files: &[File], language_name: &str, source: &str) -> Result<usize, S
                 our_matches.len()
             ));
         }
+        let Some(our_captures) = our_captures else {
+            refused_captures += 1;
+            compared += their_matches.len();
+            continue;
+        };
         if their_captures != our_captures {
             let at = their_captures
                 .iter()
                 .zip(&our_captures)
                 .position(|(a, b)| a != b);
+            let window = |v: &[Answer]| {
+                let from = at.unwrap_or(0).saturating_sub(2);
+                v.iter()
+                    .skip(from)
+                    .take(6)
+                    .map(|(p, c)| {
+                        let r = tree.byte_range(c[0].1);
+                        format!(
+                            "p{p} c{} n{} {:?} {}",
+                            c[0].0,
+                            c[0].1,
+                            r,
+                            tree.node(c[0].1).kind()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            };
             return Err(format!(
-                "{source:?} on {}: captures differ ({} theirs, {} ours), first at {at:?}",
+                "{source:?} on {}: captures differ ({} theirs, {} ours), first at {at:?}: theirs {:?} ours {:?}",
                 file.path,
                 their_captures.len(),
-                our_captures.len()
+                our_captures.len(),
+                window(&their_captures),
+                window(&our_captures)
             ));
         }
         compared += their_matches.len();
     }
-    Ok(compared)
+    Ok(Covered {
+        matches: compared,
+        refused_captures,
+    })
 }
 
 const PATTERNS: &[(&str, &str)] = &[
@@ -190,7 +226,74 @@ const PATTERNS: &[(&str, &str)] = &[
     ("typescript", "(arrow_function (formal_parameters (required_parameter) @p))"),
     ("typescript", "(_ (identifier) @x (identifier) @y)"),
     ("typescript", "(comment) @c"),
+    ("python", "[(identifier) (string)] @x"),
+    ("python", "[(identifier) (_)] @x"),
+    ("python", "[\"def\" \"return\" \"(\" \")\"] @kw"),
+    ("python", "(call function: [(identifier) @f (attribute attribute: (identifier) @f)])"),
+    ("python", "(call [(identifier) (attribute)] @callee)"),
+    ("python", "(argument_list [(identifier) @i (_) @any])"),
+    ("python", "(_ [(identifier) (string)] @x)"),
+    ("rust", "[(line_comment) (block_comment)] @comment"),
+    ("rust", "(call_expression function: [(identifier) @f (scoped_identifier name: (identifier) @f) (field_expression field: (field_identifier) @m)])"),
 ];
+
+/// Every file the grammar crates ship, for the languages of the built-in corpus.
+fn shipped() -> Vec<(&'static str, &'static str, &'static str)> {
+    vec![
+        (
+            "python highlights",
+            "python",
+            tree_sitter_python::HIGHLIGHTS_QUERY,
+        ),
+        ("python tags", "python", tree_sitter_python::TAGS_QUERY),
+        (
+            "rust highlights",
+            "rust",
+            tree_sitter_rust::HIGHLIGHTS_QUERY,
+        ),
+        ("rust tags", "rust", tree_sitter_rust::TAGS_QUERY),
+        (
+            "rust injections",
+            "rust",
+            tree_sitter_rust::INJECTIONS_QUERY,
+        ),
+        (
+            "typescript highlights",
+            "typescript",
+            tree_sitter_typescript::HIGHLIGHTS_QUERY,
+        ),
+        (
+            "typescript locals",
+            "typescript",
+            tree_sitter_typescript::LOCALS_QUERY,
+        ),
+        (
+            "typescript tags",
+            "typescript",
+            tree_sitter_typescript::TAGS_QUERY,
+        ),
+    ]
+}
+
+/// Every shipped query file, whole, on every file of its language: matches as `QueryCursor`'s, and
+/// captures too wherever they are not refused.
+#[test]
+fn shipped_query_files_answer_as_query_cursor_does() {
+    let files = corpus();
+    let mut failures = Vec::new();
+    let mut summary = Vec::new();
+    for (name, language, source) in shipped() {
+        match compare(&files, language, source) {
+            Ok(covered) => summary.push(format!(
+                "{name}: {} matches equal; captures refused on {} files",
+                covered.matches, covered.refused_captures
+            )),
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+    }
+    eprintln!("{}", summary.join("\n"));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
 
 #[test]
 fn hand_written_patterns_answer_as_query_cursor_does() {
