@@ -1,0 +1,33 @@
+//! A tree-sitter query engine of its own: it parses `.scm` query source against a grammar and matches
+//! the patterns over any tree that implements [`QueryTree`], answering as tree-sitter's `QueryCursor`
+//! does (the oracle every test compares with).
+//!
+//! Layout:
+//! - [`parse`]: the query-source parser (tree-sitter's grammar, errors at tree-sitter's offsets), which
+//!   builds the patterns of [`ast`] with every name resolved to a kind or field id;
+//! - [`predicate`]: predicates sorted and applied as tree-sitter's Rust binding does;
+//! - [`query`]: [`Query`], the compiled query and its accessors;
+//! - [`tree`]: [`QueryTree`], what the matcher needs of a tree, and [`ts_tree`]: tree-sitter's `Tree`
+//!   behind it;
+//! - [`matcher`]: [`QueryCursor`], `matches` and `captures`.
+//!
+//! Costs: compiling is linear in the query source (plus a symbol-table scan per node name and one regex
+//! compilation per `match?`).
+//!
+//! Not yet supported: see the matcher's refusals ([`Unsupported`]) and `NOTES.md`.
+
+pub mod ast;
+pub mod error;
+pub mod matcher;
+pub mod parse;
+pub mod predicate;
+pub mod query;
+pub mod tree;
+pub mod ts_tree;
+
+pub use error::{QueryError, QueryErrorKind, Unsupported};
+pub use matcher::{Capture, Match, QueryCursor};
+pub use predicate::{QueryPredicate, QueryPredicateArg, QueryProperty};
+pub use query::Query;
+pub use tree::QueryTree;
+pub use ts_tree::TsTree;
