@@ -545,6 +545,11 @@ fn main() {
         out.push_str(&generate(name, &parse(&text, &path)));
     }
     println!("cargo:rerun-if-changed=build.rs");
+    // What a saved store's header records of these tables: a file saved with other tables is stale.
+    let hash = xxhash_rust::xxh3::xxh3_64(out.as_bytes());
+    out.push_str(&format!(
+        "\n/// xxh3-64 of the generated tables above (a saved store records it).\npub(crate) const TABLES_HASH: u64 = {hash:#018x};\n"
+    ));
     let target = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("models.rs");
     std::fs::write(target, out).expect("write models.rs");
 }

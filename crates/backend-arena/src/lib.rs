@@ -159,13 +159,16 @@
 //! `restore` applies the patches back from the current version, reversing each link (Baker's rerooting):
 //! no version is ever held twice. `versions.rs` has the details and costs.
 
+mod buffers;
 mod codec;
 mod encode;
 mod model;
 mod offsets;
+mod saved;
 mod versions;
 mod wide;
 
+use buffers::{Bytes, Text, TextRef};
 use bumpalo::Bump;
 use codec::{Frame, PADDING};
 use cst_measure::backend::{FileEdit, Unchanged};
@@ -217,6 +220,25 @@ impl Backend for Arena {
     fn new_store() -> ArenaStore {
         ArenaStore::with_limits(u32::MAX, u32::MAX)
     }
+
+    /// The buffers as they are in memory (`saved.rs`), opened in place from a mapping.
+    const SAVED_FORMAT: Option<u32> = Some(saved::FORMAT);
+
+    /// The model tables' hash: a stream is only readable with the tables it was written with.
+    fn saved_tables_hash() -> u64 {
+        model::TABLES_HASH
+    }
+
+    fn save<'s>(
+        store: &'s ArenaStore,
+        sections: &mut cst_measure::saved::Sections<'s>,
+    ) -> Result<(), String> {
+        saved::save(store, sections)
+    }
+
+    fn open(opened: &cst_measure::saved::Opened) -> Result<ArenaStore, String> {
+        saved::open(opened)
+    }
 }
 
 /// Bytes of the static model tables of the grammars among `languages` (each counted once), what
@@ -247,10 +269,11 @@ pub(crate) fn reserve_bounded(buffer: &mut Vec<u8>, additional: usize) {
 
 /// All files: their texts end to end in one `String`, their streams end to end in one byte arena.
 pub struct ArenaStore {
-    text: String,
+    /// Owned, or borrowed from a saved file's mapping (`buffers.rs`).
+    text: Text,
     /// Every file's stream, then [`PADDING`] zero bytes (so that a reader may load 8 bytes anywhere in a
-    /// stream).
-    streams: Vec<u8>,
+    /// stream). Owned, or borrowed from a saved file's mapping.
+    streams: Bytes,
     text_starts: Offsets,
     stream_starts: Offsets,
     /// Encoding scratch (a bump arena reset per file, and the memo of symbol choices), dropped by
@@ -275,8 +298,8 @@ impl ArenaStore {
     /// bound memory.
     pub fn with_limits(max_text: u32, max_stream: u32) -> ArenaStore {
         ArenaStore {
-            text: String::new(),
-            streams: vec![0; PADDING],
+            text: Text::Owned(String::new()),
+            streams: Bytes::Owned(vec![0; PADDING]),
             text_starts: Offsets::default(),
             stream_starts: Offsets::default(),
             scratch: Mutex::new(None),
@@ -288,9 +311,9 @@ impl ArenaStore {
         }
     }
 
-    fn file_text(&self, file: usize) -> &str {
+    fn file_text(&self, file: usize) -> TextRef<'_> {
         match self.edited.get(&(file as u32)) {
-            Some(edited) => &edited.text,
+            Some(edited) => TextRef::Str(&edited.text),
             None => self.arena_text(file),
         }
     }
@@ -307,20 +330,20 @@ impl ArenaStore {
     /// The file's current text and stream.
     fn file_bytes(&self, file: usize) -> FileBytes<'_> {
         FileBytes {
-            text: self.file_text(file),
+            text: self.file_text(file).as_bytes(),
             stream: self.file_stream(file).0,
         }
     }
 
     /// The file's range of the arena's text (empty or stale once the file is edited).
-    fn arena_text(&self, file: usize) -> &str {
+    fn arena_text(&self, file: usize) -> TextRef<'_> {
         let start = self.text_starts.get(file) as usize;
         let end = if file + 1 < self.len() {
             self.text_starts.get(file + 1) as usize
         } else {
             self.text.len()
         };
-        &self.text[start..end]
+        self.text.range(start, end)
     }
 
     /// The file's range of the arena's streams, and the arena from its start to the end.
@@ -369,15 +392,15 @@ impl ArenaStore {
             text_starts.push(text.len() as u64);
             stream_starts.push(streams.len() as u64);
             if live(self, f) {
-                text.push_str(self.arena_text(f));
+                text.push_str(&self.arena_text(f).to_cow());
                 streams.extend_from_slice(self.arena_stream(f).0);
             }
         }
         streams.resize(streams.len() + PADDING, 0);
         text_starts.shrink_to_fit();
         stream_starts.shrink_to_fit();
-        self.text = text;
-        self.streams = streams;
+        self.text = Text::Owned(text);
+        self.streams = Bytes::Owned(streams);
         self.text_starts = text_starts;
         self.stream_starts = stream_starts;
         self.garbage = 0;
@@ -469,7 +492,7 @@ impl RecordParts {
 /// What a cursor holds of its file.
 struct View<'a> {
     bytes: &'a [u8],
-    text: &'a str,
+    text: TextRef<'a>,
     model: &'static Model,
     index: WideIndex<'a>,
     above: Frame,
@@ -493,25 +516,26 @@ impl CstStore for ArenaStore {
             .get_or_insert_with(encode::Scratch::new);
         scratch.bump.reset();
         // The stream goes where the padding was; the padding goes back after it (or stays, on failure).
-        let start = self.streams.len() - PADDING;
-        self.streams.truncate(start);
+        let streams = self.streams.to_mut();
+        let start = streams.len() - PADDING;
+        streams.truncate(start);
         let encoded = encode::encode(
             scratch,
             language,
             source.len() as u32,
             &tree,
             u64::from(self.max_stream),
-            &mut self.streams,
+            streams,
         );
-        self.streams.resize(self.streams.len() + PADDING, 0);
+        streams.resize(streams.len() + PADDING, 0);
         encoded?;
         drop(tree);
         self.text_starts.push(self.text.len() as u64);
-        if self.text.capacity() - self.text.len() < source.len() {
-            self.text
-                .reserve_exact(grow_by(self.text.len(), source.len()));
+        let text = self.text.to_mut();
+        if text.capacity() - text.len() < source.len() {
+            text.reserve_exact(grow_by(text.len(), source.len()));
         }
-        self.text.push_str(source);
+        text.push_str(source);
         self.stream_starts.push(start as u64);
         Ok(())
     }
@@ -536,7 +560,7 @@ impl CstStore for ArenaStore {
     }
 
     fn text(&self, file: usize) -> Cow<'_, str> {
-        Cow::Borrowed(self.file_text(file))
+        self.file_text(file).to_cow()
     }
 
     /// An `Arc` to the version's cell (see `versions.rs`): the current version costs nothing more; a version
@@ -771,7 +795,7 @@ impl ArenaStore {
 pub struct ArenaCursor<'a> {
     /// The arena from the file's stream on (readers load 8-byte words anywhere in the stream).
     bytes: &'a [u8],
-    text: &'a str,
+    text: TextRef<'a>,
     model: &'static Model,
     index: WideIndex<'a>,
     /// `frames[..=depth]` is `[frame above the root, root, ..., parent, current node]`; frames past
@@ -849,12 +873,7 @@ impl CstCursor for ArenaCursor<'_> {
 
     fn text(&self) -> Cow<'_, str> {
         let node = self.current();
-        let range = node.start as usize..node.end as usize;
-        match self.text.get(range.clone()) {
-            Some(text) => Cow::Borrowed(text),
-            // Not on character boundaries (tree-sitter never does this to valid UTF-8): give the bytes lossily.
-            None => String::from_utf8_lossy(&self.text.as_bytes()[range]),
-        }
+        self.text.slice(node.start as usize, node.end as usize)
     }
 
     #[inline]

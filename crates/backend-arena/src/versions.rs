@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// A file's bytes: its text and its stream (without the padding).
 pub(crate) struct FileBytes<'a> {
-    pub text: &'a str,
+    pub text: &'a [u8],
     pub stream: &'a [u8],
 }
 
@@ -54,7 +54,7 @@ impl Edited {
 
     pub fn bytes(&self) -> FileBytes<'_> {
         FileBytes {
-            text: &self.text,
+            text: self.text.as_bytes(),
             stream: &self.stream[..self.stream.len() - PADDING],
         }
     }
@@ -134,9 +134,9 @@ fn common_ends(a: &[u8], b: &[u8]) -> (usize, usize) {
 impl Patch {
     /// The patch that turns `from` into `to`.
     fn between(from: &FileBytes<'_>, to: &FileBytes<'_>) -> Patch {
-        let (text_prefix, text_suffix) = common_ends(from.text.as_bytes(), to.text.as_bytes());
+        let (text_prefix, text_suffix) = common_ends(from.text, to.text);
         let (stream_prefix, stream_suffix) = common_ends(from.stream, to.stream);
-        let text_middle = &to.text.as_bytes()[text_prefix..to.text.len() - text_suffix];
+        let text_middle = &to.text[text_prefix..to.text.len() - text_suffix];
         let stream_middle = &to.stream[stream_prefix..to.stream.len() - stream_suffix];
         let mut middles = Vec::with_capacity(text_middle.len() + stream_middle.len());
         middles.extend_from_slice(text_middle);
@@ -164,7 +164,7 @@ impl Patch {
             out
         };
         let text = splice(
-            from.text.as_bytes(),
+            from.text,
             self.text_prefix,
             self.text_suffix,
             text_middle,
@@ -227,7 +227,9 @@ pub(crate) fn reroot(
     let mut stream = Vec::with_capacity(bytes.stream.len() + PADDING);
     stream.extend_from_slice(bytes.stream);
     stream.resize(stream.len() + PADDING, 0);
-    let mut data: (Box<str>, Box<[u8]>) = (bytes.text.into(), stream.into_boxed_slice());
+    // (A file's bytes in the arena are its text; a mapped one is checked here, lossily only if forged.)
+    let text: Box<str> = String::from_utf8_lossy(bytes.text).into();
+    let mut data: (Box<str>, Box<[u8]>) = (text, stream.into_boxed_slice());
     let mut newer = Arc::clone(current);
     for cell in path.iter().rev() {
         let State::Delta { patch, .. } = std::mem::replace(&mut *cell.lock(), State::Current)
@@ -248,7 +250,7 @@ pub(crate) fn reroot(
 /// The bytes of an owned text and padded stream.
 fn view(data: &(Box<str>, Box<[u8]>)) -> FileBytes<'_> {
     FileBytes {
-        text: &data.0,
+        text: data.0.as_bytes(),
         stream: &data.1[..data.1.len() - PADDING],
     }
 }

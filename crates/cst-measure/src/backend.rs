@@ -88,6 +88,29 @@ pub trait Backend: 'static {
     type Store: CstStore;
     /// An empty store.
     fn new_store() -> Self::Store;
+
+    /// The version of this backend's saved form ([`crate::saved`]), or `None` for a backend without one (its
+    /// stores come back from a restart by parsing and converting every file again).
+    const SAVED_FORMAT: Option<u32> = None;
+    /// A hash of the compiled-in tables the saved form's bytes depend on (trained models, code tables): a
+    /// file saved by a build with other tables is refused as stale. 0 for a backend that reads none.
+    fn saved_tables_hash() -> u64 {
+        0
+    }
+    /// Adds the store's own sections to what [`crate::saved::save`] writes (borrowing its buffers where it
+    /// can). The default, for a backend without a saved form, refuses.
+    fn save<'s>(
+        _store: &'s Self::Store,
+        _sections: &mut crate::saved::Sections<'s>,
+    ) -> Result<(), String> {
+        Err(format!("backend {} has no saved form", Self::NAME))
+    }
+    /// Builds a store from a file [`crate::saved::open`] has checked (header, checksums, files), reading its
+    /// sections in place where it can; it checks their structure before trusting them, and says what is
+    /// wrong otherwise. The default, for a backend without a saved form, refuses.
+    fn open(_opened: &crate::saved::Opened) -> Result<Self::Store, String> {
+        Err(format!("backend {} has no saved form", Self::NAME))
+    }
 }
 
 /// The CSTs of many files, addressed by the index [`CstStore::add`] gave them (0, 1, 2, ...).

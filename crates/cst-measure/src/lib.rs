@@ -21,6 +21,9 @@
 //! - [`harness`]: measuring one backend (memory, time, scaling, verification, operations).
 //! - [`session`]: editing: what updating a file's CST costs each backend, and what keeping versions costs.
 //! - [`report`]: derived metrics, JSON and Markdown tables.
+//! - [`saved`]: the saved form of a store (a checked, memory-mapped file) and the trait's seam for it.
+//! - [`restart`]: what a restart costs each backend: its saved store opened (or, without a saved form, every
+//!   file parsed and converted again), against tree-sitter parsing the corpus.
 
 pub mod alloc;
 pub mod backend;
@@ -36,6 +39,8 @@ pub mod ops;
 pub mod reference;
 pub mod references;
 pub mod report;
+pub mod restart;
+pub mod saved;
 pub mod session;
 pub mod tree_walk;
 pub mod verify;
