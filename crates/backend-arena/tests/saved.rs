@@ -27,7 +27,7 @@ fn saved_bytes(files: &[(String, Language, String)]) -> Vec<u8> {
     let path = dir.path().join("store.cst");
     let store = common::store_of(files);
     let paths: Vec<String> = files.iter().map(|f| f.0.clone()).collect();
-    saved::save::<Arena>(&store, &paths, &path).unwrap();
+    saved::store::save::<Arena>(&store, &paths, &path).unwrap();
     std::fs::read(&path).unwrap()
 }
 
@@ -42,8 +42,8 @@ fn verify_all(store: &ArenaStore, files: &[(String, Language, String)]) -> Resul
     Ok(())
 }
 
-fn open(bytes: Vec<u8>) -> Result<saved::SavedStore<ArenaStore>, OpenError> {
-    saved::open_bytes::<Arena>("test.cst", bytes)
+fn open(bytes: Vec<u8>) -> Result<saved::store::SavedStore<ArenaStore>, OpenError> {
+    saved::store::open_bytes::<Arena>("test.cst", bytes)
 }
 
 fn refusal(bytes: Vec<u8>) -> String {
@@ -62,9 +62,9 @@ fn a_saved_store_opens_from_its_mapping_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.cst");
     let paths: Vec<String> = files.iter().map(|f| f.0.clone()).collect();
-    let written = saved::save::<Arena>(&common::store_of(&files), &paths, &path).unwrap();
+    let written = saved::store::save::<Arena>(&common::store_of(&files), &paths, &path).unwrap();
     assert_eq!(written, std::fs::metadata(&path).unwrap().len());
-    let opened = saved::open::<Arena>(&path).unwrap();
+    let opened = saved::store::open::<Arena>(&path).unwrap();
     verify_all(&opened.store, &files).unwrap();
     for (i, f) in files.iter().enumerate() {
         let entry = opened.opened.file(i);
@@ -90,11 +90,11 @@ fn opening_borrows_the_text_and_streams_from_the_mapping() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.cst");
     let paths: Vec<String> = files.iter().map(|f| f.0.clone()).collect();
-    saved::save::<Arena>(&common::store_of(&files), &paths, &path).unwrap();
+    saved::store::save::<Arena>(&common::store_of(&files), &paths, &path).unwrap();
     let disk = std::fs::metadata(&path).unwrap().len();
     // Without the counting allocator installed (a plain test binary) the heap cannot be counted here;
     // the compare run counts it. What this checks: the open's sections are the mapping's own bytes.
-    let opened = saved::open::<Arena>(&path).unwrap();
+    let opened = saved::store::open::<Arena>(&path).unwrap();
     let text = opened.store.text(0);
     assert_eq!(text, files[0].2);
     assert!(disk > files.iter().map(|f| f.2.len() as u64).sum::<u64>());
@@ -114,8 +114,12 @@ fn a_store_with_edited_files_saves_their_current_versions() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.cst");
     let paths: Vec<String> = files.iter().map(|f| f.0.clone()).collect();
-    saved::save::<Arena>(&store, &paths, &path).unwrap();
-    verify_all(&saved::open::<Arena>(&path).unwrap().store, &expected).unwrap();
+    saved::store::save::<Arena>(&store, &paths, &path).unwrap();
+    verify_all(
+        &saved::store::open::<Arena>(&path).unwrap().store,
+        &expected,
+    )
+    .unwrap();
 }
 
 #[test]
@@ -124,16 +128,17 @@ fn a_failed_save_leaves_the_old_file_whole() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.cst");
     let paths: Vec<String> = files.iter().map(|f| f.0.clone()).collect();
-    saved::save::<Arena>(&common::store_of(&files), &paths, &path).unwrap();
+    saved::store::save::<Arena>(&common::store_of(&files), &paths, &path).unwrap();
     let before = std::fs::read(&path).unwrap();
     // Wrong number of paths: refused before anything is written.
-    let error = saved::save::<Arena>(&common::store_of(&files), &paths[1..], &path).unwrap_err();
+    let error =
+        saved::store::save::<Arena>(&common::store_of(&files), &paths[1..], &path).unwrap_err();
     assert!(error.to_string().contains("paths for a store"), "{error}");
     // A backend without a saved form.
-    let error = saved::save::<NoSavedForm>(&Arena::new_store(), &[], &path).unwrap_err();
+    let error = saved::store::save::<NoSavedForm>(&Arena::new_store(), &[], &path).unwrap_err();
     assert!(error.to_string().contains("has no saved form"), "{error}");
     // A target whose directory cannot hold the temporary file.
-    let error = saved::save::<Arena>(
+    let error = saved::store::save::<Arena>(
         &common::store_of(&files),
         &paths,
         &dir.path().join("missing").join("store.cst"),
@@ -366,14 +371,14 @@ fn every_refusal_path_fires() {
 fn a_missing_or_unmappable_file_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("none.cst");
-    let error = saved::open::<Arena>(&missing).err().unwrap();
+    let error = saved::store::open::<Arena>(&missing).err().unwrap();
     assert!(
         error.to_string().contains("none.cst: cannot be opened"),
         "{error}"
     );
     let empty = dir.path().join("empty.cst");
     std::fs::write(&empty, b"").unwrap();
-    let error = saved::open::<Arena>(&empty).err().unwrap();
+    let error = saved::store::open::<Arena>(&empty).err().unwrap();
     assert!(error.to_string().contains("empty.cst: is empty"), "{error}");
 }
 

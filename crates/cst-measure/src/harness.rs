@@ -36,7 +36,10 @@ use crate::alloc;
 use crate::backend::{Backend, CstStore};
 use crate::clock::CpuClock;
 use crate::corpus::{Corpus, CorpusFile};
-use crate::measurement::{median_and_p99, ratio, PairedTiming, UncountedBuild};
+use crate::measurement::{
+    median_and_p99, ratio, PairedTiming, UncountedBuild, COUNTER_COST_BUILDS,
+    PAIR_FAST_SIDE_SECONDS, PAIR_SIDE_SECONDS,
+};
 pub use crate::measurement::{
     BackendMeasurement, FileFailure, NoProgress, OperationTiming, Progress, ScalingPoint,
     WalkBesideTreeSitter, BESIDE_TREE_SITTER_BYTES,
@@ -461,10 +464,6 @@ fn measure_whole<B: Backend>(
     Ok(())
 }
 
-/// Builds of each kind (counted, uncounted) timed for what counting costs a build (fewer when fewer
-/// repetitions are asked for); the fastest of each is kept.
-pub const COUNTER_COST_BUILDS: usize = 2;
-
 /// The bytes of the held files, in store order.
 fn sizes_of(held: &[usize], corpus: &Corpus) -> Vec<u64> {
     held.iter().map(|&i| corpus.files[i].bytes).collect()
@@ -637,14 +636,6 @@ fn pair_turns(repetitions: usize) -> usize {
         repetitions * PAIR_TURNS_PER_REPETITION
     }
 }
-
-/// The slower side of a turn repeats its run until it has taken about this long, so that a short operation
-/// is timed over more than the clock's grain and a moment's interruption...
-pub const PAIR_SIDE_SECONDS: f64 = 0.005;
-
-/// ...and the faster side at least this long (a side far faster than the other would otherwise make the
-/// slower one's turn long).
-pub const PAIR_FAST_SIDE_SECONDS: f64 = 0.0005;
 
 /// At most this many runs per side of a turn.
 const PAIR_MOST_RUNS: usize = 100_000;

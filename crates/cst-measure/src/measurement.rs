@@ -286,3 +286,18 @@ pub fn ratio(a: f64, b: f64) -> f64 {
         a / b
     }
 }
+
+/// Builds of each kind (counted, uncounted) timed for what counting costs a build (fewer when fewer
+/// repetitions are asked for); the fastest of each is kept.
+pub const COUNTER_COST_BUILDS: usize = 2;
+
+/// The slower side of a turn repeats its run until it has taken about this long, so that a short operation
+/// is timed over more than the clock's grain and a moment's interruption...
+pub const PAIR_SIDE_SECONDS: f64 = 0.005;
+
+/// ...and the faster side at least this long (a side far faster than the other would otherwise make the
+/// slower one's turn long).
+pub const PAIR_FAST_SIDE_SECONDS: f64 = 0.0005;
+
+/// Files whose edits are replayed with counting off (a spread of the edited ones).
+pub const UNCOUNTED_EDIT_FILES: usize = 300;

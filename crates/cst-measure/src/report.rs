@@ -1167,8 +1167,8 @@ fn operations_section(r: &CompareReport, w: &mut String) {
              two answers agree. tree-sitter's own row is tree-sitter beside itself: how far apart two runs of one \
              operation fall.\n",
             mb(BESIDE_TREE_SITTER_BYTES as f64),
-            crate::harness::PAIR_SIDE_SECONDS * 1e3,
-            crate::harness::PAIR_FAST_SIDE_SECONDS * 1e3
+            crate::measurement::PAIR_SIDE_SECONDS * 1e3,
+            crate::measurement::PAIR_FAST_SIDE_SECONDS * 1e3
         );
     }
     let _ = writeln!(w, "| operation | {} | answers agree |", names.join(" | "));
@@ -1375,8 +1375,8 @@ fn counter_cost_section(r: &CompareReport, w: &mut String) {
          verification, once each way. Cells are counted / uncounted (counted over uncounted). The operations' \
          times, ratios and the walks above are uncounted, fair to every row; the build-time table's and the \
          editing table's are counted, and their slowdown is given here.\n",
-        crate::harness::COUNTER_COST_BUILDS,
-        crate::session::UNCOUNTED_EDIT_FILES
+        crate::measurement::COUNTER_COST_BUILDS,
+        crate::measurement::UNCOUNTED_EDIT_FILES
     );
     let _ = writeln!(
         w,

@@ -167,7 +167,7 @@ pub fn save_corpus<B: Backend>(corpus: &Corpus, out: &Path) -> anyhow::Result<u6
     let texts = texts(corpus)?;
     let store = build::<B>(&texts)?;
     let paths: Vec<String> = corpus.files.iter().map(|f| f.path.clone()).collect();
-    Ok(saved::save::<B>(&store, &paths, out)?)
+    Ok(saved::store::save::<B>(&store, &paths, out)?)
 }
 
 /// What `cargo xtask open` reports of a saved file.
@@ -192,7 +192,7 @@ pub struct OpenReport {
 /// Opens `path` as `B`'s saved form and says what it holds; given the corpus it was saved from, verifies
 /// every file whose source is unchanged (size and hash) against a fresh parse, and lists the others.
 pub fn open_file<B: Backend>(path: &Path, corpus: Option<&Corpus>) -> anyhow::Result<OpenReport> {
-    let opened = saved::open::<B>(path)?;
+    let opened = saved::store::open::<B>(path)?;
     let (store, file) = (&opened.store, &opened.opened);
     let mut report = OpenReport {
         backend: B::NAME.to_string(),
@@ -283,14 +283,14 @@ pub fn measure_restart<B: Backend>(
         {
             let store = build::<B>(&texts)?;
             let paths: Vec<String> = corpus.files.iter().map(|f| f.path.clone()).collect();
-            m.disk_bytes = saved::save::<B>(&store, &paths, &path)?;
+            m.disk_bytes = saved::store::save::<B>(&store, &paths, &path)?;
         }
         // Cold: the file's pages dropped from the page cache first.
         saved::evict_from_page_cache(&path)?;
         let before = alloc::snapshot();
         alloc::reset_peak();
         let start = Instant::now();
-        let opened = saved::open::<B>(&path)?;
+        let opened = saved::store::open::<B>(&path)?;
         let after_open = alloc::snapshot();
         let resident_open = opened.opened.resident_pages();
         std::hint::black_box(lookups(&opened.store));
@@ -325,7 +325,7 @@ pub fn measure_restart<B: Backend>(
         parses.push(parse_all(&texts));
         let start = Instant::now();
         if m.saved_form {
-            let opened = saved::open::<B>(&path)?;
+            let opened = saved::store::open::<B>(&path)?;
             std::hint::black_box(lookups(&opened.store));
             restarts.push(start.elapsed().as_secs_f64());
         } else {
@@ -356,7 +356,7 @@ pub fn measure_restart<B: Backend>(
         Ok(())
     };
     if m.saved_form {
-        let opened = saved::open::<B>(&path)?;
+        let opened = saved::store::open::<B>(&path)?;
         verify(&opened.store, &mut m)?;
         drop(opened);
         std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;

@@ -13,8 +13,8 @@
 //! | 8 | 4 | container format version ([`FORMAT_VERSION`]) |
 //! | 12 | 4 | header length `H`, a multiple of 8 (the checksum included) |
 //! | 16 | 1 + n | backend name (length byte, UTF-8) |
-//! | | 4 | the backend's own format version ([`Backend::SAVED_FORMAT`]) |
-//! | | 8 | hash of the compiled-in tables the backend's saved form depends on ([`Backend::saved_tables_hash`]) |
+//! | | 4 | the backend's own format version ([`crate::Backend::SAVED_FORMAT`]) |
+//! | | 8 | hash of the compiled-in tables the backend's saved form depends on ([`crate::Backend::saved_tables_hash`]) |
 //! | | 1 | number of grammars `g` (every grammar of this build, in [`Language::ALL`]'s order) |
 //! | | per grammar: 1 + n, 4, 8, 8 | its name, tree-sitter ABI version, xxh3 of its kind table (every kind id's name, named and visible flags), xxh3 of its field table (every field id's name) |
 //! | | 8 | number of files |
@@ -29,12 +29,12 @@
 //! | --- | --- | --- |
 //! | 1 | files | per file, 24 bytes: its source's size (`u64`), its source's xxh3-64 (`u64`), where its path ends in section 2 (`u32`), its language (index in [`Language::ALL`], `u8`), 3 zero bytes |
 //! | 2 | paths | every file's path (relative to the corpus root), end to end, UTF-8 |
-//! | 16 and up | the backend's | whatever [`Backend::save`] gives, read back by [`Backend::open`] |
+//! | 16 and up | the backend's | whatever [`crate::Backend::save`] gives, read back by [`crate::Backend::open`] |
 //!
 //! # What is checked, and what it guarantees
 //!
 //! Checksums are per section (and the header's own), all verified by [`open`] before the store is built, so
-//! a damaged file is caught before its first use: a store's reads ([`CstStore::text`], its cursors) cannot
+//! a damaged file is caught before its first use: a store's reads ([`crate::CstStore::text`], its cursors) cannot
 //! fail, so nothing can be left to check lazily. The hash is xxh3-64 (`xxhash-rust`): it runs at memory
 //! speed (tens of GB/s on one core, so checking is a small part of an open, which touches every page
 //! anyway), and a random change (truncation, flipped bits, a section moved) passes it with probability
@@ -48,7 +48,7 @@
 //! name, format version and tables hash (a file saved by a build with other trained tables is stale), every
 //! grammar's name, ABI version and table hashes, each section's offset, alignment, length (against the
 //! file's end, with overflow checked), order and tag, and the files section's size against the file count.
-//! The backend's [`Backend::open`] then checks its own sections' structure (see the backend's docs).
+//! The backend's [`crate::Backend::open`] then checks its own sections' structure (see the backend's docs).
 //!
 //! Every error names the file and what is wrong with it ([`OpenError`]). Writing is atomic
 //! ([`save`]): a temporary file beside the target, flushed to disk, then renamed over it.
@@ -61,8 +61,8 @@
 //! mapping reads its bytes from it in place, through [`SharedBytes`].
 
 mod map;
+pub mod store;
 
-use crate::backend::{Backend, CstStore};
 use crate::Language;
 use std::borrow::Cow;
 use std::fmt;
@@ -252,51 +252,6 @@ impl fmt::Display for OpenError {
 
 impl std::error::Error for OpenError {}
 
-/// Saves `store` (whose file `i` came from `paths[i]`) to `path` atomically, as backend `B`'s saved form;
-/// returns the bytes written. A backend without a saved form is an error, and so is a failed write: in
-/// every case `path` is left as it was.
-pub fn save<B: Backend>(store: &B::Store, paths: &[String], path: &Path) -> Result<u64, SaveError> {
-    let error = |what: String| SaveError {
-        file: path.to_path_buf(),
-        what,
-    };
-    let Some(format) = B::SAVED_FORMAT else {
-        return Err(error(format!("backend {} has no saved form", B::NAME)));
-    };
-    if paths.len() != store.len() {
-        return Err(error(format!(
-            "{} paths for a store of {} files",
-            paths.len(),
-            store.len()
-        )));
-    }
-    let mut entries = Vec::with_capacity(store.len() * FILE_ENTRY);
-    let mut all_paths = String::new();
-    for (i, file_path) in paths.iter().enumerate() {
-        let text = store.text(i);
-        all_paths.push_str(file_path);
-        let path_end = u32::try_from(all_paths.len())
-            .map_err(|_| error("the paths take more than 4 GiB".into()))?;
-        entries.extend_from_slice(&(text.len() as u64).to_le_bytes());
-        entries.extend_from_slice(&hash(text.as_bytes()).to_le_bytes());
-        entries.extend_from_slice(&path_end.to_le_bytes());
-        entries.extend_from_slice(&[store.language(i).index() as u8, 0, 0, 0]);
-    }
-    let mut sections = Sections::default();
-    sections.add(FILES, entries);
-    sections.add(PATHS, all_paths.into_bytes());
-    B::save(store, &mut sections).map_err(error)?;
-    let header = Header {
-        backend: B::NAME.to_string(),
-        backend_format: format,
-        tables_hash: B::saved_tables_hash(),
-        grammars: GrammarStamp::all().to_vec(),
-        files: store.len() as u64,
-        sections: Vec::new(),
-    };
-    write_file(header, &sections.list, path).map_err(|e| error(e.to_string()))
-}
-
 /// Writes `header` (its section table filled in here) and `sections` to `path` atomically. Public for the
 /// tests that write files of another version, backend or grammar.
 #[doc(hidden)]
@@ -392,7 +347,7 @@ pub struct SavedFile<'a> {
     pub hash: u64,
 }
 
-/// An opened file whose header, checksums and container sections were checked: what [`Backend::open`] reads
+/// An opened file whose header, checksums and container sections were checked: what [`crate::Backend::open`] reads
 /// its sections from.
 pub struct Opened {
     name: String,
@@ -470,42 +425,6 @@ impl Opened {
     }
 }
 
-/// A store opened from its saved form, with what the file says of it.
-pub struct SavedStore<S> {
-    pub store: S,
-    pub opened: Opened,
-}
-
-/// Opens `path` as backend `B`'s saved form: maps it and checks it (see the module's docs) before the store
-/// reads anything. Any problem is an [`OpenError`] naming the file.
-pub fn open<B: Backend>(path: &Path) -> Result<SavedStore<B::Store>, OpenError> {
-    let name = path.display().to_string();
-    let error = |what: String| OpenError {
-        file: name.clone(),
-        what,
-    };
-    let file = File::open(path).map_err(|e| error(format!("cannot be opened: {e}")))?;
-    let len = file
-        .metadata()
-        .map_err(|e| error(format!("cannot be read: {e}")))?
-        .len();
-    if len == 0 {
-        return Err(error("is empty (0 bytes): not a saved CST store".into()));
-    }
-    let map = Arc::new(map::Map::new(&file).map_err(|e| error(format!("cannot be mapped: {e}")))?);
-    let shared: map::Shared = Arc::clone(&map) as map::Shared;
-    open_shared::<B>(name.clone(), shared, Some(map))
-}
-
-/// Opens a saved form held in memory (the same checks as [`open`], without a mapping: for tests, and for a
-/// caller that cannot accept a mapped file's contract).
-pub fn open_bytes<B: Backend>(
-    name: &str,
-    bytes: Vec<u8>,
-) -> Result<SavedStore<B::Store>, OpenError> {
-    open_shared::<B>(name.to_string(), Arc::new(bytes), None)
-}
-
 /// Reads and checks a saved file's header and checksums without knowing its backend (what `xtask open`
 /// reads to choose the backend).
 pub fn read_header(path: &Path) -> Result<Header, OpenError> {
@@ -515,64 +434,6 @@ pub fn read_header(path: &Path) -> Result<Header, OpenError> {
         what: format!("cannot be read: {e}"),
     })?;
     check(&name, &bytes).map_err(|what| OpenError { file: name, what })
-}
-
-fn open_shared<B: Backend>(
-    name: String,
-    owner: map::Shared,
-    map: Option<Arc<map::Map>>,
-) -> Result<SavedStore<B::Store>, OpenError> {
-    let error = |what: String| OpenError {
-        file: name.clone(),
-        what,
-    };
-    let header = check(&name, &owner).map_err(error)?;
-    if header.backend != B::NAME {
-        return Err(error(format!(
-            "was saved by backend {}, not {}",
-            header.backend,
-            B::NAME
-        )));
-    }
-    match B::SAVED_FORMAT {
-        None => return Err(error(format!("backend {} has no saved form", B::NAME))),
-        Some(format) if format != header.backend_format => {
-            return Err(error(format!(
-                "holds {}'s saved format version {}, this build reads {format}",
-                B::NAME,
-                header.backend_format
-            )))
-        }
-        Some(_) => {}
-    }
-    if header.tables_hash != B::saved_tables_hash() {
-        return Err(error(format!(
-            "was saved with other compiled-in tables of {} (hash {:016x}, this build's {:016x}): stale",
-            B::NAME,
-            header.tables_hash,
-            B::saved_tables_hash()
-        )));
-    }
-    let len = owner.len();
-    let opened = Opened {
-        name: name.clone(),
-        header,
-        bytes: SharedBytes {
-            owner,
-            start: 0,
-            len,
-        },
-        map,
-    };
-    let store = B::open(&opened).map_err(|what| opened.error(what))?;
-    if store.len() != opened.file_count() {
-        return Err(opened.error(format!(
-            "the store holds {} files, the header says {}",
-            store.len(),
-            opened.file_count()
-        )));
-    }
-    Ok(SavedStore { store, opened })
 }
 
 /// Every check that does not depend on the backend (see the module's docs), in the order given there.

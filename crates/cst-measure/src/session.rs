@@ -18,7 +18,9 @@ use crate::backend::{Backend, CstStore, FileEdit};
 use crate::corpus::Corpus;
 use crate::edits::script;
 pub use crate::measurement::EditMeasurement;
-use crate::measurement::{median_and_p99, FileFailure, Progress, UncountedEdits};
+use crate::measurement::{
+    median_and_p99, FileFailure, Progress, UncountedEdits, UNCOUNTED_EDIT_FILES,
+};
 use crate::reference::ReferenceTree;
 use crate::verify::{spread_offsets, verify_against, verify_lookups};
 use crate::Language;
@@ -350,9 +352,6 @@ pub fn measure_edits<B: Backend>(
         failures,
     })
 }
-
-/// Files whose edits are replayed with counting off (a spread of the edited ones).
-pub const UNCOUNTED_EDIT_FILES: usize = 300;
 
 /// Replays each session (language, original text, edits made, script seed) as [`measure_edits`] made it,
 /// in one store of those files, timing the reparse and the update only (into `times`, whose room is made
