@@ -306,6 +306,8 @@ pub struct CompareReport {
     pub text_references: Vec<TextReferenceRow>,
     /// Seconds tree-sitter took to parse every file once (the run's own parse for verification).
     pub parse_seconds: f64,
+    /// What a restart costs each backend ([`crate::restart`]), when the run measured it.
+    pub restart: Vec<crate::restart::RestartMeasurement>,
     /// Every backend was measured and reproduced every file (and every version of the edited ones).
     pub all_verified: bool,
     /// Every compared operation's answers agree.
@@ -420,6 +422,7 @@ impl CompareReport {
             edits,
             text_references,
             parse_seconds,
+            restart: Vec::new(),
             answers_match: operations.iter().all(|o| o.answers_match),
             crashed: crashed.to_vec(),
             backends,
@@ -512,6 +515,7 @@ pub fn render_markdown(r: &CompareReport) -> String {
     build_section(r, w);
     operations_section(r, w);
     edits_section(r, w);
+    crate::restart::render_markdown(&r.restart, w);
     scaling_section(r, w);
     verification_section(r, w);
     md
@@ -526,6 +530,7 @@ pub fn render_summary(r: &CompareReport) -> String {
     memory_section(r, &mut md, false);
     operations_section(r, &mut md);
     edits_section(r, &mut md);
+    crate::restart::render_markdown(&r.restart, &mut md);
     if !r.crashed.is_empty() || !r.all_verified {
         verification_section(r, &mut md);
     }
