@@ -515,7 +515,15 @@ pub fn run(
         measure_all(args, &corpus, &entries)?;
     let parse_seconds = References::open(references.path())?.parse_seconds;
     drop(references);
-    let report = CompareReport::with_references(
+    // The restarts, in a process of their own once the others are done (so that it has a core to itself).
+    let restart_names: Vec<&str> = measurements.iter().map(|m| m.name.as_str()).collect();
+    let restart = if restart_names.is_empty() {
+        Vec::new()
+    } else {
+        eprintln!("measuring restarts: {}", restart_names.join(", "));
+        crate::saved::run_restart_child(args, &restart_names)?
+    };
+    let mut report = CompareReport::with_references(
         &corpus,
         args.per_file,
         &measurements,
@@ -523,6 +531,15 @@ pub fn run(
         text_references,
         parse_seconds,
     );
+    report.all_verified &= restart.iter().all(|r| r.verified());
+    for r in restart.iter().filter(|r| !r.verified()) {
+        eprintln!(
+            "error: {} reopened did not verify: {}",
+            r.backend,
+            r.verify_error.as_deref().unwrap_or("files missing")
+        );
+    }
+    report.restart = restart;
     let ok = report.all_verified && report.answers_match && crashes.is_empty();
     let markdown = render_markdown(&report);
     let destination: PathBuf = match out {

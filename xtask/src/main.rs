@@ -9,14 +9,18 @@
 //! - `cargo xtask bad-inputs --out DIR` writes a folder of awkward inputs to measure.
 //! - `cargo xtask check-corpora --training DIR --measured DIR` refuses a training set and a measured set that
 //!   share a source file, a package, a repository or a listed fork (`scripts/fetch-real-code.sh` runs it).
+//! - `cargo xtask save [--corpus DIR] --backend B --out FILE` builds a corpus's store and saves it;
+//!   `cargo xtask open FILE [--verify DIR]` says what a saved file holds and, given its corpus, verifies it
+//!   (listing the files that changed since the save instead).
 //!
-//! The `measure-backend` and `measure-edits` subcommands are internal: they are the child processes that
-//! measure one backend (its edit sessions in a process of their own).
+//! The `measure-backend`, `measure-edits` and `measure-restart` subcommands are internal: they are the child
+//! processes that measure one backend (its edit sessions in a process of their own) and the restarts.
 
 mod charts;
 mod compare;
 mod corpora;
 mod output;
+mod saved;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -170,6 +174,35 @@ enum Command {
         #[arg(long, value_name = "FILE", default_value = corpora::FORKS_TABLE)]
         forks: PathBuf,
     },
+    /// Build a corpus's store of one backend and save it to a file (atomically).
+    Save {
+        #[command(flatten)]
+        corpus: CorpusArgs,
+        #[arg(long)]
+        backend: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Say what a saved store holds; with --verify, check it against fresh parses of the corpus it was saved
+    /// from (files changed since the save are listed, not verified).
+    Open {
+        file: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        verify: Option<PathBuf>,
+        /// Files larger than this are skipped in the corpus given to --verify.
+        #[arg(long, value_name = "BYTES", default_value_t = cst_measure::corpus::DEFAULT_MAX_FILE_BYTES)]
+        max_file_bytes: u64,
+    },
+    /// (internal) Measure the named backends' restarts in this process and write their figures as JSON.
+    #[command(hide = true)]
+    MeasureRestart {
+        #[command(flatten)]
+        corpus: CorpusArgs,
+        #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+        backends: Vec<String>,
+        #[arg(long, value_name = "FILE")]
+        json: PathBuf,
+    },
     /// (internal) Measure one text-only reference row in this process and write its figures as JSON.
     #[command(hide = true)]
     MeasureReference {
@@ -232,6 +265,23 @@ fn main() -> ExitCode {
             measured,
             forks,
         } => corpora::run(&training, &measured, &forks),
+        Command::Save {
+            corpus,
+            backend,
+            out,
+        } => saved::save(&corpus, &backend, &out).map(|()| true),
+        Command::Open {
+            file,
+            verify,
+            max_file_bytes,
+        } => saved::open(&file, verify.as_deref(), max_file_bytes),
+        Command::MeasureRestart {
+            corpus,
+            backends,
+            json,
+        } => measuring_child(&corpus, || {
+            saved::measure_restart(&corpus, &backends, &json)
+        }),
         Command::MeasureReference {
             corpus,
             reference,

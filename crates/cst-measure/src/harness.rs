@@ -1048,6 +1048,8 @@ pub struct BackendEntry {
         fn(&Corpus, &MeasureOptions, &mut dyn Progress) -> anyhow::Result<BackendMeasurement>,
     pub measure_edits:
         fn(&Corpus, &EditOptions, &mut dyn Progress) -> anyhow::Result<EditMeasurement>,
+    /// Saving, opening and the restart measurement ([`crate::restart`]).
+    pub saved: crate::restart::SavedOps,
 }
 
 impl BackendEntry {
@@ -1058,6 +1060,7 @@ impl BackendEntry {
             shares_across_files: B::SHARES_ACROSS_FILES,
             measure: measure::<B>,
             measure_edits: measure_edits::<B>,
+            saved: crate::restart::SavedOps::of::<B>(),
         }
     }
 }

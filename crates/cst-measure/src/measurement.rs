@@ -301,3 +301,16 @@ pub const PAIR_FAST_SIDE_SECONDS: f64 = 0.0005;
 
 /// Files whose edits are replayed with counting off (a spread of the edited ones).
 pub const UNCOUNTED_EDIT_FILES: usize = 300;
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}

@@ -363,6 +363,8 @@ pub struct CompareReport {
     pub text_references: Vec<TextReferenceRow>,
     /// Seconds tree-sitter took to parse every file once (the run's own parse for verification).
     pub parse_seconds: f64,
+    /// What a restart costs each backend ([`crate::restart`]), when the run measured it.
+    pub restart: Vec<crate::restart::RestartMeasurement>,
     /// Every backend was measured and reproduced every file (and every version of the edited ones).
     pub all_verified: bool,
     /// Every compared operation's answers agree.
@@ -485,6 +487,7 @@ impl CompareReport {
             edits,
             text_references,
             parse_seconds,
+            restart: Vec::new(),
             answers_match: operations.iter().all(|o| o.answers_match),
             crashed: crashed.to_vec(),
             backends,
@@ -520,18 +523,7 @@ impl CompareReport {
     }
 }
 
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
-}
+pub use crate::measurement::thousands;
 
 /// Bytes as MB with two decimals.
 pub fn mb(bytes: f64) -> String {
@@ -606,6 +598,7 @@ pub fn render_markdown(r: &CompareReport) -> String {
     build_section(r, w);
     operations_section(r, w);
     edits_section(r, w);
+    crate::restart::render_markdown(&r.restart, w);
     scaling_section(r, w);
     verification_section(r, w);
     md
@@ -624,6 +617,7 @@ pub fn render_summary(r: &CompareReport) -> String {
     corpus_section(r, &mut md);
     memory_section(r, &mut md, false);
     speed_section(r, &mut md);
+    crate::restart::render_markdown(&r.restart, &mut md);
     if !r.crashed.is_empty() || !r.all_verified {
         verification_section(r, &mut md);
     }
