@@ -48,6 +48,9 @@ pub struct Item {
     pub quantifier: Quantifier,
     /// Preceded by an anchor `.`.
     pub immediate: bool,
+    /// Byte offset where tree-sitter's parser begins this item (a field's name, a group's `(`): the
+    /// offset `tree_sitter::Query::is_pattern_guaranteed_at_step` places its first step by.
+    pub start: usize,
 }
 
 /// What an item matches.

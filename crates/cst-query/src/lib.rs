@@ -22,6 +22,8 @@ pub mod matcher;
 pub mod parse;
 pub mod predicate;
 pub mod query;
+pub mod status;
+pub mod steps;
 pub mod tree;
 pub mod ts_tree;
 
@@ -29,5 +31,6 @@ pub use error::{QueryError, QueryErrorKind, Unsupported};
 pub use matcher::{Capture, Match, QueryCursor};
 pub use predicate::{QueryPredicate, QueryPredicateArg, QueryProperty};
 pub use query::Query;
+pub use status::{statuses, NodeStatus};
 pub use tree::QueryTree;
 pub use ts_tree::TsTree;

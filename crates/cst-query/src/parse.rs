@@ -33,6 +33,9 @@ pub enum RawArg {
 /// What parsing the source gives before the predicates are interpreted.
 pub struct Parsed {
     pub patterns: Vec<Pattern>,
+    /// Where each predicate is written, `(` to `)`: blanking these out leaves a query whose steps
+    /// sit at the same offsets.
+    pub predicate_spans: Vec<std::ops::Range<usize>>,
     pub predicates: Vec<Vec<RawPredicate>>,
     pub capture_names: Vec<String>,
 }
@@ -116,6 +119,7 @@ struct Parser<'s, 'l> {
     language: &'l tree_sitter::Language,
     capture_names: Vec<String>,
     predicates: Vec<RawPredicate>,
+    predicate_spans: Vec<std::ops::Range<usize>>,
 }
 
 /// Where tree-sitter's Rust binding puts an offset: the row and column by `str::lines`.
@@ -151,6 +155,7 @@ pub fn parse(language: &tree_sitter::Language, source: &str) -> Result<Parsed, Q
         language,
         capture_names: Vec::new(),
         predicates: Vec::new(),
+        predicate_spans: Vec::new(),
     };
     let mut patterns = Vec::new();
     let mut predicates = Vec::new();
@@ -178,6 +183,7 @@ pub fn parse(language: &tree_sitter::Language, source: &str) -> Result<Parsed, Q
     }
     Ok(Parsed {
         patterns,
+        predicate_spans: p.predicate_spans,
         predicates,
         capture_names: p.capture_names,
     })
@@ -311,6 +317,7 @@ impl<'s, 'l> Parser<'s, 'l> {
 
     /// One pattern (tree-sitter's `ts_query__parse_pattern`), with its suffixes.
     fn pattern(&mut self, depth: u32, is_immediate: bool) -> Res<Piece> {
+        let start = self.s.pos;
         let c = self.s.next();
         if self.s.at_end() || c == '\0' {
             return syntax(self.s.pos);
@@ -378,6 +385,7 @@ impl<'s, 'l> Parser<'s, 'l> {
             } else if c == '.' || c == '#' {
                 self.s.advance();
                 self.predicate()?;
+                self.predicate_spans.push(start..self.s.pos);
                 return Ok(Piece::Predicate);
             } else {
                 plain(Expr::Node(self.named_node(depth)?), is_immediate)
@@ -474,6 +482,8 @@ impl<'s, 'l> Parser<'s, 'l> {
                 _ => break,
             }
         }
+        // The outermost call that begins these steps (a field's name, a group's `(`) places them.
+        item.start = start;
         Ok(Piece::Item(item))
     }
 
@@ -640,5 +650,6 @@ fn plain(expr: Expr, immediate: bool) -> Item {
         captures: Vec::new(),
         quantifier: Quantifier::One,
         immediate,
+        start: 0,
     }
 }

@@ -1,16 +1,20 @@
 //! [`Query`]: a compiled query, with the accessors of `tree_sitter::Query` that describe it (pattern
 //! count, capture names, each pattern's start and predicates).
 //!
-//! Compiling is the parse (linear in the source) plus one regex compilation per `match?` predicate.
+//! Compiling is the parse (linear in the source), one regex compilation per `match?` predicate, and the
+//! step program of [`crate::steps`] (which asks tree-sitter's own compilation of the same source for
+//! the grammar's guarantees).
 
 use crate::ast::Pattern;
 use crate::error::QueryError;
 use crate::parse::{parse, pattern_row};
 use crate::predicate::{interpret, PatternPredicates, QueryPredicate, QueryProperty};
+use crate::steps::Program;
 
 /// A query compiled against one grammar.
 pub struct Query {
     pub(crate) patterns: Vec<Pattern>,
+    pub(crate) program: Program,
     pub(crate) predicates: Vec<PatternPredicates>,
     capture_names: Vec<String>,
 }
@@ -24,7 +28,9 @@ impl Query {
             let row = pattern_row(source, pattern.start_byte);
             predicates.push(interpret(raw, &parsed.capture_names, row)?);
         }
+        let program = Program::compile(language, source, &parsed.patterns, &parsed.predicate_spans);
         Ok(Query {
+            program,
             patterns: parsed.patterns,
             predicates,
             capture_names: parsed.capture_names,

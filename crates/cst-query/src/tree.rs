@@ -20,6 +20,9 @@ pub trait QueryTree {
     /// The node's field as the query cursor reads it (`ts_tree_cursor_current_status`); for an extra
     /// under a hidden node that has a field, this differs from `TreeCursor::field_id`.
     fn field_id(&self, node: usize) -> Option<u16>;
+    /// Whether a hidden supertype node of kind `supertype` lies between the node and its visible
+    /// parent (is in `ts_tree_cursor_current_status`'s supertypes): what `(expression)` asks.
+    fn has_supertype(&self, node: usize, supertype: u16) -> bool;
     /// Whether `ts_node_child_by_field_id(node, field)` finds a child: checked for negated fields.
     fn has_child_in_field(&self, node: usize, field: u16) -> bool;
     fn parent(&self, node: usize) -> Option<usize>;

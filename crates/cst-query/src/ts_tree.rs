@@ -2,9 +2,8 @@
 //! preorder (one walk of a `TreeCursor` to build, 40 bytes per node plus the `Node` handles, which
 //! negated fields ask `child_by_field_id`).
 //!
-//! Fields are the walk's (`TreeCursor::field_id`). The query cursor's own notion
-//! (`ts_tree_cursor_current_status`) differs from it for an extra under a hidden node that has a field;
-//! tests compare with `QueryCursor` and show where that matters.
+//! Fields and supertypes are the query cursor's (`ts_tree_cursor_current_status`), computed by
+//! [`crate::status::statuses`] with tree-sitter's own `QueryCursor` when the table is built.
 
 use crate::tree::QueryTree;
 use std::ops::Range;
@@ -29,6 +28,9 @@ const NONE: u32 = u32::MAX;
 /// A tree-sitter tree as a [`QueryTree`]: node `i` is the `i`-th visible node in preorder.
 pub struct TsTree<'t> {
     recs: Vec<Rec>,
+    supertypes: Vec<u32>,
+    /// The language's supertypes, in the order of the bits of `supertypes`.
+    supertype_ids: Vec<u16>,
     nodes: Vec<tree_sitter::Node<'t>>,
     source: &'t [u8],
 }
@@ -84,8 +86,15 @@ impl<'t> TsTree<'t> {
                     break;
                 }
                 if !cursor.goto_parent() {
+                    let language = tree.language();
+                    let statuses = crate::status::statuses(tree, &language);
+                    for (rec, status) in recs.iter_mut().zip(&statuses) {
+                        rec.field = status.query_field;
+                    }
                     return TsTree {
                         recs,
+                        supertypes: statuses.iter().map(|s| s.supertypes).collect(),
+                        supertype_ids: language.supertypes().to_vec(),
                         nodes,
                         source,
                     };
@@ -128,6 +137,13 @@ impl QueryTree for TsTree<'_> {
     fn field_id(&self, node: usize) -> Option<u16> {
         let f = self.recs[node].field;
         (f != 0).then_some(f)
+    }
+    fn has_supertype(&self, node: usize, supertype: u16) -> bool {
+        self.supertype_ids
+            .iter()
+            .take(32)
+            .position(|&s| s == supertype)
+            .is_some_and(|bit| self.supertypes[node] & (1 << bit) != 0)
     }
     fn has_child_in_field(&self, node: usize, field: u16) -> bool {
         self.nodes[node].child_by_field_id(field).is_some()
