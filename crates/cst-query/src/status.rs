@@ -78,7 +78,7 @@ pub fn statuses(tree: &tree_sitter::Tree, language: &tree_sitter::Language) -> V
         bit_of_pattern.push(bit);
     }
     if !source.is_empty() {
-        if let Ok(query) = tree_sitter::Query::new(language, &source) {
+        if let Some(query) = compiled(language, &source) {
             let mut qc = tree_sitter::QueryCursor::new();
             let mut matches = qc.matches(&query, tree.root_node(), &[] as &[u8]);
             while let Some(m) = matches.next() {
@@ -122,7 +122,7 @@ pub fn statuses(tree: &tree_sitter::Tree, language: &tree_sitter::Language) -> V
                 }
             }
         }
-        if let Ok(query) = tree_sitter::Query::new(language, &source) {
+        if let Some(query) = compiled(language, &source) {
             let mut qc = tree_sitter::QueryCursor::new();
             let mut matches = qc.matches(&query, tree.root_node(), &[] as &[u8]);
             while let Some(m) = matches.next() {
@@ -163,4 +163,29 @@ fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+thread_local! {
+    /// The status queries compiled so far on this thread (tree-sitter's analysis of them dominates).
+    static COMPILED: std::cell::RefCell<HashMap<String, Option<std::rc::Rc<tree_sitter::Query>>>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
+/// `source` compiled for `language`, once per thread.
+fn compiled(
+    language: &tree_sitter::Language,
+    source: &str,
+) -> Option<std::rc::Rc<tree_sitter::Query>> {
+    let key = format!("{}\n{source}", language.name().unwrap_or(""));
+    COMPILED.with(|cache| {
+        cache
+            .borrow_mut()
+            .entry(key)
+            .or_insert_with(|| {
+                tree_sitter::Query::new(language, source)
+                    .ok()
+                    .map(std::rc::Rc::new)
+            })
+            .clone()
+    })
 }
