@@ -278,7 +278,6 @@ fn shipped() -> Vec<(&'static str, &'static str, &'static str)> {
 /// Every shipped query file, whole, on every file of its language: matches as `QueryCursor`'s, and
 /// captures too wherever they are not refused.
 #[test]
-#[ignore = "the ported engine's oracle run does not yet finish within 5 minutes (issue 28, branch qengine): undiagnosed, see the report"]
 fn shipped_query_files_answer_as_query_cursor_does() {
     let files = corpus();
     let mut failures = Vec::new();
@@ -297,7 +296,6 @@ fn shipped_query_files_answer_as_query_cursor_does() {
 }
 
 #[test]
-#[ignore = "the ported engine's oracle run does not yet finish within 5 minutes (issue 28, branch qengine): undiagnosed, see the report"]
 fn hand_written_patterns_answer_as_query_cursor_does() {
     let files = corpus();
     let mut failures = Vec::new();
