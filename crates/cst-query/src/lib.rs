@@ -9,12 +9,15 @@
 //! - [`query`]: [`Query`], the compiled query and its accessors;
 //! - [`tree`]: [`QueryTree`], what the matcher needs of a tree, and [`ts_tree`]: tree-sitter's `Tree`
 //!   behind it;
-//! - [`matcher`]: [`QueryCursor`], `matches` and `captures`.
+//! - [`steps`]: the step program tree-sitter's query compiler builds (guaranteed flags read from
+//!   tree-sitter's own compilation of the same source: an analysis of the grammar, not of a tree);
+//! - [`matcher`]: [`QueryCursor`], `matches` and `captures`, a port of tree-sitter's query execution;
+//! - [`status`]: the query cursor's field and supertypes per node of a tree-sitter tree.
 //!
 //! Costs: compiling is linear in the query source (plus a symbol-table scan per node name and one regex
 //! compilation per `match?`).
 //!
-//! Not yet supported: see the matcher's refusals ([`Unsupported`]) and `NOTES.md`.
+//! Nothing is refused; the approximations that remain are in `NOTES.md`.
 
 pub mod ast;
 pub mod error;
