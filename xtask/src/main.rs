@@ -12,6 +12,8 @@
 //! - `cargo xtask save [--corpus DIR] --backend B --out FILE` builds a corpus's store and saves it;
 //!   `cargo xtask open FILE [--verify DIR]` says what a saved file holds and, given its corpus, verifies it
 //!   (listing the files that changed since the save instead).
+//! - `cargo xtask compare-runs A B` prints every ratio to tree-sitter of two compare runs side by side and how
+//!   many agree within ±15% (`runs.rs`).
 //!
 //! The `measure-backend`, `measure-edits` and `measure-restart` subcommands are internal: they are the child
 //! processes that measure one backend (its edit sessions in a process of their own) and the restarts.
@@ -20,6 +22,7 @@ mod charts;
 mod compare;
 mod corpora;
 mod output;
+mod runs;
 mod saved;
 
 use clap::{Parser, Subcommand};
@@ -150,6 +153,9 @@ enum Command {
         #[arg(long, value_name = "DIR", hide = true)]
         root: Option<PathBuf>,
     },
+    /// Print every ratio to tree-sitter of two compare runs (their output directories or compare.json files)
+    /// side by side, and how many agree within ±15%.
+    CompareRuns { a: PathBuf, b: PathBuf },
     /// Write the built-in corpus to a directory.
     Corpus {
         #[arg(long, value_name = "DIR")]
@@ -258,6 +264,7 @@ fn main() -> ExitCode {
             backends,
             root,
         } => compare::run(&corpus, out.as_deref(), &backends, root.as_deref()),
+        Command::CompareRuns { a, b } => runs::run(&a, &b),
         Command::Corpus { out } => compare::write_builtin_corpus(&out).map(|()| true),
         Command::BadInputs { out } => compare::write_bad_inputs(&out).map(|()| true),
         Command::CheckCorpora {
