@@ -117,6 +117,7 @@ mod literal;
 mod model;
 mod rans;
 mod reference;
+mod saved;
 mod staging;
 mod stats;
 mod thaw;
@@ -161,6 +162,20 @@ impl Backend for Frozen {
          version is the file's range of the store's blob, which the store keeps while it lives";
     type Store = FrozenStore;
 
+    /// The store's buffers as sections (`saved.rs`), its blobs thawed in place from a mapping.
+    const SAVED_FORMAT: Option<u32> = Some(saved::FORMAT);
+
+    fn save<'s>(
+        store: &'s FrozenStore,
+        sections: &mut cst_measure::saved::Sections<'s>,
+    ) -> Result<(), String> {
+        saved::save(store, sections)
+    }
+
+    fn open(opened: &cst_measure::saved::Opened) -> Result<FrozenStore, String> {
+        saved::open(opened, Frozen::new_store())
+    }
+
     fn new_store() -> FrozenStore {
         let mut store = FrozenStore::default();
         if let Some(bytes) = std::env::var(THAW_BUDGET_VAR)
@@ -185,7 +200,7 @@ struct Pending {
 struct Shared {
     model: Model,
     kinds: Kinds,
-    dictionary: Option<Vec<u8>>,
+    dictionary: Option<saved::Bytes>,
 }
 
 /// Header byte: the language in the low two bits, whether the literal stream is compressed or inline, and
@@ -212,7 +227,8 @@ pub struct FrozenStore {
     /// Upper bound of the blob bytes the pending files can take (to refuse a file before the offsets overflow).
     bound: u64,
     /// Every file's blob as `finish()` froze it, end to end; never changed afterwards (versions point into it).
-    blobs: Vec<u8>,
+    /// Owned, or borrowed from a saved file's mapping (`saved.rs`).
+    blobs: saved::Bytes,
     /// Where each file's blob starts in `blobs`, with [`EDITED`] set when the file's current blob is in
     /// `edited` instead.
     starts: Vec<u32>,
@@ -553,10 +569,13 @@ impl FrozenStore {
     pub fn parts(&self) -> (usize, usize, usize, usize) {
         let shared = self.shared();
         (
-            self.blobs.capacity() + self.starts.capacity() * 4,
+            self.blobs.heap_bytes() + self.starts.capacity() * 4,
             shared.model.heap_bytes(),
             shared.kinds.heap_bytes(),
-            shared.dictionary.as_ref().map_or(0, Vec::capacity),
+            shared
+                .dictionary
+                .as_ref()
+                .map_or(0, saved::Bytes::heap_bytes),
         )
     }
 }
@@ -665,12 +684,12 @@ impl CstStore for FrozenStore {
         let mut kinds = kinds;
         kinds.compress_lexicon(packed.dictionary.as_deref());
         blobs.shrink_to_fit();
-        self.blobs = blobs;
+        self.blobs = saved::Bytes::Owned(blobs);
         self.starts = starts;
         self.shared = Some(Shared {
             model,
             kinds,
-            dictionary: packed.dictionary,
+            dictionary: packed.dictionary.map(saved::Bytes::Owned),
         });
         self.pending = Vec::new();
     }
