@@ -11,7 +11,7 @@
 //!
 //! | what | contents | bytes |
 //! | --- | --- | --- |
-//! | `blobs: Vec<u8>` | every file's blob, end to end | see below |
+//! | `blobs` | every file's blob, end to end (owned, or borrowed from a saved file's mapping) | see below |
 //! | `starts: Vec<u32>` | where each file's blob starts (top bit: the file was edited) | 4 per file |
 //! | `edited: Vec<(u32, Arc<[u8]>)>` | the current blob of each file edited since `finish()` | 24 per edited file, and 16 plus the blob per `Arc`; empty until an edit |
 //! | the model (`model.rs`) | per kept context, its symbols and 15-bit frequencies; an open-addressing index | 8 per index slot (load 4/5), 6 per table entry; a context with one symbol lives in its slot |
@@ -92,6 +92,16 @@
 //! to a blob), or, for a file not edited since `finish()`, nothing (the store keeps its frozen range, never
 //! changed, for as long as it lives: the first version's bytes stay counted in the store after the file
 //! moves on). `restore` puts a version back.
+//!
+//! # Saved form
+//!
+//! `saved.rs` writes the store's buffers as sections of `cst_measure::saved`'s container: the blobs, the
+//! starts, the model, the kinds and the dictionary. Opening borrows the blobs and the dictionary from the
+//! mapping (no copy: cursors thaw from the mapped bytes) and decodes the starts, model and kinds (what a built
+//! store holds on the heap besides its blobs), each checked before use so that no later read of them can
+//! panic, read out of bounds or loop (the checks and the layout table are in `saved.rs`). A store edited since
+//! `finish()` is saved as its current versions, each edited file re-frozen whole from a fresh parse of its
+//! text.
 //!
 //! # Limits
 //!
