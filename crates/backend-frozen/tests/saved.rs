@@ -361,6 +361,18 @@ fn every_container_refusal_path_fires() {
     let mut bad = good.clone();
     bad[..head].copy_from_slice(&swapped.to_bytes());
     check(bad, "tags must rise");
+    // Two sections' bytes swapped (the blobs' start and the model's): their checksums are of the places they
+    // were.
+    let (blobs, model) = (header.sections[2], header.sections[4]);
+    let n = (blobs.len.min(model.len) as usize).min(64);
+    let mut bad = good.clone();
+    let block = bad[blobs.offset as usize..][..n].to_vec();
+    bad.copy_within(
+        model.offset as usize..model.offset as usize + n,
+        blobs.offset as usize,
+    );
+    bad[model.offset as usize..][..n].copy_from_slice(&block);
+    check(bad, "checksum does not match");
     let mut long = header.clone();
     long.sections[2].len = u64::MAX - 4;
     let mut bad = good.clone();
