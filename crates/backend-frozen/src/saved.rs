@@ -31,7 +31,9 @@
 //! files), no thaw. The rest of a blob (its rANS and zstd streams) is not decoded at open, which would cost
 //! a thaw of every file: the checksums guarantee that it is the bytes a save wrote; a thaw of a forged
 //! stream reads only in bounds (the rANS decoder reads past its end as 1s, zstd refuses a bad frame) and
-//! gives a wrong tree, which verification reports.
+//! gives a wrong tree, which verification reports; it is not bounded in time, though: a stream forged to
+//! keep opening nodes would thaw until memory runs out (the thaw knows no node count to stop at, and
+//! checking one at open would be the thaw of every file).
 //!
 //! Costs: saving borrows every section but the model's and kinds' (encoded, about their heap size) and the
 //! starts (4 bytes a file); opening allocates the starts, the model and the kinds (their heap sizes, as a
