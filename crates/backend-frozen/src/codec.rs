@@ -584,6 +584,155 @@ impl Kinds {
     }
 }
 
+impl Kinds {
+    /// The kinds' saved form (`saved.rs`), `u32` counts before each array: the class count, the lexicon's
+    /// base and length; per language, its kinds (default text start `u16`, default length `u8`, class `u8`);
+    /// the four ERROR kinds; the default and plain lexicon texts; the lexicon's lengths (`u8`), checkpoints
+    /// (`u32`), zstd frame and class starts (`u32`).
+    pub(crate) fn to_section(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let put = |out: &mut Vec<u8>, n: usize| out.extend_from_slice(&(n as u32).to_le_bytes());
+        let info = |out: &mut Vec<u8>, i: &KindInfo| {
+            out.extend_from_slice(&i.default_start.to_le_bytes());
+            out.extend_from_slice(&[i.default_len, i.class]);
+        };
+        put(&mut out, self.classes);
+        put(&mut out, self.lexicon_base as usize);
+        put(&mut out, self.lexicon_len as usize);
+        for table in &self.by_language {
+            put(&mut out, table.len());
+            table.iter().for_each(|i| info(&mut out, i));
+        }
+        self.error.iter().for_each(|i| info(&mut out, i));
+        for bytes in [&self.bytes, &self.lexicon_lengths, &self.lexicon_frame] {
+            put(&mut out, bytes.len());
+            out.extend_from_slice(bytes);
+        }
+        for words in [&self.lexicon_checkpoints, &self.class_starts] {
+            put(&mut out, words.len());
+            words
+                .iter()
+                .for_each(|w| out.extend_from_slice(&w.to_le_bytes()));
+        }
+        out
+    }
+
+    /// Reads the kinds' saved form, refusing any whose use could panic or read out of bounds: every count
+    /// within the section (checked before anything is allocated from it), every kind's class at most the
+    /// class count and its default text within the default texts, the class starts rising from 0 to the
+    /// lexicon's entry count, the checkpoints and the length the lexicon's lengths give, and the lexicon's
+    /// texts plain (after the defaults) or compressed (a frame, and no plain texts). O(its size).
+    pub(crate) fn from_section(bytes: &[u8]) -> Result<Kinds, String> {
+        let mut r = crate::saved::Reader::new(bytes, "the kinds");
+        let classes = r.u32()? as usize;
+        let lexicon_base = r.u32()?;
+        let lexicon_len = r.u32()?;
+        let info = |b: &[u8]| KindInfo {
+            default_start: u16::from_le_bytes([b[0], b[1]]),
+            default_len: b[2],
+            class: b[3],
+        };
+        let mut by_language: [Vec<KindInfo>; 4] = Default::default();
+        for table in &mut by_language {
+            let n = r.u32()? as usize;
+            *table = r.array(n, 4)?.chunks_exact(4).map(info).collect();
+        }
+        let mut error = [PLAIN; 4];
+        for e in &mut error {
+            *e = info(r.take(4)?);
+        }
+        let mut arrays = [Vec::new(), Vec::new(), Vec::new()];
+        for a in &mut arrays {
+            let n = r.u32()? as usize;
+            *a = r.array(n, 1)?.to_vec();
+        }
+        let [kind_bytes, lexicon_lengths, lexicon_frame] = arrays;
+        let mut words = [Vec::new(), Vec::new()];
+        for w in &mut words {
+            let n = r.u32()? as usize;
+            *w = r
+                .array(n, 4)?
+                .chunks_exact(4)
+                .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+                .collect();
+        }
+        let [lexicon_checkpoints, class_starts] = words;
+        r.end()?;
+        let base = lexicon_base as usize;
+        if base > kind_bytes.len() {
+            return Err(format!(
+                "the kinds' lexicon starts at byte {base} of {} text bytes",
+                kind_bytes.len()
+            ));
+        }
+        for (lang, info) in by_language
+            .iter()
+            .enumerate()
+            .flat_map(|(l, t)| t.iter().map(move |i| (l, i)))
+            .chain(error.iter().enumerate())
+        {
+            let len = info.default_len & !IDENTIFIER;
+            if usize::from(info.class) > classes
+                || (len != NO_DEFAULT && usize::from(info.default_start) + usize::from(len) > base)
+            {
+                return Err(format!(
+                    "a kind of language {lang} has class {} (of {classes}) or a default text past the default texts",
+                    info.class
+                ));
+            }
+        }
+        let entries = lexicon_lengths.len();
+        let rising = class_starts.windows(2).all(|w| w[0] <= w[1]);
+        if classes > 256
+            || class_starts.len() != classes + 1
+            || class_starts[0] != 0
+            || !rising
+            || class_starts[classes] as usize != entries
+        {
+            return Err(format!(
+                "the kinds' {} class starts do not rise from 0 to the lexicon's {entries} entries for {classes} classes",
+                class_starts.len()
+            ));
+        }
+        let mut at = 0u64;
+        for (i, &len) in lexicon_lengths.iter().enumerate() {
+            if i % CHECKPOINT == 0 && lexicon_checkpoints.get(i / CHECKPOINT) != Some(&(at as u32))
+            {
+                return Err(format!(
+                    "the lexicon's checkpoint of entry {i} is not where it starts"
+                ));
+            }
+            at += u64::from(len);
+        }
+        if lexicon_checkpoints.len() != entries.div_ceil(CHECKPOINT) || at != u64::from(lexicon_len)
+        {
+            return Err(format!(
+                "the lexicon's {} checkpoints and {lexicon_len} bytes are not what its {entries} lengths give ({at} bytes)",
+                lexicon_checkpoints.len()
+            ));
+        }
+        let plain = (kind_bytes.len() - base) as u64;
+        if (lexicon_frame.is_empty() && plain != at) || (!lexicon_frame.is_empty() && plain != 0) {
+            return Err(format!(
+                "the lexicon holds {plain} plain text bytes and a frame of {} bytes for {at} bytes of texts",
+                lexicon_frame.len()
+            ));
+        }
+        Ok(Kinds {
+            by_language,
+            error,
+            classes,
+            bytes: kind_bytes,
+            lexicon_lengths,
+            lexicon_checkpoints,
+            lexicon_base,
+            lexicon_frame,
+            lexicon_len,
+            class_starts,
+        })
+    }
+}
+
 /// Learns what `files` share ([`Kinds`], the lexicon) and which of them code their literals inline (those
 /// with fewer than `inline_below` literal bytes, counted without the lexicon).
 pub(crate) fn learn<'t>(

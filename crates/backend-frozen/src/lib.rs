@@ -11,7 +11,7 @@
 //!
 //! | what | contents | bytes |
 //! | --- | --- | --- |
-//! | `blobs: Vec<u8>` | every file's blob, end to end | see below |
+//! | `blobs` | every file's blob, end to end (owned, or borrowed from a saved file's mapping) | see below |
 //! | `starts: Vec<u32>` | where each file's blob starts (top bit: the file was edited) | 4 per file |
 //! | `edited: Vec<(u32, Arc<[u8]>)>` | the current blob of each file edited since `finish()` | 24 per edited file, and 16 plus the blob per `Arc`; empty until an edit |
 //! | the model (`model.rs`) | per kept context, its symbols and 15-bit frequencies; an open-addressing index | 8 per index slot (load 4/5), 6 per table entry; a context with one symbol lives in its slot |
@@ -93,6 +93,16 @@
 //! changed, for as long as it lives: the first version's bytes stay counted in the store after the file
 //! moves on). `restore` puts a version back.
 //!
+//! # Saved form
+//!
+//! `saved.rs` writes the store's buffers as sections of `cst_measure::saved`'s container: the blobs, the
+//! starts, the model, the kinds and the dictionary. Opening borrows the blobs and the dictionary from the
+//! mapping (no copy: cursors thaw from the mapped bytes) and decodes the starts, model and kinds (what a built
+//! store holds on the heap besides its blobs), each checked before use so that no later read of them can
+//! panic, read out of bounds or loop (the checks and the layout table are in `saved.rs`). A store edited since
+//! `finish()` is saved as its current versions, each edited file re-frozen whole from a fresh parse of its
+//! text.
+//!
 //! # Limits
 //!
 //! Positions are `u32` (as in [`NodeInfo`]); kind ids below 1020 (and ERROR) and field ids up to 255 fit a
@@ -117,6 +127,7 @@ mod literal;
 mod model;
 mod rans;
 mod reference;
+mod saved;
 mod staging;
 mod stats;
 mod thaw;
@@ -161,6 +172,20 @@ impl Backend for Frozen {
          version is the file's range of the store's blob, which the store keeps while it lives";
     type Store = FrozenStore;
 
+    /// The store's buffers as sections (`saved.rs`), its blobs thawed in place from a mapping.
+    const SAVED_FORMAT: Option<u32> = Some(saved::FORMAT);
+
+    fn save<'s>(
+        store: &'s FrozenStore,
+        sections: &mut cst_measure::saved::Sections<'s>,
+    ) -> Result<(), String> {
+        saved::save(store, sections)
+    }
+
+    fn open(opened: &cst_measure::saved::Opened) -> Result<FrozenStore, String> {
+        saved::open(opened, Frozen::new_store())
+    }
+
     fn new_store() -> FrozenStore {
         let mut store = FrozenStore::default();
         if let Some(bytes) = std::env::var(THAW_BUDGET_VAR)
@@ -185,7 +210,7 @@ struct Pending {
 struct Shared {
     model: Model,
     kinds: Kinds,
-    dictionary: Option<Vec<u8>>,
+    dictionary: Option<saved::Bytes>,
 }
 
 /// Header byte: the language in the low two bits, whether the literal stream is compressed or inline, and
@@ -212,7 +237,8 @@ pub struct FrozenStore {
     /// Upper bound of the blob bytes the pending files can take (to refuse a file before the offsets overflow).
     bound: u64,
     /// Every file's blob as `finish()` froze it, end to end; never changed afterwards (versions point into it).
-    blobs: Vec<u8>,
+    /// Owned, or borrowed from a saved file's mapping (`saved.rs`).
+    blobs: saved::Bytes,
     /// Where each file's blob starts in `blobs`, with [`EDITED`] set when the file's current blob is in
     /// `edited` instead.
     starts: Vec<u32>,
@@ -553,10 +579,13 @@ impl FrozenStore {
     pub fn parts(&self) -> (usize, usize, usize, usize) {
         let shared = self.shared();
         (
-            self.blobs.capacity() + self.starts.capacity() * 4,
+            self.blobs.heap_bytes() + self.starts.capacity() * 4,
             shared.model.heap_bytes(),
             shared.kinds.heap_bytes(),
-            shared.dictionary.as_ref().map_or(0, Vec::capacity),
+            shared
+                .dictionary
+                .as_ref()
+                .map_or(0, saved::Bytes::heap_bytes),
         )
     }
 }
@@ -665,12 +694,12 @@ impl CstStore for FrozenStore {
         let mut kinds = kinds;
         kinds.compress_lexicon(packed.dictionary.as_deref());
         blobs.shrink_to_fit();
-        self.blobs = blobs;
+        self.blobs = saved::Bytes::Owned(blobs);
         self.starts = starts;
         self.shared = Some(Shared {
             model,
             kinds,
-            dictionary: packed.dictionary,
+            dictionary: packed.dictionary.map(saved::Bytes::Owned),
         });
         self.pending = Vec::new();
     }

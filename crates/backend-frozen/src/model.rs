@@ -447,6 +447,113 @@ impl Model {
     }
 }
 
+impl Model {
+    /// The model's saved form (`saved.rs`): `wild_a`, the slot count and the entry count (`u32` each), then
+    /// every slot's key and data, every entry's value (`u32` each) and every entry's frequency (`u16`).
+    pub(crate) fn to_section(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(12 + self.slots.len() * 8 + self.values.len() * 6);
+        for n in [
+            u32::from(self.wild_a),
+            self.slots.len() as u32,
+            self.values.len() as u32,
+        ] {
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        for &(key, data) in &self.slots {
+            out.extend_from_slice(&key.to_le_bytes());
+            out.extend_from_slice(&data.to_le_bytes());
+        }
+        for v in &self.values {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        for f in &self.freqs {
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads a model's saved form, refusing any whose use could panic, read out of bounds or not end: the
+    /// section's length must be the counts' exactly (checked before anything is allocated), the entries must
+    /// split into tables end to end (a one-entry table of frequency 0, or entries of frequencies 1 and up
+    /// summing to exactly `1 << PRECISION`), every slot's table start must be one of theirs, and one slot at
+    /// least must be free (a lookup's probe ends at a free slot). O(its size).
+    pub(crate) fn from_section(bytes: &[u8]) -> Result<Model, String> {
+        let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+        if bytes.len() < 12 {
+            return Err(format!(
+                "the model takes {} bytes, less than its counts",
+                bytes.len()
+            ));
+        }
+        let (wild_a, slots, entries) = (word(0), word(4) as u64, word(8) as u64);
+        if 12 + slots * 8 + entries * 6 != bytes.len() as u64 {
+            return Err(format!(
+                "the model takes {} bytes, not the {} its {slots} slots and {entries} entries need",
+                bytes.len(),
+                12 + slots * 8 + entries * 6
+            ));
+        }
+        let wild_a = u8::try_from(wild_a)
+            .map_err(|_| format!("the model's wildcard mask {wild_a} is not a byte"))?;
+        let (slots, entries) = (slots as usize, entries as usize);
+        let values_at = 12 + slots * 8;
+        let freqs_at = values_at + entries * 4;
+        let model = Model {
+            slots: (0..slots)
+                .map(|i| (word(12 + i * 8), word(16 + i * 8)))
+                .collect(),
+            values: (0..entries).map(|i| word(values_at + i * 4)).collect(),
+            freqs: (0..entries)
+                .map(|i| u16::from_le_bytes([bytes[freqs_at + i * 2], bytes[freqs_at + i * 2 + 1]]))
+                .collect(),
+            wild_a,
+        };
+        let mut starts = Vec::new();
+        let mut at = 0;
+        while at < entries {
+            starts.push(at as u32);
+            if model.freqs[at] == 0 {
+                at += 1;
+                continue;
+            }
+            let (start, mut sum) = (at, 0u32);
+            while sum < 1 << PRECISION {
+                match model.freqs.get(at) {
+                    None => {
+                        return Err(format!(
+                            "the model's table at entry {start} runs past its entries"
+                        ))
+                    }
+                    Some(0) => {
+                        return Err(format!(
+                            "the model's table at entry {start} has an entry of frequency 0"
+                        ))
+                    }
+                    Some(&f) => sum += u32::from(f),
+                }
+                at += 1;
+            }
+            if sum != 1 << PRECISION {
+                return Err(format!(
+                    "the model's table at entry {start} has frequencies summing to {sum}, not {}",
+                    1u32 << PRECISION
+                ));
+            }
+        }
+        for &(key, data) in &model.slots {
+            if key != EMPTY && data & SINGLE == 0 && starts.binary_search(&data).is_err() {
+                return Err(format!(
+                    "the model's context {key:#x} points at entry {data}, which starts no table"
+                ));
+            }
+        }
+        if !model.slots.iter().any(|s| s.0 == EMPTY) {
+            return Err("the model's index has no free slot (a lookup would not end)".into());
+        }
+        Ok(model)
+    }
+}
+
 /// Frequencies summing to exactly `1 << PRECISION`, each at least 1 (`counts` sorted by falling count,
 /// at most [`MAX_SYMBOLS`] of them), in multiples of `1 << step`. A single value gets 0: it is never coded.
 fn quantise(counts: &[(u32, u64)], step: u32) -> Vec<(u32, u16)> {

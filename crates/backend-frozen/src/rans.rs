@@ -3,8 +3,9 @@
 //! first-out order harmless: the encoder records every symbol's `(start, freq, bits)` while it walks the tree
 //! forwards, then codes them backwards in one go, and the decoder reads them forwards in tree order.
 //!
-//! Raw bits are symbols of frequency 1 at precision `bits`. Decoding past the end of a stream reads zeros,
-//! so damaged input gives a wrong answer, never a panic.
+//! Raw bits are symbols of frequency 1 at precision `bits`. Decoding past the end of a stream reads bytes
+//! of 1 (a valid stream is never read past its end), so damaged input gives a wrong answer, never a panic,
+//! and never a state stuck at 0 (which zeros would keep there, renormalising forever).
 
 /// Lower bound of the normalised state interval `[L, 256 L)`.
 const L: u32 = 1 << 23;
@@ -85,7 +86,7 @@ impl<'a> Decoder<'a> {
 
     #[inline(always)]
     fn byte(&mut self) -> u8 {
-        let b = self.bytes.get(self.at).copied().unwrap_or(0);
+        let b = self.bytes.get(self.at).copied().unwrap_or(1);
         self.at += 1;
         b
     }
@@ -165,6 +166,23 @@ mod tests {
                 dec.advance(starts[s], freqs[s], 15);
             }
         }
+    }
+
+    /// A stream of zeros puts the state at 0, where renormalising with more zeros would never end.
+    #[test]
+    fn a_stream_of_zeros_decodes_to_its_end() {
+        let zeros = [0u8; 64];
+        let mut dec = Decoder::new(&zeros);
+        for _ in 0..1000 {
+            let slot = dec.peek(15);
+            let (start, freq) = if slot < 16384 {
+                (0, 16384)
+            } else {
+                (16384, 16384)
+            };
+            dec.advance(start, freq, 15);
+        }
+        assert!(dec.at > zeros.len());
     }
 
     #[test]

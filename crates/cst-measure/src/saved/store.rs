@@ -24,6 +24,10 @@ pub fn save<B: Backend>(store: &B::Store, paths: &[String], path: &Path) -> Resu
             store.len()
         )));
     }
+    // The backend's sections first: it refuses a store it cannot save (one not finished, say) before
+    // anything reads the store's files.
+    let mut own = Sections::default();
+    B::save(store, &mut own).map_err(error)?;
     let mut entries = Vec::with_capacity(store.len() * FILE_ENTRY);
     let mut all_paths = String::new();
     for (i, file_path) in paths.iter().enumerate() {
@@ -39,7 +43,7 @@ pub fn save<B: Backend>(store: &B::Store, paths: &[String], path: &Path) -> Resu
     let mut sections = Sections::default();
     sections.add(FILES, entries);
     sections.add(PATHS, all_paths.into_bytes());
-    B::save(store, &mut sections).map_err(error)?;
+    sections.list.append(&mut own.list);
     let header = Header {
         backend: B::NAME.to_string(),
         backend_format: format,
