@@ -270,7 +270,7 @@ fn generate(name: &str, spec: &Spec) -> String {
     // Decoding tables first: every context's descriptor must be known to write the entries that lead to it.
     // A slot holds `entry << 4 | length` (the absolute entry index) or a second-level table's number with
     // length 0.
-    let mut slots: Vec<u32> = Vec::new();
+    let mut slots: Vec<u16> = Vec::new();
     let mut descriptors = Vec::new();
     let mut context_lines = String::new();
     let mut entry_count = 0usize;
@@ -301,24 +301,29 @@ fn generate(name: &str, spec: &Spec) -> String {
         position[c.entries.len()] = c.entries.len();
         // A full first-level table starts on a cache line boundary; smaller ones fill the gaps before.
         if lengths.iter().max() >= Some(&FIRST_BITS) {
-            slots.resize(slots.len().next_multiple_of(64 / 4), 0);
+            slots.resize(slots.len().next_multiple_of(64 / 2), 0);
         }
         let slot_base = slots.len();
         let mut table = Vec::new();
         let (first, sub) = fill_context(&mut table, &lengths);
         slots.extend(table.iter().map(|&slot| {
-            let (rank, length) = (usize::from(slot >> 4), u32::from(slot & 15));
+            let (rank, length) = (usize::from(slot >> 4), slot & 15);
             if length == 0 {
-                slot.into()
+                slot
             } else {
-                (((entry_count + position[rank]) as u32) << 4) | length
+                let entry = entry_count + position[rank];
+                assert!(
+                    entry < 4096,
+                    "{name}: over 4,096 symbols (a slot holds a 12-bit entry)"
+                );
+                ((entry as u16) << 4) | length
             }
         }));
         assert!(slot_base < 1 << 22);
         descriptors.push(((slot_base as u32) << 10) | (sub << 7) | (64 - first));
         writeln!(
             context_lines,
-            "    Context {{ entries: {entry_count}, descriptor: {}, symbols: {} }},",
+            "    Context {{ descriptor: {}, entries: {entry_count}, symbols: {} }},",
             descriptors.last().unwrap(),
             c.entries.len()
         )
@@ -407,9 +412,9 @@ fn generate(name: &str, spec: &Spec) -> String {
     writeln!(out, "static LINKS: [u16; {entry_count}] = [\n{links}];").unwrap();
     writeln!(
         out,
-        "static SLOTS: Aligned<[u32; {}]> = Aligned([\n{}]);",
+        "static SLOTS: Aligned<[u16; {}]> = Aligned([\n{}]);",
         slots.len(),
-        list(&mut slots.iter().map(u32::to_string))
+        list(&mut slots.iter().map(u16::to_string))
     )
     .unwrap();
     writeln!(
@@ -490,10 +495,10 @@ fn generate(name: &str, spec: &Spec) -> String {
         "{name}: root context"
     );
     // The tables' bytes, counted from what was written (element sizes as `src/model.rs` declares them:
-    // `Context` 12, `Entry` 16), for the test that checks `Model::static_bytes` against it.
-    let counted = spec.contexts.len() * 12
+    // `Context` 8, `Entry` 16, a slot 2), for the test that checks `Model::static_bytes` against it.
+    let counted = spec.contexts.len() * 8
         + entry_count * (16 + 2 + 2)
-        + slots.len() * 4
+        + slots.len() * 2
         + (number_slots.len() + number_codes.len()) * 2
         + pairs.len() * (4 + 2)
         + fallbacks.len() * (2 + 2)

@@ -742,7 +742,7 @@ fn canonical(lengths: &[u32]) -> Vec<u32> {
 }
 
 /// The bytes of the static tables `build.rs` makes of a model (its layout: `src/model.rs`), the 64-byte
-/// alignment of the contexts' first levels aside: per context 12 bytes and its decoding slots (4 bytes
+/// alignment of the contexts' first levels aside: per context 8 bytes and its decoding slots (2 bytes
 /// each: a first level of at most 32, a second-level table per long-code prefix), per symbol 20 bytes
 /// (entry, code, link), per number code 600 bytes, per pair 6, per fallback 4, per kind 2.
 fn table_bytes(model: &Model) -> u64 {
@@ -767,14 +767,13 @@ fn table_parts(model: &Model) -> [u64; 4] {
             .collect();
         prefixes.sort_unstable();
         prefixes.dedup();
-        slots += 4 * ((1u64 << first) + ((prefixes.len() as u64) << sub));
+        slots += 2 * ((1u64 << first) + ((prefixes.len() as u64) << sub));
         symbols += 20 * c.lengths.len() as u64;
-        contexts += 12
-            + match c.key {
-                Key::Pair(..) => 6,
-                Key::Fallback(_) => 4,
-                Key::Global => 0,
-            };
+        contexts += 8 + match c.key {
+            Key::Pair(..) => 6,
+            Key::Fallback(_) => 4,
+            Key::Global => 0,
+        };
         for (s, _) in &c.symbols {
             if s.kind != u16::MAX {
                 max_kind = max_kind.max(s.kind);

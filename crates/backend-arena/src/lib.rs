@@ -47,8 +47,11 @@
 //! `examples/gen_tables.rs` into `tables/*.model`, expanded by `build.rs` into tables compiled into the
 //! binary, never allocated, and nothing is shared between files. A process pays for the models of the
 //! grammars it uses, so they are counted as the row's static bytes ([`Arena::static_bytes`], the
-//! `size_of_val` of every array a model reads): 43 KB for Python, 59 KB for Rust, 55 KB for TypeScript and
-//! 57 KB for TSX (0.16 MB for the built-in corpus's three, against the grammars' own parse tables' 4.4 MB).
+//! `size_of_val` of every array a model reads): 38.6 KB for Python, 53.8 KB for Rust, 48.3 KB for TypeScript
+//! and 49.6 KB for TSX (0.14 MB for the built-in corpus's three, against the grammars' own parse tables'
+//! 4.4 MB). Per context 8 bytes (its decoding table's descriptor, its first symbol, its symbol count), per
+//! decoding slot 2, per symbol 20 (its 16-byte entry, the encoder's code and next context), per number
+//! code 600 (256 decoding slots and 44 codes of 2 bytes).
 //! They are that small because the generator gives table space only to what occurs often enough in the
 //! training code (per 1,000,000 bytes of it: a (parent, previous sibling) context 400 times, a symbol 40
 //! times in such a context, 20 in its parent's fallback, 3 in the global context, a kind's own number code

@@ -39,14 +39,17 @@ pub(crate) const NONE: u16 = 0xFFFE;
 /// A context, by id: where its symbols are (the encoder's view) and its descriptor (the decoder's).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Context {
-    /// Its first symbol in [`Model::entries`]: its symbols are stored sorted by the encoder's key
-    /// ([`Entry::key`]), then by how many of their parts are coded, and its escape after them.
-    pub(crate) entries: u32,
     /// See [`Descriptor`].
     pub(crate) descriptor: u32,
+    /// Its first symbol in [`Model::entries`]: its symbols are stored sorted by the encoder's key
+    /// ([`Entry::key`]), then by how many of their parts are coded, and its escape after them. (A model
+    /// has fewer than 4,096 entries: a decoding slot holds 12 bits of entry.)
+    pub(crate) entries: u16,
     /// How many symbols (the escape not counted).
-    pub(crate) symbols: u32,
+    pub(crate) symbols: u16,
 }
+
+const _: () = assert!(std::mem::size_of::<Context>() == 8);
 
 /// What a reader needs to decode a symbol of a context, packed in a `u32` that entries and cursor frames
 /// carry for the contexts of the next sibling and of the first child: `slots << 10 | sub << 7 | 64 - first`.
@@ -54,12 +57,13 @@ pub(crate) struct Context {
 /// The context's decoding table starts at slot `slots` of [`Model::slots`] and has two levels, so that the
 /// common (short) codes are found in one cache line: a first level of `1 << first` slots indexed by the next
 /// `first` bits (at most 5), then second-level tables of `1 << sub` slots each for the longer codes. A slot
-/// holds `entry << 4 | code length` (the entry's index in [`Model::entries`]), or `table << 4` with length
-/// 0: go on in second-level table number `table`, indexed by the next `sub` bits.
+/// (a `u16`) holds `entry << 4 | code length` (the entry's index in [`Model::entries`], below 4,096), or
+/// `table << 4` with length 0: go on in second-level table number `table`, indexed by the next `sub` bits.
 #[allow(dead_code)] // Documentation of the packing; the code passes plain `u32`s.
 pub(crate) type Descriptor = u32;
 
-/// 64-byte alignment for the decoding tables, so that a full first level starts a cache line.
+/// 64-byte alignment for the decoding tables, so that a full first level (32 slots of 2 bytes) starts a cache
+/// line.
 #[repr(align(64))]
 pub(crate) struct Aligned<T>(pub(crate) T);
 
@@ -126,7 +130,7 @@ pub(crate) struct Model {
     /// what the encoder follows.
     pub(crate) links: &'static [u16],
     /// Decoding tables of the contexts (see [`Descriptor`]).
-    pub(crate) slots: &'static [u32],
+    pub(crate) slots: &'static [u16],
     /// 256 slots per number code: `small << 9 | extra << 4 | length`: the code's length, and the value,
     /// `small` or a leading one followed by `extra` more bits.
     pub(crate) number_slots: &'static [u16],
