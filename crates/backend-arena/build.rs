@@ -408,8 +408,18 @@ fn generate(name: &str, spec: &Spec) -> String {
         "static ENTRIES: [Entry; {entry_count}] = [\n{entries}];"
     )
     .unwrap();
-    writeln!(out, "static CODES: [u16; {entry_count}] = [\n{codes}];").unwrap();
-    writeln!(out, "static LINKS: [u16; {entry_count}] = [\n{links}];").unwrap();
+    // The encoder's codes and next contexts are derived from the decoding tables at run time
+    // (`encode::Tables`); these are only for the test that checks the derivation.
+    writeln!(
+        out,
+        "#[cfg(test)]\nstatic CODES: [u16; {entry_count}] = [\n{codes}];"
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "#[cfg(test)]\nstatic LINKS: [u16; {entry_count}] = [\n{links}];"
+    )
+    .unwrap();
     writeln!(
         out,
         "static SLOTS: Aligned<[u16; {}]> = Aligned([\n{}]);",
@@ -497,7 +507,7 @@ fn generate(name: &str, spec: &Spec) -> String {
     // The tables' bytes, counted from what was written (element sizes as `src/model.rs` declares them:
     // `Context` 8, `Entry` 16, a slot 2), for the test that checks `Model::static_bytes` against it.
     let counted = spec.contexts.len() * 8
-        + entry_count * (16 + 2 + 2)
+        + entry_count * 16
         + slots.len() * 2
         + (number_slots.len() + number_codes.len()) * 2
         + pairs.len() * (4 + 2)
@@ -515,7 +525,9 @@ fn generate(name: &str, spec: &Spec) -> String {
         "pub(crate) static MODEL: Model = Model {{
         contexts: &CONTEXTS,
         entries: &ENTRIES,
+        #[cfg(test)]
         codes: &CODES,
+        #[cfg(test)]
         links: &LINKS,
         slots: &SLOTS.0,
         number_slots: &NUMBER_SLOTS,

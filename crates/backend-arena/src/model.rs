@@ -1,8 +1,10 @@
 //! The trained models: per grammar, the contexts records are coded in, each context's symbols and codes, and
 //! the number codes of gaps, lengths and subtree sizes. All of it is `static` data expanded at compile time by
-//! `build.rs` from `tables/*.model` (trained by `examples/gen_tables.rs`): no heap, nothing built at run time,
-//! nothing shared between files. What a process reads of it is counted apart from the store, per grammar used
+//! `build.rs` from `tables/*.model` (trained by `examples/gen_tables.rs`): no heap, nothing shared between
+//! files. What a process reads of it is counted apart from the store, per grammar used
 //! ([`Model::static_bytes`], which a test checks against the bytes `build.rs` counted as it wrote them).
+//! The tables are the decoder's: what only the encoder needs (each symbol's code and next context) it
+//! derives from them at run time (`encode::Tables`; a test checks it against what `build.rs` computed).
 //!
 //! Correctness never depends on the model: a symbol carries the kind and field ids it stands for, and the
 //! encoder uses a symbol only for a node it reproduces exactly (anything else is escaped to a fallback
@@ -124,10 +126,12 @@ const fn e(
 pub(crate) struct Model {
     pub(crate) contexts: &'static [Context],
     pub(crate) entries: &'static [Entry],
-    /// Per entry, the encoder's code: `code << 4 | length`, most significant bit first.
+    /// Per entry, the encoder's code (`code << 4 | length`, most significant bit first) and the id of its
+    /// next sibling's context (for the escape: its fallback context or [`RAW`]), as `build.rs` wrote them:
+    /// for the test that checks what the encoder derives from the decoding tables (`encode::Tables`).
+    #[cfg(test)]
     pub(crate) codes: &'static [u16],
-    /// Per entry, the id of its next sibling's context (for the escape: its fallback context or [`RAW`]):
-    /// what the encoder follows.
+    #[cfg(test)]
     pub(crate) links: &'static [u16],
     /// Decoding tables of the contexts (see [`Descriptor`]).
     pub(crate) slots: &'static [u16],
@@ -165,8 +169,6 @@ impl Model {
         use std::mem::size_of_val;
         size_of_val(self.contexts)
             + size_of_val(self.entries)
-            + size_of_val(self.codes)
-            + size_of_val(self.links)
             + size_of_val(self.slots)
             + size_of_val(self.number_slots)
             + size_of_val(self.number_codes)
@@ -226,17 +228,6 @@ impl Model {
             entry.next
         } else {
             self.descriptor(self.resolve(parent, entry.kind_field as u16))
-        }
-    }
-
-    /// The id of the context of the node after one coded as entry `index` under a parent of kind `parent`
-    /// (the encoder's [`Model::next_descriptor`]).
-    #[inline(always)]
-    pub(crate) fn next_context(&self, index: usize, parent: u16) -> u16 {
-        if self.entries[index].flags & LOOKUP == 0 {
-            self.links[index]
-        } else {
-            self.resolve(parent, self.entries[index].kind_field as u16)
         }
     }
 }
@@ -330,6 +321,24 @@ mod tests {
                         "{} context {index} rank {rank}",
                         language.name()
                     );
+                }
+                // The encoder's tables, derived from the decoding tables, are what build.rs wrote.
+                let tables = crate::encode::Tables::of(model);
+                for at in first..first + count {
+                    assert_eq!(
+                        tables.codes[at],
+                        model.codes[at],
+                        "{} entry {at}",
+                        language.name()
+                    );
+                    if model.entries[at].flags & super::LOOKUP == 0 {
+                        assert_eq!(
+                            tables.links[at],
+                            model.links[at],
+                            "{} entry {at}",
+                            language.name()
+                        );
+                    }
                 }
                 // The escape leads to a wider context (whose descriptor it carries) or to a raw record.
                 let (escape, fallback) = (
