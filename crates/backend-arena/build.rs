@@ -436,7 +436,7 @@ fn generate(name: &str, spec: &Spec) -> String {
     .unwrap();
     writeln!(
         out,
-        "static NUMBER_CODES: [u16; {}] = [\n{}];",
+        "#[cfg(test)]\nstatic NUMBER_CODES: [u16; {}] = [\n{}];",
         number_codes.len(),
         list(&mut number_codes.iter().map(u32::to_string))
     )
@@ -475,7 +475,7 @@ fn generate(name: &str, spec: &Spec) -> String {
     }
     writeln!(
         out,
-        "static FIRST_CONTEXTS: [u16; {}] = [{}];",
+        "#[cfg(test)]\nstatic FIRST_CONTEXTS: [u16; {}] = [{}];",
         first.len(),
         list(&mut first.iter().map(usize::to_string))
     )
@@ -505,14 +505,14 @@ fn generate(name: &str, spec: &Spec) -> String {
         "{name}: root context"
     );
     // The tables' bytes, counted from what was written (element sizes as `src/model.rs` declares them:
-    // `Context` 8, `Entry` 16, a slot 2), for the test that checks `Model::static_bytes` against it.
+    // `Context` 8, `Entry` 16, a slot 2; the arrays compiled for tests only aside), for the test that checks
+    // `Model::static_bytes` against it.
     let counted = spec.contexts.len() * 8
         + entry_count * 16
         + slots.len() * 2
-        + (number_slots.len() + number_codes.len()) * 2
+        + number_slots.len() * 2
         + pairs.len() * (4 + 2)
-        + fallbacks.len() * (2 + 2)
-        + first.len() * 2;
+        + fallbacks.len() * (2 + 2);
     writeln!(
         out,
         "/// The bytes of this model's tables as `build.rs` counted them from the model file.\n\
@@ -531,11 +531,13 @@ fn generate(name: &str, spec: &Spec) -> String {
         links: &LINKS,
         slots: &SLOTS.0,
         number_slots: &NUMBER_SLOTS,
+        #[cfg(test)]
         number_codes: &NUMBER_CODES,
         pairs: &PAIRS,
         pair_contexts: &PAIR_CONTEXTS,
         fallback_kinds: &FALLBACK_KINDS,
         fallback_contexts: &FALLBACK_CONTEXTS,
+        #[cfg(test)]
         first_contexts: &FIRST_CONTEXTS,
         global: {global},
         root: {},

@@ -409,13 +409,6 @@ pub(crate) fn number_symbol(value: u32) -> (usize, u32) {
     }
 }
 
-/// Bits a number of code `code` takes.
-#[inline(always)]
-pub(crate) fn number_length(value: u32, code: u8, model: &Model) -> u32 {
-    let (symbol, bits) = number_symbol(value);
-    u32::from(model.number_codes[usize::from(code) * 44 + symbol] & 15) + bits
-}
-
 /// Bits a raw number takes.
 pub(crate) fn raw_number_length(value: u32) -> u32 {
     6 + (32 - value.leading_zeros()).saturating_sub(1)

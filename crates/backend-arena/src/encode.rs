@@ -19,7 +19,7 @@
 //! The scratch arena is a `bumpalo::Bump` the store resets before each file and drops in `finish()`: no
 //! per-node allocation, and no scratch memory survives the build. Beside it the scratch holds the [`Memo`]
 //! (at most a [`MEMO_SHARE`]th of the store so far) and the encoder's [`Tables`] of each grammar encoded
-//! (codes and next contexts derived from the static decoding tables, 4 bytes a symbol).
+//! (codes, next contexts and first-child contexts derived from the static decoding tables).
 
 use crate::codec::{self, MISSING};
 use crate::model::{
@@ -71,12 +71,18 @@ const _: () = assert!(std::mem::size_of::<Flat>() == 32);
 /// What the encoder reads beyond the decoder's static tables, derived from them ([`Tables::of`]) instead of
 /// being static data of its own: per entry of a model, its code (`code << 4 | length`, most significant bit
 /// first: what the decoding slots that lead to the entry say) and the id of its next sibling's context (the
-/// context whose descriptor the entry carries; for an escape its fallback context or [`RAW`]). 4 bytes an
-/// entry (about 7 KB a grammar), made once per grammar a build encodes (O(entries + slots), in the scratch,
-/// dropped by `finish()`) and once per edit.
+/// context whose descriptor the entry carries; for an escape its fallback context or [`RAW`]); per number
+/// code its 44 codes; per kind its first child's context. 4 bytes an entry, 88 a number code, 2 a kind
+/// (about 8 KB a grammar), made once per grammar a build encodes (O(entries + slots), in the scratch,
+/// dropped by `finish()`) and kept by an edited store from its first edit of the grammar.
 pub(crate) struct Tables {
     pub(crate) codes: Box<[u16]>,
     pub(crate) links: Box<[u16]>,
+    /// 44 codes per number code (`code << 4 | length`), from its decoding slots.
+    pub(crate) number_codes: Box<[u16]>,
+    /// `resolve(kind, NONE)` for every kind id up to the largest with a context of its children, then for
+    /// `ERROR`.
+    pub(crate) first_contexts: Box<[u16]>,
 }
 
 impl Tables {
@@ -138,9 +144,35 @@ impl Tables {
                 }
             }
         }
+        // Number codes: a slot holds `small << 9 | extra << 4 | length` (see `Model::number_slots`): the
+        // symbol is `small` below 16, else `extra + 12`.
+        let families = model.number_slots.len() / 256;
+        let mut number_codes = vec![0u16; families * 44];
+        for (family, slots) in model.number_slots.chunks_exact(256).enumerate() {
+            for (prefix, &slot) in slots.iter().enumerate() {
+                let (length, extra, small) = (slot & 15, (slot >> 4) & 31, slot >> 9);
+                let symbol = usize::from(if extra > 0 { extra + 12 } else { small });
+                let code = &mut number_codes[family * 44 + symbol];
+                if length > 0 && *code == 0 {
+                    *code = (((prefix as u16) >> (8 - length)) << 4) | length;
+                }
+            }
+        }
+        // First children's contexts: only a kind that is some context's parent has one other than the
+        // global context.
+        let parents = (model.pairs.iter().map(|&key| (key >> 16) as u16))
+            .chain(model.fallback_kinds.iter().copied())
+            .filter(|&kind| kind < NONE);
+        let largest = parents.max().unwrap_or(0);
+        let mut first_contexts: Vec<u16> = (0..=largest)
+            .map(|kind| model.resolve(kind, NONE))
+            .collect();
+        first_contexts.push(model.resolve(u16::MAX, NONE));
         Tables {
             codes: codes.into_boxed_slice(),
             links: links.into_boxed_slice(),
+            number_codes: number_codes.into_boxed_slice(),
+            first_contexts: first_contexts.into_boxed_slice(),
         }
     }
 }
@@ -148,11 +180,44 @@ impl Tables {
 /// The encoder's [`Tables`] of each grammar derived so far, by [`Language::index`].
 pub(crate) type EncoderTables = [Option<Tables>; 4];
 
+/// Bits a number of code `code` takes.
+#[inline(always)]
+fn number_length(value: u32, code: u8, model: &Coder<'_>) -> u32 {
+    let (symbol, bits) = codec::number_symbol(value);
+    u32::from(model.number_codes[usize::from(code) * 44 + symbol] & 15) + bits
+}
+
 /// A model with the encoder's [`Tables`] beside it: what the encoder codes with.
 pub(crate) struct Coder<'t> {
     pub(crate) model: &'static Model,
     pub(crate) codes: &'t [u16],
     pub(crate) links: &'t [u16],
+    pub(crate) number_codes: &'t [u16],
+    first_contexts: &'t [u16],
+}
+
+impl<'t> Coder<'t> {
+    pub(crate) fn new(model: &'static Model, tables: &'t Tables) -> Coder<'t> {
+        Coder {
+            model,
+            codes: &tables.codes,
+            links: &tables.links,
+            number_codes: &tables.number_codes,
+            first_contexts: &tables.first_contexts,
+        }
+    }
+
+    /// The context of the first child of a node of kind `kind`: [`Model::resolve`]`(kind, NONE)`, from a
+    /// table.
+    #[inline(always)]
+    pub(crate) fn first_context(&self, kind: u16) -> u16 {
+        let last = self.first_contexts.len() - 1;
+        match kind {
+            u16::MAX => self.first_contexts[last],
+            kind if usize::from(kind) < last => self.first_contexts[usize::from(kind)],
+            _ => self.global,
+        }
+    }
 }
 
 impl std::ops::Deref for Coder<'_> {
@@ -320,11 +385,7 @@ fn encode_with<W: Walk>(
     } = scratch;
     let model = Model::of(language);
     let tables = tables[language.index()].get_or_insert_with(|| Tables::of(model));
-    let model = &Coder {
-        model,
-        codes: &tables.codes,
-        links: &tables.links,
-    };
+    let model = &Coder::new(model, tables);
     // One chunk for the whole file, sized up front (a `Flat` per node, the write buffer's few bytes per
     // node, the rest): a bump that grows chunk by chunk doubles, and keeps the smaller chunks until reset.
     // A chunk too small, or over twice too large (what a larger file left), is freed before the new one is
@@ -575,7 +636,12 @@ impl Scratch {
     /// Bytes of the bump arena's chunks (their metadata included) and of the memo with the encoder's tables.
     pub(crate) fn bytes(&mut self) -> (usize, usize) {
         let tables: usize = (self.tables.iter().flatten())
-            .map(|t| std::mem::size_of_val(&*t.codes) + std::mem::size_of_val(&*t.links))
+            .map(|t| {
+                std::mem::size_of_val(&*t.codes)
+                    + std::mem::size_of_val(&*t.links)
+                    + std::mem::size_of_val(&*t.number_codes)
+                    + std::mem::size_of_val(&*t.first_contexts)
+            })
             .sum();
         (
             self.bump.allocated_bytes_including_metadata(),
@@ -718,10 +784,10 @@ fn symbol(
         if let Some(choice) = found {
             let mut bits = u32::from((choice >> 32) as u8);
             if choice & CHOICE_GAP_CODED != 0 {
-                bits += codec::number_length(node.gap, (choice >> 40) as u8, model);
+                bits += number_length(node.gap, (choice >> 40) as u8, model);
             }
             if choice & CHOICE_END_CODED != 0 {
-                bits += codec::number_length(node.len, (choice >> 48) as u8, model);
+                bits += number_length(node.len, (choice >> 48) as u8, model);
             }
             node.entry = choice as u16;
             node.hops = ((choice >> 56) & 15) as u8;
@@ -741,11 +807,11 @@ fn symbol(
         let mut bits = node.bits;
         let mut choice = index as u64 | (u64::from(node.hops) << 56);
         if e.flags & GAP_CODED != 0 {
-            bits -= codec::number_length(node.gap, e.gap_code, model);
+            bits -= number_length(node.gap, e.gap_code, model);
             choice |= CHOICE_GAP_CODED | (u64::from(e.gap_code) << 40);
         }
         if e.flags & END_MASK == END_CODED {
-            bits -= codec::number_length(node.len, e.end_code, model);
+            bits -= number_length(node.len, e.end_code, model);
             choice |= CHOICE_END_CODED | (u64::from(e.end_code) << 48);
         }
         if e.flags & LOOKUP != 0 {
@@ -790,10 +856,10 @@ fn choose(model: &Coder<'_>, node: &mut Flat, parent_kind: u16, fixed: &mut bool
                 if gap_fits(e, node.gap) && codec::end_fits(e, node.len, ends_with_parent) {
                     bits += u32::from(model.codes[index] & 15);
                     if e.flags & GAP_CODED != 0 {
-                        bits += codec::number_length(node.gap, e.gap_code, model);
+                        bits += number_length(node.gap, e.gap_code, model);
                     }
                     if e.flags & END_MASK == END_CODED {
-                        bits += codec::number_length(node.len, e.end_code, model);
+                        bits += number_length(node.len, e.end_code, model);
                     }
                     node.entry = index as u16;
                     node.hops = hops;
@@ -972,7 +1038,7 @@ impl ReverseWriter<'_> {
 
     /// A number of code `code` (its code, then the bits below its leading one); returns its bits.
     #[inline(always)]
-    fn prepend_number(&mut self, value: u32, code: u8, model: &Model) -> u32 {
+    fn prepend_number(&mut self, value: u32, code: u8, model: &Coder<'_>) -> u32 {
         let (symbol, extra) = codec::number_symbol(value);
         if extra > 0 {
             self.prepend(value - (1 << extra), extra);
@@ -1098,11 +1164,7 @@ pub(crate) fn part_bits(
 ) -> Result<crate::RecordParts, BuildError> {
     let model = Model::of(language);
     let tables = Tables::of(model);
-    let model = &Coder {
-        model,
-        codes: &tables.codes,
-        links: &tables.links,
-    };
+    let model = &Coder::new(model, &tables);
     let mut cursor = CountedCursor::new(tree);
     let mut walked = walk(
         scratch,
@@ -1153,10 +1215,10 @@ pub(crate) fn part_bits(
         let e = &model.entries[index];
         parts.symbol_bits += u64::from(model.codes[index] & 15);
         if e.flags & GAP_CODED != 0 {
-            parts.gap_bits += u64::from(codec::number_length(node.gap, e.gap_code, model));
+            parts.gap_bits += u64::from(number_length(node.gap, e.gap_code, model));
         }
         if e.flags & END_MASK == END_CODED {
-            let bits = u64::from(codec::number_length(node.len, e.end_code, model));
+            let bits = u64::from(number_length(node.len, e.end_code, model));
             if node.flags & LEAF != 0 {
                 parts.leaf_length_bits += bits;
             } else {
@@ -1164,7 +1226,7 @@ pub(crate) fn part_bits(
             }
         }
         if let Some(size) = size {
-            parts.size_bits += u64::from(codec::number_length(size, model.size_code, model));
+            parts.size_bits += u64::from(number_length(size, model.size_code, model));
         }
     }
     Ok(parts)

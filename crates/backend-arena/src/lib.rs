@@ -47,14 +47,15 @@
 //! `examples/gen_tables.rs` into `tables/*.model`, expanded by `build.rs` into tables compiled into the
 //! binary, never allocated, and nothing is shared between files. A process pays for the models of the
 //! grammars it uses, so they are counted as the row's static bytes ([`Arena::static_bytes`], the
-//! `size_of_val` of every array a model reads): 33.7 KB for Python, 46.7 KB for Rust, 41.6 KB for TypeScript
-//! and 42.7 KB for TSX (0.12 MB for the built-in corpus's three, against the grammars' own parse tables'
+//! `size_of_val` of every array a model reads): 32.2 KB for Python, 45.0 KB for Rust, 40.2 KB for TypeScript
+//! and 41.3 KB for TSX (0.12 MB for the built-in corpus's three, against the grammars' own parse tables'
 //! 4.4 MB). Per context 8 bytes (its decoding table's descriptor, its first symbol, its symbol count), per
-//! decoding slot 2, per symbol 16 (its entry), per number code 600 (256 decoding slots and 44 codes of 2
-//! bytes). What only the encoder reads, each symbol's code and its next context's id (4 bytes a symbol), is
-//! not static: the encoder derives it from the decoding tables (`encode::Tables`, O(symbols + slots), about
-//! 7 KB a grammar) into its scratch when a build first encodes the grammar, and an edited store keeps it from
-//! its first edit of the grammar on.
+//! decoding slot 2, per symbol 16 (its entry), per number code 512 (its decoding slots), per pair context 6
+//! and per fallback 4 (their sorted keys). What only the encoder reads (each symbol's code and its next
+//! context's id, each number code's 44 codes, each kind's first-child context) is not static: the encoder
+//! derives it from the decoding tables (`encode::Tables`, O(symbols + slots), about 8 KB a grammar) into
+//! its scratch when a build first encodes the grammar, and an edited store keeps it from its first edit of
+//! the grammar on.
 //! They are that small because the generator gives table space only to what occurs often enough in the
 //! training code (per 1,000,000 bytes of it: a (parent, previous sibling) context 400 times, a symbol 40
 //! times in such a context, 20 in its parent's fallback, 3 in the global context, a kind's own number code
@@ -299,7 +300,7 @@ pub struct ArenaStore {
     originals: Mutex<HashMap<u32, Weak<Cell>>>,
     /// Bytes of text and streams in the arena that belong to files now in `edited`.
     garbage: u64,
-    /// The encoder's tables (derived from the static ones, about 7 KB a grammar) of the grammars edits have
+    /// The encoder's tables (derived from the static ones, about 8 KB a grammar) of the grammars edits have
     /// encoded: none until the first edit, then kept so that each edit does not derive them again.
     edit_tables: encode::EncoderTables,
 }

@@ -138,7 +138,9 @@ pub(crate) struct Model {
     /// 256 slots per number code: `small << 9 | extra << 4 | length`: the code's length, and the value,
     /// `small` or a leading one followed by `extra` more bits.
     pub(crate) number_slots: &'static [u16],
-    /// 44 codes per number code: `code << 4 | length`.
+    /// 44 codes per number code, `code << 4 | length`, as `build.rs` wrote them (the encoder derives them
+    /// from `number_slots`; for the test that checks it).
+    #[cfg(test)]
     pub(crate) number_codes: &'static [u16],
     /// Sorted `parent << 16 | previous sibling` keys of the pair contexts, and their contexts.
     pub(crate) pairs: &'static [u32],
@@ -146,7 +148,9 @@ pub(crate) struct Model {
     /// Sorted parent kinds with a fallback context, and those contexts.
     pub(crate) fallback_kinds: &'static [u16],
     pub(crate) fallback_contexts: &'static [u16],
-    /// `resolve(kind, NONE)` for every kind id up to the largest the model names, then for `ERROR`.
+    /// `resolve(kind, NONE)` for every kind id up to the largest the model names, then for `ERROR`, as
+    /// `build.rs` wrote them (the encoder derives its own; for the test that checks it).
+    #[cfg(test)]
     pub(crate) first_contexts: &'static [u16],
     pub(crate) global: u16,
     /// The context of a file's root, and its descriptor.
@@ -171,12 +175,10 @@ impl Model {
             + size_of_val(self.entries)
             + size_of_val(self.slots)
             + size_of_val(self.number_slots)
-            + size_of_val(self.number_codes)
             + size_of_val(self.pairs)
             + size_of_val(self.pair_contexts)
             + size_of_val(self.fallback_kinds)
             + size_of_val(self.fallback_contexts)
-            + size_of_val(self.first_contexts)
     }
 
     /// The model of a grammar.
@@ -200,18 +202,6 @@ impl Model {
         match self.fallback_kinds.binary_search(&parent) {
             Ok(i) => self.fallback_contexts[i],
             Err(_) => self.global,
-        }
-    }
-
-    /// The context of the first child of a node of kind `kind`: [`Model::resolve`]`(kind, NONE)`, from a
-    /// table.
-    #[inline(always)]
-    pub(crate) fn first_context(&self, kind: u16) -> u16 {
-        let last = self.first_contexts.len() - 1;
-        match kind {
-            u16::MAX => self.first_contexts[last],
-            kind if usize::from(kind) < last => self.first_contexts[usize::from(kind)],
-            _ => self.global,
         }
     }
 
@@ -257,9 +247,13 @@ mod tests {
                     language.name()
                 );
             }
+            // The encoder's first-child contexts and number codes, derived from the decoder's tables.
+            let tables = crate::encode::Tables::of(model);
+            let coder = crate::encode::Coder::new(model, &tables);
             for kind in (0..=model.first_contexts.len() as u16 + 2).chain([u16::MAX]) {
-                assert_eq!(model.first_context(kind), model.resolve(kind, super::NONE));
+                assert_eq!(coder.first_context(kind), model.resolve(kind, super::NONE));
             }
+            assert_eq!(&*tables.number_codes, model.number_codes);
             for &(id, name) in model.fields {
                 assert_eq!(
                     grammar.field_name_for_id(id),
