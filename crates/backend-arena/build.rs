@@ -270,7 +270,7 @@ fn generate(name: &str, spec: &Spec) -> String {
     // Decoding tables first: every context's descriptor must be known to write the entries that lead to it.
     // A slot holds `entry << 4 | length` (the absolute entry index) or a second-level table's number with
     // length 0.
-    let mut slots: Vec<u32> = Vec::new();
+    let mut slots: Vec<u16> = Vec::new();
     let mut descriptors = Vec::new();
     let mut context_lines = String::new();
     let mut entry_count = 0usize;
@@ -301,24 +301,29 @@ fn generate(name: &str, spec: &Spec) -> String {
         position[c.entries.len()] = c.entries.len();
         // A full first-level table starts on a cache line boundary; smaller ones fill the gaps before.
         if lengths.iter().max() >= Some(&FIRST_BITS) {
-            slots.resize(slots.len().next_multiple_of(64 / 4), 0);
+            slots.resize(slots.len().next_multiple_of(64 / 2), 0);
         }
         let slot_base = slots.len();
         let mut table = Vec::new();
         let (first, sub) = fill_context(&mut table, &lengths);
         slots.extend(table.iter().map(|&slot| {
-            let (rank, length) = (usize::from(slot >> 4), u32::from(slot & 15));
+            let (rank, length) = (usize::from(slot >> 4), slot & 15);
             if length == 0 {
-                slot.into()
+                slot
             } else {
-                (((entry_count + position[rank]) as u32) << 4) | length
+                let entry = entry_count + position[rank];
+                assert!(
+                    entry < 4096,
+                    "{name}: over 4,096 symbols (a slot holds a 12-bit entry)"
+                );
+                ((entry as u16) << 4) | length
             }
         }));
         assert!(slot_base < 1 << 22);
         descriptors.push(((slot_base as u32) << 10) | (sub << 7) | (64 - first));
         writeln!(
             context_lines,
-            "    Context {{ entries: {entry_count}, descriptor: {}, symbols: {} }},",
+            "    Context {{ descriptor: {}, entries: {entry_count}, symbols: {} }},",
             descriptors.last().unwrap(),
             c.entries.len()
         )
@@ -403,13 +408,23 @@ fn generate(name: &str, spec: &Spec) -> String {
         "static ENTRIES: [Entry; {entry_count}] = [\n{entries}];"
     )
     .unwrap();
-    writeln!(out, "static CODES: [u16; {entry_count}] = [\n{codes}];").unwrap();
-    writeln!(out, "static LINKS: [u16; {entry_count}] = [\n{links}];").unwrap();
+    // The encoder's codes and next contexts are derived from the decoding tables at run time
+    // (`encode::Tables`); these are only for the test that checks the derivation.
     writeln!(
         out,
-        "static SLOTS: Aligned<[u32; {}]> = Aligned([\n{}]);",
+        "#[cfg(test)]\nstatic CODES: [u16; {entry_count}] = [\n{codes}];"
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "#[cfg(test)]\nstatic LINKS: [u16; {entry_count}] = [\n{links}];"
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "static SLOTS: Aligned<[u16; {}]> = Aligned([\n{}]);",
         slots.len(),
-        list(&mut slots.iter().map(u32::to_string))
+        list(&mut slots.iter().map(u16::to_string))
     )
     .unwrap();
     writeln!(
@@ -421,7 +436,7 @@ fn generate(name: &str, spec: &Spec) -> String {
     .unwrap();
     writeln!(
         out,
-        "static NUMBER_CODES: [u16; {}] = [\n{}];",
+        "#[cfg(test)]\nstatic NUMBER_CODES: [u16; {}] = [\n{}];",
         number_codes.len(),
         list(&mut number_codes.iter().map(u32::to_string))
     )
@@ -460,7 +475,7 @@ fn generate(name: &str, spec: &Spec) -> String {
     }
     writeln!(
         out,
-        "static FIRST_CONTEXTS: [u16; {}] = [{}];",
+        "#[cfg(test)]\nstatic FIRST_CONTEXTS: [u16; {}] = [{}];",
         first.len(),
         list(&mut first.iter().map(usize::to_string))
     )
@@ -490,14 +505,14 @@ fn generate(name: &str, spec: &Spec) -> String {
         "{name}: root context"
     );
     // The tables' bytes, counted from what was written (element sizes as `src/model.rs` declares them:
-    // `Context` 12, `Entry` 16), for the test that checks `Model::static_bytes` against it.
-    let counted = spec.contexts.len() * 12
-        + entry_count * (16 + 2 + 2)
-        + slots.len() * 4
-        + (number_slots.len() + number_codes.len()) * 2
+    // `Context` 8, `Entry` 16, a slot 2; the arrays compiled for tests only aside), for the test that checks
+    // `Model::static_bytes` against it.
+    let counted = spec.contexts.len() * 8
+        + entry_count * 16
+        + slots.len() * 2
+        + number_slots.len() * 2
         + pairs.len() * (4 + 2)
-        + fallbacks.len() * (2 + 2)
-        + first.len() * 2;
+        + fallbacks.len() * (2 + 2);
     writeln!(
         out,
         "/// The bytes of this model's tables as `build.rs` counted them from the model file.\n\
@@ -510,15 +525,19 @@ fn generate(name: &str, spec: &Spec) -> String {
         "pub(crate) static MODEL: Model = Model {{
         contexts: &CONTEXTS,
         entries: &ENTRIES,
+        #[cfg(test)]
         codes: &CODES,
+        #[cfg(test)]
         links: &LINKS,
         slots: &SLOTS.0,
         number_slots: &NUMBER_SLOTS,
+        #[cfg(test)]
         number_codes: &NUMBER_CODES,
         pairs: &PAIRS,
         pair_contexts: &PAIR_CONTEXTS,
         fallback_kinds: &FALLBACK_KINDS,
         fallback_contexts: &FALLBACK_CONTEXTS,
+        #[cfg(test)]
         first_contexts: &FIRST_CONTEXTS,
         global: {global},
         root: {},

@@ -742,17 +742,17 @@ fn canonical(lengths: &[u32]) -> Vec<u32> {
 }
 
 /// The bytes of the static tables `build.rs` makes of a model (its layout: `src/model.rs`), the 64-byte
-/// alignment of the contexts' first levels aside: per context 12 bytes and its decoding slots (4 bytes
-/// each: a first level of at most 32, a second-level table per long-code prefix), per symbol 20 bytes
-/// (entry, code, link), per number code 600 bytes, per pair 6, per fallback 4, per kind 2.
+/// alignment of the contexts' first levels aside: per context 8 bytes and its decoding slots (2 bytes
+/// each: a first level of at most 32, a second-level table per long-code prefix), per symbol 16 bytes
+/// (its entry), per number code 512 bytes (its decoding slots), per pair 6, per fallback 4 (the encoder's
+/// codes, links and first-child contexts are derived at run time, not static).
 fn table_bytes(model: &Model) -> u64 {
     table_parts(model).iter().sum()
 }
 
-/// [`table_bytes`] by part: contexts and their keys, decoding slots, symbols, number codes and kinds.
+/// [`table_bytes`] by part: contexts and their keys, decoding slots, symbols, number codes.
 fn table_parts(model: &Model) -> [u64; 4] {
     let (mut contexts, mut slots, mut symbols) = (0u64, 0u64, 0u64);
-    let mut max_kind = 0u16;
     for c in &model.contexts {
         let longest = *c.lengths.iter().max().expect("an escape");
         let first = longest.min(5);
@@ -767,26 +767,15 @@ fn table_parts(model: &Model) -> [u64; 4] {
             .collect();
         prefixes.sort_unstable();
         prefixes.dedup();
-        slots += 4 * ((1u64 << first) + ((prefixes.len() as u64) << sub));
-        symbols += 20 * c.lengths.len() as u64;
-        contexts += 12
-            + match c.key {
-                Key::Pair(..) => 6,
-                Key::Fallback(_) => 4,
-                Key::Global => 0,
-            };
-        for (s, _) in &c.symbols {
-            if s.kind != u16::MAX {
-                max_kind = max_kind.max(s.kind);
-            }
-        }
+        slots += 2 * ((1u64 << first) + ((prefixes.len() as u64) << sub));
+        symbols += 16 * c.lengths.len() as u64;
+        contexts += 8 + match c.key {
+            Key::Pair(..) => 6,
+            Key::Fallback(_) => 4,
+            Key::Global => 0,
+        };
     }
-    [
-        contexts + 2 * (u64::from(max_kind) + 2),
-        slots,
-        symbols,
-        600 * model.families.len() as u64,
-    ]
+    [contexts, slots, symbols, 512 * model.families.len() as u64]
 }
 
 fn report(label: &str, model: &Model, costs: &Costs, nodes: usize, bytes: u64, files: usize) {

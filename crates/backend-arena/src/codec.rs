@@ -154,11 +154,11 @@ pub(crate) fn read_code(bytes: &[u8], at: usize, descriptor: u32, model: &Model)
 fn read_code_word(bytes: &[u8], at: usize, descriptor: u32, model: &Model) -> (u32, usize, u64) {
     let word = peek(bytes, at);
     let (shift, base) = (descriptor & 127, (descriptor >> 10) as usize);
-    let mut slot = model.slots[base + (word >> shift) as usize];
+    let mut slot = u32::from(model.slots[base + (word >> shift) as usize]);
     if slot & 15 == 0 {
         let (first, sub) = (64 - shift, (descriptor >> 7) & 7);
         let table = (1usize << first) + ((slot >> 4) << sub) as usize;
-        slot = model.slots[base + table + ((word << first) >> (64 - sub)) as usize];
+        slot = u32::from(model.slots[base + table + ((word << first) >> (64 - sub)) as usize]);
     }
     (slot >> 4, (slot & 15) as usize, word)
 }
@@ -407,13 +407,6 @@ pub(crate) fn number_symbol(value: u32) -> (usize, u32) {
         let bits = 31 - value.leading_zeros();
         (16 + bits as usize - 4, bits)
     }
-}
-
-/// Bits a number of code `code` takes.
-#[inline(always)]
-pub(crate) fn number_length(value: u32, code: u8, model: &Model) -> u32 {
-    let (symbol, bits) = number_symbol(value);
-    u32::from(model.number_codes[usize::from(code) * 44 + symbol] & 15) + bits
 }
 
 /// Bits a raw number takes.

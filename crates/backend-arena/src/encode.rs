@@ -17,7 +17,9 @@
 //!    into the store.
 //!
 //! The scratch arena is a `bumpalo::Bump` the store resets before each file and drops in `finish()`: no
-//! per-node allocation, and no scratch memory survives the build.
+//! per-node allocation, and no scratch memory survives the build. Beside it the scratch holds the [`Memo`]
+//! (at most a [`MEMO_SHARE`]th of the store so far) and the encoder's [`Tables`] of each grammar encoded
+//! (codes, next contexts and first-child contexts derived from the static decoding tables).
 
 use crate::codec::{self, MISSING};
 use crate::model::{
@@ -65,6 +67,179 @@ struct Flat {
 }
 
 const _: () = assert!(std::mem::size_of::<Flat>() == 32);
+
+/// What the encoder reads beyond the decoder's static tables, derived from them ([`Tables::of`]) instead of
+/// being static data of its own: per entry of a model, its code (`code << 4 | length`, most significant bit
+/// first: what the decoding slots that lead to the entry say) and the id of its next sibling's context (the
+/// context whose descriptor the entry carries; for an escape its fallback context or [`RAW`]); per number
+/// code its 44 codes; per kind its first child's context. 4 bytes an entry, 88 a number code, 2 a kind
+/// (about 8 KB a grammar), made once per grammar a build encodes (O(entries + slots), in the scratch,
+/// dropped by `finish()`) and kept by an edited store from its first edit of the grammar.
+pub(crate) struct Tables {
+    pub(crate) codes: Box<[u16]>,
+    pub(crate) links: Box<[u16]>,
+    /// 44 codes per number code (`code << 4 | length`), from its decoding slots.
+    pub(crate) number_codes: Box<[u16]>,
+    /// `resolve(kind, NONE)` for every kind id up to the largest with a context of its children, then for
+    /// `ERROR`.
+    pub(crate) first_contexts: Box<[u16]>,
+}
+
+impl Tables {
+    /// The encoder's tables of `model`.
+    pub(crate) fn of(model: &Model) -> Tables {
+        let entries = model.entries.len();
+        let (mut codes, mut links) = (vec![0u16; entries], vec![0u16; entries]);
+        // Contexts by descriptor (each context's decoding table starts at a slot of its own).
+        let mut by_descriptor: Vec<(u32, u16)> = (model.contexts.iter().enumerate())
+            .map(|(id, c)| (c.descriptor, id as u16))
+            .collect();
+        by_descriptor.sort_unstable();
+        let context_of = |descriptor: u32| -> u16 {
+            if descriptor == crate::model::RAW_DESCRIPTOR {
+                return RAW;
+            }
+            let at = by_descriptor
+                .binary_search_by_key(&descriptor, |&(d, _)| d)
+                .expect("an entry's descriptor is a context's");
+            by_descriptor[at].1
+        };
+        for c in model.contexts {
+            let (shift, base) = (c.descriptor & 127, (c.descriptor >> 10) as usize);
+            let (first, sub) = (64 - shift, (c.descriptor >> 7) & 7);
+            // Canonical codes fill their code space from 0 up, so a code's first slot comes before any slot
+            // no code reaches (zero, like a pointer to second-level table 0): the first slot seen for an
+            // entry is its code's.
+            let mut seen = |entry: usize, code: u32, length: u32| {
+                if codes[entry] == 0 {
+                    codes[entry] = ((code << 4) | length) as u16;
+                }
+            };
+            for prefix in 0..1u32 << first {
+                let slot = u32::from(model.slots[base + prefix as usize]);
+                if slot & 15 != 0 {
+                    let length = slot & 15;
+                    seen((slot >> 4) as usize, prefix >> (first - length), length);
+                    continue;
+                }
+                let table = base + (1 << first) + ((slot >> 4) << sub) as usize;
+                for rest in 0..1u32 << sub {
+                    let slot = u32::from(model.slots[table + rest as usize]);
+                    let length = slot & 15;
+                    if length > first {
+                        let below = length - first;
+                        seen(
+                            (slot >> 4) as usize,
+                            (prefix << below) | (rest >> (sub - below)),
+                            length,
+                        );
+                    }
+                }
+            }
+            let from = usize::from(c.entries);
+            let to = from + usize::from(c.symbols) + 1;
+            for (link, e) in links[from..to].iter_mut().zip(&model.entries[from..to]) {
+                if e.flags & LOOKUP == 0 {
+                    *link = context_of(e.next);
+                }
+            }
+        }
+        // Number codes: a slot holds `small << 9 | extra << 4 | length` (see `Model::number_slots`): the
+        // symbol is `small` below 16, else `extra + 12`.
+        let families = model.number_slots.len() / 256;
+        let mut number_codes = vec![0u16; families * 44];
+        for (family, slots) in model.number_slots.chunks_exact(256).enumerate() {
+            for (prefix, &slot) in slots.iter().enumerate() {
+                let (length, extra, small) = (slot & 15, (slot >> 4) & 31, slot >> 9);
+                let symbol = usize::from(if extra > 0 { extra + 12 } else { small });
+                let code = &mut number_codes[family * 44 + symbol];
+                if length > 0 && *code == 0 {
+                    *code = (((prefix as u16) >> (8 - length)) << 4) | length;
+                }
+            }
+        }
+        // First children's contexts: only a kind that is some context's parent has one other than the
+        // global context.
+        let parents = (model.pairs.iter().map(|&key| (key >> 16) as u16))
+            .chain(model.fallback_kinds.iter().copied())
+            .filter(|&kind| kind < NONE);
+        let largest = parents.max().unwrap_or(0);
+        let mut first_contexts: Vec<u16> = (0..=largest)
+            .map(|kind| model.resolve(kind, NONE))
+            .collect();
+        first_contexts.push(model.resolve(u16::MAX, NONE));
+        Tables {
+            codes: codes.into_boxed_slice(),
+            links: links.into_boxed_slice(),
+            number_codes: number_codes.into_boxed_slice(),
+            first_contexts: first_contexts.into_boxed_slice(),
+        }
+    }
+}
+
+/// The encoder's [`Tables`] of each grammar derived so far, by [`Language::index`].
+pub(crate) type EncoderTables = [Option<Tables>; 4];
+
+/// Bits a number of code `code` takes.
+#[inline(always)]
+fn number_length(value: u32, code: u8, model: &Coder<'_>) -> u32 {
+    let (symbol, bits) = codec::number_symbol(value);
+    u32::from(model.number_codes[usize::from(code) * 44 + symbol] & 15) + bits
+}
+
+/// A model with the encoder's [`Tables`] beside it: what the encoder codes with.
+pub(crate) struct Coder<'t> {
+    pub(crate) model: &'static Model,
+    pub(crate) codes: &'t [u16],
+    pub(crate) links: &'t [u16],
+    pub(crate) number_codes: &'t [u16],
+    first_contexts: &'t [u16],
+}
+
+impl<'t> Coder<'t> {
+    pub(crate) fn new(model: &'static Model, tables: &'t Tables) -> Coder<'t> {
+        Coder {
+            model,
+            codes: &tables.codes,
+            links: &tables.links,
+            number_codes: &tables.number_codes,
+            first_contexts: &tables.first_contexts,
+        }
+    }
+
+    /// The context of the first child of a node of kind `kind`: [`Model::resolve`]`(kind, NONE)`, from a
+    /// table.
+    #[inline(always)]
+    pub(crate) fn first_context(&self, kind: u16) -> u16 {
+        let last = self.first_contexts.len() - 1;
+        match kind {
+            u16::MAX => self.first_contexts[last],
+            kind if usize::from(kind) < last => self.first_contexts[usize::from(kind)],
+            _ => self.global,
+        }
+    }
+}
+
+impl std::ops::Deref for Coder<'_> {
+    type Target = Model;
+    #[inline(always)]
+    fn deref(&self) -> &Model {
+        self.model
+    }
+}
+
+impl Coder<'_> {
+    /// The id of the context of the node after one coded as entry `index` under a parent of kind `parent`
+    /// (the encoder's [`Model::next_descriptor`]).
+    #[inline(always)]
+    fn next_context(&self, index: usize, parent: u16) -> u16 {
+        if self.entries[index].flags & LOOKUP == 0 {
+            self.links[index]
+        } else {
+            self.resolve(parent, self.entries[index].kind_field as u16)
+        }
+    }
+}
 
 /// What the encoder reads of a tree: the cursor moves and node facts of tree-sitter's tree (a trait so that
 /// tests can feed it trees tree-sitter never makes).
@@ -200,22 +375,26 @@ fn encode_with<W: Walk>(
     out: &mut Vec<u8>,
     reuse: Option<Reuse<'_>>,
 ) -> Result<(), BuildError> {
-    let model = Model::of(language);
     scratch.grow_memo();
     let Scratch {
         bump,
         memo,
         nodes: encoded,
+        tables,
+        ..
     } = scratch;
+    let model = Model::of(language);
+    let tables = tables[language.index()].get_or_insert_with(|| Tables::of(model));
+    let model = &Coder::new(model, tables);
     // One chunk for the whole file, sized up front (a `Flat` per node, the write buffer's few bytes per
     // node, the rest): a bump that grows chunk by chunk doubles, and keeps the smaller chunks until reset.
-    // A chunk too small, or over four times too large (and over 1 MiB: what a large file left), is freed
-    // before the new one is taken, so that the next files' trees are not built beside it.
+    // A chunk too small, or over twice too large (what a larger file left), is freed before the new one is
+    // taken, so that the next files' trees are not built beside it.
     let need = nodes
         .saturating_mul(std::mem::size_of::<Flat>() + 8)
         .saturating_add(4096);
     let capacity = bump.chunk_capacity();
-    if capacity < need || (capacity > need.saturating_mul(4) && capacity > 1 << 20) {
+    if capacity < need || capacity > need.saturating_mul(2) {
         *bump = Bump::new();
         *bump = Bump::with_capacity(need);
     }
@@ -301,7 +480,7 @@ struct Walked<'s> {
 #[allow(clippy::too_many_arguments)]
 fn walk<'s, W: Walk>(
     scratch: &'s Bump,
-    model: &Model,
+    model: &Coder<'_>,
     memo: &mut Memo,
     language: Language,
     text_len: u32,
@@ -422,11 +601,20 @@ pub(crate) struct Scratch {
     memo: Memo,
     /// Nodes encoded through this scratch so far.
     nodes: u64,
+    /// The most bytes the memo may take (a store sets it to a [`MEMO_SHARE`]th of what it holds, so that
+    /// the memo stays a small part of the build's peak; unlimited by default).
+    pub(crate) memo_budget: usize,
+    /// The encoder's tables of each grammar it has encoded (by [`Language::index`]).
+    tables: EncoderTables,
 }
+
+/// The memo of a store's build takes at most this share of the store's bytes so far (1/128: under 1% of the
+/// peak, where its largest size, 64 KiB, would be 5.7% of the built-in corpus's store; 8 KiB there).
+pub(crate) const MEMO_SHARE: usize = 128;
 
 /// Nodes a scratch encodes before it starts a memo (a store of one small file, or an edit, never pays for
 /// one: a memo's first choices all miss), its first size (4 KiB), and its largest (64 KiB; larger ones
-/// measured no better).
+/// measured no better), within the scratch's [`Scratch::memo_budget`].
 const NODES_BEFORE_MEMO: u64 = 1024;
 const FIRST_MEMO_SLOTS: usize = 256;
 const MAX_MEMO_SLOTS: usize = 4096;
@@ -440,13 +628,44 @@ impl Scratch {
             bump: Bump::new(),
             memo: Memo::new(0),
             nodes: 0,
+            memo_budget: usize::MAX,
+            tables: Default::default(),
         }
+    }
+
+    /// Bytes of the bump arena's chunks (their metadata included) and of the memo with the encoder's tables.
+    pub(crate) fn bytes(&mut self) -> (usize, usize) {
+        let tables: usize = (self.tables.iter().flatten())
+            .map(|t| {
+                std::mem::size_of_val(&*t.codes)
+                    + std::mem::size_of_val(&*t.links)
+                    + std::mem::size_of_val(&*t.number_codes)
+                    + std::mem::size_of_val(&*t.first_contexts)
+            })
+            .sum();
+        (
+            self.bump.allocated_bytes_including_metadata(),
+            std::mem::size_of_val(&*self.memo.slots) + tables,
+        )
+    }
+
+    /// A scratch with the encoder's tables already derived (see [`Scratch::into_tables`]).
+    pub(crate) fn with_tables(tables: EncoderTables) -> Scratch {
+        Scratch {
+            tables,
+            ..Scratch::new()
+        }
+    }
+
+    /// The encoder's tables this scratch derived or was given, for the next scratch.
+    pub(crate) fn into_tables(self) -> EncoderTables {
+        self.tables
     }
 
     /// Starts or grows the memo if this scratch has encoded enough nodes for it to pay.
     fn grow_memo(&mut self) {
         let slots = self.memo.slots.len();
-        let wanted = if self.nodes < NODES_BEFORE_MEMO {
+        let mut wanted = if self.nodes < NODES_BEFORE_MEMO {
             0
         } else if slots == 0 {
             FIRST_MEMO_SLOTS
@@ -455,6 +674,14 @@ impl Scratch {
         } else {
             slots
         };
+        // Within the budget: the largest power of two of slots that fits it, none below the first size.
+        let slot_bytes = std::mem::size_of::<(u64, u64)>();
+        while wanted > slots && wanted * slot_bytes > self.memo_budget {
+            wanted /= 2;
+        }
+        if wanted < FIRST_MEMO_SLOTS {
+            wanted = slots;
+        }
         if wanted != slots {
             self.memo = Memo::new(wanted);
         }
@@ -537,7 +764,7 @@ impl Memo {
 /// the size; returns the context of its next sibling. From the memo when it holds the choice.
 #[inline(always)]
 fn symbol(
-    model: &Model,
+    model: &Coder<'_>,
     memo: &mut Memo,
     language: Language,
     node: &mut Flat,
@@ -557,10 +784,10 @@ fn symbol(
         if let Some(choice) = found {
             let mut bits = u32::from((choice >> 32) as u8);
             if choice & CHOICE_GAP_CODED != 0 {
-                bits += codec::number_length(node.gap, (choice >> 40) as u8, model);
+                bits += number_length(node.gap, (choice >> 40) as u8, model);
             }
             if choice & CHOICE_END_CODED != 0 {
-                bits += codec::number_length(node.len, (choice >> 48) as u8, model);
+                bits += number_length(node.len, (choice >> 48) as u8, model);
             }
             node.entry = choice as u16;
             node.hops = ((choice >> 56) & 15) as u8;
@@ -580,11 +807,11 @@ fn symbol(
         let mut bits = node.bits;
         let mut choice = index as u64 | (u64::from(node.hops) << 56);
         if e.flags & GAP_CODED != 0 {
-            bits -= codec::number_length(node.gap, e.gap_code, model);
+            bits -= number_length(node.gap, e.gap_code, model);
             choice |= CHOICE_GAP_CODED | (u64::from(e.gap_code) << 40);
         }
         if e.flags & END_MASK == END_CODED {
-            bits -= codec::number_length(node.len, e.end_code, model);
+            bits -= number_length(node.len, e.end_code, model);
             choice |= CHOICE_END_CODED | (u64::from(e.end_code) << 48);
         }
         if e.flags & LOOKUP != 0 {
@@ -606,7 +833,7 @@ fn symbol(
 /// [`symbol`] from the model's tables; `fixed` says whether a candidate it tried has a fixed length (so
 /// that the choice depends on the node's exact length).
 #[inline(never)]
-fn choose(model: &Model, node: &mut Flat, parent_kind: u16, fixed: &mut bool) -> u16 {
+fn choose(model: &Coder<'_>, node: &mut Flat, parent_kind: u16, fixed: &mut bool) -> u16 {
     let mut context = node.context;
     let mut bits = 0;
     let mut hops = 0;
@@ -629,10 +856,10 @@ fn choose(model: &Model, node: &mut Flat, parent_kind: u16, fixed: &mut bool) ->
                 if gap_fits(e, node.gap) && codec::end_fits(e, node.len, ends_with_parent) {
                     bits += u32::from(model.codes[index] & 15);
                     if e.flags & GAP_CODED != 0 {
-                        bits += codec::number_length(node.gap, e.gap_code, model);
+                        bits += number_length(node.gap, e.gap_code, model);
                     }
                     if e.flags & END_MASK == END_CODED {
-                        bits += codec::number_length(node.len, e.end_code, model);
+                        bits += number_length(node.len, e.end_code, model);
                     }
                     node.entry = index as u16;
                     node.hops = hops;
@@ -725,7 +952,7 @@ fn raw_body(node: &Flat, pieces: &mut Pieces) -> u32 {
 /// Prepends node `i`'s record, size included, to `writer`; returns its bits.
 #[inline]
 fn prepend_record(
-    model: &Model,
+    model: &Coder<'_>,
     flat: &[Flat],
     i: usize,
     copied: u32,
@@ -811,7 +1038,7 @@ impl ReverseWriter<'_> {
 
     /// A number of code `code` (its code, then the bits below its leading one); returns its bits.
     #[inline(always)]
-    fn prepend_number(&mut self, value: u32, code: u8, model: &Model) -> u32 {
+    fn prepend_number(&mut self, value: u32, code: u8, model: &Coder<'_>) -> u32 {
         let (symbol, extra) = codec::number_symbol(value);
         if extra > 0 {
             self.prepend(value - (1 << extra), extra);
@@ -863,7 +1090,7 @@ impl ReverseWriter<'_> {
 /// padding before its first record.
 fn write<'s>(
     scratch: &'s Bump,
-    model: &Model,
+    model: &Coder<'_>,
     walked: &mut Walked<'_>,
     old: Option<&[u8]>,
 ) -> (&'s [u8], u8) {
@@ -936,6 +1163,8 @@ pub(crate) fn part_bits(
     tree: &tree_sitter::Tree,
 ) -> Result<crate::RecordParts, BuildError> {
     let model = Model::of(language);
+    let tables = Tables::of(model);
+    let model = &Coder::new(model, &tables);
     let mut cursor = CountedCursor::new(tree);
     let mut walked = walk(
         scratch,
@@ -986,10 +1215,10 @@ pub(crate) fn part_bits(
         let e = &model.entries[index];
         parts.symbol_bits += u64::from(model.codes[index] & 15);
         if e.flags & GAP_CODED != 0 {
-            parts.gap_bits += u64::from(codec::number_length(node.gap, e.gap_code, model));
+            parts.gap_bits += u64::from(number_length(node.gap, e.gap_code, model));
         }
         if e.flags & END_MASK == END_CODED {
-            let bits = u64::from(codec::number_length(node.len, e.end_code, model));
+            let bits = u64::from(number_length(node.len, e.end_code, model));
             if node.flags & LEAF != 0 {
                 parts.leaf_length_bits += bits;
             } else {
@@ -997,7 +1226,7 @@ pub(crate) fn part_bits(
             }
         }
         if let Some(size) = size {
-            parts.size_bits += u64::from(codec::number_length(size, model.size_code, model));
+            parts.size_bits += u64::from(number_length(size, model.size_code, model));
         }
     }
     Ok(parts)

@@ -47,8 +47,15 @@
 //! `examples/gen_tables.rs` into `tables/*.model`, expanded by `build.rs` into tables compiled into the
 //! binary, never allocated, and nothing is shared between files. A process pays for the models of the
 //! grammars it uses, so they are counted as the row's static bytes ([`Arena::static_bytes`], the
-//! `size_of_val` of every array a model reads): 43 KB for Python, 59 KB for Rust, 55 KB for TypeScript and
-//! 57 KB for TSX (0.16 MB for the built-in corpus's three, against the grammars' own parse tables' 4.4 MB).
+//! `size_of_val` of every array a model reads): 32.2 KB for Python, 45.0 KB for Rust, 40.2 KB for TypeScript
+//! and 41.3 KB for TSX (0.12 MB for the built-in corpus's three, against the grammars' own parse tables'
+//! 4.4 MB). Per context 8 bytes (its decoding table's descriptor, its first symbol, its symbol count), per
+//! decoding slot 2, per symbol 16 (its entry), per number code 512 (its decoding slots), per pair context 6
+//! and per fallback 4 (their sorted keys). What only the encoder reads (each symbol's code and its next
+//! context's id, each number code's 44 codes, each kind's first-child context) is not static: the encoder
+//! derives it from the decoding tables (`encode::Tables`, O(symbols + slots), about 8 KB a grammar) into
+//! its scratch when a build first encodes the grammar, and an edited store keeps it from its first edit of
+//! the grammar on.
 //! They are that small because the generator gives table space only to what occurs often enough in the
 //! training code (per 1,000,000 bytes of it: a (parent, previous sibling) context 400 times, a symbol 40
 //! times in such a context, 20 in its parent's fallback, 3 in the global context, a kind's own number code
@@ -111,20 +118,23 @@
 //! [`cst_measure::tree_walk::CountedCursor`], which never asks tree-sitter for a move that would fail: each
 //! node's child count, kept in the node, says whether it has a first child and which child is the last) (through a memo of the choices
 //! made so far, started once a store has encoded 1,024 nodes: 256 slots of 16 bytes at first, growing
-//! fourfold each time the nodes encoded reach 16 per slot, up to 4,096; kept across the files of a build
+//! fourfold each time the nodes encoded reach 16 per slot, up to 4,096, and never past a 128th of the store's
+//! bytes so far (its share of the build's peak: 8 KiB on the built-in corpus); kept across the files of a build
 //! and dropped by `finish()`; an edit's encoding, which walks little, has none), then the records are
 //! written last to first, so that each inner node's subtree size is known when it is written, into scratch
 //! from which they are copied once after the header and index. Appending a file copies its text and
 //! stream once; `add` drops the tree-sitter tree it was given (in the compare run only a reference count: the harness
 //! holds a second handle and times tree-sitter freeing the tree apart, its *freeing trees* column);
-//! `finish()` shrinks every buffer to its length. The buffers grow by an eighth of their length at a time
-//! (`grow_by`), not by doubling, so that their spare capacity while building stays within an eighth of the
-//! store, and the scratch takes one chunk per file, sized up front from the file's visible node count (40
-//! bytes a node and 4 KiB), replacing (after freeing) one too small or, past 1 MiB, over four times too
-//! large, instead of a chain of doubling chunks. The peak while
-//! building is the store so far, its spare eighth, the tree-sitter tree of the file being added and that
-//! scratch (real Rust, `compare --edits 0`: 10.8 MB for a store of 5.94 MB, where the largest file's
-//! tree-sitter peak is 5.30 MB; it was 17.3 MB with doubling buffers and chunks).
+//! `finish()` shrinks every buffer to its length. The buffers grow by a sixteenth of their length at a time
+//! (`grow_by`), not by doubling, so that their spare capacity while building stays within a sixteenth of the
+//! store, and the scratch takes one chunk per file, sized up front from the file's node count (40
+//! bytes a node and 4 KiB), replacing (after freeing) one too small or over twice too large, instead of a
+//! chain of doubling chunks. The peak while building is the store so far, its spare sixteenth, the
+//! tree-sitter tree of the file being added, that scratch, the memo and the encoder's tables (`examples/
+//! build_peak.rs` prints each at the peak). In `compare --edits 0`: built-in 1.30 MB for a store of 1.15 MB
+//! (the largest file's tree-sitter peak is 47 kB: within 1.1x their sum, 1.32 MB), real TypeScript 8.46 MB
+//! for 4.09 MB (4.30 MB: 9.23 MB), real Rust 10.6 MB for 5.93 MB (5.30 MB: 12.35 MB); with doubling buffers
+//! and chunks real Rust took 17.3 MB.
 //!
 //! The conversion costs one tree-sitter walk through the `CountedCursor` (which makes none of the failing
 //! `goto_next_sibling` calls a bare `TreeCursor` walk makes) plus the encoder's own work, about 0.35 to 0.45
@@ -193,8 +203,9 @@ impl Backend for Arena {
          other code and compiled into the binary), counted apart as its static bytes";
     const INCLUDES_SOURCE: bool = true;
     const STATIC_TABLES: &'static str =
-        "the trained model of each grammar used (contexts, their symbols, codes and decoding slots, \
-         number codes), compiled into the binary: read-only, shared by every store";
+        "the trained model of each grammar used (contexts, their symbols and decoding slots, number \
+         codes), compiled into the binary: read-only, shared by every store (the encoder derives its \
+         codes from the decoding slots while building or editing)";
 
     /// The sum over `languages` (each counted once) of [`Model::static_bytes`]: the `size_of_val` of
     /// every static array the model reads.
@@ -251,13 +262,13 @@ pub fn static_model_bytes(languages: &[Language]) -> usize {
         .sum()
 }
 
-/// How much to grow a buffer of `len` elements that needs room for `additional` more: what it needs, or an
-/// eighth of its length if that is more. Growing by an eighth instead of doubling keeps a build's spare
-/// capacity within an eighth of the store (the peak while building about its final size, not twice it),
+/// How much to grow a buffer of `len` elements that needs room for `additional` more: what it needs, or a
+/// sixteenth of its length if that is more. Growing by a sixteenth instead of doubling keeps a build's spare
+/// capacity within a sixteenth of the store (the peak while building about its final size, not twice it),
 /// and still takes amortised constant time per byte appended (each growth copies at most the buffer, once
-/// per eighth it grows; glibc's `realloc` of a large block remaps its pages rather than copying them).
+/// per sixteenth it grows; glibc's `realloc` of a large block remaps its pages rather than copying them).
 pub(crate) fn grow_by(len: usize, additional: usize) -> usize {
-    additional.max(len / 8)
+    additional.max(len / 16)
 }
 
 /// Makes room in `buffer` for `additional` more bytes, growing it by [`grow_by`].
@@ -289,6 +300,9 @@ pub struct ArenaStore {
     originals: Mutex<HashMap<u32, Weak<Cell>>>,
     /// Bytes of text and streams in the arena that belong to files now in `edited`.
     garbage: u64,
+    /// The encoder's tables (derived from the static ones, about 8 KB a grammar) of the grammars edits have
+    /// encoded: none until the first edit, then kept so that each edit does not derive them again.
+    edit_tables: encode::EncoderTables,
 }
 
 impl ArenaStore {
@@ -308,6 +322,7 @@ impl ArenaStore {
             edited: HashMap::new(),
             originals: Mutex::new(HashMap::new()),
             garbage: 0,
+            edit_tables: Default::default(),
         }
     }
 
@@ -489,6 +504,44 @@ impl RecordParts {
     }
 }
 
+/// What a store being built holds beyond its contents, in bytes (for `examples/build_peak.rs`; not part of
+/// the backend's interface): the spare capacity of its text and streams, and its encoder's scratch (the
+/// bump arena's chunks and the memo of symbol choices).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BuildSpare {
+    pub text_spare: usize,
+    pub streams_spare: usize,
+    pub scratch_chunks: usize,
+    pub memo: usize,
+}
+
+impl ArenaStore {
+    /// See [`BuildSpare`].
+    #[doc(hidden)]
+    pub fn build_spare(&mut self) -> BuildSpare {
+        let (text_spare, streams_spare) = match (&mut self.text, &mut self.streams) {
+            (Text::Owned(text), Bytes::Owned(streams)) => (
+                text.capacity() - text.len(),
+                streams.capacity() - streams.len(),
+            ),
+            _ => (0, 0),
+        };
+        let (scratch_chunks, memo) = self
+            .scratch
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+            .map_or((0, 0), |s| s.bytes());
+        BuildSpare {
+            text_spare,
+            streams_spare,
+            scratch_chunks,
+            memo,
+        }
+    }
+}
+
 /// What a cursor holds of its file.
 struct View<'a> {
     bytes: &'a [u8],
@@ -515,6 +568,7 @@ impl CstStore for ArenaStore {
             .unwrap_or_else(PoisonError::into_inner)
             .get_or_insert_with(encode::Scratch::new);
         scratch.bump.reset();
+        scratch.memo_budget = (self.text.len() + self.streams.len()) / encode::MEMO_SHARE;
         // The stream goes where the padding was; the padding goes back after it (or stays, on failure).
         let streams = self.streams.to_mut();
         let start = streams.len() - PADDING;
@@ -608,16 +662,20 @@ impl CstStore for ArenaStore {
         tree: tree_sitter::Tree,
     ) -> Result<(), BuildError> {
         self.check_text(source)?;
-        // A scratch arena of its own, dropped at once: an edited store keeps no encoder memory.
+        // A scratch arena of its own, dropped at once: an edited store keeps no encoder memory but the
+        // encoder's tables.
         let mut stream = Vec::new();
-        encode::encode(
-            &mut encode::Scratch::new(),
+        let mut scratch = encode::Scratch::with_tables(std::mem::take(&mut self.edit_tables));
+        let encoded = encode::encode(
+            &mut scratch,
             language,
             source.len() as u32,
             &tree,
             u64::from(self.max_stream),
             &mut stream,
-        )?;
+        );
+        self.edit_tables = scratch.into_tables();
+        encoded?;
         drop(tree);
         self.put(file, source, stream);
         Ok(())
@@ -640,14 +698,15 @@ impl CstStore for ArenaStore {
             ..
         } = edit;
         let mut stream = Vec::new();
-        {
+        let mut scratch = encode::Scratch::with_tables(std::mem::take(&mut self.edit_tables));
+        let encoded = {
             let mut cursor = self.cursor(file);
             let old = cursor.bytes;
             let mut find = |kind: u16, start: u32, end: u32| {
                 reusable(&mut cursor, &unchanged, kind, start, end)
             };
             encode::encode_reusing(
-                &mut encode::Scratch::new(),
+                &mut scratch,
                 language,
                 text.len() as u32,
                 &tree,
@@ -657,8 +716,10 @@ impl CstStore for ArenaStore {
                     old,
                     find: &mut find,
                 },
-            )?;
-        }
+            )
+        };
+        self.edit_tables = scratch.into_tables();
+        encoded?;
         drop(tree);
         self.put(file, text, stream);
         Ok(())

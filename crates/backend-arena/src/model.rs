@@ -1,8 +1,10 @@
 //! The trained models: per grammar, the contexts records are coded in, each context's symbols and codes, and
 //! the number codes of gaps, lengths and subtree sizes. All of it is `static` data expanded at compile time by
-//! `build.rs` from `tables/*.model` (trained by `examples/gen_tables.rs`): no heap, nothing built at run time,
-//! nothing shared between files. What a process reads of it is counted apart from the store, per grammar used
+//! `build.rs` from `tables/*.model` (trained by `examples/gen_tables.rs`): no heap, nothing shared between
+//! files. What a process reads of it is counted apart from the store, per grammar used
 //! ([`Model::static_bytes`], which a test checks against the bytes `build.rs` counted as it wrote them).
+//! The tables are the decoder's: what only the encoder needs (each symbol's code and next context) it
+//! derives from them at run time (`encode::Tables`; a test checks it against what `build.rs` computed).
 //!
 //! Correctness never depends on the model: a symbol carries the kind and field ids it stands for, and the
 //! encoder uses a symbol only for a node it reproduces exactly (anything else is escaped to a fallback
@@ -39,14 +41,17 @@ pub(crate) const NONE: u16 = 0xFFFE;
 /// A context, by id: where its symbols are (the encoder's view) and its descriptor (the decoder's).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Context {
-    /// Its first symbol in [`Model::entries`]: its symbols are stored sorted by the encoder's key
-    /// ([`Entry::key`]), then by how many of their parts are coded, and its escape after them.
-    pub(crate) entries: u32,
     /// See [`Descriptor`].
     pub(crate) descriptor: u32,
+    /// Its first symbol in [`Model::entries`]: its symbols are stored sorted by the encoder's key
+    /// ([`Entry::key`]), then by how many of their parts are coded, and its escape after them. (A model
+    /// has fewer than 4,096 entries: a decoding slot holds 12 bits of entry.)
+    pub(crate) entries: u16,
     /// How many symbols (the escape not counted).
-    pub(crate) symbols: u32,
+    pub(crate) symbols: u16,
 }
+
+const _: () = assert!(std::mem::size_of::<Context>() == 8);
 
 /// What a reader needs to decode a symbol of a context, packed in a `u32` that entries and cursor frames
 /// carry for the contexts of the next sibling and of the first child: `slots << 10 | sub << 7 | 64 - first`.
@@ -54,12 +59,13 @@ pub(crate) struct Context {
 /// The context's decoding table starts at slot `slots` of [`Model::slots`] and has two levels, so that the
 /// common (short) codes are found in one cache line: a first level of `1 << first` slots indexed by the next
 /// `first` bits (at most 5), then second-level tables of `1 << sub` slots each for the longer codes. A slot
-/// holds `entry << 4 | code length` (the entry's index in [`Model::entries`]), or `table << 4` with length
-/// 0: go on in second-level table number `table`, indexed by the next `sub` bits.
+/// (a `u16`) holds `entry << 4 | code length` (the entry's index in [`Model::entries`], below 4,096), or
+/// `table << 4` with length 0: go on in second-level table number `table`, indexed by the next `sub` bits.
 #[allow(dead_code)] // Documentation of the packing; the code passes plain `u32`s.
 pub(crate) type Descriptor = u32;
 
-/// 64-byte alignment for the decoding tables, so that a full first level starts a cache line.
+/// 64-byte alignment for the decoding tables, so that a full first level (32 slots of 2 bytes) starts a cache
+/// line.
 #[repr(align(64))]
 pub(crate) struct Aligned<T>(pub(crate) T);
 
@@ -120,17 +126,21 @@ const fn e(
 pub(crate) struct Model {
     pub(crate) contexts: &'static [Context],
     pub(crate) entries: &'static [Entry],
-    /// Per entry, the encoder's code: `code << 4 | length`, most significant bit first.
+    /// Per entry, the encoder's code (`code << 4 | length`, most significant bit first) and the id of its
+    /// next sibling's context (for the escape: its fallback context or [`RAW`]), as `build.rs` wrote them:
+    /// for the test that checks what the encoder derives from the decoding tables (`encode::Tables`).
+    #[cfg(test)]
     pub(crate) codes: &'static [u16],
-    /// Per entry, the id of its next sibling's context (for the escape: its fallback context or [`RAW`]):
-    /// what the encoder follows.
+    #[cfg(test)]
     pub(crate) links: &'static [u16],
     /// Decoding tables of the contexts (see [`Descriptor`]).
-    pub(crate) slots: &'static [u32],
+    pub(crate) slots: &'static [u16],
     /// 256 slots per number code: `small << 9 | extra << 4 | length`: the code's length, and the value,
     /// `small` or a leading one followed by `extra` more bits.
     pub(crate) number_slots: &'static [u16],
-    /// 44 codes per number code: `code << 4 | length`.
+    /// 44 codes per number code, `code << 4 | length`, as `build.rs` wrote them (the encoder derives them
+    /// from `number_slots`; for the test that checks it).
+    #[cfg(test)]
     pub(crate) number_codes: &'static [u16],
     /// Sorted `parent << 16 | previous sibling` keys of the pair contexts, and their contexts.
     pub(crate) pairs: &'static [u32],
@@ -138,7 +148,9 @@ pub(crate) struct Model {
     /// Sorted parent kinds with a fallback context, and those contexts.
     pub(crate) fallback_kinds: &'static [u16],
     pub(crate) fallback_contexts: &'static [u16],
-    /// `resolve(kind, NONE)` for every kind id up to the largest the model names, then for `ERROR`.
+    /// `resolve(kind, NONE)` for every kind id up to the largest the model names, then for `ERROR`, as
+    /// `build.rs` wrote them (the encoder derives its own; for the test that checks it).
+    #[cfg(test)]
     pub(crate) first_contexts: &'static [u16],
     pub(crate) global: u16,
     /// The context of a file's root, and its descriptor.
@@ -161,16 +173,12 @@ impl Model {
         use std::mem::size_of_val;
         size_of_val(self.contexts)
             + size_of_val(self.entries)
-            + size_of_val(self.codes)
-            + size_of_val(self.links)
             + size_of_val(self.slots)
             + size_of_val(self.number_slots)
-            + size_of_val(self.number_codes)
             + size_of_val(self.pairs)
             + size_of_val(self.pair_contexts)
             + size_of_val(self.fallback_kinds)
             + size_of_val(self.fallback_contexts)
-            + size_of_val(self.first_contexts)
     }
 
     /// The model of a grammar.
@@ -197,18 +205,6 @@ impl Model {
         }
     }
 
-    /// The context of the first child of a node of kind `kind`: [`Model::resolve`]`(kind, NONE)`, from a
-    /// table.
-    #[inline(always)]
-    pub(crate) fn first_context(&self, kind: u16) -> u16 {
-        let last = self.first_contexts.len() - 1;
-        match kind {
-            u16::MAX => self.first_contexts[last],
-            kind if usize::from(kind) < last => self.first_contexts[usize::from(kind)],
-            _ => self.global,
-        }
-    }
-
     /// The descriptor of context `context`.
     pub(crate) fn descriptor(&self, context: u16) -> u32 {
         self.contexts[usize::from(context)].descriptor
@@ -222,17 +218,6 @@ impl Model {
             entry.next
         } else {
             self.descriptor(self.resolve(parent, entry.kind_field as u16))
-        }
-    }
-
-    /// The id of the context of the node after one coded as entry `index` under a parent of kind `parent`
-    /// (the encoder's [`Model::next_descriptor`]).
-    #[inline(always)]
-    pub(crate) fn next_context(&self, index: usize, parent: u16) -> u16 {
-        if self.entries[index].flags & LOOKUP == 0 {
-            self.links[index]
-        } else {
-            self.resolve(parent, self.entries[index].kind_field as u16)
         }
     }
 }
@@ -262,9 +247,13 @@ mod tests {
                     language.name()
                 );
             }
+            // The encoder's first-child contexts and number codes, derived from the decoder's tables.
+            let tables = crate::encode::Tables::of(model);
+            let coder = crate::encode::Coder::new(model, &tables);
             for kind in (0..=model.first_contexts.len() as u16 + 2).chain([u16::MAX]) {
-                assert_eq!(model.first_context(kind), model.resolve(kind, super::NONE));
+                assert_eq!(coder.first_context(kind), model.resolve(kind, super::NONE));
             }
+            assert_eq!(&*tables.number_codes, model.number_codes);
             for &(id, name) in model.fields {
                 assert_eq!(
                     grammar.field_name_for_id(id),
@@ -326,6 +315,24 @@ mod tests {
                         "{} context {index} rank {rank}",
                         language.name()
                     );
+                }
+                // The encoder's tables, derived from the decoding tables, are what build.rs wrote.
+                let tables = crate::encode::Tables::of(model);
+                for at in first..first + count {
+                    assert_eq!(
+                        tables.codes[at],
+                        model.codes[at],
+                        "{} entry {at}",
+                        language.name()
+                    );
+                    if model.entries[at].flags & super::LOOKUP == 0 {
+                        assert_eq!(
+                            tables.links[at],
+                            model.links[at],
+                            "{} entry {at}",
+                            language.name()
+                        );
+                    }
                 }
                 // The escape leads to a wider context (whose descriptor it carries) or to a raw record.
                 let (escape, fallback) = (

@@ -19,7 +19,7 @@ impl Offsets {
             self.carries.push(self.low.len());
         }
         if self.low.len() == self.low.capacity() {
-            // An eighth more at a time (see `crate::grow_by`), not double: a build's peak stays near its store.
+            // A sixteenth more at a time (see `crate::grow_by`), not double: a build's peak stays near its store.
             self.low.reserve_exact(crate::grow_by(self.low.len(), 1));
         }
         self.low.push(offset as u32);
