@@ -33,9 +33,9 @@ fn main() -> anyhow::Result<()> {
         let tree = language.parse(text);
         parse += start.elapsed();
         let start = Instant::now();
-        let file = FileStatus::of(&tree, *language);
+        let file = FileStatus::of(&tree);
         status += start.elapsed();
-        let (statuses, walk) = statuses_with_walk_fields(&tree, *language);
+        let (statuses, walk) = statuses_with_walk_fields(&tree);
         let start = Instant::now();
         let truth = statuses_by_query(&tree, *language);
         by_query += start.elapsed();

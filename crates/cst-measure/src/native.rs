@@ -98,6 +98,13 @@ impl CstStore for TreeSitterStore {
         Ok(())
     }
 
+    /// Read from the tree itself, which keeps the hidden nodes: built on each call.
+    fn query_status(&self, file: usize) -> Option<Cow<'_, crate::query_status::FileStatus>> {
+        Some(Cow::Owned(crate::query_status::FileStatus::of(
+            &self.files[file].tree,
+        )))
+    }
+
     fn cursor(&self, file: usize) -> TreeSitterCursor<'_> {
         let file = &self.files[file];
         TreeSitterCursor::new(file.tree.root_node(), &file.text)

@@ -136,11 +136,9 @@ pub fn statuses_by_query(tree: &tree_sitter::Tree, language: Language) -> Vec<No
 
 /// Every visible node's status in preorder, as tree-sitter's query cursor sees it, with the walk's field of
 /// each beside it (what [`FileStatus::of`] predicts from): one walk, O(nodes).
-pub fn statuses_with_walk_fields(
-    tree: &tree_sitter::Tree,
-    language: Language,
-) -> (Vec<NodeStatus>, Vec<u16>) {
-    let grammar_supertypes = language.grammar().supertypes().to_vec();
+pub fn statuses_with_walk_fields(tree: &tree_sitter::Tree) -> (Vec<NodeStatus>, Vec<u16>) {
+    let grammar = tree.language();
+    let grammar_supertypes = grammar.supertypes();
     let (mut out, mut walk_fields) = (Vec::new(), Vec::new());
     let mut cursor = Some(tree.walk());
     loop {
@@ -179,8 +177,8 @@ pub fn statuses_with_walk_fields(
 }
 
 /// Every visible node's status in preorder, as tree-sitter's query cursor sees it.
-pub fn statuses(tree: &tree_sitter::Tree, language: Language) -> Vec<NodeStatus> {
-    statuses_with_walk_fields(tree, language).0
+pub fn statuses(tree: &tree_sitter::Tree) -> Vec<NodeStatus> {
+    statuses_with_walk_fields(tree).0
 }
 
 /// The one call into tree-sitter's C library that its Rust binding does not offer: the query cursor's
@@ -259,9 +257,9 @@ fn push_varint(out: &mut Vec<u8>, mut value: u64) {
 }
 
 impl FileStatus {
-    /// The companion of `tree` (a file of `language`).
-    pub fn of(tree: &tree_sitter::Tree, language: Language) -> FileStatus {
-        let (statuses, walk_fields) = statuses_with_walk_fields(tree, language);
+    /// The companion of `tree`.
+    pub fn of(tree: &tree_sitter::Tree) -> FileStatus {
+        let (statuses, walk_fields) = statuses_with_walk_fields(tree);
         FileStatus::encode(&statuses, &walk_fields)
     }
 
@@ -309,6 +307,24 @@ impl FileStatus {
         };
         reader.advance();
         reader
+    }
+
+    /// The stream itself (what a saved form writes).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.stream
+    }
+
+    /// A companion from its stream, as [`FileStatus::as_bytes`] gave it.
+    pub fn from_bytes(bytes: &[u8]) -> FileStatus {
+        FileStatus {
+            stream: bytes.into(),
+        }
+    }
+
+    /// Every node's status, in preorder, for nodes with these walk fields.
+    pub fn decode(&self, walk_fields: impl IntoIterator<Item = u16>) -> Vec<NodeStatus> {
+        let mut reader = self.reader();
+        walk_fields.into_iter().map(|f| reader.next(f)).collect()
     }
 
     /// The bytes the stream takes (its allocation's requested size).
@@ -386,13 +402,13 @@ pub struct QueryStatuses {
 
 impl QueryStatuses {
     /// Adds the next file's companion, built from its tree.
-    pub fn push(&mut self, tree: &tree_sitter::Tree, language: Language) {
-        self.files.push(FileStatus::of(tree, language));
+    pub fn push(&mut self, tree: &tree_sitter::Tree) {
+        self.files.push(FileStatus::of(tree));
     }
 
     /// Replaces file `file`'s companion by one built from its new tree.
-    pub fn replace(&mut self, file: usize, tree: &tree_sitter::Tree, language: Language) {
-        self.files[file] = FileStatus::of(tree, language);
+    pub fn replace(&mut self, file: usize, status: FileStatus) {
+        self.files[file] = status;
     }
 
     /// Puts back a companion taken with [`QueryStatuses::get`] (a version's).
@@ -422,7 +438,7 @@ mod tests {
 
     fn round_trip(language: Language, text: &str) -> (usize, usize) {
         let tree = language.parse(text);
-        let (statuses, walk_fields) = statuses_with_walk_fields(&tree, language);
+        let (statuses, walk_fields) = statuses_with_walk_fields(&tree);
         assert_eq!(
             (&statuses, &walk_fields),
             (
@@ -441,7 +457,7 @@ mod tests {
     #[test]
     fn statuses_see_supertypes_fields_and_extras() {
         let tree = Language::Python.parse("x = f(1) # c\n");
-        let statuses = statuses(&tree, Language::Python);
+        let statuses = statuses(&tree);
         assert!(statuses.iter().any(|s| s.supertypes != 0));
         assert!(statuses.iter().any(|s| s.query_field != 0));
         assert!(statuses.iter().any(|s| s.extra));
