@@ -19,7 +19,7 @@
 //! # Layout
 //!
 //! A [`GreenStore`] is the library's [`Library::State`] (its caches or interners: none, a shared `NodeCache`,
-//! per-file interners), the kind table and one 24-byte entry per file: language 1, depth bound 4, a handle on
+//! per-file interners), the kind table and one 40-byte entry per file: language 1, its query-status stream 16, depth bound 4, a handle on
 //! the FILE wrapper 8, a handle on the file's wide-node index 8 (`None` without wide nodes), padded. Its
 //! bytes beside the green tree:
 //!
@@ -70,7 +70,7 @@ pub use cursor::GreenCursor;
 pub use update::{Planned, Updated};
 
 use convert::{drop_deep, write_text, MAX_RECURSIVE_DROP_DEPTH};
-use cst_measure::query_status::FileStatus;
+use cst_measure::query_status::{FileStatus, StatusStream};
 use cst_measure::{BuildError, CstStore, FileEdit, Language, NodeInfo};
 use kinds::{KindTable, KindView, RawKind, TRIVIA};
 use std::borrow::{Borrow, Cow};
@@ -467,8 +467,8 @@ impl<L: Library> CstStore for GreenStore<L> {
         Ok(())
     }
 
-    fn query_status(&self, file: usize) -> Option<Cow<'_, FileStatus>> {
-        Some(Cow::Borrowed(&self.files[file].status))
+    fn query_status(&self, file: usize) -> Option<StatusStream<'_>> {
+        Some(self.files[file].status.view())
     }
 
     fn cursor(&self, file: usize) -> GreenCursor<'_, L> {

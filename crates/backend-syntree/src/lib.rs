@@ -78,7 +78,7 @@ pub use convert::{Compact, Value};
 pub use cursor::SyntreeCursor;
 
 use convert::FileTree;
-use cst_measure::query_status::FileStatus;
+use cst_measure::query_status::{FileStatus, StatusStream};
 use cst_measure::{Backend, BuildError, CstStore, FileEdit, Language, NodeInfo};
 use std::borrow::Cow;
 use wide::WideIndex;
@@ -220,8 +220,8 @@ impl CstStore for SyntreeStore {
         Ok(())
     }
 
-    fn query_status(&self, file: usize) -> Option<Cow<'_, FileStatus>> {
-        Some(Cow::Borrowed(&self.files[file].status))
+    fn query_status(&self, file: usize) -> Option<StatusStream<'_>> {
+        Some(self.files[file].status.view())
     }
 
     fn cursor(&self, file: usize) -> SyntreeCursor<'_> {

@@ -178,7 +178,7 @@ pub trait CstStore {
     /// and `replace`/`update` from the tree it is given (and keeps in its versions) for queries to read.
     /// Verification checks it against tree-sitter's tree. The default, `None`, is a store that keeps none:
     /// verification reports it as not kept, and queries cannot be answered on it.
-    fn query_status(&self, _file: usize) -> Option<Cow<'_, crate::query_status::FileStatus>> {
+    fn query_status(&self, _file: usize) -> Option<crate::query_status::StatusStream<'_>> {
         None
     }
 

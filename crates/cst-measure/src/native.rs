@@ -99,10 +99,8 @@ impl CstStore for TreeSitterStore {
     }
 
     /// Read from the tree itself, which keeps the hidden nodes: built on each call.
-    fn query_status(&self, file: usize) -> Option<Cow<'_, crate::query_status::FileStatus>> {
-        Some(Cow::Owned(crate::query_status::FileStatus::of(
-            &self.files[file].tree,
-        )))
+    fn query_status(&self, file: usize) -> Option<crate::query_status::StatusStream<'_>> {
+        Some(crate::query_status::FileStatus::of(&self.files[file].tree).into_stream())
     }
 
     fn cursor(&self, file: usize) -> TreeSitterCursor<'_> {

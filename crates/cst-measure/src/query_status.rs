@@ -17,6 +17,7 @@
 //! - [`StatusReader`]: a preorder walk's reader of that stream, O(1) per node.
 
 use crate::Language;
+use std::borrow::Cow;
 use std::sync::OnceLock;
 use tree_sitter::StreamingIterator;
 
@@ -298,15 +299,17 @@ impl FileStatus {
 
     /// A reader for a preorder walk from the root.
     pub fn reader(&self) -> StatusReader<'_> {
-        let mut reader = StatusReader {
-            stream: &self.stream,
-            at: 0,
-            gap: 0,
-            node: 0,
-            next: usize::MAX,
-        };
-        reader.advance();
-        reader
+        reader_of(&self.stream)
+    }
+
+    /// The companion as a store hands it out ([`crate::CstStore::query_status`]).
+    pub fn view(&self) -> StatusStream<'_> {
+        StatusStream(Cow::Borrowed(&self.stream))
+    }
+
+    /// The companion, owned, as a store hands it out.
+    pub fn into_stream(self) -> StatusStream<'static> {
+        StatusStream(Cow::Owned(self.stream.into_vec()))
     }
 
     /// The stream itself (what a saved form writes).
@@ -321,16 +324,40 @@ impl FileStatus {
         }
     }
 
+    /// The bytes the stream takes (its allocation's requested size).
+    pub fn bytes(&self) -> usize {
+        self.stream.len()
+    }
+}
+
+/// A companion's stream as a store hands it out: borrowed from where the store keeps it, or built for the
+/// caller (tree-sitter's row reads it from its tree).
+#[derive(Clone, Debug)]
+pub struct StatusStream<'a>(Cow<'a, [u8]>);
+
+impl StatusStream<'_> {
+    /// A reader for a preorder walk from the root.
+    pub fn reader(&self) -> StatusReader<'_> {
+        reader_of(&self.0)
+    }
+
     /// Every node's status, in preorder, for nodes with these walk fields.
     pub fn decode(&self, walk_fields: impl IntoIterator<Item = u16>) -> Vec<NodeStatus> {
         let mut reader = self.reader();
         walk_fields.into_iter().map(|f| reader.next(f)).collect()
     }
+}
 
-    /// The bytes the stream takes (its allocation's requested size).
-    pub fn bytes(&self) -> usize {
-        self.stream.len()
-    }
+fn reader_of(stream: &[u8]) -> StatusReader<'_> {
+    let mut reader = StatusReader {
+        stream,
+        at: 0,
+        gap: 0,
+        node: 0,
+        next: usize::MAX,
+    };
+    reader.advance();
+    reader
 }
 
 /// Reads a [`FileStatus`] node by node in preorder.
@@ -376,7 +403,8 @@ impl StatusReader<'_> {
             extra: false,
         };
         if self.node == self.next {
-            let tag = self.stream[self.at];
+            // A stream read from a file may be cut short: it then reads as zeros, never out of bounds.
+            let tag = self.stream.get(self.at).copied().unwrap_or(0);
             self.at += 1;
             status.extra = tag & TAG_EXTRA != 0;
             if tag & TAG_FIELD != 0 {
@@ -394,41 +422,63 @@ impl StatusReader<'_> {
     }
 }
 
-/// The companions of a store's files, by file index: what a store holds beside its own structure.
+/// The companions of a store's files, by file index: what a store holds beside its own structure. Laid out
+/// as one buffer of every file's stream end to end with a `u32` start per file (4 bytes per file and the
+/// streams' bytes, in two blocks), and the files replaced since in a map of their own streams.
 #[derive(Clone, Debug, Default)]
 pub struct QueryStatuses {
-    files: Vec<FileStatus>,
+    streams: Vec<u8>,
+    /// Where each file's stream starts in `streams`; the next file's start (or the end) ends it.
+    starts: Vec<u32>,
+    /// The current companion of each file replaced or restored since it was added.
+    edited: std::collections::HashMap<u32, FileStatus>,
 }
 
 impl QueryStatuses {
     /// Adds the next file's companion, built from its tree.
     pub fn push(&mut self, tree: &tree_sitter::Tree) {
-        self.files.push(FileStatus::of(tree));
+        self.push_status(FileStatus::of(tree));
     }
 
-    /// Replaces file `file`'s companion by one built from its new tree.
+    /// Adds the next file's companion as it is (one a saved form gives back).
+    pub fn push_status(&mut self, status: FileStatus) {
+        let start = u32::try_from(self.streams.len()).expect("query statuses under 4 GiB");
+        self.starts.push(start);
+        self.streams.extend_from_slice(status.as_bytes());
+    }
+
+    /// Replaces file `file`'s companion.
     pub fn replace(&mut self, file: usize, status: FileStatus) {
-        self.files[file] = status;
+        self.edited.insert(file as u32, status);
     }
 
-    /// Puts back a companion taken with [`QueryStatuses::get`] (a version's).
+    /// Puts back a companion taken with [`QueryStatuses::owned`] (a version's).
     pub fn restore(&mut self, file: usize, status: &FileStatus) {
-        self.files[file] = status.clone();
+        self.replace(file, status.clone());
     }
 
-    /// File `file`'s companion.
-    pub fn get(&self, file: usize) -> &FileStatus {
-        &self.files[file]
+    /// File `file`'s companion, as the store hands it out.
+    pub fn get(&self, file: usize) -> StatusStream<'_> {
+        if let Some(edited) = self.edited.get(&(file as u32)) {
+            return edited.view();
+        }
+        let start = self.starts[file] as usize;
+        let end = self
+            .starts
+            .get(file + 1)
+            .map_or(self.streams.len(), |&s| s as usize);
+        StatusStream(Cow::Borrowed(&self.streams[start..end]))
     }
 
-    /// Shrinks the list to its length (called from a store's `finish`).
+    /// A copy of file `file`'s companion (what a version keeps).
+    pub fn owned(&self, file: usize) -> FileStatus {
+        FileStatus::from_bytes(&self.get(file).0)
+    }
+
+    /// Shrinks the buffers to their lengths (called from a store's `finish`).
     pub fn shrink(&mut self) {
-        self.files.shrink_to_fit();
-    }
-
-    /// The bytes the streams take, summed over the files (not counting the list itself).
-    pub fn stream_bytes(&self) -> usize {
-        self.files.iter().map(FileStatus::bytes).sum()
+        self.streams.shrink_to_fit();
+        self.starts.shrink_to_fit();
     }
 }
 

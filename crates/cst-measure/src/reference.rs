@@ -237,7 +237,9 @@ impl ReferenceTree {
 
     /// Every visible node's query status, in preorder.
     pub fn statuses(&self) -> Vec<NodeStatus> {
-        self.status.decode(self.nodes.iter().map(|n| n.info.field))
+        self.status
+            .view()
+            .decode(self.nodes.iter().map(|n| n.info.field))
     }
 
     /// Visible nodes.
