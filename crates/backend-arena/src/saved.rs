@@ -7,11 +7,14 @@
 //! | 17 | every file's stream, end to end, then 8 zero bytes (the arena's `streams`, byte for byte) | the store's stream bytes |
 //! | 18 | where each file's text starts (`u64`) | 8 per file |
 //! | 19 | where each file's stream starts (`u64`) | 8 per file |
+//! | 20 | every file's query-status companion (`cst_measure::query_status`), each its length (`u64`) then its stream | 8 per file and 0.4 per node |
 //!
 //! A store with edited files is saved as its current versions, end to end (what a compaction would
 //! give); versions kept apart are not saved.
 //!
-//! Opening borrows sections 16 and 17 from the mapping (no copy) and reads sections 18 and 19 into the
+//! Opening copies section 20's companions into the store (their bytes in the heap kept by the open), each
+//! length checked to lie within the section; a companion's reader reads a cut-short stream as zeros. Opening
+//! borrows sections 16 and 17 from the mapping (no copy) and reads sections 18 and 19 into the
 //! store's 4-byte offsets (8 bytes of heap per file). Before the store is handed out, the structure is
 //! checked: the offsets rise from 0 within their sections, each file's text length is the one the container
 //! recorded, each stream holds at least its header byte, whose language is the file's, and whose wide-node
@@ -24,6 +27,7 @@
 use crate::buffers::{Bytes, Text};
 use crate::codec::PADDING;
 use crate::ArenaStore;
+use cst_measure::query_status::QueryStatuses;
 use cst_measure::saved::{u32_at, u64_at, Opened, Sections};
 use cst_measure::{CstStore, Language};
 use std::borrow::Cow;
@@ -32,9 +36,10 @@ const TEXT: u32 = 16;
 const STREAMS: u32 = 17;
 const TEXT_STARTS: u32 = 18;
 const STREAM_STARTS: u32 = 19;
+const STATUSES: u32 = 20;
 
 /// The version of this layout (the header records it).
-pub(crate) const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 2;
 
 /// Adds the store's sections: its buffers, borrowed when no file was edited.
 pub(crate) fn save<'s>(store: &'s ArenaStore, sections: &mut Sections<'s>) -> Result<(), String> {
@@ -62,6 +67,7 @@ pub(crate) fn save<'s>(store: &'s ArenaStore, sections: &mut Sections<'s>) -> Re
     }
     sections.add(TEXT_STARTS, text_starts);
     sections.add(STREAM_STARTS, stream_starts);
+    sections.add(STATUSES, store.statuses.to_section(n));
     Ok(())
 }
 
@@ -143,6 +149,7 @@ pub(crate) fn open(opened: &Opened) -> Result<ArenaStore, String> {
     }
     store.text_starts.shrink_to_fit();
     store.stream_starts.shrink_to_fit();
+    store.statuses = QueryStatuses::from_section(&opened.section(STATUSES)?, n)?;
     store.text = Text::Mapped(text);
     store.streams = Bytes::Mapped(streams);
     Ok(store)

@@ -52,8 +52,10 @@ fn whole_corpus_measurement_verifies_every_file() {
     // Every operation but the native lookup, which the arena does not have.
     assert_eq!(m.operations.len(), cst_measure::ops::OPERATIONS.len() - 1);
     let ratio = m.retained_bytes as f64 / m.source_bytes as f64;
+    // The records and text took under 1.7x; the query-status companion (cst_measure::query_status) adds
+    // about 0.1x of these small snippets (1.83x with it).
     assert!(
-        ratio < 1.7,
+        ratio < 1.9,
         "retained {} for {} source bytes ({ratio:.2}x)",
         m.retained_bytes,
         m.source_bytes

@@ -228,7 +228,8 @@ fn every_refusal_path_fires() {
     bad[8] = 2;
     check(bad, "format version 2");
     let mut bad = good.clone();
-    bad[12..16].copy_from_slice(&(good.len() as u32 + 8).to_le_bytes());
+    // Past the end, and a multiple of 8 as every header is.
+    bad[12..16].copy_from_slice(&((good.len() as u32 + 8) & !7).to_le_bytes());
     check(bad, "its header takes");
     let mut bad = good.clone();
     bad[12..16].copy_from_slice(&13u32.to_le_bytes());
@@ -242,9 +243,20 @@ fn every_refusal_path_fires() {
     );
     check(
         with_header(&good, |h| h.backend_format += 1),
-        "saved format version 2",
+        "saved format version 3",
     );
     check(with_header(&good, |h| h.tables_hash ^= 1), "stale");
+    // The query-status companions (section 20): cut short, or with bytes after the last file's.
+    check(
+        with_section(&good, 20, |b| {
+            b.pop();
+        }),
+        "query status runs past its section",
+    );
+    check(
+        with_section(&good, 20, |b| b.push(0)),
+        "holds more than its files' companions",
+    );
     check(
         with_header(&good, |h| h.grammars[0].abi += 1),
         "grammar python of ABI version",

@@ -312,6 +312,7 @@ const STARTS: u32 = 17;
 const MODEL: u32 = 18;
 const KINDS: u32 = 19;
 const DICTIONARY: u32 = 20;
+const STATUSES: u32 = 21;
 
 /// The container's checks, on frozen's files: zero bytes, truncation, bit flips, other versions, backends
 /// and grammars, lengths past the end, sections swapped, bytes modified after the save.
@@ -342,7 +343,7 @@ fn every_container_refusal_path_fires() {
     );
     check(
         with_header(good, |h| h.backend_format += 1),
-        "saved format version 2",
+        "saved format version 3",
     );
     check(with_header(good, |h| h.tables_hash ^= 1), "stale");
     check(
@@ -569,6 +570,17 @@ fn every_frozen_refusal_path_fires_with_valid_checksums() {
             d[4..].iter_mut().for_each(|b| *b = 0xff)
         }),
         "zstd refuses the dictionary",
+    );
+    // The query-status companions: a length past the section, and bytes after the last file's.
+    check(
+        with_section(good, STATUSES, |s| {
+            s[..8].copy_from_slice(&u64::MAX.to_le_bytes())
+        }),
+        "query status runs past its section",
+    );
+    check(
+        with_section(good, STATUSES, |s| s.push(0)),
+        "holds more than its files' companions",
     );
 }
 

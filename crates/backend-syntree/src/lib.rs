@@ -19,7 +19,8 @@
 //! | token index | syntree's `TreeIndex` (end `u32`, pointer `u32`) per leaf that is not empty, in end order, for `Tree::node_with_range` | 8 per non-empty leaf |
 //! | growth | none kept: the builder grows both arrays by doubling and syntree can neither presize nor shrink them, so each file's tree is cloned once after its build (`Tree: Clone`, whose `Vec::clone`s allocate exactly their length) and the grown one dropped | 0 |
 //! | text | a copy of each file's source (`Box<str>`) | 1 per source byte |
-//! | per file | `File`: language, `Box<str>` 16, `Tree` 64 (the two `Vec`s, its span, first and last top-level pointers) | 88 |
+//! | per file | `File`: language, query-status stream `Box<[u8]>` 16, `Box<str>` 16, `Tree` 64 (the two `Vec`s, its span, first and last top-level pointers) | 104 |
+//! | query status | each file's [`cst_measure::query_status::FileStatus`]: the exceptions to the walk's prediction of each node's query field, supertypes and extra bit | 0.4 per node (built-in corpus) |
 //! | per store | sampled (start, pointer) of every 32nd child of the nodes with more than 64 children: 8 per 32 children, in a hash map by (file, node) | |
 //!
 //! So every visible node costs 32 bytes whatever its kind or text, every non-empty leaf 8 more; the text costs
@@ -77,6 +78,7 @@ pub use convert::{Compact, Value};
 pub use cursor::SyntreeCursor;
 
 use convert::FileTree;
+use cst_measure::query_status::{FileStatus, StatusStream};
 use cst_measure::{Backend, BuildError, CstStore, FileEdit, Language, NodeInfo};
 use std::borrow::Cow;
 use wide::WideIndex;
@@ -89,7 +91,8 @@ impl Backend for Syntree {
     const RETAINS: &'static str = "each file's syntree Tree (one 32-byte link record per visible node: value, span, \
          parent, previous, next, first and last pointers; syntree's token index, 8 bytes per non-empty leaf; \
          both exactly sized by cloning the built tree), a copy of each file's source text, one \
-         88-byte entry per file (language, text, tree), and the sampled starts and pointers of every 32nd child of nodes with more than \
+         104-byte entry per file (language, text, tree, query-status stream), each file's query-status \
+         companion (cst_measure::query_status), and the sampled starts and pointers of every 32nd child of nodes with more than \
          64 children";
     const INCLUDES_SOURCE: bool = true;
     const LOOKUP: &'static str = "the descent along syntree's first-child and next-sibling links, reading each \
@@ -115,6 +118,8 @@ impl Backend for Syntree {
 #[derive(Clone)]
 pub struct File {
     language: Language,
+    /// What the query cursor sees beyond the walk ([`cst_measure::query_status`]).
+    status: FileStatus,
     text: Box<str>,
     tree: FileTree,
 }
@@ -147,6 +152,7 @@ impl CstStore for SyntreeStore {
         self.wide.add(index, &converted.tree, &converted.wide);
         self.files.push(File {
             language,
+            status: FileStatus::of(&tree),
             text: source.into(),
             tree: converted.tree,
         });
@@ -193,7 +199,7 @@ impl CstStore for SyntreeStore {
         tree: tree_sitter::Tree,
     ) -> Result<(), BuildError> {
         let converted = convert::convert(source, &tree, None)?;
-        self.put(file, language, source, converted);
+        self.put(file, language, source, converted, FileStatus::of(&tree));
         Ok(())
     }
 
@@ -209,8 +215,13 @@ impl CstStore for SyntreeStore {
             unchanged: &unchanged,
         };
         let converted = convert::convert(edit.text, &edit.tree, Some(reuse))?;
-        self.put(file, edit.language, edit.text, converted);
+        let status = FileStatus::of(&edit.tree);
+        self.put(file, edit.language, edit.text, converted, status);
         Ok(())
+    }
+
+    fn query_status(&self, file: usize) -> Option<StatusStream<'_>> {
+        Some(self.files[file].status.view())
     }
 
     fn cursor(&self, file: usize) -> SyntreeCursor<'_> {
@@ -271,12 +282,14 @@ impl SyntreeStore {
         language: Language,
         source: &str,
         converted: convert::Converted,
+        status: FileStatus,
     ) {
         let index = file as u32;
         self.wide.take_file(index);
         self.wide.add(index, &converted.tree, &converted.wide);
         self.files[file] = File {
             language,
+            status,
             text: source.into(),
             tree: converted.tree,
         };
@@ -289,9 +302,9 @@ mod tests {
 
     /// The per-file bytes of the crate doc's layout table.
     #[test]
-    fn a_file_entry_is_88_bytes() {
+    fn a_file_entry_is_104_bytes() {
         assert_eq!(std::mem::size_of::<FileTree>(), 64);
-        assert_eq!(std::mem::size_of::<File>(), 88);
+        assert_eq!(std::mem::size_of::<File>(), 104);
         says(
             Syntree::RETAINS,
             &format!("one {}-byte entry per file", std::mem::size_of::<File>()),

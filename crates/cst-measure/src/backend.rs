@@ -173,6 +173,15 @@ pub trait CstStore {
         fold_preorder_of(&mut self.cursor(file), init, f)
     }
 
+    /// What tree-sitter's query cursor sees of file `file`'s visible nodes beyond a walk (query field,
+    /// hidden supertypes, extra bit): the companion of [`crate::query_status`], which a store builds in `add`
+    /// and `replace`/`update` from the tree it is given (and keeps in its versions) for queries to read.
+    /// Verification checks it against tree-sitter's tree. The default, `None`, is a store that keeps none:
+    /// verification reports it as not kept, and queries cannot be answered on it.
+    fn query_status(&self, _file: usize) -> Option<crate::query_status::StatusStream<'_>> {
+        None
+    }
+
     /// A backend's own lookup for the node at `offset`, when it has one that does not follow the rule above,
     /// so that it can be timed for reference. tree-sitter's `descendant_for_byte_range` is one: it also steps
     /// into hidden zero-width tokens (TypeScript's automatic semicolons, Python's indents) and then answers

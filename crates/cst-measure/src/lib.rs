@@ -16,6 +16,8 @@
 //! - [`edits`]: deterministic edit scripts that look like a person editing, for the editing measurements.
 //! - [`fixtures`]: generated test inputs, awkward ones included.
 //! - [`ops`]: the operations every backend answers, through the same generic code.
+//! - [`query_status`]: what the query cursor sees of each node beyond a walk (query field, supertypes,
+//!   extra), and the compact per-file companion every store keeps of it.
 //! - [`measurement`]: what a measurement holds (the data the harness and edit sessions fill and the report
 //!   reads), with the progress trait and the shared statistics.
 //! - [`harness`]: measuring one backend (memory, time, scaling, verification, operations).
@@ -36,6 +38,7 @@ pub mod language;
 pub mod measurement;
 pub mod native;
 pub mod ops;
+pub mod query_status;
 pub mod reference;
 pub mod references;
 pub mod report;

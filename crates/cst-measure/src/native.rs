@@ -98,6 +98,11 @@ impl CstStore for TreeSitterStore {
         Ok(())
     }
 
+    /// Read from the tree itself, which keeps the hidden nodes: built on each call.
+    fn query_status(&self, file: usize) -> Option<crate::query_status::StatusStream<'_>> {
+        Some(crate::query_status::FileStatus::of(&self.files[file].tree).into_stream())
+    }
+
     fn cursor(&self, file: usize) -> TreeSitterCursor<'_> {
         let file = &self.files[file];
         TreeSitterCursor::new(file.tree.root_node(), &file.text)

@@ -7,6 +7,7 @@
 //! the comparison is with what tree-sitter produced, without parsing every file a second time.
 
 use crate::backend::{CstCursor, NodeInfo};
+use crate::query_status::{FileStatus, NodeStatus};
 use std::borrow::Cow;
 use std::io::{self, Read, Write};
 
@@ -101,6 +102,8 @@ struct RecordedNode {
 #[derive(Clone, Debug, Default)]
 pub struct ReferenceTree {
     nodes: Vec<RecordedNode>,
+    /// What the query cursor sees of each node beyond the walk ([`crate::query_status`]).
+    status: FileStatus,
 }
 
 const MISSING_FLAG: u8 = 1;
@@ -143,7 +146,8 @@ impl ReferenceTree {
 
     /// Appends `tree`'s record to `out`: a capacity hint (tree-sitter's count of all nodes, hidden ones
     /// included), then per visible node in preorder its kind and field (two bytes each), flags, visible child
-    /// count, start and length (varints), then the number of visible nodes, which the reader checks.
+    /// count, start and length (varints), then the number of visible nodes, which the reader checks, then the
+    /// query-status companion ([`FileStatus`]: its length, a varint, and its stream).
     /// Allocates nothing but the `TreeCursor`'s stack.
     pub fn write(tree: &tree_sitter::Tree, out: &mut impl Write) -> io::Result<()> {
         write_varint(out, tree.root_node().descendant_count() as u64)?;
@@ -167,6 +171,9 @@ impl ReferenceTree {
                 }
                 if !cursor.goto_parent() {
                     write_varint(out, written)?;
+                    let status = FileStatus::of(tree);
+                    write_varint(out, status.as_bytes().len() as u64)?;
+                    out.write_all(status.as_bytes())?;
                     return Ok(());
                 }
             }
@@ -215,9 +222,24 @@ impl ReferenceTree {
                 if count != nodes.len() as u64 {
                     return Err(invalid(()));
                 }
-                return Ok(ReferenceTree { nodes });
+                let len = read_varint(input)?;
+                // At most a few bytes per node: a longer stream is not one this writer wrote.
+                if len > count.saturating_mul(16) {
+                    return Err(invalid(()));
+                }
+                let mut stream = vec![0u8; len as usize];
+                input.read_exact(&mut stream)?;
+                let status = FileStatus::from_bytes(&stream);
+                return Ok(ReferenceTree { nodes, status });
             }
         }
+    }
+
+    /// Every visible node's query status, in preorder.
+    pub fn statuses(&self) -> Vec<NodeStatus> {
+        self.status
+            .view()
+            .decode(self.nodes.iter().map(|n| n.info.field))
     }
 
     /// Visible nodes.

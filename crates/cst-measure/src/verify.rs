@@ -2,7 +2,7 @@
 //! tree-sitter's tree gives back: every visible node's kind, field in its parent, byte range, MISSING flag and
 //! text, reached by the same moves (so the shape is the same, not only the preorder sequence). Compared node by
 //! node against a fresh parse; the store's [`CstStore::fold_preorder`] must list the same nodes at the same
-//! depths.
+//! depths, and the query status it keeps ([`CstStore::query_status`]) must be the query cursor's.
 
 use crate::backend::{descend_to_offset, next_in_preorder, CstCursor, CstStore, NodeInfo};
 use crate::reference::{ReferenceCursor, ReferenceTree};
@@ -110,6 +110,7 @@ pub fn verify_against<S: CstStore>(
             while !step(nodes, Move::NextSibling, &mut expected, &mut actual)? {
                 if !step(nodes, Move::Parent, &mut expected, &mut actual)? {
                     verify_preorder(store, index, source, reference)?;
+                    verify_query_status(store, index, reference)?;
                     return Ok(nodes);
                 }
             }
@@ -150,6 +151,33 @@ pub fn verify_preorder<S: CstStore>(
             "preorder lists {listed} nodes, fewer than tree-sitter's tree has"
         )),
         Ok(()) => Ok(listed),
+    }
+}
+
+/// Checks [`CstStore::query_status`] on file `index` (whose walk has been checked): every visible node's
+/// query field, supertype set and extra bit equal tree-sitter's. A store that keeps none passes this check
+/// (it is reported apart, as not answering queries); one that keeps a wrong one fails it.
+pub fn verify_query_status<S: CstStore>(
+    store: &S,
+    index: usize,
+    reference: &ReferenceTree,
+) -> Result<(), String> {
+    let Some(status) = store.query_status(index) else {
+        return Ok(());
+    };
+    let want = reference.statuses();
+    // The walk fields are the store's own, as a query reads them (checked equal to tree-sitter's above).
+    let walk_fields = store.fold_preorder(index, Vec::new(), |mut fields, _, node| {
+        fields.push(node.field);
+        fields
+    });
+    let got = status.decode(walk_fields);
+    match want.iter().zip(&got).position(|(w, g)| w != g) {
+        Some(at) => Err(format!(
+            "query status of node #{at} differs: tree-sitter's query cursor sees {:?}, the backend keeps {:?}",
+            want[at], got[at]
+        )),
+        None => Ok(()),
     }
 }
 

@@ -6,6 +6,7 @@ use cst_measure::alloc::{self, glibc_chunk_size, MeasuringAllocator};
 use cst_measure::backend::{descend_to_offset, fold_preorder_of};
 use cst_measure::corpus::{Corpus, CorpusFile};
 use cst_measure::harness::{measure, walk_beside_tree_sitter, MeasureOptions, NoProgress};
+use cst_measure::query_status::{statuses_with_walk_fields, FileStatus, NodeStatus, StatusStream};
 use cst_measure::reference::{next_preorder, ReferenceTree, TreeSitterCursor};
 use cst_measure::verify::{verify_file, verify_lookups};
 use cst_measure::{Backend, BuildError, CstCursor, CstStore, Language, NodeInfo};
@@ -34,6 +35,12 @@ enum Mistake {
     DeeperInPreorder(usize),
     /// `fold_preorder` lists the last node twice.
     RepeatedInPreorder,
+    /// The query status drops the first supertype of the first node under one.
+    DroppedSupertype,
+    /// The query status gives the first node with a query field another one.
+    WrongQueryField,
+    /// The query status marks the first node that is not an extra as one.
+    WrongExtra,
 }
 
 /// tree-sitter's own trees, read through a cursor that makes `mistake`.
@@ -195,6 +202,28 @@ impl CstStore for MutantStore {
         }
     }
 
+    fn query_status(&self, file: usize) -> Option<StatusStream<'_>> {
+        let (mut statuses, walk_fields) = statuses_with_walk_fields(&self.files[file].2);
+        let first = |f: &dyn Fn(&NodeStatus) -> bool| statuses.iter().position(f).unwrap();
+        match self.mistake {
+            Mistake::DroppedSupertype => {
+                let at = first(&|s| s.supertypes != 0);
+                let bits = statuses[at].supertypes;
+                statuses[at].supertypes = bits & (bits - 1);
+            }
+            Mistake::WrongQueryField => {
+                let at = first(&|s| s.query_field != 0);
+                statuses[at].query_field += 1;
+            }
+            Mistake::WrongExtra => {
+                let at = first(&|s| !s.extra);
+                statuses[at].extra = true;
+            }
+            _ => {}
+        }
+        Some(FileStatus::encode(&statuses, &walk_fields).into_stream())
+    }
+
     fn seek<'a>(&'a self, cursor: &mut MutantCursor<'a>, file: usize, offset: u32) {
         *cursor = self.cursor(file);
         descend_to_offset(cursor, offset);
@@ -245,6 +274,21 @@ fn the_unmutated_store_verifies() {
         nodes,
         ReferenceTree::of(&Language::Python.parse(PYTHON)).len() as u64
     );
+}
+
+#[test]
+fn a_query_status_without_a_supertype_a_query_field_or_an_extra_bit_is_rejected() {
+    for mistake in [
+        Mistake::DroppedSupertype,
+        Mistake::WrongQueryField,
+        Mistake::WrongExtra,
+    ] {
+        let error = verify(mistake).unwrap_err();
+        assert!(
+            error.contains("query status of node #"),
+            "{mistake:?}: {error}"
+        );
+    }
 }
 
 #[test]

@@ -1,0 +1,65 @@
+//! What the query-status companion costs: bytes per node and the conversion time it adds, against the parse.
+//!
+//! `cargo run --release -p cst-measure --example query_status_cost [DIR]` (the built-in corpus without DIR).
+
+use cst_measure::corpus::Corpus;
+use cst_measure::query_status::{statuses_by_query, statuses_with_walk_fields, FileStatus};
+use cst_measure::Language;
+use std::time::{Duration, Instant};
+
+fn main() -> anyhow::Result<()> {
+    let files: Vec<(Language, String)> = match std::env::args().nth(1) {
+        Some(dir) => {
+            let corpus = Corpus::scan(dir.as_ref(), 16 << 20)?;
+            corpus
+                .files
+                .iter()
+                .map(|f| Ok((f.language, f.text()?.into_owned())))
+                .collect::<anyhow::Result<_>>()?
+        }
+        None => builtin_corpus::generate()
+            .into_iter()
+            .map(|f| {
+                let language = Language::from_path(f.path.as_ref()).expect("a known extension");
+                (language, f.text)
+            })
+            .collect(),
+    };
+    let (mut nodes, mut bytes, mut exceptions) = (0usize, 0usize, [0usize; 3]);
+    let (mut parse, mut status, mut by_query) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let mut differ = 0;
+    for (language, text) in &files {
+        let start = Instant::now();
+        let tree = language.parse(text);
+        parse += start.elapsed();
+        let start = Instant::now();
+        let file = FileStatus::of(&tree);
+        status += start.elapsed();
+        let (statuses, walk) = statuses_with_walk_fields(&tree);
+        let start = Instant::now();
+        let truth = statuses_by_query(&tree, *language);
+        by_query += start.elapsed();
+        differ += usize::from(truth != statuses);
+        nodes += statuses.len();
+        bytes += file.bytes();
+        for (s, w) in statuses.iter().zip(&walk) {
+            exceptions[0] += usize::from(s.extra);
+            exceptions[1] += usize::from(s.query_field != *w);
+            exceptions[2] += usize::from(s.supertypes != 0);
+        }
+    }
+    println!(
+        "{} files, {nodes} nodes: companion streams {bytes} B ({:.3} B per node); extras {}, query field != \
+         walk field {}, under a supertype {}; parse {:.1} ms, statuses {:.1} ms ({:.2}x the parse; by QueryCursor {:.1} ms, {differ} files differ from it)",
+        files.len(),
+        bytes as f64 / nodes as f64,
+        exceptions[0],
+        exceptions[1],
+        exceptions[2],
+        parse.as_secs_f64() * 1e3,
+        status.as_secs_f64() * 1e3,
+        status.as_secs_f64() / parse.as_secs_f64(),
+        by_query.as_secs_f64() * 1e3,
+    );
+    Ok(())
+}
