@@ -12,7 +12,8 @@
 //! - [`steps`]: the step program tree-sitter's query compiler builds (guaranteed flags read from
 //!   tree-sitter's own compilation of the same source: an analysis of the grammar, not of a tree);
 //! - [`matcher`]: [`QueryCursor`], `matches` and `captures`, a port of tree-sitter's query execution;
-//! - [`status`]: the query cursor's field and supertypes per node of a tree-sitter tree.
+//! - [`statuses`] (from `cst_measure::query_status`): the query cursor's field and supertypes per node of
+//!   a tree-sitter tree, which [`TsTree`] reads.
 //!
 //! Costs: compiling is linear in the query source (plus a symbol-table scan per node name and one regex
 //! compilation per `match?`).
@@ -25,15 +26,14 @@ pub mod matcher;
 pub mod parse;
 pub mod predicate;
 pub mod query;
-pub mod status;
 pub mod steps;
 pub mod tree;
 pub mod ts_tree;
 
+pub use cst_measure::query_status::{statuses, NodeStatus};
 pub use error::{QueryError, QueryErrorKind, Unsupported};
 pub use matcher::{Capture, Match, QueryCursor};
 pub use predicate::{QueryPredicate, QueryPredicateArg, QueryProperty};
 pub use query::Query;
-pub use status::{statuses, NodeStatus};
 pub use tree::QueryTree;
 pub use ts_tree::TsTree;

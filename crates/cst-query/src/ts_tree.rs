@@ -2,8 +2,8 @@
 //! preorder (one walk of a `TreeCursor` to build, 40 bytes per node plus the `Node` handles, which
 //! negated fields ask `child_by_field_id`).
 //!
-//! Fields and supertypes are the query cursor's (`ts_tree_cursor_current_status`), computed by
-//! [`crate::status::statuses`] with tree-sitter's own `QueryCursor` when the table is built.
+//! Fields and supertypes are the query cursor's (`ts_tree_cursor_current_status`), read by
+//! [`cst_measure::query_status::statuses`] (the same reading every backend keeps) when the table is built.
 
 use crate::tree::QueryTree;
 use std::ops::Range;
@@ -87,7 +87,7 @@ impl<'t> TsTree<'t> {
                 }
                 if !cursor.goto_parent() {
                     let language = tree.language();
-                    let statuses = crate::status::statuses(tree, &language);
+                    let statuses = cst_measure::query_status::statuses(tree);
                     for (rec, status) in recs.iter_mut().zip(&statuses) {
                         rec.field = status.query_field;
                     }
