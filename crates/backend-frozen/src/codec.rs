@@ -27,6 +27,10 @@
 //! Literal bytes are coded inline (order-0 symbols per group: identifiers, gaps, other texts) in files with
 //! fewer than 1 KiB of them, and go to the file's zstd-compressed literal stream otherwise (`literal.rs`).
 //!
+//! In a file of at least twice [`BLOCK_NODES`] nodes, [`emit`] cuts the walk into blocks before opening a
+//! node (`Writer::boundary`): the interner starts again and the sink gets the block's checkpoint; the
+//! coder then finishes one rANS stream and one literal stream per block.
+//!
 //! Inner nodes' ranges follow from their children and gaps; every byte of the text is in exactly one leaf or
 //! one gap, so the text comes back whole.
 

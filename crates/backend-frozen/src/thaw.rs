@@ -1,5 +1,8 @@
-//! Thawing: one file's blob back into flat preorder node records and its text, reading the decisions
-//! `codec::emit` made in the same order and contexts. The hot loop of every operation on a frozen store, so
+//! Thawing: one file's blob, or one block of it ([`Start`]: from its checkpoint's open frames, up to the
+//! next block's), back into flat preorder node records and its text, reading the decisions `codec::emit`
+//! made in the same order and contexts. A block's records carry the file's indices and positions, so a
+//! cursor moves between blocks without translating anything; the nodes a block leaves open take their ends
+//! from the next block's checkpoint. The hot loop of every operation on a frozen store, so
 //! it is written for speed: a node symbol's context is one 32-bit word looked up in a direct-mapped cache,
 //! literal bytes decode through a 4096-entry lookup table, and the cursor keeps both across the files it
 //! thaws ([`Contexts`]); nothing is allocated per thaw once the buffers have grown.
