@@ -3,8 +3,9 @@
 //! above the store while the operation runs, with its time, at the thaw budgets given; and the build's peak.
 //!
 //! Usage: `cargo run -p backend-frozen --release --example working_memory -- [DIR] [BUDGET...]` (the
-//! built-in corpus without DIR, or with `-`; the default budget without BUDGETs). The compare run is the
-//! source of reported figures; this is for working on the cursor.
+//! built-in corpus without DIR, or with `-`; the default budget without BUDGETs; `FROZEN_BLOCK_NODES=N` in
+//! the environment sets the nodes per block, 0 for none). The compare run is the source of reported
+//! figures; this is for working on the cursor.
 
 use backend_frozen::{Frozen, FrozenStore, DEFAULT_THAW_BUDGET};
 use cst_measure::alloc;
@@ -67,6 +68,12 @@ fn main() {
     alloc::reset_peak();
     let before = alloc::snapshot().live_bytes;
     let mut store: FrozenStore = Frozen::new_store();
+    if let Some(nodes) = std::env::var("FROZEN_BLOCK_NODES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        store.set_block_nodes(nodes);
+    }
     for (language, text) in &files {
         let tree = language.parse(text);
         store.add(*language, text, tree).expect("representable");
@@ -78,6 +85,8 @@ fn main() {
         after.live_bytes - before,
         after.peak_bytes - before
     );
+    let (blocked, blocks, overhead) = store.block_overhead();
+    println!("{blocked} files in {blocks} blocks; their indices and checkpoints {overhead} bytes");
     let sizes: Vec<u64> = files.iter().map(|f| f.1.len() as u64).collect();
     let offsets = sample_offsets(&sizes, OFFSET_SAMPLES);
     for budget in budgets {

@@ -27,6 +27,10 @@
 //! Literal bytes are coded inline (order-0 symbols per group: identifiers, gaps, other texts) in files with
 //! fewer than 1 KiB of them, and go to the file's zstd-compressed literal stream otherwise (`literal.rs`).
 //!
+//! In a file of at least twice [`BLOCK_NODES`] nodes, [`emit`] cuts the walk into blocks before opening a
+//! node (`Writer::boundary`): the interner starts again and the sink gets the block's checkpoint; the
+//! coder then finishes one rANS stream and one literal stream per block.
+//!
 //! Inner nodes' ranges follow from their children and gaps; every byte of the text is in exactly one leaf or
 //! one gap, so the text comes back whole.
 
@@ -738,6 +742,7 @@ impl Kinds {
 pub(crate) fn learn<'t>(
     files: &[FileView<'t>],
     inline_below: usize,
+    block: usize,
 ) -> (Kinds, LexiconIndex<'t>, Vec<bool>) {
     let mut kinds = Kinds::learn(files);
     let none = LexiconIndex::new();
@@ -748,7 +753,7 @@ pub(crate) fn learn<'t>(
     let mut inline = Vec::with_capacity(files.len());
     staging::each(files, |_, lang, text, flat| {
         let mut length = LiteralLength::default();
-        emit(lang, text, flat, &cx, false, &mut length);
+        emit(lang, text, flat, &cx, false, block, &mut length);
         inline.push(length.0 < inline_below);
     });
     let lexicon = kinds.learn_lexicon(files, &inline);
@@ -763,6 +768,9 @@ pub(crate) trait Sink {
     fn raw(&mut self, value: u32, bits: u32);
     /// Bytes for segment `group` of the literal stream (only for files whose literals are not inline).
     fn literal(&mut self, group: u32, bytes: &[u8]);
+    /// A new block starts at node `first` and text offset `pos`, decodable from `checkpoint` (see
+    /// [`Writer::boundary`]); only in files coded in blocks.
+    fn block(&mut self, _first: u32, _pos: u32, _checkpoint: Vec<u8>) {}
 }
 
 /// The counting pass: every (context, value).
@@ -802,6 +810,65 @@ pub(crate) struct Coder<'m> {
     /// Whether a leaf text was coded as a lexicon reference (the blob's header says so: a thaw then
     /// expands a compressed lexicon first).
     pub uses_lexicon: bool,
+    /// In a file coded in blocks, the blocks finished so far, and where the current one starts (the first
+    /// block's checkpoint: indentation 0, no frames).
+    pub blocks: Vec<CodedBlock>,
+    pub start: (u32, u32, Vec<u8>),
+}
+
+/// One finished block of a file coded in blocks: its first node, its text offset, its checkpoint, its
+/// literal stream (three segments, the first two's lengths), its rANS stream, and whether it refers to the
+/// lexicon.
+pub(crate) struct CodedBlock {
+    pub first: u32,
+    pub pos: u32,
+    pub checkpoint: Vec<u8>,
+    pub literal: Vec<u8>,
+    pub segments: [usize; 2],
+    pub rans: Vec<u8>,
+    pub uses_lexicon: bool,
+}
+
+impl Coder<'_> {
+    /// A coder of `model` (tolerant or not), empty.
+    pub fn new(model: &Model, tolerant: bool) -> Coder<'_> {
+        Coder {
+            model,
+            rans: Default::default(),
+            literal: Default::default(),
+            tolerant,
+            uses_lexicon: false,
+            blocks: Vec::new(),
+            start: (0, 0, vec![0, 0]),
+        }
+    }
+
+    /// Empties the coder for the next file.
+    pub fn clear(&mut self) {
+        self.rans.clear();
+        self.literal.iter_mut().for_each(Vec::clear);
+        self.uses_lexicon = false;
+        self.blocks.clear();
+        self.start = (0, 0, vec![0, 0]);
+    }
+
+    /// Finishes the block being coded (its start given by the last [`Sink::block`], or the file's).
+    pub fn finish_block(&mut self) {
+        let mut rans = Vec::new();
+        self.rans.finish(&mut rans);
+        self.rans.clear();
+        let (first, pos, checkpoint) = std::mem::take(&mut self.start);
+        self.blocks.push(CodedBlock {
+            first,
+            pos,
+            checkpoint,
+            segments: [self.literal[0].len(), self.literal[1].len()],
+            literal: self.literal.concat(),
+            rans,
+            uses_lexicon: std::mem::take(&mut self.uses_lexicon),
+        });
+        self.literal.iter_mut().for_each(Vec::clear);
+    }
 }
 
 impl Sink for Coder<'_> {
@@ -828,6 +895,27 @@ impl Sink for Coder<'_> {
     fn literal(&mut self, group: u32, bytes: &[u8]) {
         self.literal[group as usize].extend_from_slice(bytes);
     }
+    fn block(&mut self, first: u32, pos: u32, checkpoint: Vec<u8>) {
+        self.finish_block();
+        self.start = (first, pos, checkpoint);
+    }
+}
+
+/// Nodes per block of a file coded in blocks (a file of fewer than twice as many is coded whole; the last
+/// block takes the rest, so every block has at least this many nodes, and up to twice as many where the
+/// tree is not deeper than [`MAX_FRAMES`]).
+pub const BLOCK_NODES: usize = 16384;
+/// Most open nodes a block may start inside (its checkpoint's frames): a block of a deeper place goes on
+/// to the next node with at most as many.
+pub(crate) const MAX_FRAMES: usize = 64;
+
+/// Appends `v` as a LEB128 varint.
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u32) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
 }
 
 /// Length `len` as a bucket value and its raw extra bits.
@@ -1026,6 +1114,34 @@ impl<'t, S: Sink> Writer<'t, '_, S> {
         }
     }
 
+    /// Starts a new block before opening node `first`: the interner starts again (texts met before are
+    /// spelt out again or taken from the lexicon), and the sink gets the checkpoint a decoder starts from:
+    /// the indentation, then per open node (the root first) its index, start, kind slot, MISSING flag and
+    /// field, its last child's kind slot, its end and its subtree's end, as LEB128 varints (indices and
+    /// starts as deltas from the previous frame's, ends from the block's offset, subtree ends from `first`).
+    fn boundary(&mut self, flat: &[Flat], stack: &[(usize, u32)], first: usize) {
+        self.interner = Interner::default();
+        let mut out = Vec::with_capacity(8 + stack.len() * 10);
+        put_varint(&mut out, self.indent);
+        put_varint(&mut out, stack.len() as u32);
+        let (mut index, mut start) = (0u32, 0u32);
+        for &(p, last) in stack {
+            let n = &flat[p];
+            put_varint(&mut out, p as u32 - index);
+            put_varint(&mut out, n.start - start);
+            (index, start) = (p as u32, n.start);
+            let missing = u32::from(n.flags & MISSING != 0);
+            put_varint(
+                &mut out,
+                slot(n.kind) | missing << 10 | u32::from(n.field) << 11,
+            );
+            put_varint(&mut out, last);
+            put_varint(&mut out, n.end - self.pos as u32);
+            put_varint(&mut out, n.next - first as u32);
+        }
+        self.sink.block(first as u32, self.pos as u32, out);
+    }
+
     fn open(&mut self, n: &Flat, grandparent: u32, parent: u32, prev: u32) {
         let lang = self.lang;
         let leaf = n.flags & LEAF != 0;
@@ -1152,8 +1268,14 @@ pub(crate) fn emit<S: Sink>(
     flat: &[Flat],
     cx: &Context<'_>,
     inline: bool,
+    block: usize,
     sink: &mut S,
 ) {
+    let blocks = if block > 0 && flat.len() >= 2 * block {
+        block
+    } else {
+        usize::MAX
+    };
     let lang = lang as u32;
     let mut w = Writer {
         lang,
@@ -1172,6 +1294,7 @@ pub(crate) fn emit<S: Sink>(
         stack.push((0, START));
     }
     let mut i = 1;
+    let mut cut = blocks;
     while let Some(&(p, last)) = stack.last() {
         let parent = slot(flat[p].kind);
         let grandparent = stack
@@ -1179,6 +1302,12 @@ pub(crate) fn emit<S: Sink>(
             .checked_sub(2)
             .map_or(ROOT, |g| slot(flat[stack[g].0].kind));
         if (i as u32) < flat[p].next {
+            // A block ends before the first node past its size that has at most MAX_FRAMES open above it
+            // (so that checkpoints stay small however deep the tree), unless the rest is smaller.
+            if i >= cut && stack.len() <= MAX_FRAMES && i + blocks <= flat.len() {
+                w.boundary(flat, &stack, i);
+                cut = i + blocks;
+            }
             w.open(&flat[i], grandparent, parent, last);
             if let Some(top) = stack.last_mut() {
                 top.1 = slot(flat[i].kind);

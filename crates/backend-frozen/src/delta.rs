@@ -251,7 +251,7 @@ pub(crate) fn apply(previous: &Thawed, delta: &Delta, out: &mut Thawed) {
 
 /// Gives every node with more than [`WIDE`] children its child list (a count, then the indices), as a thaw
 /// does.
-fn list_wide_children(nodes: &mut [Node], lists: &mut Vec<u32>) {
+pub(crate) fn list_wide_children(nodes: &mut [Node], lists: &mut Vec<u32>) {
     for i in 0..nodes.len() {
         if nodes[i].flags & LEAF != 0 {
             continue;

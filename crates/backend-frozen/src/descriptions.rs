@@ -1,4 +1,4 @@
-//! Ties every number in the row's descriptions ([`Frozen::LOOKUP`], [`Frozen::UPDATE`]) to the constant the
+//! Ties every number in the row's descriptions ([`Frozen::RETAINS`], [`Frozen::LOOKUP`], [`Frozen::UPDATE`]) to the constant the
 //! code uses, so that changing one without the other fails here rather than leaving the README wrong.
 
 use crate::{codec, Frozen, DEFAULT_THAW_BUDGET, HOLD_FROM, MAX_CHAIN, UPDATE_LEVEL};
@@ -46,6 +46,18 @@ fn the_lookup_gives_the_cursors_thaw_cache_and_the_child_lists_threshold() {
     says(
         Frozen::LOOKUP,
         &format!("a node with more than {} children", codec::WIDE),
+    );
+}
+
+#[test]
+fn the_retains_gives_the_blocks_size() {
+    says(
+        Frozen::RETAINS,
+        &format!(
+            "a file of {} nodes or more in blocks of {} nodes or more",
+            2 * codec::BLOCK_NODES,
+            codec::BLOCK_NODES
+        ),
     );
 }
 

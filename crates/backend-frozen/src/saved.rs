@@ -42,7 +42,7 @@
 
 use crate::codec::{Flat, Kinds};
 use crate::model::Model;
-use crate::{FrozenStore, Shared, COMPRESSED, EDITED, INLINE, LEXICON, TOLERANT};
+use crate::{FrozenStore, Shared, BLOCKED, COMPRESSED, EDITED, INLINE, LEXICON, TOLERANT};
 use cst_measure::query_status::QueryStatuses;
 use cst_measure::saved::{Opened, Sections, SharedBytes};
 use cst_measure::{CstStore, Language};
@@ -317,6 +317,15 @@ fn check_blob(
             "file {f}'s blob is of language {language}, the files section says {}",
             saved.language.name()
         ));
+    }
+    if header & BLOCKED != 0 {
+        // Coded in blocks: the block index, checked as every thaw checks it before use (each block's
+        // checkpoint and body are checked when it is thawed).
+        let mut index = Vec::new();
+        return match crate::block_index(blob, &mut index) {
+            Some(_) => Ok(()),
+            None => Err(format!("file {f}'s block index is damaged")),
+        };
     }
     if header & !(3 | COMPRESSED | INLINE | TOLERANT | LEXICON) != 0 {
         return Err(format!(

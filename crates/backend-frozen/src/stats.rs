@@ -104,14 +104,22 @@ pub fn breakdown(files: &[(Language, &str)]) -> (Breakdown, (usize, usize)) {
         .zip(files)
         .map(|(f, (l, t))| (l.index(), t.as_bytes(), crate::staging::Nodes::Flat(&f[..])))
         .collect();
-    let (kinds, lexicon, inline) = codec::learn(&views, crate::INLINE_LITERALS);
+    let (kinds, lexicon, inline) = codec::learn(&views, crate::INLINE_LITERALS, codec::BLOCK_NODES);
     let cx = codec::Context {
         kinds: &kinds,
         lexicon: &lexicon,
     };
     let mut counts = Counts::default();
     for ((f, (l, t)), &inline) in flats.iter().zip(files).zip(&inline) {
-        codec::emit(l.index(), t.as_bytes(), f, &cx, inline, &mut counts);
+        codec::emit(
+            l.index(),
+            t.as_bytes(),
+            f,
+            &cx,
+            inline,
+            codec::BLOCK_NODES,
+            &mut counts,
+        );
     }
     let model = Model::build(counts, codec::WILD_A, codec::is_literal_context);
     let mut out = Breakdown::default();
@@ -133,7 +141,15 @@ pub fn breakdown(files: &[(Language, &str)]) -> (Breakdown, (usize, usize)) {
             current: 0,
             out: &mut out,
         };
-        codec::emit(lang, text, flat, &cx, inline, &mut tally);
+        codec::emit(
+            lang,
+            text,
+            flat,
+            &cx,
+            inline,
+            codec::BLOCK_NODES,
+            &mut tally,
+        );
     }
     let mut common: Vec<(usize, u64, String)> = seen
         .into_iter()

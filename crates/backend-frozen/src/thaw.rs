@@ -1,5 +1,8 @@
-//! Thawing: one file's blob back into flat preorder node records and its text, reading the decisions
-//! `codec::emit` made in the same order and contexts. The hot loop of every operation on a frozen store, so
+//! Thawing: one file's blob, or one block of it ([`Start`]: from its checkpoint's open frames, up to the
+//! next block's), back into flat preorder node records and its text, reading the decisions `codec::emit`
+//! made in the same order and contexts. A block's records carry the file's indices and positions, so a
+//! cursor moves between blocks without translating anything; the nodes a block leaves open take their ends
+//! from the next block's checkpoint. The hot loop of every operation on a frozen store, so
 //! it is written for speed: a node symbol's context is one 32-bit word looked up in a direct-mapped cache,
 //! literal bytes decode through a 4096-entry lookup table, and the cursor keeps both across the files it
 //! thaws ([`Contexts`]); nothing is allocated per thaw once the buffers have grown.
@@ -66,11 +69,55 @@ struct Open {
     children: u32,
 }
 
-/// A thawed file and the scratch its thaw reuses: nothing here is allocated per thaw once grown.
+/// An inner node open where a block starts (from the block's checkpoint): its index in the file's preorder,
+/// its record (its end and subtree's end as they will be), and its last child's kind slot so far.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Frame {
+    pub index: u32,
+    pub node: Node,
+    pub last: u32,
+}
+
+/// Where a thaw starts and stops: a whole blob ([`Start::WHOLE`]), or one block of a file coded in blocks.
+pub(crate) struct Start<'s> {
+    /// The file's index of the block's first node.
+    pub first: u32,
+    /// The text offset where the block starts.
+    pub pos: u32,
+    pub indent: u32,
+    /// The inner nodes open at the block's start, the root first.
+    pub frames: &'s [Frame],
+    /// Nodes the block opens (`u32::MAX`: to the end of the file).
+    pub count: u32,
+    /// The inner nodes open at the block's end (the next block's frames): they give the ends of the block's
+    /// nodes that the block does not close.
+    pub after: &'s [Frame],
+}
+
+impl Start<'_> {
+    pub const WHOLE: Start<'static> = Start {
+        first: 0,
+        pos: 0,
+        indent: 0,
+        frames: &[],
+        count: u32::MAX,
+        after: &[],
+    };
+}
+
+/// A thawed file, or one block of it, and the scratch its thaw reuses: nothing here is allocated per thaw
+/// once grown.
 #[derive(Default)]
 pub(crate) struct Thawed {
+    /// The text from offset `base` (a block's: from its start to the next block's; a whole file's from 0).
     pub text: String,
+    /// Records of nodes `first..first + nodes.len()` of the file's preorder (positions, `next` and child
+    /// lists in the file's terms).
     pub nodes: Vec<Node>,
+    pub first: u32,
+    pub base: u32,
+    /// The records of the block's open ancestors (a block's [`Start::frames`]), by index, the root first.
+    pub frames: Vec<(u32, Node)>,
     /// Child lists of wide nodes: a count, then the children's indices.
     pub lists: Vec<u32>,
     /// The decompressed literal stream.
@@ -96,6 +143,7 @@ impl Thawed {
     /// Gives back what the thaw reserved beyond what it holds (its buffers start at an upper bound of their
     /// final sizes, about twice what most files need): for a thaw a cursor keeps.
     pub fn shrink(&mut self) {
+        self.frames.shrink_to_fit();
         self.text.shrink_to_fit();
         self.nodes.shrink_to_fit();
         self.lists.shrink_to_fit();
@@ -108,6 +156,7 @@ impl Thawed {
         use std::mem::size_of;
         self.text.capacity()
             + self.nodes.capacity() * size_of::<Node>()
+            + self.frames.capacity() * size_of::<(u32, Node)>()
             + self.lists.capacity() * 4
             + self.literal.capacity()
             + self.entries.capacity() * size_of::<Entry>()
@@ -122,6 +171,27 @@ impl Thawed {
                 .lexicon_hits
                 .as_ref()
                 .map_or(0, |h| h.capacity() * size_of::<LexiconHit>())
+    }
+
+    /// The record of node `index` if this thaw holds it (among its nodes or its frames).
+    #[inline]
+    pub fn record(&self, index: u32) -> Option<&Node> {
+        match self.nodes.get(index.wrapping_sub(self.first) as usize) {
+            Some(n) => Some(n),
+            None => self.frame(index),
+        }
+    }
+
+    /// Whether node `index` is among this thaw's nodes (not a frame).
+    #[inline]
+    pub fn nodes_hold(&self, index: u32) -> bool {
+        (index.wrapping_sub(self.first) as usize) < self.nodes.len()
+    }
+
+    #[inline(never)]
+    fn frame(&self, index: u32) -> Option<&Node> {
+        let at = self.frames.binary_search_by_key(&index, |f| f.0).ok()?;
+        Some(&self.frames[at].1)
     }
 
     /// The lexicon index of the texts a thaw with [`Thawed::lexicon_hits`] read.
@@ -553,10 +623,16 @@ pub(crate) fn thaw(
     rans: &[u8],
     literal: Option<[&[u8]; 3]>,
     tolerant: bool,
+    start: &Start<'_>,
     contexts: &mut Contexts,
     out: &mut Thawed,
 ) {
     out.epoch += 1;
+    out.first = start.first;
+    out.base = start.pos;
+    out.frames.clear();
+    out.frames
+        .extend(start.frames.iter().map(|f| (f.index, f.node)));
     // The buffers the node loop writes are moved into locals (kept in registers, not reloaded through
     // `out`) and back at the end.
     let mut text = std::mem::take(&mut out.text).into_bytes();
@@ -608,7 +684,7 @@ pub(crate) fn thaw(
         lang,
         literal,
         literal_at: [0; 3],
-        indent: 0,
+        indent: start.indent,
         entries,
         lists: mtf_lists,
         epoch: *epoch,
@@ -630,7 +706,35 @@ pub(crate) fn thaw(
         children: 0,
     };
     let mut root_kind = ROOT;
+    // A block starts inside its open frames (the deepest is the parent of its first node).
+    let first = start.first;
+    if let Some((deepest, above)) = start.frames.split_last() {
+        for f in above {
+            stack.push(Open {
+                node: f.index,
+                kind: slot(f.node.kind),
+                last: f.last,
+                children: 0,
+            });
+        }
+        open = Open {
+            node: deepest.index,
+            kind: slot(deepest.node.kind),
+            last: deepest.last,
+            children: 0,
+        };
+        root_kind = slot(start.frames[0].node.kind);
+        parent = open.kind;
+        last = open.last;
+        grandparent = stack.last().map_or(ROOT, |o| o.kind);
+    }
+    // Where a block ends: after its last node and as many ends as close the nodes the next block's
+    // checkpoint does not list.
+    let (count, depth_after) = (start.count as usize, start.after.len());
     loop {
+        if nodes.len() >= count && (nodes.len() > count || stack.len() + 1 == depth_after) {
+            break;
+        }
         let packed = grandparent | (parent << 10) | (last << 20) | (lang << 30);
         let i = (packed.wrapping_mul(0x9E37_79B1) >> shift) as usize;
         let entry = &mut node_cache[i];
@@ -649,12 +753,14 @@ pub(crate) fn thaw(
             } else if class != 0 {
                 side.short_gap(class, (TRAIL, parent, last), &mut dec, &mut text);
             }
-            let next = nodes.len() as u32;
-            let node = &mut nodes[open.node as usize];
-            node.end = text.len() as u32;
-            node.next = next;
-            if open.children as usize > WIDE {
-                wide_list(&mut nodes, &mut lists, open, next);
+            let next = first + nodes.len() as u32;
+            // A frame's record is the checkpoint's; a damaged blob's index is out of range: left alone.
+            if let Some(node) = nodes.get_mut(open.node.wrapping_sub(first) as usize) {
+                node.end = start.pos + text.len() as u32;
+                node.next = next;
+                if open.children as usize > WIDE {
+                    wide_list(&mut nodes, &mut lists, first, open, next);
+                }
             }
             let Some(above) = stack.pop() else {
                 break;
@@ -679,8 +785,8 @@ pub(crate) fn thaw(
         }
         let kind = kind_of(kind_slot);
         let flags = ((v >> 18) & 7) as u8;
-        let index = nodes.len() as u32;
-        let start = text.len() as u32;
+        let index = first + nodes.len() as u32;
+        let node_start = start.pos + text.len() as u32;
         if flags & LEAF != 0 {
             if flags & DEFAULT != 0 {
                 let info = infos
@@ -700,8 +806,8 @@ pub(crate) fn thaw(
             }
         }
         nodes.push(Node {
-            start,
-            end: text.len() as u32,
+            start: node_start,
+            end: start.pos + text.len() as u32,
             next: index + 1,
             list: NO_LIST,
             kind,
@@ -738,7 +844,16 @@ pub(crate) fn thaw(
             last = kind_slot;
         }
     }
-    side.gap(key(TRAIL, lang, ROOT, root_kind), &mut dec, &mut text);
+    if start.count == u32::MAX {
+        side.gap(key(TRAIL, lang, ROOT, root_kind), &mut dec, &mut text);
+    }
+    // The nodes the block leaves open: their ends from the next block's checkpoint.
+    for f in start.after {
+        if let Some(node) = nodes.get_mut(f.index.wrapping_sub(first) as usize) {
+            node.end = f.node.end;
+            node.next = f.node.next;
+        }
+    }
     out.nodes = nodes;
     out.stack = stack;
     out.lists = lists;
@@ -752,13 +867,13 @@ pub(crate) fn thaw(
 /// Gives the wide node `open` (its subtree ending before `next`) a list of its children, to binary search
 /// (each child's `next` is known by now).
 #[inline(never)]
-fn wide_list(nodes: &mut [Node], lists: &mut Vec<u32>, open: Open, next: u32) {
-    nodes[open.node as usize].list = lists.len() as u32;
+fn wide_list(nodes: &mut [Node], lists: &mut Vec<u32>, first: u32, open: Open, next: u32) {
+    nodes[(open.node - first) as usize].list = lists.len() as u32;
     lists.push(open.children);
     let mut child = open.node + 1;
     while child < next {
         lists.push(child);
-        child = nodes[child as usize].next;
+        child = nodes.get((child - first) as usize).map_or(next, |n| n.next);
     }
 }
 

@@ -128,3 +128,55 @@ fn content_the_model_never_saw_round_trips() {
     store.restore(0, &rust);
     check(&store, 0, Language::Rust, &replacements[0].2);
 }
+
+/// Edit sessions on files coded in blocks (runs of 600 built-in files joined: more than twice
+/// `BLOCK_NODES` nodes each): every version verified, the deltas thawing the blocked first version whole.
+#[test]
+fn edit_sessions_on_files_in_blocks_verify_every_version() {
+    let generated: Vec<(Language, String)> = builtin_corpus::generate()
+        .into_iter()
+        .map(|f| {
+            (
+                Language::from_path(std::path::Path::new(&f.path)).expect("known extension"),
+                f.text,
+            )
+        })
+        .collect();
+    let mut files = Vec::new();
+    for language in [Language::Python, Language::Rust, Language::TypeScript] {
+        let texts: Vec<&str> = generated
+            .iter()
+            .filter(|f| f.0 == language)
+            .take(600)
+            .map(|f| f.1.as_str())
+            .collect();
+        files.push((language, texts.join("\n")));
+    }
+    let mut store = Frozen::new_store();
+    for (language, text) in &files {
+        store
+            .add(*language, text, language.parse(text))
+            .expect("representable");
+    }
+    store.finish();
+    assert_eq!(store.block_overhead().0, 3, "every file in blocks");
+    let corpus = Corpus {
+        name: "blocked".into(),
+        files: files
+            .iter()
+            .enumerate()
+            .map(|(i, (l, t))| {
+                CorpusFile::in_memory(format!("{i}.{}", l.extension()), *l, t.clone())
+            })
+            .collect(),
+        skipped: Vec::new(),
+    };
+    let options = EditOptions {
+        edits: 10,
+        versions: 3,
+        ..EditOptions::default()
+    };
+    let m = measure_edits::<Frozen>(&corpus, &options, &mut NoProgress).expect("sessions run");
+    assert_eq!(m.failed, 0, "{:#?}", m.failures);
+    assert_eq!(m.edits, 10 * files.len() as u64);
+}

@@ -146,6 +146,43 @@ fn a_store_with_a_compressed_lexicon_opens_and_verifies() {
     verify_all(&opened.store, &files).unwrap();
 }
 
+/// A store whose files are coded in blocks saves and reopens, every block thawed from the mapping; a
+/// damaged block index is refused at open, even with its checksums made right.
+#[test]
+fn a_store_coded_in_blocks_opens_and_verifies() {
+    let files: Files = (0..3)
+        .map(|f| {
+            let text = (0..300)
+                .map(|i| format!("value_{i} = f({i}, {f})\n"))
+                .collect();
+            (format!("{f}.py"), Language::Python, text)
+        })
+        .collect();
+    let mut store = Frozen::new_store();
+    store.set_block_nodes(64);
+    for (_, language, text) in &files {
+        store.add(*language, text, language.parse(text)).unwrap();
+    }
+    store.finish();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("blocks.cst");
+    saved::store::save::<Frozen>(&store, &paths(&files), &path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let opened = open(bytes.clone()).unwrap();
+    verify_all(&opened.store, &files).unwrap();
+    // The first blob's block count (the varint after its node count) made 0.
+    let damaged = with_section(&bytes, BLOBS, |b| {
+        assert!(b[0] & 64 != 0, "the first file is coded in blocks");
+        let mut at = 1;
+        while b[at] & 0x80 != 0 {
+            at += 1;
+        }
+        b[at + 1] = 0;
+    });
+    let what = refusal(damaged);
+    assert!(what.contains("block index is damaged"), "{what}");
+}
+
 #[test]
 fn an_empty_store_saves_and_opens() {
     let bytes = saved_bytes(&[]);

@@ -121,3 +121,81 @@ fn a_budget_of_nothing_keeps_no_other_thaw() {
         "{peak} bytes with no budget, one thaw is {one}"
     );
 }
+
+/// One store of a single multi-megabyte file (Rust of the built-in corpus, joined), its nodes coded in
+/// blocks of `block_nodes` (0: whole), with thaw budget `budget`.
+fn one_large_file(text: &str, block_nodes: usize, budget: usize) -> FrozenStore {
+    let mut store = Frozen::new_store();
+    store.set_block_nodes(block_nodes);
+    store.set_thaw_budget(budget);
+    store
+        .add(Language::Rust, text, Language::Rust.parse(text))
+        .expect("representable");
+    store.finish();
+    store
+}
+
+/// Peak live bytes above the store of lookups spread over the file (one cursor, parent chains climbed)
+/// and of a full walk (the store's fold).
+fn lookups_and_walk_peak(store: &FrozenStore, len: usize) -> (u64, u64) {
+    alloc::reset_peak();
+    let before = alloc::snapshot().live_bytes;
+    let mut cursor = store.cursor(0);
+    let mut depth = 0u64;
+    for i in 0..400usize {
+        let offset = ((i * 104_729 + i * i * 7919) % len) as u32;
+        store.seek(&mut cursor, 0, offset);
+        while cursor.goto_parent() {
+            depth += 1;
+        }
+    }
+    assert!(depth > 0);
+    drop(cursor);
+    let lookups = alloc::snapshot().peak_bytes - before;
+    alloc::reset_peak();
+    let before = alloc::snapshot().live_bytes;
+    let nodes = store.fold_preorder(0, 0u64, |n, _, _| n + 1);
+    assert!(nodes > 100_000);
+    let walk = alloc::snapshot().peak_bytes - before;
+    (lookups, walk)
+}
+
+/// Blocks bound working memory whatever the file's size: lookups all over a file of 2 MB and a full walk
+/// of it stay within the default budget plus a few blocks' thaws; with the file coded whole (its thaw
+/// about 24 bytes per node and twice the text) or with the budget lifted (every block kept), the same
+/// bound fails (the check fires).
+#[test]
+fn a_multi_megabyte_file_is_read_within_the_budget_and_a_few_blocks() {
+    let text = large_files(1, 2_000_000).pop().expect("one file");
+    let budget = backend_frozen::DEFAULT_THAW_BUDGET;
+    let blocked = one_large_file(&text, backend_frozen::BLOCK_NODES, budget);
+    let (files, blocks, _) = blocked.block_overhead();
+    assert_eq!(files, 1);
+    assert!(blocks >= 20, "{blocks} blocks");
+    // A new cursor thaws the root's block: one block's thaw and a cursor's state.
+    let block = one_file(&blocked, 0);
+    let bound = budget as u64 + 3 * block + MOVING_CURSOR;
+    let (lookups, walk) = lookups_and_walk_peak(&blocked, text.len());
+    println!("{blocks} blocks of {block} bytes: lookups {lookups}, walk {walk}, bound {bound}");
+    assert!(
+        lookups <= bound && walk <= bound,
+        "lookups took {lookups} bytes and a walk {walk}, past the {budget}-byte budget plus three blocks \
+         of {block} bytes"
+    );
+    // Coded whole: one thaw is the whole file.
+    let whole = one_large_file(&text, 0, budget);
+    let (lookups, walk) = lookups_and_walk_peak(&whole, text.len());
+    println!("whole: lookups {lookups}, walk {walk}");
+    assert!(
+        lookups > bound && walk > bound,
+        "coded whole, lookups took {lookups} bytes and a walk {walk}, within {bound}"
+    );
+    // The budget lifted: every block a lookup thaws is kept.
+    let kept = one_large_file(&text, backend_frozen::BLOCK_NODES, usize::MAX);
+    let (lookups, _) = lookups_and_walk_peak(&kept, text.len());
+    println!("no budget: lookups {lookups}");
+    assert!(
+        lookups > bound,
+        "with no budget, lookups took {lookups} bytes, within {bound}"
+    );
+}
