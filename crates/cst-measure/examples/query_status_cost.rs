@@ -3,7 +3,7 @@
 //! `cargo run --release -p cst-measure --example query_status_cost [DIR]` (the built-in corpus without DIR).
 
 use cst_measure::corpus::Corpus;
-use cst_measure::query_status::{statuses_by_query, statuses_with_walk_fields, FileStatus};
+use cst_measure::query_status::{statuses_by_query, statuses_with_contexts, FileStatus};
 use cst_measure::Language;
 use std::time::{Duration, Instant};
 
@@ -35,14 +35,15 @@ fn main() -> anyhow::Result<()> {
         let start = Instant::now();
         let file = FileStatus::of(&tree);
         status += start.elapsed();
-        let (statuses, walk) = statuses_with_walk_fields(&tree);
+        let (statuses, walk) = statuses_with_contexts(&tree);
         let start = Instant::now();
         let truth = statuses_by_query(&tree, *language);
         by_query += start.elapsed();
         differ += usize::from(truth != statuses);
         nodes += statuses.len();
         bytes += file.bytes();
-        for (s, w) in statuses.iter().zip(&walk) {
+        for (s, c) in statuses.iter().zip(&walk) {
+            let w = &c.walk_field;
             exceptions[0] += usize::from(s.extra);
             exceptions[1] += usize::from(s.query_field != *w);
             exceptions[2] += usize::from(s.supertypes != 0);

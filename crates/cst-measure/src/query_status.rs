@@ -42,6 +42,40 @@ pub struct NodeStatus {
     pub extra: bool,
 }
 
+/// What a walk of a store already gives of one visible node, from which its [`NodeStatus`] is predicted:
+/// its kind, its visible parent's kind and its walk field ([`crate::NodeInfo::field`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct StatusContext {
+    pub kind: u16,
+    /// The visible parent's kind; [`StatusContext::NO_PARENT`] for the root.
+    pub parent_kind: u16,
+    pub walk_field: u16,
+}
+
+impl StatusContext {
+    /// The parent kind of the root (kind 0 is tree-sitter's end symbol, never a node).
+    pub const NO_PARENT: u16 = 0;
+}
+
+/// Every visible node's [`StatusContext`] in file `file` of `store`, in preorder: one preorder walk.
+pub fn contexts_of<S: crate::CstStore>(store: &S, file: usize) -> Vec<StatusContext> {
+    let (contexts, _) = store.fold_preorder(
+        file,
+        (Vec::new(), Vec::<u16>::new()),
+        |(mut contexts, mut parents), depth, node| {
+            parents.truncate(depth as usize);
+            contexts.push(StatusContext {
+                kind: node.kind,
+                parent_kind: parents.last().copied().unwrap_or(StatusContext::NO_PARENT),
+                walk_field: node.field,
+            });
+            parents.push(node.kind);
+            (contexts, parents)
+        },
+    );
+    contexts
+}
+
 /// The compiled ground-truth query of one language: supertype patterns first, then one per field.
 struct StatusQuery {
     query: tree_sitter::Query,
@@ -82,12 +116,22 @@ fn status_query(language: Language) -> &'static StatusQuery {
 }
 
 /// The visible nodes of `tree` in preorder, with the walk's field of each (`TreeCursor::field_id`).
-fn preorder(tree: &tree_sitter::Tree) -> Vec<(tree_sitter::Node<'_>, u16)> {
+fn preorder(tree: &tree_sitter::Tree) -> Vec<(tree_sitter::Node<'_>, StatusContext)> {
     let mut nodes = Vec::new();
     let mut cursor = tree.walk();
+    let mut parents: Vec<u16> = Vec::new();
     loop {
-        nodes.push((cursor.node(), cursor.field_id().map_or(0, |f| f.get())));
+        let node = cursor.node();
+        nodes.push((
+            node,
+            StatusContext {
+                kind: node.kind_id(),
+                parent_kind: parents.last().copied().unwrap_or(StatusContext::NO_PARENT),
+                walk_field: cursor.field_id().map_or(0, |f| f.get()),
+            },
+        ));
         if cursor.goto_first_child() {
+            parents.push(node.kind_id());
             continue;
         }
         loop {
@@ -97,16 +141,17 @@ fn preorder(tree: &tree_sitter::Tree) -> Vec<(tree_sitter::Node<'_>, u16)> {
             if !cursor.goto_parent() {
                 return nodes;
             }
+            parents.pop();
         }
     }
 }
 
 /// Every visible node's status in preorder, read from tree-sitter's `QueryCursor` (the ground truth), with
-/// the walk's field of each beside it.
-pub fn statuses_by_query_with_walk_fields(
+/// each node's [`StatusContext`] beside it.
+pub fn statuses_by_query_with_contexts(
     tree: &tree_sitter::Tree,
     language: Language,
-) -> (Vec<NodeStatus>, Vec<u16>) {
+) -> (Vec<NodeStatus>, Vec<StatusContext>) {
     let nodes = preorder(tree);
     let index: std::collections::HashMap<usize, usize> = nodes
         .iter()
@@ -120,7 +165,7 @@ pub fn statuses_by_query_with_walk_fields(
             ..NodeStatus::default()
         })
         .collect();
-    let walk_fields = nodes.iter().map(|&(_, field)| field).collect();
+    let contexts = nodes.iter().map(|&(_, context)| context).collect();
     let status = status_query(language);
     let mut cursor = tree_sitter::QueryCursor::new();
     let mut matches = cursor.matches(&status.query, tree.root_node(), &[] as &[u8]);
@@ -136,20 +181,21 @@ pub fn statuses_by_query_with_walk_fields(
             }
         }
     }
-    (out, walk_fields)
+    (out, contexts)
 }
 
 /// Every visible node's status in preorder, read from tree-sitter's `QueryCursor` (the ground truth).
 pub fn statuses_by_query(tree: &tree_sitter::Tree, language: Language) -> Vec<NodeStatus> {
-    statuses_by_query_with_walk_fields(tree, language).0
+    statuses_by_query_with_contexts(tree, language).0
 }
 
-/// Every visible node's status in preorder, as tree-sitter's query cursor sees it, with the walk's field of
-/// each beside it (what [`FileStatus::of`] predicts from): one walk, O(nodes).
-pub fn statuses_with_walk_fields(tree: &tree_sitter::Tree) -> (Vec<NodeStatus>, Vec<u16>) {
+/// Every visible node's status in preorder, as tree-sitter's query cursor sees it, with each node's
+/// [`StatusContext`] beside it (what [`FileStatus::of`] predicts from): one walk, O(nodes).
+pub fn statuses_with_contexts(tree: &tree_sitter::Tree) -> (Vec<NodeStatus>, Vec<StatusContext>) {
     let grammar = tree.language();
     let grammar_supertypes = grammar.supertypes();
-    let (mut out, mut walk_fields) = (Vec::new(), Vec::new());
+    let (mut out, mut contexts) = (Vec::new(), Vec::new());
+    let mut parents: Vec<u16> = Vec::new();
     let mut cursor = Some(tree.walk());
     loop {
         let (back, field, supertypes, count) =
@@ -166,9 +212,16 @@ pub fn statuses_with_walk_fields(tree: &tree_sitter::Tree) -> (Vec<NodeStatus>, 
             supertypes: bits,
             extra: walk.node().is_extra(),
         });
-        walk_fields.push(walk.field_id().map_or(0, |f| f.get()));
+        let kind = walk.node().kind_id();
+        contexts.push(StatusContext {
+            kind,
+            parent_kind: parents.last().copied().unwrap_or(StatusContext::NO_PARENT),
+            walk_field: walk.field_id().map_or(0, |f| f.get()),
+        });
         let mut done = false;
-        if !walk.goto_first_child() {
+        if walk.goto_first_child() {
+            parents.push(kind);
+        } else {
             loop {
                 if walk.goto_next_sibling() {
                     break;
@@ -177,10 +230,11 @@ pub fn statuses_with_walk_fields(tree: &tree_sitter::Tree) -> (Vec<NodeStatus>, 
                     done = true;
                     break;
                 }
+                parents.pop();
             }
         }
         if done {
-            return (out, walk_fields);
+            return (out, contexts);
         }
         cursor = Some(walk);
     }
@@ -188,7 +242,7 @@ pub fn statuses_with_walk_fields(tree: &tree_sitter::Tree) -> (Vec<NodeStatus>, 
 
 /// Every visible node's status in preorder, as tree-sitter's query cursor sees it.
 pub fn statuses(tree: &tree_sitter::Tree) -> Vec<NodeStatus> {
-    statuses_with_walk_fields(tree).0
+    statuses_with_contexts(tree).0
 }
 
 /// The one call into tree-sitter's C library that its Rust binding does not offer: the query cursor's
@@ -269,15 +323,16 @@ fn push_varint(out: &mut Vec<u8>, mut value: u64) {
 impl FileStatus {
     /// The companion of `tree`.
     pub fn of(tree: &tree_sitter::Tree) -> FileStatus {
-        let (statuses, walk_fields) = statuses_with_walk_fields(tree);
-        FileStatus::encode(&statuses, &walk_fields)
+        let (statuses, contexts) = statuses_with_contexts(tree);
+        FileStatus::encode(&statuses, &contexts)
     }
 
-    /// The companion of nodes with these statuses and walk fields (in preorder).
-    pub fn encode(statuses: &[NodeStatus], walk_fields: &[u16]) -> FileStatus {
+    /// The companion of nodes with these statuses and contexts (in preorder).
+    pub fn encode(statuses: &[NodeStatus], contexts: &[StatusContext]) -> FileStatus {
         let mut stream = Vec::new();
         let mut next = 0usize;
-        for (i, (status, &walk)) in statuses.iter().zip(walk_fields).enumerate() {
+        for (i, (status, context)) in statuses.iter().zip(contexts).enumerate() {
+            let walk = context.walk_field;
             let mut tag = 0;
             if status.extra {
                 tag |= TAG_EXTRA;
@@ -350,10 +405,10 @@ impl StatusStream<'_> {
         reader_of(&self.0)
     }
 
-    /// Every node's status, in preorder, for nodes with these walk fields.
-    pub fn decode(&self, walk_fields: impl IntoIterator<Item = u16>) -> Vec<NodeStatus> {
+    /// Every node's status, in preorder, for nodes in these contexts.
+    pub fn decode(&self, contexts: impl IntoIterator<Item = StatusContext>) -> Vec<NodeStatus> {
         let mut reader = self.reader();
-        walk_fields.into_iter().map(|f| reader.next(f)).collect()
+        contexts.into_iter().map(|c| reader.next(c)).collect()
     }
 }
 
@@ -403,11 +458,11 @@ impl StatusReader<'_> {
         self.next = self.node + self.gap;
     }
 
-    /// The status of the next node in preorder, whose walk field is `walk_field`.
+    /// The status of the next node in preorder, which the walk sees in `context`.
     #[inline]
-    pub fn next(&mut self, walk_field: u16) -> NodeStatus {
+    pub fn next(&mut self, context: StatusContext) -> NodeStatus {
         let mut status = NodeStatus {
-            query_field: walk_field,
+            query_field: context.walk_field,
             supertypes: 0,
             extra: false,
         };
@@ -535,18 +590,18 @@ mod tests {
 
     fn round_trip(language: Language, text: &str) -> (usize, usize) {
         let tree = language.parse(text);
-        let (statuses, walk_fields) = statuses_with_walk_fields(&tree);
+        let (statuses, contexts) = statuses_with_contexts(&tree);
         assert_eq!(
-            (&statuses, &walk_fields),
+            (&statuses, &contexts),
             (
-                &statuses_by_query_with_walk_fields(&tree, language).0,
-                &statuses_by_query_with_walk_fields(&tree, language).1
+                &statuses_by_query_with_contexts(&tree, language).0,
+                &statuses_by_query_with_contexts(&tree, language).1
             )
         );
-        let file = FileStatus::encode(&statuses, &walk_fields);
+        let file = FileStatus::encode(&statuses, &contexts);
         let mut reader = file.reader();
-        for (i, (&want, &walk)) in statuses.iter().zip(&walk_fields).enumerate() {
-            assert_eq!(reader.next(walk), want, "node #{i}");
+        for (i, (&want, &context)) in statuses.iter().zip(&contexts).enumerate() {
+            assert_eq!(reader.next(context), want, "node #{i}");
         }
         (statuses.len(), file.bytes())
     }

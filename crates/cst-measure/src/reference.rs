@@ -237,9 +237,23 @@ impl ReferenceTree {
 
     /// Every visible node's query status, in preorder.
     pub fn statuses(&self) -> Vec<NodeStatus> {
-        self.status
-            .view()
-            .decode(self.nodes.iter().map(|n| n.info.field))
+        // Each node's visible parent: the innermost open subtree (`next` ends it) when the node starts.
+        let mut open: Vec<(u32, u16)> = Vec::new();
+        let contexts = self.nodes.iter().enumerate().map(|(i, n)| {
+            while open.last().is_some_and(|&(end, _)| end <= i as u32) {
+                open.pop();
+            }
+            let context = crate::query_status::StatusContext {
+                kind: n.info.kind,
+                parent_kind: open
+                    .last()
+                    .map_or(crate::query_status::StatusContext::NO_PARENT, |&(_, k)| k),
+                walk_field: n.info.field,
+            };
+            open.push((n.next, n.info.kind));
+            context
+        });
+        self.status.view().decode(contexts)
     }
 
     /// Visible nodes.

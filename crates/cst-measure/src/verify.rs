@@ -166,12 +166,8 @@ pub fn verify_query_status<S: CstStore>(
         return Ok(());
     };
     let want = reference.statuses();
-    // The walk fields are the store's own, as a query reads them (checked equal to tree-sitter's above).
-    let walk_fields = store.fold_preorder(index, Vec::new(), |mut fields, _, node| {
-        fields.push(node.field);
-        fields
-    });
-    let got = status.decode(walk_fields);
+    // The contexts are the store's own walk's, as a query reads them (checked equal to tree-sitter's above).
+    let got = status.decode(crate::query_status::contexts_of(store, index));
     match want.iter().zip(&got).position(|(w, g)| w != g) {
         Some(at) => Err(format!(
             "query status of node #{at} differs: tree-sitter's query cursor sees {:?}, the backend keeps {:?}",

@@ -6,7 +6,7 @@ use cst_measure::alloc::{self, glibc_chunk_size, MeasuringAllocator};
 use cst_measure::backend::{descend_to_offset, fold_preorder_of};
 use cst_measure::corpus::{Corpus, CorpusFile};
 use cst_measure::harness::{measure, walk_beside_tree_sitter, MeasureOptions, NoProgress};
-use cst_measure::query_status::{statuses_with_walk_fields, FileStatus, NodeStatus, StatusStream};
+use cst_measure::query_status::{statuses_with_contexts, FileStatus, NodeStatus, StatusStream};
 use cst_measure::reference::{next_preorder, ReferenceTree, TreeSitterCursor};
 use cst_measure::verify::{verify_file, verify_lookups};
 use cst_measure::{Backend, BuildError, CstCursor, CstStore, Language, NodeInfo};
@@ -203,7 +203,7 @@ impl CstStore for MutantStore {
     }
 
     fn query_status(&self, file: usize) -> Option<StatusStream<'_>> {
-        let (mut statuses, walk_fields) = statuses_with_walk_fields(&self.files[file].2);
+        let (mut statuses, contexts) = statuses_with_contexts(&self.files[file].2);
         let first = |f: &dyn Fn(&NodeStatus) -> bool| statuses.iter().position(f).unwrap();
         match self.mistake {
             Mistake::DroppedSupertype => {
@@ -221,7 +221,7 @@ impl CstStore for MutantStore {
             }
             _ => {}
         }
-        Some(FileStatus::encode(&statuses, &walk_fields).into_stream())
+        Some(FileStatus::encode(&statuses, &contexts).into_stream())
     }
 
     fn seek<'a>(&'a self, cursor: &mut MutantCursor<'a>, file: usize, offset: u32) {
