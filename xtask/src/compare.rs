@@ -47,6 +47,7 @@ pub fn measure_backend(
     name: &str,
     json: &Path,
     references: Option<&Path>,
+    timing_lock: Option<&Path>,
 ) -> anyhow::Result<()> {
     let entry = find_backend(name)?;
     let corpus = load_corpus(args)?;
@@ -58,6 +59,7 @@ pub fn measure_backend(
         jobs: args.jobs(),
         references: references.map(Path::to_path_buf),
         edit: edit_options(args),
+        timing_lock: timing_lock.map(Path::to_path_buf),
         ..MeasureOptions::default()
     };
     let measurement = (entry.measure)(&corpus, &options, &mut LineProgress::new())?;
@@ -187,8 +189,9 @@ impl Progress for BarProgress<'_> {
 /// What a backend's child process measures.
 #[derive(Clone, Copy)]
 enum Part<'a> {
-    /// Everything but the edit sessions, verified against the references recorded at this path.
-    Store(&'a Path),
+    /// Everything but the edit sessions, verified against the references recorded at the first path; the
+    /// second is the run's timing lock, held while the process times beside tree-sitter (one at a time).
+    Store(&'a Path, &'a Path),
     /// The edit sessions alone.
     Edits,
 }
@@ -205,10 +208,12 @@ fn run_child<T: serde::de::DeserializeOwned>(
     let json = tempfile::NamedTempFile::new()?;
     let mut command = Command::new(std::env::current_exe()?);
     match part {
-        Part::Store(references) => command
+        Part::Store(references, timing_lock) => command
             .arg("measure-backend")
             .arg("--references")
             .arg(references)
+            .arg("--timing-lock")
+            .arg(timing_lock)
             .args(["--repetitions", &args.repetitions.to_string()])
             .args(["--budget", &args.budget.to_string()])
             .args(["--offsets", &args.offsets.to_string()])
@@ -296,7 +301,7 @@ fn run_child<T: serde::de::DeserializeOwned>(
             });
         let limit = cst_measure::report::thousands(limit);
         match part {
-            Part::Store(_) => bail!(
+            Part::Store(..) => bail!(
                 "backend {name} reached the memory limit of {limit} bytes while building {file}; measure \
                  with --per-file (one file's CST at a time) or raise --memory-limit"
             ),
@@ -308,7 +313,7 @@ fn run_child<T: serde::de::DeserializeOwned>(
     }
     if !status.success() {
         match part {
-            Part::Store(_) => bail!("measuring backend {name} failed ({status})"),
+            Part::Store(..) => bail!("measuring backend {name} failed ({status})"),
             Part::Edits => bail!("the edit sessions of backend {name} failed ({status})"),
         }
     }
@@ -371,6 +376,7 @@ fn measure_all(
         )
         .collect();
     let references = tempfile::NamedTempFile::new()?;
+    let timing_lock = tempfile::NamedTempFile::new()?;
     let recorded: OnceLock<Result<(), String>> = OnceLock::new();
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<anyhow::Result<Done>>>> =
@@ -387,7 +393,8 @@ fn measure_all(
         // start (at least one), so that no measuring process (a text-only row is timed too) shares a core.
         let early = crate::cores().saturating_sub(1).max(1);
         for worker in 0..args.processes() {
-            let (next, recorded, references) = (&next, &recorded, &references);
+            let (next, recorded, references, timing_lock) =
+                (&next, &recorded, &references, &timing_lock);
             let (jobs, results, bars, style) = (&jobs, &results, &bars, &style);
             scope.spawn(move || {
                 if worker >= early {
@@ -406,7 +413,7 @@ fn measure_all(
                         }
                         Job::Backend(entry) => match recorded.wait() {
                             Ok(()) => {
-                                let part = Part::Store(references.path());
+                                let part = Part::Store(references.path(), timing_lock.path());
                                 run_child(args, corpus, part, entry.name, &bar)
                                     .map(|m| Done::Backend(Box::new(m)))
                             }

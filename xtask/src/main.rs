@@ -232,6 +232,10 @@ enum Command {
         /// them here first].
         #[arg(long, value_name = "FILE")]
         references: Option<PathBuf>,
+        /// A file locked while this process times beside tree-sitter, shared by the run's processes so that
+        /// one times at a time [default: no lock].
+        #[arg(long, value_name = "FILE")]
+        timing_lock: Option<PathBuf>,
     },
     /// (internal) Run one backend's edit sessions in this process and write their figures as JSON.
     #[command(hide = true)]
@@ -301,8 +305,15 @@ fn main() -> ExitCode {
             backend,
             json,
             references,
+            timing_lock,
         } => measuring_child(&corpus, || {
-            compare::measure_backend(&corpus, &backend, &json, references.as_deref())
+            compare::measure_backend(
+                &corpus,
+                &backend,
+                &json,
+                references.as_deref(),
+                timing_lock.as_deref(),
+            )
         }),
         Command::MeasureEdits {
             corpus,

@@ -54,7 +54,7 @@ use crate::Language;
 use anyhow::{bail, Context};
 
 use std::borrow::Cow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -82,6 +82,10 @@ pub struct MeasureOptions {
     pub references: Option<PathBuf>,
     /// The edit sessions.
     pub edit: EditOptions,
+    /// A file every measuring process of one run locks (an exclusive `flock`) while it times beside
+    /// tree-sitter, so that no two processes' pairs run at once on the shared cores and memory (the compare
+    /// run passes one to every backend's process); `None` takes no lock.
+    pub timing_lock: Option<PathBuf>,
 }
 
 /// Default offsets per file at which lookups are verified.
@@ -102,6 +106,7 @@ impl Default for MeasureOptions {
             lookup_checks: LOOKUP_CHECKS,
             references: None,
             edit: EditOptions::default(),
+            timing_lock: None,
         }
     }
 }
@@ -555,6 +560,14 @@ fn time_operations<S: CstStore>(
     // Room for every result before counting stops, so that nothing allocated uncounted outlives the phase.
     let mut results: Vec<anyhow::Result<Option<(f64, PairedTiming)>>> =
         Vec::with_capacity(timed.len());
+    // The pairs wait for the run's other measuring processes to finish theirs (the wait counts for neither
+    // side: the pairs are timed in CPU time, and begin once the lock is held).
+    progress.phase("waiting to time beside tree-sitter", 1);
+    let lock = options
+        .timing_lock
+        .as_deref()
+        .map(hold_timing_lock)
+        .transpose()?;
     progress.phase("timing beside tree-sitter", timed.len() as u64 + 1);
     let beside = alloc::without_counting(|| {
         let mut native = TreeSitterStore::new();
@@ -610,9 +623,25 @@ fn time_operations<S: CstStore>(
             timing.beside = Some(pair);
         }
     }
+    drop(lock);
     progress.advance(timed.len() as u64 + 1);
     m.walk_beside_tree_sitter = Some(beside);
     Ok(())
+}
+
+/// Opens `path` (created if missing) and takes an exclusive lock on it, waiting for whoever holds it; the lock
+/// is released when the file is dropped (or the process ends, however it ends).
+fn hold_timing_lock(path: &Path) -> anyhow::Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .with_context(|| format!("cannot open the timing lock {}", path.display()))?;
+    file.lock()
+        .with_context(|| format!("cannot lock {}", path.display()))?;
+    Ok(file)
 }
 
 /// Every n-th of the files of `sizes` (store positions), n the least that keeps their total near `cap`

@@ -1156,7 +1156,8 @@ fn operations_section(r: &CompareReport, w: &mut String) {
              n-th so that about {} of text are covered, with offsets sampled over those files), each side of a \
              turn repeated as often as it takes the slower side to run for about {:.0} ms (and the faster for \
              {:.1} ms) in the process's own CPU time (waiting for a core counts for neither side), the side that goes \
-             first alternating; the ratio is \
+             first alternating, while no other process of the run times its pairs (each holds the run's timing lock \
+             for them; the others go on building and verifying); the ratio is \
              the median over the turns of the backend's time over tree-sitter's, and a pair counts only when the \
              two answers agree. tree-sitter's own row is tree-sitter beside itself: how far apart two runs of one \
              operation fall.\n",
@@ -1283,7 +1284,8 @@ fn walk_beside_section(r: &CompareReport, w: &mut String) {
         w,
         "\n*Walking beside tree-sitter*: each backend's full walk timed in its own process in turns with two \
          walks by tree-sitter of the same files (parsed again there: every file, or every n-th so that about {} \
-         of text are walked), the walk that goes first rotating, in the process's CPU time: its plain `TreeCursor` walk (first child, else \
+         of text are walked), the walk that goes first rotating, in the process's CPU time, one process of the \
+         run at a time (as the pairs above): its plain `TreeCursor` walk (first child, else \
          next sibling, else up) and its counted cursor, its fastest walk through its public API (it never asks \
          for a first child of a childless node nor for a sibling after the last one its parent's child count \
          promises). *Times as fast* is the median over the turns of tree-sitter's time over the backend's, \
