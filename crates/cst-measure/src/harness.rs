@@ -20,7 +20,9 @@
 //! ([`PAIR_SIDE_SECONDS`]), the side that goes first alternating, in the thread's CPU time (waiting for a
 //! core, which the compare run's processes share, counts for neither side); the ratio is the median over the
 //! turns. The full walk also runs beside tree-sitter's two walks, its plain cursor and its counted cursor
-//! ([`WalkBesideTreeSitter`]).
+//! ([`WalkBesideTreeSitter`]). While it times the pairs and the walk beside, the process holds an exclusive
+//! `flock` on [`MeasureOptions::timing_lock`] when one is given (the compare run gives all its processes the
+//! same file), so that no two processes of a run time their pairs at once; waiting for it is not timed.
 //!
 //! Operations are timed twice. First counted: each run inside an [`alloc::Watch`], whose peak is the
 //! operation's working memory (every thread's allocations). Then with counting off
