@@ -562,10 +562,12 @@ impl<'s, 'l> Parser<'s, 'l> {
                 self.s.pos = sub_start;
                 return Err(Stop::Error(QueryErrorKind::NodeType, sub_start));
             }
-            if !self
-                .language
-                .subtypes_for_supertype(supertype)
-                .contains(&symbol)
+            // As `query.c`: grammars older than ABI 15 carry no subtype lists, so any subtype is taken.
+            if self.language.abi_version() >= 15
+                && !self
+                    .language
+                    .subtypes_for_supertype(supertype)
+                    .contains(&symbol)
             {
                 return Err(Stop::Error(
                     QueryErrorKind::Structure,
