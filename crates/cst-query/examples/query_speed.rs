@@ -3,6 +3,9 @@
 //! once per file, not timed) and tree-sitter's over its own tree, in alternating turns (ours first on
 //! even turns, theirs first on odd ones) in one process; prints the median turn of each and the ratio.
 //!
+//! Then the same for patterns that pile up states over one wide node (a Python list of 50,000 or
+//! 10,000 elements) at a match limit of 64, as `tests/wide.rs` checks them.
+//!
 //! `cargo run --release -p cst-query --example query_speed [TURNS]` (default 5 turns).
 
 use cst_query::{Query, QueryCursor, TsTree};
@@ -189,6 +192,81 @@ fn main() {
             oc.as_secs_f64() * 1e3,
             tc.as_secs_f64() * 1e3,
             oc.as_secs_f64() / tc.as_secs_f64(),
+        );
+    }
+    println!();
+    println!(
+        "{:<80} {:>9} | {:>10} {:>10} {:>6}",
+        "wide node, limit 64: captures", "elements", "ours", "QC", "ratio"
+    );
+    let python = grammar("python");
+    let mut parser = tree_sitter::Parser::new();
+    parser.set_language(&python).expect("grammar loads");
+    for (pattern, n) in [
+        ("(list (_) @a . (_)* @b)", 50_000),
+        ("(list [(identifier) (integer)]* @x)", 50_000),
+        ("(list (identifier) @a (integer)* @b)", 10_000),
+        ("(list (_) @a (_) @b)", 10_000),
+        (
+            "(list [(identifier) (integer)] @a [(identifier) (integer)]* @b (integer) @c)",
+            10_000,
+        ),
+    ] {
+        let mut text = String::from("x = [");
+        for i in 0..n {
+            text.push_str(&if i % 2 == 0 {
+                format!("a{i}, ")
+            } else {
+                format!("{i}, ")
+            });
+        }
+        text.push_str("]\n");
+        let tree = parser.parse(&text, None).expect("parses");
+        let ours_tree = TsTree::new(&tree, text.as_bytes());
+        let ours_query = Query::new(&python, pattern).expect("compiles");
+        let theirs_query = tree_sitter::Query::new(&python, pattern).expect("compiles");
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for turn in 0..turns {
+            let run_ours = || {
+                let start = Instant::now();
+                let mut cursor = QueryCursor::new();
+                cursor.set_match_limit(64);
+                let n = cursor
+                    .captures(&ours_query, &ours_tree)
+                    .expect("supported")
+                    .len();
+                (start.elapsed(), n)
+            };
+            let run_theirs = || {
+                let start = Instant::now();
+                let mut cursor = tree_sitter::QueryCursor::new();
+                cursor.set_match_limit(64);
+                let mut it = cursor.captures(&theirs_query, tree.root_node(), text.as_bytes());
+                let mut n = 0;
+                while it.next().is_some() {
+                    n += 1;
+                }
+                (start.elapsed(), n)
+            };
+            let (a, b) = if turn % 2 == 0 {
+                let a = run_ours();
+                (a, run_theirs())
+            } else {
+                let b = run_theirs();
+                (run_ours(), b)
+            };
+            assert_eq!(a.1, b.1, "{pattern}: capture counts differ");
+            ours.push(a.0);
+            theirs.push(b.0);
+        }
+        let (o, t) = (median(ours), median(theirs));
+        println!(
+            "{:<80} {:>9} | {:>8.2}ms {:>8.2}ms {:>5.2}x",
+            pattern,
+            n,
+            o.as_secs_f64() * 1e3,
+            t.as_secs_f64() * 1e3,
+            o.as_secs_f64() / t.as_secs_f64()
         );
     }
 }
