@@ -53,9 +53,10 @@ fn whole_corpus_measurement_verifies_every_file() {
     assert_eq!(m.operations.len(), cst_measure::ops::OPERATIONS.len() - 1);
     let ratio = m.retained_bytes as f64 / m.source_bytes as f64;
     // The records and text took under 1.7x; the query-status companion (cst_measure::query_status) adds
-    // about 0.1x of these small snippets (1.83x with it).
+    // about 0.3x of these small snippets (1.97x with it, since it carries TypeScript's supertypes, which
+    // its ABI 14 grammar marks only in its symbol metadata: 1.83x before they were read).
     assert!(
-        ratio < 1.9,
+        ratio < 2.05,
         "retained {} for {} source bytes ({ratio:.2}x)",
         m.retained_bytes,
         m.source_bytes

@@ -35,7 +35,7 @@ use tree_sitter::StreamingIterator;
 pub struct NodeStatus {
     /// The node's field as the query cursor reads it (`ts_tree_cursor_current_status`); 0 for none.
     pub query_field: u16,
-    /// Bit `i` set when the hidden supertype `language.supertypes()[i]` lies between the node and its
+    /// Bit `i` set when the hidden supertype `supertype_symbols(language)[i]` lies between the node and its
     /// visible parent.
     pub supertypes: u32,
     /// Whether the node is an extra (`Node::is_extra`).
@@ -85,14 +85,28 @@ struct StatusQuery {
     fields: Vec<u16>,
 }
 
+/// The grammar's supertypes, in the order of [`NodeStatus::supertypes`]'s bits: the list an ABI 15
+/// grammar carries (`Language::supertypes`), or for an older grammar (TypeScript's, ABI 14, whose list
+/// is empty) every kind its symbol metadata marks as a supertype, which is what the query cursor reads
+/// (`ts_tree_cursor_current_status` checks the metadata flag). O(kinds).
+pub fn supertype_symbols(grammar: &tree_sitter::Language) -> Vec<u16> {
+    let listed = grammar.supertypes();
+    if !listed.is_empty() {
+        return listed.to_vec();
+    }
+    (1..grammar.node_kind_count() as u16)
+        .filter(|&kind| grammar.node_kind_is_supertype(kind))
+        .collect()
+}
+
 fn status_query(language: Language) -> &'static StatusQuery {
     static QUERIES: [OnceLock<StatusQuery>; 4] = [const { OnceLock::new() }; 4];
     QUERIES[language.index()].get_or_init(|| {
         let grammar = language.grammar();
         let mut source = String::new();
-        let supertypes = grammar.supertypes();
+        let supertypes = supertype_symbols(&grammar);
         assert!(supertypes.len() <= 32, "more than 32 supertypes");
-        for &supertype in supertypes {
+        for &supertype in &supertypes {
             let name = grammar
                 .node_kind_for_id(supertype)
                 .expect("a supertype has a name");
@@ -193,7 +207,7 @@ pub fn statuses_by_query(tree: &tree_sitter::Tree, language: Language) -> Vec<No
 /// [`StatusContext`] beside it (what [`FileStatus::of`] predicts from): one walk, O(nodes).
 pub fn statuses_with_contexts(tree: &tree_sitter::Tree) -> (Vec<NodeStatus>, Vec<StatusContext>) {
     let grammar = tree.language();
-    let grammar_supertypes = grammar.supertypes();
+    let grammar_supertypes = supertype_symbols(&grammar);
     let (mut out, mut contexts) = (Vec::new(), Vec::new());
     let mut parents: Vec<u16> = Vec::new();
     let mut cursor = Some(tree.walk());

@@ -26,13 +26,49 @@ pub struct QueryError {
     pub message: String,
 }
 
+/// Printed as tree-sitter's Rust binding prints its `QueryError`: `Query error at ROW:COLUMN.`, both
+/// 1-based (the fields are 0-based, as the binding's are), then what is wrong and the message.
 impl fmt::Display for QueryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            QueryErrorKind::Field => "Invalid field name ",
+            QueryErrorKind::NodeType => "Invalid node type ",
+            QueryErrorKind::Capture => "Invalid capture name ",
+            QueryErrorKind::Predicate => "Invalid predicate: ",
+            QueryErrorKind::Structure => "Impossible pattern:\n",
+            QueryErrorKind::Syntax => "Invalid syntax:\n",
+        };
         write!(
             f,
-            "query error ({:?}) at row {}, column {} (byte {}): {}",
-            self.kind, self.row, self.column, self.offset, self.message
+            "Query error at {}:{}. {what}{}",
+            self.row + 1,
+            self.column + 1,
+            self.message
         )
+    }
+}
+
+impl QueryError {
+    /// tree-sitter's own error for the same source (the grammar analysis's `Structure` errors are
+    /// read from tree-sitter's compilation, as its guarantees are: see [`crate::steps`]).
+    pub(crate) fn from_tree_sitter(e: &tree_sitter::QueryError) -> QueryError {
+        let kind = match e.kind {
+            tree_sitter::QueryErrorKind::Syntax => QueryErrorKind::Syntax,
+            tree_sitter::QueryErrorKind::NodeType => QueryErrorKind::NodeType,
+            tree_sitter::QueryErrorKind::Field => QueryErrorKind::Field,
+            tree_sitter::QueryErrorKind::Capture => QueryErrorKind::Capture,
+            tree_sitter::QueryErrorKind::Predicate => QueryErrorKind::Predicate,
+            tree_sitter::QueryErrorKind::Structure | tree_sitter::QueryErrorKind::Language => {
+                QueryErrorKind::Structure
+            }
+        };
+        QueryError {
+            row: e.row,
+            column: e.column,
+            offset: e.offset,
+            kind,
+            message: e.message.clone(),
+        }
     }
 }
 

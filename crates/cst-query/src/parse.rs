@@ -8,10 +8,11 @@
 //! a linear search of the capture names per capture. Characters are classified as ASCII (identifiers are
 //! `[A-Za-z0-9_-.]`, whitespace is ASCII whitespace): non-ASCII letters in names are not accepted.
 //!
-//! Not reproduced: tree-sitter's analysis of the grammar's parse table after parsing
+//! Not done here: tree-sitter's analysis of the grammar's parse table after parsing
 //! (`ts_query__analyze_patterns`), which rejects some patterns that can never match with a `Structure`
-//! error; this parser accepts them. The `Structure` errors of `(a/b)` (no such supertype or subtype)
-//! are reproduced.
+//! error; [`crate::steps`] reads that analysis from tree-sitter's own compilation of the same source, and
+//! [`crate::Query::new`] returns its error. The `Structure` errors of `(a/b)` (no such supertype, or, on
+//! a grammar of ABI 15 or later, no such subtype) are found here.
 
 use crate::ast::*;
 use crate::error::{QueryError, QueryErrorKind};
@@ -194,11 +195,24 @@ fn error_at(source: &str, kind: QueryErrorKind, offset: usize) -> QueryError {
     let rest = &source[offset.min(source.len())..];
     let message = match kind {
         QueryErrorKind::NodeType | QueryErrorKind::Field | QueryErrorKind::Capture => {
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
-                .collect();
-            format!("invalid {kind:?} \"{name}\"")
+            // The name as the binding cuts it: to the closing quote (past escaped ones) after a quote,
+            // else to the first character not in an identifier.
+            let in_quotes = offset > 0 && source.as_bytes().get(offset - 1) == Some(&b'"');
+            let mut backslashes = 0;
+            let end = rest
+                .find(|c: char| {
+                    if in_quotes {
+                        if c == '"' && backslashes % 2 == 0 {
+                            return true;
+                        }
+                        backslashes = if c == '\\' { backslashes + 1 } else { 0 };
+                        false
+                    } else {
+                        !c.is_alphanumeric() && c != '_' && c != '-'
+                    }
+                })
+                .unwrap_or(rest.len());
+            format!("\"{}\"", &rest[..end])
         }
         _ => match source.lines().nth(row) {
             Some(line) => format!("{line}\n{}^", " ".repeat(column)),
@@ -562,10 +576,12 @@ impl<'s, 'l> Parser<'s, 'l> {
                 self.s.pos = sub_start;
                 return Err(Stop::Error(QueryErrorKind::NodeType, sub_start));
             }
-            if !self
-                .language
-                .subtypes_for_supertype(supertype)
-                .contains(&symbol)
+            // As `query.c`: grammars older than ABI 15 carry no subtype lists, so any subtype is taken.
+            if self.language.abi_version() >= 15
+                && !self
+                    .language
+                    .subtypes_for_supertype(supertype)
+                    .contains(&symbol)
             {
                 return Err(Stop::Error(
                     QueryErrorKind::Structure,

@@ -23,12 +23,15 @@ impl Query {
     /// Parses `source` against `language`, with tree-sitter's errors for what does not compile.
     pub fn new(language: &tree_sitter::Language, source: &str) -> Result<Query, QueryError> {
         let parsed = parse(language, source)?;
+        // The grammar analysis's errors come before the predicates' (as in tree-sitter, whose
+        // binding reads predicates only from a query that compiled).
+        let program =
+            Program::compile(language, source, &parsed.patterns, &parsed.predicate_spans)?;
         let mut predicates = Vec::with_capacity(parsed.patterns.len());
         for (pattern, raw) in parsed.patterns.iter().zip(&parsed.predicates) {
             let row = pattern_row(source, pattern.start_byte);
             predicates.push(interpret(raw, &parsed.capture_names, row)?);
         }
-        let program = Program::compile(language, source, &parsed.patterns, &parsed.predicate_spans);
         Ok(Query {
             program,
             patterns: parsed.patterns,

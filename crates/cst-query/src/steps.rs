@@ -20,6 +20,7 @@
 //! analysis dominates: milliseconds for the shipped highlights files) and one offset lookup per step.
 
 use crate::ast::*;
+use crate::error::QueryError;
 use std::ops::Range;
 
 /// No step (an absent alternative).
@@ -113,7 +114,7 @@ impl Program {
         source: &str,
         patterns: &[Pattern],
         predicate_spans: &[Range<usize>],
-    ) -> Program {
+    ) -> Result<Program, QueryError> {
         let mut b = Builder {
             program: Program::default(),
             offsets: Vec::new(),
@@ -123,8 +124,8 @@ impl Program {
         }
         let mut program = b.program;
         let with_offsets = b.offsets;
-        program.analyze(language, source, predicate_spans, &with_offsets);
-        program
+        program.analyze(language, source, predicate_spans, &with_offsets)?;
+        Ok(program)
     }
 
     fn step(&self, i: u32) -> &Step {
@@ -153,7 +154,7 @@ impl Program {
         source: &str,
         predicate_spans: &[Range<usize>],
         offsets: &[(u32, usize)],
-    ) {
+    ) -> Result<(), QueryError> {
         let n = self.steps.len();
         for i in 0..n {
             if self.steps[i].depth == DONE {
@@ -189,7 +190,17 @@ impl Program {
             }
             String::from_utf8(bytes).unwrap_or_default()
         };
-        let root = tree_sitter::Query::new(language, source).ok();
+        let root = match tree_sitter::Query::new(language, source) {
+            Ok(query) => Some(query),
+            // The analysis found a pattern the grammar can never produce: tree-sitter's error, as
+            // tree-sitter places it (our parser has already accepted the source, so no other kind
+            // is expected here; one would be a parser difference, and is not hidden: it is returned
+            // too).
+            Err(e) if e.kind != tree_sitter::QueryErrorKind::Language => {
+                return Err(QueryError::from_tree_sitter(&e))
+            }
+            Err(_) => None,
+        };
         let parent = tree_sitter::Query::new(language, &blanked).ok();
         for &(step, offset) in offsets {
             let s = &mut self.steps[step as usize];
@@ -246,6 +257,7 @@ impl Program {
                 }
             }
         }
+        Ok(())
     }
 }
 

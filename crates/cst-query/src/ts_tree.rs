@@ -94,7 +94,7 @@ impl<'t> TsTree<'t> {
                     return TsTree {
                         recs,
                         supertypes: statuses.iter().map(|s| s.supertypes).collect(),
-                        supertype_ids: language.supertypes().to_vec(),
+                        supertype_ids: cst_measure::query_status::supertype_symbols(&language),
                         nodes,
                         source,
                     };
