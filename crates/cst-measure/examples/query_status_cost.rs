@@ -1,9 +1,14 @@
 //! What the query-status companion costs: bytes per node and the conversion time it adds, against the parse.
 //!
+//! Beside it, what the companion costs against a [`cst_measure::query_status::StatusModel`] learned from the
+//! same files (as a store learns it at `finish()`): the streams, the model, and the model's entries.
+//!
 //! `cargo run --release -p cst-measure --example query_status_cost [DIR]` (the built-in corpus without DIR).
 
 use cst_measure::corpus::Corpus;
-use cst_measure::query_status::{statuses_by_query, statuses_with_contexts, FileStatus};
+use cst_measure::query_status::{
+    statuses_by_query, statuses_with_contexts, FileStatus, ModelBuilder,
+};
 use cst_measure::Language;
 use std::time::{Duration, Instant};
 
@@ -28,6 +33,8 @@ fn main() -> anyhow::Result<()> {
     let (mut nodes, mut bytes, mut exceptions) = (0usize, 0usize, [0usize; 3]);
     let (mut parse, mut status, mut by_query) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut differ = 0;
+    let mut builder = ModelBuilder::default();
+    let mut kept = Vec::new();
     for (language, text) in &files {
         let start = Instant::now();
         let tree = language.parse(text);
@@ -40,6 +47,7 @@ fn main() -> anyhow::Result<()> {
         let truth = statuses_by_query(&tree, *language);
         by_query += start.elapsed();
         differ += usize::from(truth != statuses);
+        builder.count(*language, &statuses, &walk);
         nodes += statuses.len();
         bytes += file.bytes();
         for (s, c) in statuses.iter().zip(&walk) {
@@ -48,7 +56,24 @@ fn main() -> anyhow::Result<()> {
             exceptions[1] += usize::from(s.query_field != *w);
             exceptions[2] += usize::from(s.supertypes != 0);
         }
+        kept.push((*language, statuses, walk));
     }
+    let pairs = builder.distinct();
+    let model = builder.build();
+    let learned: usize = kept
+        .iter()
+        .map(|(language, statuses, walk)| {
+            FileStatus::encode_with(statuses, walk, *language, &model).bytes()
+        })
+        .sum();
+    println!(
+        "against a model learned from these files ({pairs} distinct (context, status) pairs counted): streams {learned} B, model {} B ({} entries); {:.3} B per \
+         node with the model, against {:.3} B without",
+        model.bytes(),
+        model.entries(),
+        (learned + model.bytes()) as f64 / nodes as f64,
+        bytes as f64 / nodes as f64,
+    );
     println!(
         "{} files, {nodes} nodes: companion streams {bytes} B ({:.3} B per node); extras {}, query field != \
          walk field {}, under a supertype {}; parse {:.1} ms, statuses {:.1} ms ({:.2}x the parse; by QueryCursor {:.1} ms, {differ} files differ from it)",
