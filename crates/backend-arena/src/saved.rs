@@ -7,7 +7,7 @@
 //! | 17 | every file's stream, end to end, then 8 zero bytes (the arena's `streams`, byte for byte) | the store's stream bytes |
 //! | 18 | where each file's text starts (`u64`) | 8 per file |
 //! | 19 | where each file's stream starts (`u64`) | 8 per file |
-//! | 20 | the query-status model (its entry count, `u64`, then per entry its key and its prediction, `u64` each), then every file's query-status companion (`cst_measure::query_status`), each its length (`u64`) then its stream | 16 per model entry, 8 per file and the streams (under 0.01 per node) |
+//! | 20 | the query-status model (its entry count, `u64`, then per entry its key and its prediction, `u64` each), then every file's query-status companion (`cst_measure::query_status`), each its length (`u64`) then its stream | 16 per model entry, 8 per file and the streams (about 0.01 per node) |
 //!
 //! A store with edited files is saved as its current versions, end to end (what a compaction would
 //! give); versions kept apart are not saved.

@@ -236,7 +236,7 @@ impl<'a, L: Library> Element<'a, L> {
 
 /// One version of one file: its FILE wrapper node, its wide-node index and its query-status companion
 /// ([`cst_measure::query_status`], encoded against the store's status model). Cloning it copies two handles
-/// and the companion's stream (what the model mispredicts: under 0.01 bytes per node on the built-in corpus).
+/// and the companion's stream (what the model mispredicts: about 0.01 bytes per node on the built-in corpus).
 struct File<L: Library> {
     language: Language,
     status: FileStatus,

@@ -23,7 +23,7 @@
 //! | green token | one `ThinArc` block: refcount 8, kind `u16` (padded to 8), text length 8, then the text inline | 24 + the text, rounded up to 8; once per distinct (kind, text) per cache |
 //! | node cache (`rowan-shared-cache` only) | two hashbrown tables of handles (nodes, tokens), grown by doubling | 9 per slot (handle 8, control byte 1) |
 //! | per file | the layer's 40-byte entry (language, query-status stream `Box<[u8]>` 16, depth bound, FILE handle, wide-index handle) | 40 |
-//! | query status | each file's `cst_measure::query_status::FileStatus` stream: the exceptions to the prediction of the store's status model, learned at `finish()` (16 bytes per context it predicts for) | under 0.01 per node, model included (built-in corpus) |
+//! | query status | each file's `cst_measure::query_status::FileStatus` stream: the exceptions to the prediction of the store's status model, learned at `finish()` (16 bytes per context it predicts for) | about 0.01 per node, model included (built-in corpus) |
 //!
 //! rowan's cache takes a node of at most 3 children only when its children are all cached, and compares
 //! children by identity; it recomputes every interned node's hash recursively when its table grows, which is

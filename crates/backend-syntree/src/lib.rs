@@ -20,7 +20,7 @@
 //! | growth | none kept: the builder grows both arrays by doubling and syntree can neither presize nor shrink them, so each file's tree is cloned once after its build (`Tree: Clone`, whose `Vec::clone`s allocate exactly their length) and the grown one dropped | 0 |
 //! | text | a copy of each file's source (`Box<str>`) | 1 per source byte |
 //! | per file | `File`: language, query-status stream `Box<[u8]>` 16, `Box<str>` 16, `Tree` 64 (the two `Vec`s, its span, first and last top-level pointers) | 104 |
-//! | query status | each file's [`cst_measure::query_status::FileStatus`]: the exceptions to the prediction of each node's query field, supertypes and extra bit by the store's status model, learned at `finish()` (16 bytes per context it predicts for) | under 0.01 per node, model included (built-in corpus) |
+//! | query status | each file's [`cst_measure::query_status::FileStatus`]: the exceptions to the prediction of each node's query field, supertypes and extra bit by the store's status model, learned at `finish()` (16 bytes per context it predicts for) | about 0.01 per node, model included (built-in corpus) |
 //! | per store | sampled (start, pointer) of every 32nd child of the nodes with more than 64 children: 8 per 32 children, in a hash map by (file, node) | |
 //!
 //! So every visible node costs 32 bytes whatever its kind or text, every non-empty leaf 8 more; the text costs

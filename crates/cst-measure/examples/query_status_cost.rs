@@ -60,12 +60,46 @@ fn main() -> anyhow::Result<()> {
     }
     let pairs = builder.distinct();
     let model = builder.build();
-    let learned: usize = kept
+    let encoded: Vec<(FileStatus, FileStatus)> = kept
         .iter()
         .map(|(language, statuses, walk)| {
-            FileStatus::encode_with(statuses, walk, *language, &model).bytes()
+            (
+                FileStatus::encode(statuses, walk),
+                FileStatus::encode_with(statuses, walk, *language, &model),
+            )
         })
-        .sum();
+        .collect();
+    let learned: usize = encoded.iter().map(|(_, with)| with.bytes()).sum();
+    // Reading every node's status in a preorder walk's contexts, against the empty model and the learned one
+    // (the fastest of 5 rounds each).
+    let read = |with_model: bool| {
+        (0..5)
+            .map(|_| {
+                let start = Instant::now();
+                let mut seen = 0u64;
+                for ((language, _, walk), (without, with)) in kept.iter().zip(&encoded) {
+                    let stream = if with_model {
+                        with.view_with(*language, &model)
+                    } else {
+                        without.view()
+                    };
+                    let mut reader = stream.reader();
+                    for &c in walk {
+                        seen += u64::from(reader.next(c).supertypes);
+                    }
+                }
+                std::hint::black_box(seen);
+                start.elapsed()
+            })
+            .min()
+            .expect("5 rounds")
+    };
+    let (plain, modelled) = (read(false), read(true));
+    println!(
+        "reading every status: {:.1} ns per node against the empty model, {:.1} ns against the learned one",
+        plain.as_secs_f64() * 1e9 / nodes as f64,
+        modelled.as_secs_f64() * 1e9 / nodes as f64,
+    );
     println!(
         "against a model learned from these files ({pairs} distinct (context, status) pairs counted): streams {learned} B, model {} B ({} entries); {:.3} B per \
          node with the model, against {:.3} B without",

@@ -29,7 +29,7 @@
 //! Costs: built once per `add`/`replace`/`update` from the tree given (a walk, 0.25x the parse on the
 //! built-in corpus); learning at `finish()` takes two walks of the store's own files. Against the empty
 //! model the stream is 0.414 bytes per node on the built-in corpus (the 41,582 nodes under a supertype are
-//! most of it); against a learned model the streams and the model together are under 0.01 bytes per node
+//! most of it); against a learned model the streams and the model together are about 0.01 bytes per node
 //! there and on the training sets of real code (see NOTES.md). A file added or edited after `finish()` is
 //! encoded against the model as it is (what it mispredicts becomes exceptions).
 
@@ -388,37 +388,85 @@ fn key(language: Language, context: StatusContext) -> u64 {
 /// files at `finish()` ([`ModelBuilder`]), so that a file's stream keeps only the mispredicted nodes.
 ///
 /// Layout: one sorted array of keys (language in bits 48–49, kind in 32–47, visible parent's kind in 16–31,
-/// walk field in 0–15) and one of packed predictions beside it (16 bytes an entry). A key whose parent and
-/// field are both `0xFFFF` is its kind's fallback. A context found in neither is predicted as "query field =
-/// walk field, no supertype, not an extra", which is also what the empty model (a store before `finish()`,
-/// or one that keeps none) predicts for every node.
+/// walk field in 0–15) and one of packed predictions beside it (16 bytes an entry); a key whose parent and
+/// field are both `0xFFFF` is its kind's fallback, after the kind's other keys. Beside them an index derived
+/// from the keys: per language that has entries, a `u16` per kind up to its highest kind with entries, the
+/// first entry of that kind (2 bytes per kind). Kinds from [`MAX_KIND`] up (tree-sitter's `ERROR` is
+/// 65,535) get no entry. A context found in neither its own entry nor its kind's fallback is predicted as
+/// "query field = walk field, no supertype, not an extra", which is also what the empty model (a store
+/// before `finish()`, or one that keeps none) predicts for every node.
 ///
-/// Costs: a prediction is one binary search of the keys (two when the context has no entry of its own: the
-/// kind's fallback), O(log entries) per node, on a few kilobytes that stay in cache.
+/// Costs: a prediction is one index read and, for a kind with entries, a binary search of that kind's few
+/// entries: O(log entries of the kind) per node, on a few kilobytes that stay in cache.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StatusModel {
     keys: Vec<u64>,
     values: Vec<u64>,
+    /// Per language, where its kinds' entries start in `index` (one more than its kinds with entries; empty
+    /// for a language without entries).
+    languages: [(u32, u32); 4],
+    /// Per language and kind, the first entry of the kind; the next kind's first entry ends it.
+    index: Vec<u16>,
 }
 
+/// The kinds a model predicts for are below this (every bundled grammar's are; tree-sitter's `ERROR`,
+/// 65,535, is not).
+pub const MAX_KIND: u16 = 4096;
+/// The most entries a model holds (its index is of `u16`s).
+const MAX_ENTRIES: usize = u16::MAX as usize;
+
 impl StatusModel {
+    /// A model of these entries (keys rising strictly, kinds below [`MAX_KIND`], at most `u16::MAX`), with
+    /// its index.
+    fn of(keys: Vec<u64>, values: Vec<u64>) -> StatusModel {
+        let mut languages = [(0u32, 0u32); 4];
+        let mut index = Vec::new();
+        for (l, span) in languages.iter_mut().enumerate() {
+            let first = keys.partition_point(|&k| k >> 48 < l as u64);
+            let end = keys.partition_point(|&k| k >> 48 <= l as u64);
+            if first == end {
+                continue;
+            }
+            let kinds = ((keys[end - 1] >> 32) & 0xFFFF) as usize + 1;
+            let start = index.len();
+            let mut at = first;
+            for kind in 0..=kinds {
+                while at < end && (((keys[at] >> 32) & 0xFFFF) as usize) < kind {
+                    at += 1;
+                }
+                index.push(at as u16);
+            }
+            *span = (start as u32, (index.len() - start) as u32);
+        }
+        index.shrink_to_fit();
+        StatusModel {
+            keys,
+            values,
+            languages,
+            index,
+        }
+    }
+
     /// The status predicted for a node of `language` seen in `context`.
     #[inline]
     pub fn predict(&self, language: Language, context: StatusContext) -> NodeStatus {
-        if self.keys.is_empty() {
+        let (start, kinds) = self.languages[language.index()];
+        let kind = u32::from(context.kind);
+        if kind + 1 >= kinds {
+            return unpack(DEFAULT, context.walk_field);
+        }
+        let at = (start + kind) as usize;
+        let (first, end) = (usize::from(self.index[at]), usize::from(self.index[at + 1]));
+        if first == end {
             return unpack(DEFAULT, context.walk_field);
         }
         let exact = key(language, context);
-        let value = match self.keys.binary_search(&exact) {
-            Ok(i) => self.values[i],
-            Err(i) => {
-                // The kind's fallback sorts after every other key of the kind: it is at or after `i`.
-                let fallback = exact | ANY;
-                match self.keys[i..].binary_search(&fallback) {
-                    Ok(j) => self.values[i + j],
-                    Err(_) => DEFAULT,
-                }
-            }
+        let keys = &self.keys[first..end];
+        let value = match keys.binary_search(&exact) {
+            Ok(i) => self.values[first + i],
+            // The kind's fallback, if any, is its last entry.
+            Err(_) if keys[keys.len() - 1] == exact | ANY => self.values[end - 1],
+            Err(_) => DEFAULT,
         };
         unpack(value, context.walk_field)
     }
@@ -428,13 +476,15 @@ impl StatusModel {
         self.keys.len()
     }
 
-    /// The bytes the model holds (its two arrays' requested sizes).
+    /// The bytes the model holds (its arrays' requested sizes).
     pub fn bytes(&self) -> usize {
-        std::mem::size_of_val(&self.keys[..]) + std::mem::size_of_val(&self.values[..])
+        std::mem::size_of_val(&self.keys[..])
+            + std::mem::size_of_val(&self.values[..])
+            + std::mem::size_of_val(&self.index[..])
     }
 
     /// The model as saved: its entry count (`u64`, little-endian), then per entry its key and its value
-    /// (`u64` each).
+    /// (`u64` each); the index is derived again at open.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(8 + 16 * self.keys.len());
         out.extend_from_slice(&(self.keys.len() as u64).to_le_bytes());
@@ -446,8 +496,9 @@ impl StatusModel {
     }
 
     /// A model from the front of `bytes` as [`StatusModel::to_bytes`] wrote it, with the bytes it took. The
-    /// count is checked against the bytes before anything is read; keys must rise strictly, name one of the
-    /// four languages and values use no bit beyond bit 48: a damaged model is refused.
+    /// count is checked against the bytes (and the limit of `u16::MAX` entries) before anything is read;
+    /// keys must rise strictly, name one of the four languages and a kind below [`MAX_KIND`], and values use
+    /// no bit beyond bit 48: a damaged model is refused.
     pub fn from_bytes(bytes: &[u8]) -> Result<(StatusModel, usize), String> {
         let Some(count) = bytes.get(..8) else {
             return Err("the query-status model runs past its section".into());
@@ -456,12 +507,20 @@ impl StatusModel {
         if count > ((bytes.len() - 8) / 16) as u64 {
             return Err("the query-status model runs past its section".into());
         }
+        if count > MAX_ENTRIES as u64 {
+            return Err(format!(
+                "the query-status model has {count} entries, more than {MAX_ENTRIES}"
+            ));
+        }
         let count = count as usize;
         let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
         let (mut keys, mut values) = (Vec::with_capacity(count), Vec::with_capacity(count));
         for i in 0..count {
             let (k, v) = (word(8 + 16 * i), word(16 + 16 * i));
-            if k >> 48 >= Language::ALL.len() as u64 || v >> 49 != 0 {
+            if k >> 48 >= Language::ALL.len() as u64
+                || (k >> 32) & 0xFFFF >= u64::from(MAX_KIND)
+                || v >> 49 != 0
+            {
                 return Err(format!("query-status model entry {i} is damaged"));
             }
             if keys.last().is_some_and(|&last| last >= k) {
@@ -470,8 +529,7 @@ impl StatusModel {
             keys.push(k);
             values.push(v);
         }
-        let model = StatusModel { keys, values };
-        Ok((model, 8 + 16 * count))
+        Ok((StatusModel::of(keys, values), 8 + 16 * count))
     }
 }
 
@@ -530,7 +588,11 @@ impl ModelBuilder {
 
     /// The model.
     pub fn build(self) -> StatusModel {
-        let mut pairs: Vec<((u64, u64), u64)> = self.counts.into_iter().collect();
+        let mut pairs: Vec<((u64, u64), u64)> = self
+            .counts
+            .into_iter()
+            .filter(|((k, _), _)| (k >> 32) & 0xFFFF < u64::from(MAX_KIND))
+            .collect();
         pairs.sort_unstable();
         let (mut keys, mut values) = (Vec::new(), Vec::new());
         let mut kind_counts: Vec<(u64, u64)> = Vec::new();
@@ -565,9 +627,12 @@ impl ModelBuilder {
                 values.push(base);
             }
         }
+        // Past the index's limit the rest are left to the streams (no corpus here comes near it).
+        keys.truncate(MAX_ENTRIES);
+        values.truncate(MAX_ENTRIES);
         keys.shrink_to_fit();
         values.shrink_to_fit();
-        StatusModel { keys, values }
+        StatusModel::of(keys, values)
     }
 }
 
@@ -589,6 +654,8 @@ fn push_varint(out: &mut Vec<u8>, mut value: u64) {
 static EMPTY: StatusModel = StatusModel {
     keys: Vec::new(),
     values: Vec::new(),
+    languages: [(0, 0); 4],
+    index: Vec::new(),
 };
 
 impl FileStatus {
@@ -1039,5 +1106,9 @@ mod tests {
         let mut bad = bytes.clone();
         bad[15] = 0x80;
         assert!(StatusModel::from_bytes(&bad).is_err());
+        let mut bad = bytes.clone();
+        bad[12..14].copy_from_slice(&MAX_KIND.to_le_bytes());
+        let refused = StatusModel::from_bytes(&bad).unwrap_err();
+        assert!(refused.contains("entry 0 is damaged"), "{refused}");
     }
 }
