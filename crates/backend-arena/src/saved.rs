@@ -7,13 +7,14 @@
 //! | 17 | every file's stream, end to end, then 8 zero bytes (the arena's `streams`, byte for byte) | the store's stream bytes |
 //! | 18 | where each file's text starts (`u64`) | 8 per file |
 //! | 19 | where each file's stream starts (`u64`) | 8 per file |
-//! | 20 | every file's query-status companion (`cst_measure::query_status`), each its length (`u64`) then its stream | 8 per file and 0.4 per node |
+//! | 20 | the query-status model (its entry count, `u64`, then per entry its key and its prediction, `u64` each), then every file's query-status companion (`cst_measure::query_status`), each its length (`u64`) then its stream | 16 per model entry, 8 per file and the streams (about 0.01 per node) |
 //!
 //! A store with edited files is saved as its current versions, end to end (what a compaction would
 //! give); versions kept apart are not saved.
 //!
-//! Opening copies section 20's companions into the store (their bytes in the heap kept by the open), each
-//! length checked to lie within the section; a companion's reader reads a cut-short stream as zeros. Opening
+//! Opening copies section 20's model and companions into the store (their bytes in the heap kept by the
+//! open), the model's entry count checked against the section, its keys to rise and its values to use no
+//! unknown bit, each length checked to lie within the section; a companion's reader reads a cut-short stream as zeros. Opening
 //! borrows sections 16 and 17 from the mapping (no copy) and reads sections 18 and 19 into the
 //! store's 4-byte offsets (8 bytes of heap per file). Before the store is handed out, the structure is
 //! checked: the offsets rise from 0 within their sections, each file's text length is the one the container
@@ -38,8 +39,9 @@ const TEXT_STARTS: u32 = 18;
 const STREAM_STARTS: u32 = 19;
 const STATUSES: u32 = 20;
 
-/// The version of this layout (the header records it).
-pub(crate) const FORMAT: u32 = 2;
+/// The version of this layout (the header records it): 3 since section 20 leads with the query-status
+/// model.
+pub(crate) const FORMAT: u32 = 3;
 
 /// Adds the store's sections: its buffers, borrowed when no file was edited.
 pub(crate) fn save<'s>(store: &'s ArenaStore, sections: &mut Sections<'s>) -> Result<(), String> {

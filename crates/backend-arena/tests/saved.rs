@@ -243,7 +243,7 @@ fn every_refusal_path_fires() {
     );
     check(
         with_header(&good, |h| h.backend_format += 1),
-        "saved format version 3",
+        "saved format version 4",
     );
     check(with_header(&good, |h| h.tables_hash ^= 1), "stale");
     // The query-status companions (section 20): cut short, or with bytes after the last file's.
@@ -256,6 +256,27 @@ fn every_refusal_path_fires() {
     check(
         with_section(&good, 20, |b| b.push(0)),
         "holds more than its files' companions",
+    );
+    // Its model (at the section's front): its count past the section, an entry damaged or out of order.
+    let (_, sections) = parts(&good);
+    let statuses = &sections.iter().find(|s| s.0 == 20).unwrap().1;
+    assert!(
+        u64::from_le_bytes(statuses[..8].try_into().unwrap()) >= 2,
+        "the store learned a query-status model"
+    );
+    check(
+        with_section(&good, 20, |b| {
+            b[..8].copy_from_slice(&u64::MAX.to_le_bytes())
+        }),
+        "query-status model runs past its section",
+    );
+    check(
+        with_section(&good, 20, |b| b[23] = 0xff),
+        "query-status model entry 0 is damaged",
+    );
+    check(
+        with_section(&good, 20, |b| b.copy_within(8..16, 24)),
+        "query-status model entry 1 is out of order",
     );
     check(
         with_header(&good, |h| h.grammars[0].abi += 1),

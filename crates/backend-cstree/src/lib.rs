@@ -136,7 +136,7 @@ impl Backend for Cstree {
          keys, deduplicated within the file by a NodeCache whose two tables are dropped after the build; trivia \
          tokens for the text between visible nodes; a FILE wrapper node), each file's TokenInterner (every \
          distinct token text of the file as a String, with its IndexSet tables), one 40-byte entry per file \
-         (language, query-status stream, depth bound, root handle, wide-index handle), the store's table of (kind, field, missing) \
+         (language, query-status stream, depth bound, root handle, wide-index handle), the store's query-status model (learned at finish()), the store's table of (kind, field, missing) \
          triples, and each file's index of its nodes with more than 64 children (depth, range, child count, every \
          32nd child's offset)";
     const INCLUDES_SOURCE: bool = true;
@@ -162,7 +162,7 @@ impl Backend for CstreeShared {
          interned keys, deduplicated across all files by one NodeCache; trivia tokens for the text between \
          visible nodes; a FILE wrapper node per file), the NodeCache's two hash tables and its TokenInterner \
          (every distinct token text of the corpus as a String, with its IndexSet tables), kept alive in the \
-         store, one 40-byte entry per file (language, query-status stream, depth bound, root handle, wide-index handle), the store's \
+         store, one 40-byte entry per file (language, query-status stream, depth bound, root handle, wide-index handle), the store's query-status model (learned at finish()), the store's \
          table of (kind, field, missing) triples, each file's index of its nodes with more than 64 children \
          (depth, range, child count, every 32nd child's offset), and the partial trees of files refused mid-build \
          (none in a clean run)";

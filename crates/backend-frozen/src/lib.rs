@@ -171,7 +171,7 @@ pub use reference::{measure_text_reference, TextReference, TEXT_REFERENCE_LEVEL}
 pub use stats::{breakdown, Breakdown, PARTS};
 
 use codec::{Flat, Kinds, LEAF, MISSING, NO_LIST};
-use cst_measure::query_status::{FileStatus, QueryStatuses, StatusStream};
+use cst_measure::query_status::{contexts_of, FileStatus, QueryStatuses, StatusStream};
 use cst_measure::{Backend, BuildError, CstCursor, CstStore, FileEdit, Language, NodeInfo};
 use model::{Counts, Model};
 use std::borrow::Cow;
@@ -191,8 +191,9 @@ impl Backend for Frozen {
          at build time (context tables, default texts, lexicon (its texts zstd-compressed: a cursor \
          decompresses them on first need), the literal streams' zstd dictionary); no process statics. Thawing a file into navigable records is part of every operation's time, and its buffers are a \
          cursor's working memory (the thaw budget bounds what a cursor keeps besides the file it is on); and \
-         each file's query-status companion (cst_measure::query_status: a boxed stream, 16 bytes per file \
-         and about 0.4 per node)";
+         each file's query-status companion (cst_measure::query_status: the stream of what a status model \
+         learned from the corpus at finish() mispredicts, a u32 start per file, and the model, 16 bytes per \
+         context it predicts for)";
     const INCLUDES_SOURCE: bool = true;
     const SHARES_ACROSS_FILES: bool = true;
     const LOOKUP: &'static str =
@@ -1037,7 +1038,7 @@ impl CstStore for FrozenStore {
             )));
         }
         let flat = codec::flatten(&tree, source.len())?;
-        let status = FileStatus::of(&tree);
+        let status = self.statuses.status_of(language, &tree);
         drop(tree);
         // Each node costs at most a few escaped symbols, each text byte one literal byte.
         let bound = self.bound + source.len() as u64 + 40 * flat.len() as u64 + 64;
@@ -1059,7 +1060,6 @@ impl CstStore for FrozenStore {
     }
 
     fn finish(&mut self) {
-        self.statuses.shrink();
         let pending = std::mem::take(&mut self.pending);
         let files: Vec<staging::FileView<'_>> = pending
             .iter()
@@ -1155,6 +1155,9 @@ impl CstStore for FrozenStore {
             dictionary: packed.dictionary.map(saved::Bytes::Owned),
         });
         self.pending = Vec::new();
+        let mut statuses = std::mem::take(&mut self.statuses);
+        statuses.learn(self.len(), |f| (self.language(f), contexts_of(self, f)));
+        self.statuses = statuses;
     }
 
     fn len(&self) -> usize {
@@ -1193,7 +1196,7 @@ impl CstStore for FrozenStore {
     }
 
     fn query_status(&self, file: usize) -> Option<StatusStream<'_>> {
-        Some(self.statuses.get(file))
+        Some(self.statuses.get(file, self.language(file)))
     }
 
     fn replace(
@@ -1210,7 +1213,7 @@ impl CstStore for FrozenStore {
             )));
         }
         let flat = codec::flatten(&tree, source.len())?;
-        let status = FileStatus::of(&tree);
+        let status = self.statuses.status_of(language, &tree);
         drop(tree);
         if self.shared.is_none() {
             // Not frozen yet: the file waits for `finish()` like any other (its bound counted again: an upper
@@ -1280,7 +1283,8 @@ impl CstStore for FrozenStore {
             ),
         };
         self.set_blob(file, Some(Arc::new(edition)));
-        self.statuses.replace(file, FileStatus::of(&edit.tree));
+        self.statuses
+            .replace(file, self.statuses.status_of(edit.language, &edit.tree));
         Ok(())
     }
 

@@ -8,7 +8,7 @@
 //! | 18 | the model: `wild_a`, slot and entry counts, the slots, the entries' values and frequencies (`Model::to_section`) | 12, 8 per slot, 6 per entry | decoded and checked |
 //! | 19 | the kinds: default texts, classes, the lexicon (its texts plain or as a zstd frame) (`Kinds::to_section`) | about the kinds' own | decoded and checked |
 //! | 20 | the literal streams' zstd dictionary, if the store has one | its size | borrowed from the mapping, loaded once into a zstd context to check it |
-//! | 21 | every file's query-status companion (`cst_measure::query_status`), each its length (`u64`) then its stream | 8 per file and about 0.4 per node | copied, every length checked |
+//! | 21 | the query-status model (its entry count, `u64`, then per entry its key and its prediction, `u64` each), then every file's query-status companion (`cst_measure::query_status`), each its length (`u64`) then its stream | 16 per model entry, 8 per file and the streams (about 0.01 per node) | copied; the model's count, order and values and every length checked |
 //!
 //! The plain buffers (16 and 17, and any other buffer the store keeps beside them) are listed once, in
 //! [`plain_buffers!`]: one more buffer is one more line there, with its tag and its field (whose type
@@ -56,8 +56,9 @@ const KINDS: u32 = 19;
 const DICTIONARY: u32 = 20;
 const STATUSES: u32 = 21;
 
-/// The version of this layout (the header records it).
-pub(crate) const FORMAT: u32 = 2;
+/// The version of this layout (the header records it): 3 since section 21 leads with the query-status
+/// model.
+pub(crate) const FORMAT: u32 = 3;
 
 /// The store's plain buffers: `$each!(tag, field)` for each. One more buffer is one more line.
 macro_rules! plain_buffers {

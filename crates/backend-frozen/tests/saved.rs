@@ -380,7 +380,7 @@ fn every_container_refusal_path_fires() {
     );
     check(
         with_header(good, |h| h.backend_format += 1),
-        "saved format version 3",
+        "saved format version 4",
     );
     check(with_header(good, |h| h.tables_hash ^= 1), "stale");
     check(
@@ -608,12 +608,32 @@ fn every_frozen_refusal_path_fires_with_valid_checksums() {
         }),
         "zstd refuses the dictionary",
     );
-    // The query-status companions: a length past the section, and bytes after the last file's.
+    // The query-status companions: the model's count or a file's length past the section, a model entry
+    // damaged or out of order, and bytes after the last file's.
+    let (_, sections) = parts(good);
+    let statuses = &sections.iter().find(|s| s.0 == STATUSES).unwrap().1;
+    let entries = u64::from_le_bytes(statuses[..8].try_into().unwrap()) as usize;
+    assert!(entries >= 2, "the store learned a query-status model");
     check(
         with_section(good, STATUSES, |s| {
             s[..8].copy_from_slice(&u64::MAX.to_le_bytes())
         }),
+        "query-status model runs past its section",
+    );
+    check(
+        with_section(good, STATUSES, |s| {
+            let first = 8 + 16 * entries;
+            s[first..first + 8].copy_from_slice(&u64::MAX.to_le_bytes())
+        }),
         "query status runs past its section",
+    );
+    check(
+        with_section(good, STATUSES, |s| s[23] = 0xff),
+        "query-status model entry 0 is damaged",
+    );
+    check(
+        with_section(good, STATUSES, |s| s.copy_within(8..16, 24)),
+        "query-status model entry 1 is out of order",
     );
     check(
         with_section(good, STATUSES, |s| s.push(0)),

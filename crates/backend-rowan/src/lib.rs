@@ -23,7 +23,7 @@
 //! | green token | one `ThinArc` block: refcount 8, kind `u16` (padded to 8), text length 8, then the text inline | 24 + the text, rounded up to 8; once per distinct (kind, text) per cache |
 //! | node cache (`rowan-shared-cache` only) | two hashbrown tables of handles (nodes, tokens), grown by doubling | 9 per slot (handle 8, control byte 1) |
 //! | per file | the layer's 40-byte entry (language, query-status stream `Box<[u8]>` 16, depth bound, FILE handle, wide-index handle) | 40 |
-//! | query status | each file's `cst_measure::query_status::FileStatus` stream: the exceptions to the walk's prediction | 0.4 per node (built-in corpus) |
+//! | query status | each file's `cst_measure::query_status::FileStatus` stream: the exceptions to the prediction of the store's status model, learned at `finish()` (16 bytes per context it predicts for) | about 0.01 per node, model included (built-in corpus) |
 //!
 //! rowan's cache takes a node of at most 3 children only when its children are all cached, and compares
 //! children by identity; it recomputes every interned node's hash recursively when its table grows, which is
@@ -76,7 +76,7 @@ impl Backend for Rowan {
     const RETAINS: &'static str = "each file's rowan green tree (green nodes, and tokens holding the text, \
          deduplicated within the file by a NodeCache dropped after the build; trivia tokens for the text \
          between visible nodes; a FILE wrapper node) plus one 40-byte entry per file (language, query-status stream, depth bound, \
-         root handle, wide-index handle), the store's table of (kind, field, missing) triples, and each file's \
+         root handle, wide-index handle), the store's query-status model (learned at finish()), the store's table of (kind, field, missing) triples, and each file's \
          index of its nodes with more than 64 children (depth, range, child count, every 32nd child's offset)";
     const INCLUDES_SOURCE: bool = true;
     const LOOKUP: &'static str = LOOKUP;
@@ -96,7 +96,7 @@ impl Backend for RowanSharedCache {
     const RETAINS: &'static str = "every file's rowan green tree (green nodes, and tokens holding the text, \
          deduplicated across all files by one NodeCache; trivia tokens for the text between visible nodes; a \
          FILE wrapper node per file), the NodeCache's two hash tables, kept alive in the store, plus one \
-         40-byte entry per file (language, query-status stream, depth bound, root handle, wide-index handle), the store's table of \
+         40-byte entry per file (language, query-status stream, depth bound, root handle, wide-index handle), the store's query-status model (learned at finish()), the store's table of \
          (kind, field, missing) triples, and each file's index of its nodes with more than 64 children (depth, \
          range, child count, every 32nd child's offset)";
     const INCLUDES_SOURCE: bool = true;

@@ -20,7 +20,7 @@
 //! | growth | none kept: the builder grows both arrays by doubling and syntree can neither presize nor shrink them, so each file's tree is cloned once after its build (`Tree: Clone`, whose `Vec::clone`s allocate exactly their length) and the grown one dropped | 0 |
 //! | text | a copy of each file's source (`Box<str>`) | 1 per source byte |
 //! | per file | `File`: language, query-status stream `Box<[u8]>` 16, `Box<str>` 16, `Tree` 64 (the two `Vec`s, its span, first and last top-level pointers) | 104 |
-//! | query status | each file's [`cst_measure::query_status::FileStatus`]: the exceptions to the walk's prediction of each node's query field, supertypes and extra bit | 0.4 per node (built-in corpus) |
+//! | query status | each file's [`cst_measure::query_status::FileStatus`]: the exceptions to the prediction of each node's query field, supertypes and extra bit by the store's status model, learned at `finish()` (16 bytes per context it predicts for) | about 0.01 per node, model included (built-in corpus) |
 //! | per store | sampled (start, pointer) of every 32nd child of the nodes with more than 64 children: 8 per 32 children, in a hash map by (file, node) | |
 //!
 //! So every visible node costs 32 bytes whatever its kind or text, every non-empty leaf 8 more; the text costs
@@ -78,7 +78,7 @@ pub use convert::{Compact, Value};
 pub use cursor::SyntreeCursor;
 
 use convert::FileTree;
-use cst_measure::query_status::{FileStatus, StatusStream};
+use cst_measure::query_status::{FileStatus, StatusModel, StatusStream};
 use cst_measure::{Backend, BuildError, CstStore, FileEdit, Language, NodeInfo};
 use std::borrow::Cow;
 use wide::WideIndex;
@@ -92,7 +92,7 @@ impl Backend for Syntree {
          parent, previous, next, first and last pointers; syntree's token index, 8 bytes per non-empty leaf; \
          both exactly sized by cloning the built tree), a copy of each file's source text, one \
          104-byte entry per file (language, text, tree, query-status stream), each file's query-status \
-         companion (cst_measure::query_status), and the sampled starts and pointers of every 32nd child of nodes with more than \
+         companion (cst_measure::query_status: what the status model learned at finish() mispredicts) and the model, and the sampled starts and pointers of every 32nd child of nodes with more than \
          64 children";
     const INCLUDES_SOURCE: bool = true;
     const LOOKUP: &'static str = "the descent along syntree's first-child and next-sibling links, reading each \
@@ -110,6 +110,7 @@ impl Backend for Syntree {
         SyntreeStore {
             files: Vec::new(),
             wide: WideIndex::default(),
+            status_model: StatusModel::default(),
         }
     }
 }
@@ -134,6 +135,8 @@ pub struct Version {
 pub struct SyntreeStore {
     files: Vec<File>,
     wide: WideIndex,
+    /// The query-status model every file's companion is encoded against, learned at `finish()`.
+    status_model: StatusModel,
 }
 
 impl CstStore for SyntreeStore {
@@ -152,7 +155,7 @@ impl CstStore for SyntreeStore {
         self.wide.add(index, &converted.tree, &converted.wide);
         self.files.push(File {
             language,
-            status: FileStatus::of(&tree),
+            status: FileStatus::of_with(&tree, language, &self.status_model),
             text: source.into(),
             tree: converted.tree,
         });
@@ -162,6 +165,11 @@ impl CstStore for SyntreeStore {
     fn finish(&mut self) {
         self.files.shrink_to_fit();
         self.wide.shrink();
+        let (model, statuses) = cst_measure::query_status::relearn(&*self);
+        for (file, status) in self.files.iter_mut().zip(statuses) {
+            file.status = status;
+        }
+        self.status_model = model;
     }
 
     fn len(&self) -> usize {
@@ -199,7 +207,8 @@ impl CstStore for SyntreeStore {
         tree: tree_sitter::Tree,
     ) -> Result<(), BuildError> {
         let converted = convert::convert(source, &tree, None)?;
-        self.put(file, language, source, converted, FileStatus::of(&tree));
+        let status = FileStatus::of_with(&tree, language, &self.status_model);
+        self.put(file, language, source, converted, status);
         Ok(())
     }
 
@@ -215,13 +224,14 @@ impl CstStore for SyntreeStore {
             unchanged: &unchanged,
         };
         let converted = convert::convert(edit.text, &edit.tree, Some(reuse))?;
-        let status = FileStatus::of(&edit.tree);
+        let status = FileStatus::of_with(&edit.tree, edit.language, &self.status_model);
         self.put(file, edit.language, edit.text, converted, status);
         Ok(())
     }
 
     fn query_status(&self, file: usize) -> Option<StatusStream<'_>> {
-        Some(self.files[file].status.view())
+        let file = &self.files[file];
+        Some(file.status.view_with(file.language, &self.status_model))
     }
 
     fn cursor(&self, file: usize) -> SyntreeCursor<'_> {
