@@ -2,11 +2,9 @@
 //! wildcard followed by a quantified wildcard) over a node with tens of thousands of children finish
 //! in time proportional to the input when the match limit is on, report `did_exceed_match_limit` as
 //! tree-sitter does, and answer as `QueryCursor` with the same limit does. How the time grows with the
-//! width is a benchmark, not a test: `examples/query_speed.rs` times these patterns at two widths.
+//! width is a benchmark, not a test: `examples/query_speed.rs` times these patterns over a wide node.
 
 mod common;
-
-use cst_query::{Query, QueryCursor, TsTree};
 
 /// A Python list of `n` elements, identifiers and integers in turn: one node of `2n + 1` children.
 fn wide_list(n: usize) -> String {
