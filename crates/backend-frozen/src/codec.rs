@@ -323,6 +323,9 @@ pub(crate) struct Kinds {
 /// is an identifier.
 type FileCounts = ([u32; 2], bool);
 
+/// A text the learning keeps (copied out of a file's text, which it sees one file at a time).
+type OwnedText = Box<[u8]>;
+
 /// Looks up lexicon ranks while encoding.
 pub(crate) type LexiconIndex<'t> = HashMap<(u16, &'t [u8]), u32>;
 
@@ -330,19 +333,36 @@ impl Kinds {
     /// Learns default texts, classes and the lexicon from `files` (language index, text, nodes).
     /// Learns default texts and classes from `files` (language index, text, nodes); the lexicon is empty
     /// until [`Kinds::learn_lexicon`].
-    pub fn learn<'t>(files: &[FileView<'t>]) -> Kinds {
-        let mut texts: HashMap<(usize, u16), HashMap<&[u8], u64>> = HashMap::new();
+    pub fn learn(files: &[FileView<'_>]) -> Kinds {
+        // A default text is met at least twice: a first pass counts each (language, kind, text) in a
+        // sketch, and only texts it counts twice or more are counted exactly (the same defaults, without
+        // holding every distinct text of the corpus).
+        let mut sketch = Sketch::new();
+        staging::each(files, |_, lang, text, flat| {
+            for n in flat.iter().filter(|n| n.flags & LEAF != 0) {
+                let t = &text[n.start as usize..n.end as usize];
+                if t.len() <= MAX_DEFAULT && n.flags & MISSING == 0 {
+                    sketch.add(lang as u32, n.kind, t);
+                }
+            }
+        });
+        let mut texts: HashMap<(usize, u16), HashMap<OwnedText, u64>> = HashMap::new();
         let mut seen: [Vec<u16>; 4] = Default::default();
         staging::each(files, |_, lang, text, flat| {
             for n in flat.iter().filter(|n| n.flags & LEAF != 0) {
                 seen[lang].push(n.kind);
                 let t = &text[n.start as usize..n.end as usize];
-                if t.len() <= MAX_DEFAULT && n.flags & MISSING == 0 {
-                    *texts
-                        .entry((lang, n.kind))
-                        .or_default()
-                        .entry(t)
-                        .or_default() += 1;
+                if t.len() <= MAX_DEFAULT
+                    && n.flags & MISSING == 0
+                    && sketch.at_least(lang as u32, n.kind, t, 2)
+                {
+                    let counts = texts.entry((lang, n.kind)).or_default();
+                    match counts.get_mut(t) {
+                        Some(count) => *count += 1,
+                        None => {
+                            counts.insert(t.into(), 1);
+                        }
+                    }
                 }
             }
             // Distinct kinds only (not one entry per leaf of the corpus).
@@ -407,29 +427,47 @@ impl Kinds {
 
     /// Learns the lexicon from `files`: per class, texts that are not their kind's default, by the number of
     /// files they appear in, kept when the files that would spell them out save more than the entry costs.
-    pub fn learn_lexicon<'t>(
-        &mut self,
-        files: &[FileView<'t>],
-        inline: &[bool],
-    ) -> LexiconIndex<'t> {
+    pub fn learn_lexicon(&mut self, files: &[FileView<'_>], inline: &[bool]) {
         let kinds = self;
-        // Per text: the files it appears in whose literals are inline, and the others.
-        let mut in_files: HashMap<(u16, &'t [u8]), FileCounts> = HashMap::new();
-        let mut this_file: Vec<(u16, &'t [u8], bool)> = Vec::new();
-        staging::each(files, |i, lang, text, flat| {
-            let inline = inline[i];
-            this_file.clear();
+        // The distinct (class, text, identifier) of one file that are candidates.
+        fn file_texts<'a>(
+            kinds: &Kinds,
+            lang: usize,
+            text: &'a [u8],
+            flat: &[Flat],
+        ) -> Vec<(u16, &'a [u8], bool)> {
+            let mut this_file: Vec<(u16, &[u8], bool)> = Vec::new();
             for n in flat.iter().filter(|n| n.flags & LEAF != 0) {
                 let info = kinds.info(lang, n.kind);
                 let t = &text[n.start as usize..n.end as usize];
-                if kinds.default_text(info) != Some(t) && !t.is_empty() {
+                if kinds.default_text(info) != Some(t) && !t.is_empty() && t.len() <= 255 {
                     this_file.push((u16::from(info.class), t, info.default_len & IDENTIFIER != 0));
                 }
             }
             this_file.sort_unstable();
             this_file.dedup();
-            for &(class, t, identifier) in &this_file {
-                let entry = in_files.entry((class, t)).or_insert(([0; 2], identifier));
+            this_file
+        }
+        // An entry pays only for a text in at least 3 files (`saved` below is at most the files times
+        // 0.5 * len - 1.5, and must pass len + 4): a first pass counts each text's files in a sketch, and
+        // only texts it counts in 3 files or more are counted exactly (the same lexicon, without holding
+        // every distinct text of the corpus).
+        let mut sketch = Sketch::new();
+        staging::each(files, |_, lang, text, flat| {
+            for (class, t, _) in file_texts(kinds, lang, text, flat) {
+                sketch.add(0, class, t);
+            }
+        });
+        // Per text: the files it appears in whose literals are inline, and the others.
+        let mut in_files: HashMap<(u16, OwnedText), FileCounts> = HashMap::new();
+        staging::each(files, |i, lang, text, flat| {
+            let inline = inline[i];
+            for (class, t, identifier) in file_texts(kinds, lang, text, flat) {
+                if !sketch.at_least(0, class, t, 3) {
+                    continue;
+                }
+                let key = (class, Box::<[u8]>::from(t));
+                let entry = in_files.entry(key).or_insert(([0; 2], identifier));
                 entry.0[usize::from(!inline)] += 1;
                 entry.1 |= identifier;
             }
@@ -441,9 +479,10 @@ impl Kinds {
             (false, false) => 0.3,
             (false, true) => 0.5,
         };
-        let mut lexicon: Vec<((u16, &[u8]), u32)> = in_files
+        let mut lexicon: Vec<((u16, OwnedText), u32)> = in_files
             .into_iter()
-            .filter(|&((_, t), ([inline, other], identifier))| {
+            .filter(|((_, t), ([inline, other], identifier))| {
+                let (inline, other, identifier) = (*inline, *other, *identifier);
                 if t.len() > 255 {
                     return false;
                 }
@@ -455,7 +494,11 @@ impl Kinds {
             .map(|(entry, ([inline, other], _))| (entry, inline + other))
             .collect();
         lexicon.sort_unstable_by(|a, b| {
-            (a.0 .0, std::cmp::Reverse(a.1), a.0 .1).cmp(&(b.0 .0, std::cmp::Reverse(b.1), b.0 .1))
+            (a.0 .0, std::cmp::Reverse(a.1), &a.0 .1).cmp(&(
+                b.0 .0,
+                std::cmp::Reverse(b.1),
+                &b.0 .1,
+            ))
         });
         // Sorted by class: each class's entries are one run, and a class starts where the previous ends.
         kinds.lexicon_base = kinds.bytes.len() as u32;
@@ -466,12 +509,7 @@ impl Kinds {
         for c in 0..kinds.classes {
             kinds.class_starts[c + 1] += kinds.class_starts[c];
         }
-        let mut index = LexiconIndex::new();
-        for (i, &((class, text), _)) in lexicon.iter().enumerate() {
-            index.insert(
-                (class, text),
-                i as u32 - kinds.class_starts[usize::from(class)],
-            );
+        for (i, ((_, text), _)) in lexicon.iter().enumerate() {
             if i % CHECKPOINT == 0 {
                 kinds
                     .lexicon_checkpoints
@@ -486,6 +524,24 @@ impl Kinds {
         kinds.lexicon_checkpoints.shrink_to_fit();
         for table in &mut kinds.by_language {
             table.shrink_to_fit();
+        }
+    }
+
+    /// The rank of each lexicon text in its class, for encoding (the texts borrowed from the kinds, which
+    /// hold them plain until [`Kinds::compress_lexicon`]).
+    pub fn lexicon_index(&self) -> LexiconIndex<'_> {
+        let mut index = LexiconIndex::with_capacity(self.lexicon_lengths.len());
+        let Some(texts) = self.plain_lexicon() else {
+            return index;
+        };
+        let mut at = 0usize;
+        for class in 0..self.classes {
+            let (first, end) = (self.class_starts[class], self.class_starts[class + 1]);
+            for i in first..end {
+                let len = usize::from(self.lexicon_lengths[i as usize]);
+                index.insert((class as u16, &texts[at..at + len]), i - first);
+                at += len;
+            }
         }
         index
     }
@@ -739,11 +795,11 @@ impl Kinds {
 
 /// Learns what `files` share ([`Kinds`], the lexicon) and which of them code their literals inline (those
 /// with fewer than `inline_below` literal bytes, counted without the lexicon).
-pub(crate) fn learn<'t>(
-    files: &[FileView<'t>],
+pub(crate) fn learn(
+    files: &[FileView<'_>],
     inline_below: usize,
     block: usize,
-) -> (Kinds, LexiconIndex<'t>, Vec<bool>) {
+) -> (Kinds, Vec<bool>) {
     let mut kinds = Kinds::learn(files);
     let none = LexiconIndex::new();
     let cx = Context {
@@ -756,8 +812,43 @@ pub(crate) fn learn<'t>(
         emit(lang, text, flat, &cx, false, block, &mut length);
         inline.push(length.0 < inline_below);
     });
-    let lexicon = kinds.learn_lexicon(files, &inline);
-    (kinds, lexicon, inline)
+    kinds.learn_lexicon(files, &inline);
+    (kinds, inline)
+}
+
+/// Saturating counts of (group, class, text) keys by their hash, in a fixed table: a key's count is at
+/// least its true count (keys sharing a slot add up), so a key it counts below a threshold is truly below
+/// it. 1 MiB, whatever the corpus.
+struct Sketch(Box<[u8]>);
+
+impl Sketch {
+    const SLOTS: usize = 1 << 20;
+
+    fn new() -> Sketch {
+        Sketch(vec![0; Self::SLOTS].into_boxed_slice())
+    }
+
+    fn slot(group: u32, class: u16, text: &[u8]) -> usize {
+        // FNV-1a, 64-bit.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &b in u32::to_le_bytes(group)
+            .iter()
+            .chain(&u16::to_le_bytes(class))
+            .chain(text)
+        {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        (h ^ (h >> 32)) as usize % Self::SLOTS
+    }
+
+    fn add(&mut self, group: u32, class: u16, text: &[u8]) {
+        let slot = &mut self.0[Self::slot(group, class, text)];
+        *slot = slot.saturating_add(1);
+    }
+
+    fn at_least(&self, group: u32, class: u16, text: &[u8], count: u8) -> bool {
+        self.0[Self::slot(group, class, text)] >= count
+    }
 }
 
 /// Receives the decisions of [`emit`].

@@ -20,7 +20,8 @@
 //!
 //! A file of at least twice [`BLOCK_NODES`] (16,384) nodes is coded in *blocks* (see *Blocks* below);
 //! every other file's blob is one *part*. A part is a header byte (the language; whether the literal bytes are inline, in a compressed stream or in
-//! a raw one; whether it refers to the lexicon) and, unless they are inline, the literal stream's length and its three segments' (identifiers,
+//! a raw one; whether it refers to the lexicon), in a whole file's blob its node count and text length (LEB128 varints: a thaw stops
+//! there, thawing nothing, if its stream would open more nodes or make more text, so a forged blob cannot thaw until memory runs out) and, unless they are inline, the literal stream's length and its three segments' (identifiers,
 //! gaps, other texts: like with like compresses better) as LEB128 varints, its compressed length and the
 //! stream; then the rANS stream (`rans.rs`) of every other decision, coded with the model in contexts of the
 //! tree (`codec.rs` lists them). Per node: one symbol for (kind, field, leaf, MISSING, default text, gap
@@ -33,9 +34,14 @@
 //! `finish()`: learn defaults and the lexicon, count, build the model, code, train the dictionary and
 //! compress) and are counted in the retained bytes. Nothing is compiled into the binary from training code,
 //! so the backend has no tables generator and no process statics. Until `finish()`, `add` holds each file's
-//! text and its nodes staged (`staging.rs`: about 5 bytes per node, against 20 for a flat record), and each
-//! pass of `finish()` unstages one file at a time: the build's peak is the staged corpus, the learning's
-//! hash maps and the streams being coded.
+//! nodes staged (`staging.rs`: about 5 bytes per node, against 20 for a flat record) and its text, the two
+//! as one zstd frame at level 1 (about a quarter of their size on real code; every pass of `finish()`
+//! decompresses and unstages one file at a time). The learning counts a text exactly only where a
+//! fixed-size sketch (1 MiB) has seen it often enough to matter (twice for a default text, in three files
+//! for a lexicon entry), so its maps hold the corpus's recurring texts, not all of them; the coding pass
+//! drops each staged file once it is coded, and the blobs are written into a buffer reserved at their
+//! bound, dropping each file's streams once written. The build's peak is then the compressed staged corpus
+//! or the coded streams (whichever is larger), plus the learning's maps.
 //!
 //! # Blocks
 //!
@@ -243,8 +249,7 @@ impl Backend for Frozen {
 /// its text and its nodes, staged (`staging.rs`: about 5 bytes per node).
 struct Pending {
     language: u8,
-    text: Box<str>,
-    staged: Box<[u8]>,
+    staged: staging::Staged,
 }
 
 /// What every blob is decoded with.
@@ -277,6 +282,8 @@ const EDITED: u32 = 1 << 31;
 #[derive(Default)]
 pub struct FrozenStore {
     pending: Vec<Pending>,
+    /// The compressor of the files staged by `add` (about 1 MB at its level); dropped by `finish()`.
+    staging: Option<zstd_safe::CCtx<'static>>,
     /// Upper bound of the blob bytes the pending files can take (to refuse a file before the offsets overflow).
     bound: u64,
     /// Every file's blob as `finish()` froze it, end to end; never changed afterwards (versions point into it).
@@ -485,11 +492,13 @@ fn write_varint(out: &mut Vec<u8>, mut v: u64) {
 fn write_header(
     out: &mut Vec<u8>,
     header: u8,
+    counts: Option<(u32, u32)>,
     literal: &[u8],
     segments: [usize; 2],
     compressed: Option<&[u8]>,
 ) {
     out.push(header | if compressed.is_some() { COMPRESSED } else { 0 });
+    write_counts(out, counts);
     write_varint(out, literal.len() as u64);
     write_varint(out, segments[0] as u64);
     write_varint(out, segments[1] as u64);
@@ -499,6 +508,14 @@ fn write_header(
             out.extend_from_slice(c);
         }
         None => out.extend_from_slice(literal),
+    }
+}
+
+/// A whole blob's node count and text length, after its header byte (none in a block's part).
+fn write_counts(out: &mut Vec<u8>, counts: Option<(u32, u32)>) {
+    if let Some((nodes, text)) = counts {
+        write_varint(out, u64::from(nodes));
+        write_varint(out, u64::from(text));
     }
 }
 
@@ -775,15 +792,24 @@ impl FrozenStore {
         codec::emit(lang, source.as_bytes(), flat, &cx, inline, 0, &mut coder);
         let mut blob = Vec::new();
         let header = lang as u8 | TOLERANT | if coder.uses_lexicon { LEXICON } else { 0 };
+        let counts = Some((flat.len() as u32, source.len() as u32));
         if inline {
             blob.push(header | INLINE);
+            write_counts(&mut blob, counts);
         } else {
             let segments = [coder.literal[0].len(), coder.literal[1].len()];
             let literal = coder.literal.concat();
             let mut cctx = literal::compressor(shared.dictionary.as_deref(), UPDATE_LEVEL, true);
             let compressed = literal::compress(&mut cctx, &literal);
             drop(cctx);
-            write_header(&mut blob, header, &literal, segments, compressed.as_deref());
+            write_header(
+                &mut blob,
+                header,
+                counts,
+                &literal,
+                segments,
+                compressed.as_deref(),
+            );
         }
         coder.rans.finish(&mut blob);
         blob
@@ -847,7 +873,12 @@ impl FrozenStore {
     ) {
         let mut index = Vec::new();
         let Some(nodes) = block_index(blob, &mut index) else {
-            return self.thaw_part(blob, &thaw::Start::WHOLE, out, contexts, zstd);
+            // A whole blob: its node count and text length bound the thaw (a forged stream stops there).
+            let mut at = 1;
+            let count = read_varint(blob, &mut at).min(u32::MAX as usize - 1) as u32;
+            let text = read_varint(blob, &mut at).min(u32::MAX as usize) as u32;
+            let start = thaw::Start::whole(count, text);
+            return self.thaw_part(blob, at.min(blob.len()), &start, out, contexts, zstd);
         };
         // Block after block into one buffer, appended to `out` (records and text in the file's terms
         // already); the nodes that span blocks get their child lists at the end.
@@ -917,14 +948,18 @@ impl FrozenStore {
             frames: &frames,
             count,
             after: &after,
+            whole: false,
+            text_limit: u32::MAX,
         };
-        self.thaw_part(&body[at..], &start, out, contexts, zstd);
+        self.thaw_part(&body[at..], 1, &start, out, contexts, zstd);
     }
 
-    /// Thaws one part (a whole blob, or a block's) into `out`, from `start`.
+    /// Thaws one part (a whole blob, or a block's) into `out`, from `start`: its header byte is `blob[0]`,
+    /// its lengths and streams from `body` on (past a whole blob's counts).
     fn thaw_part<'a>(
         &'a self,
         blob: &'a [u8],
+        body: usize,
         start: &thaw::Start<'_>,
         out: &mut Thawed,
         contexts: &mut Contexts,
@@ -954,7 +989,7 @@ impl FrozenStore {
                 &shared.model,
                 &shared.kinds,
                 usize::from(header & 3),
-                &blob[1..],
+                &blob[body..],
                 None,
                 tolerant,
                 start,
@@ -963,7 +998,7 @@ impl FrozenStore {
             );
             return;
         }
-        let mut at = 1;
+        let mut at = body;
         let literal_len = read_varint(blob, &mut at);
         let segments = [read_varint(blob, &mut at), read_varint(blob, &mut at)];
         let stored = if header & COMPRESSED != 0 {
@@ -1048,11 +1083,11 @@ impl CstStore for FrozenStore {
             ));
         }
         self.bound = bound;
-        let staged = staging::stage(&flat);
+        let cctx = self.staging.get_or_insert_with(staging::compressor);
+        let staged = staging::Staged::new(cctx, source.as_bytes(), &flat);
         drop(flat);
         self.pending.push(Pending {
             language: language.index() as u8,
-            text: source.into(),
             staged,
         });
         self.statuses.push_status(status);
@@ -1063,13 +1098,12 @@ impl CstStore for FrozenStore {
         let pending = std::mem::take(&mut self.pending);
         let files: Vec<staging::FileView<'_>> = pending
             .iter()
-            .map(|p| {
-                let nodes = staging::Nodes::Staged(&p.staged);
-                (usize::from(p.language), p.text.as_bytes(), nodes)
-            })
+            .map(|p| (usize::from(p.language), staging::Nodes::Staged(&p.staged)))
             .collect();
+        self.staging = None;
         let block = self.block_nodes.0;
-        let (kinds, lexicon, inline) = codec::learn(&files, INLINE_LITERALS, block);
+        let (kinds, inline) = codec::learn(&files, INLINE_LITERALS, block);
+        let lexicon = kinds.lexicon_index();
         let cx = codec::Context {
             kinds: &kinds,
             lexicon: &lexicon,
@@ -1081,41 +1115,72 @@ impl CstStore for FrozenStore {
         let model = Model::build(counts, codec::WILD_A, codec::is_literal_context);
         let mut coder = codec::Coder::new(&model, false);
         let mut streams = Vec::with_capacity(files.len());
-        staging::each(&files, |i, lang, text, flat| {
+        drop(files);
+        // Each staged file is dropped as soon as it is coded.
+        let mut unstager = staging::Unstager::default();
+        for (i, p) in pending.into_iter().enumerate() {
+            let lang = usize::from(p.language);
+            let (text, flat) = unstager.unstage(&p.staged);
             coder.clear();
             codec::emit(lang, text, flat, &cx, inline[i], block, &mut coder);
             coder.finish_block();
             let blocks = std::mem::take(&mut coder.blocks);
-            streams.push((lang as u8, inline[i], flat.len() as u32, blocks));
-        });
+            streams.push((
+                p.language,
+                inline[i],
+                flat.len() as u32,
+                text.len() as u32,
+                blocks,
+            ));
+        }
+        drop(unstager);
         drop(coder);
         drop(lexicon);
-        drop(files);
-        drop(pending);
         let literals: Vec<&[u8]> = streams
             .iter()
             .filter(|s| !s.1)
-            .flat_map(|s| s.3.iter().map(|b| &b.literal[..]))
+            .flat_map(|s| s.4.iter().map(|b| &b.literal[..]))
             .collect();
         let packed = literal::pack(&literals);
-        let mut compressed = packed.compressed.iter();
-        let mut blobs = Vec::new();
+        drop(literals);
+        // The blobs reserved at an upper bound of their length (varints at their longest), so that they are
+        // never copied to grow; each stream is dropped once written.
+        let mut sizes = packed.compressed.iter();
+        let bound: usize = streams
+            .iter()
+            .flat_map(|s| s.4.iter().map(move |b| (s.1, b)))
+            .map(|(inline, b)| {
+                let literal = match inline {
+                    true => 0,
+                    false => sizes
+                        .next()
+                        .and_then(Option::as_ref)
+                        .map_or(b.literal.len(), Vec::len),
+                };
+                80 + b.checkpoint.len() + literal + b.rans.len()
+            })
+            .sum::<usize>()
+            + 32 * streams.len();
+        let mut compressed = packed.compressed.into_iter();
+        let mut blobs = Vec::with_capacity(bound);
         let mut starts = Vec::with_capacity(streams.len());
         let mut body = Vec::new();
-        for (language, inline, nodes, blocks) in &streams {
+        for (language, inline, nodes, text_len, blocks) in streams {
             starts.push(blobs.len() as u32);
-            let mut part = |out: &mut Vec<u8>, b: &codec::CodedBlock| {
+            let mut part = |out: &mut Vec<u8>, b: &codec::CodedBlock, counts| {
                 let header = language | if b.uses_lexicon { LEXICON } else { 0 };
-                if *inline {
+                if inline {
                     out.push(header | INLINE);
+                    write_counts(out, counts);
                 } else {
                     let compressed = compressed.next().expect("one per stream");
-                    write_header(out, header, &b.literal, b.segments, compressed.as_deref());
+                    let compressed = compressed.as_deref();
+                    write_header(out, header, counts, &b.literal, b.segments, compressed);
                 }
                 out.extend_from_slice(&b.rans);
             };
             if let [whole] = &blocks[..] {
-                part(&mut blobs, whole);
+                part(&mut blobs, whole, Some((nodes, text_len)));
                 continue;
             }
             // In blocks: the header, the nodes, the index (per block: its first node, its text offset and
@@ -1126,14 +1191,14 @@ impl CstStore for FrozenStore {
                 0
             };
             blobs.push(language | BLOCKED | lexicon);
-            write_varint(&mut blobs, u64::from(*nodes));
+            write_varint(&mut blobs, u64::from(nodes));
             write_varint(&mut blobs, blocks.len() as u64);
             let mut bodies = Vec::new();
             let (mut first, mut pos) = (0, 0);
-            for b in blocks {
+            for b in &blocks {
                 body.clear();
                 body.extend_from_slice(&b.checkpoint);
-                part(&mut body, b);
+                part(&mut body, b, None);
                 write_varint(&mut blobs, u64::from(b.first - first));
                 write_varint(&mut blobs, u64::from(b.pos - pos));
                 write_varint(&mut blobs, body.len() as u64);
@@ -1142,8 +1207,8 @@ impl CstStore for FrozenStore {
             }
             blobs.extend_from_slice(&bodies);
         }
-        drop(packed.compressed);
-        drop(streams);
+        drop(compressed);
+        drop(body);
         let mut kinds = kinds;
         kinds.compress_lexicon(packed.dictionary.as_deref());
         blobs.shrink_to_fit();
@@ -1225,10 +1290,10 @@ impl CstStore for FrozenStore {
                 ));
             }
             self.bound = bound;
+            let cctx = self.staging.get_or_insert_with(staging::compressor);
             self.pending[file] = Pending {
                 language: language.index() as u8,
-                text: source.into(),
-                staged: staging::stage(&flat),
+                staged: staging::Staged::new(cctx, source.as_bytes(), &flat),
             };
             self.statuses.replace(file, status);
             return Ok(());

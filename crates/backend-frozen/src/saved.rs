@@ -27,14 +27,17 @@
 //! `1 << 15`, every context's table start a table's, a free slot for lookups to end at), the kinds
 //! (counts within the section, classes, default texts and lexicon ranges in bounds, checkpoints right), the
 //! starts (rising from 0 within the blobs, every blob at least its header byte, offsets below 2^31), each
-//! blob's header (its language the files section's, no unknown flag, its varint lengths inside the blob, its
-//! literal length at most the file's size) and the dictionary (zstd loads it). O(the sections' size plus the
+//! blob's header (its language the files section's, no unknown flag; a whole blob's recorded text length the
+//! file's size and its node count at most [`MAX_NODES_PER_BYTE`] per byte of it; its varint lengths inside
+//! the blob, its literal length at most the file's size) and the dictionary (zstd loads it). O(the sections' size plus the
 //! files), no thaw. The rest of a blob (its rANS and zstd streams) is not decoded at open, which would cost
 //! a thaw of every file: the checksums guarantee that it is the bytes a save wrote; a thaw of a forged
 //! stream reads only in bounds (the rANS decoder reads past its end as 1s, zstd refuses a bad frame) and
-//! gives a wrong tree, which verification reports; it is not bounded in time, though: a stream forged to
-//! keep opening nodes would thaw until memory runs out (the thaw knows no node count to stop at, and
-//! checking one at open would be the thaw of every file).
+//! gives a wrong tree, which verification reports. A whole blob records its node count and text length
+//! (checked here against the file's size), and a thaw stops, thawing nothing, when its stream would open
+//! more nodes or make more text than that: a stream forged to keep opening nodes takes at most about 24
+//! bytes per recorded node and the text's length, never the machine's memory. (A block's thaw stops at its
+//! block's node count, from the block index; its text is bounded by its nodes' and not checked further.)
 //!
 //! Costs: saving borrows every section but the model's and kinds' (encoded, about their heap size) and the
 //! starts (4 bytes a file); opening allocates the starts, the model and the kinds (their heap sizes, as a
@@ -56,9 +59,14 @@ const KINDS: u32 = 19;
 const DICTIONARY: u32 = 20;
 const STATUSES: u32 = 21;
 
-/// The version of this layout (the header records it): 3 since section 21 leads with the query-status
-/// model.
-pub(crate) const FORMAT: u32 = 3;
+/// The version of this layout (the header records it): 4 since section 21 leads with the query-status
+/// model and whole blobs record their node count and text length.
+pub(crate) const FORMAT: u32 = 4;
+
+/// Most nodes a whole blob may record per byte of its file, counting one byte more (tree-sitter's trees
+/// have fewer than one per byte but for zero-width nodes: MISSING leaves and empty inner nodes, which this
+/// allows many of). A larger count is refused at open.
+pub const MAX_NODES_PER_BYTE: u64 = 16;
 
 /// The store's plain buffers: `$each!(tag, field)` for each. One more buffer is one more line.
 macro_rules! plain_buffers {
@@ -333,9 +341,6 @@ fn check_blob(
             "file {f}'s blob header {header:#04x} has unknown flags"
         ));
     }
-    if header & INLINE != 0 {
-        return Ok(());
-    }
     let mut at = 1;
     let mut varint = || {
         let (mut v, mut shift) = (0u64, 0);
@@ -354,6 +359,17 @@ fn check_blob(
             }
         }
     };
+    let (nodes, text) = (varint()?, varint()?);
+    if text != saved.size || nodes > MAX_NODES_PER_BYTE * (saved.size + 1) {
+        return Err(format!(
+            "file {f}'s blob records {nodes} nodes and {text} bytes of text, for a file of {} bytes (at \
+             most {MAX_NODES_PER_BYTE} nodes a byte)",
+            saved.size
+        ));
+    }
+    if header & INLINE != 0 {
+        return Ok(());
+    }
     let literal = varint()?;
     let segments = varint()?.checked_add(varint()?);
     let stored = if header & COMPRESSED != 0 {

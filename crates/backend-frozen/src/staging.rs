@@ -13,29 +13,108 @@
 //! bytes it did not write (it never sees any) gives wrong records, never a panic.
 
 use crate::codec::{Flat, LEAF, MISSING};
+use crate::literal;
+use zstd_safe::{CCtx, DCtx};
 
-/// The nodes of one file, as a pass over the files sees them: records already flattened, or staged bytes.
-#[derive(Clone, Copy)]
-pub(crate) enum Nodes<'t> {
-    Flat(&'t [Flat]),
-    Staged(&'t [u8]),
+/// A file taken in by `add`, staged: its nodes' bytes (as [`stage`] writes them) and its text, end to end,
+/// as one zstd frame at [`LEVEL`] (or raw, when that is not shorter).
+pub(crate) struct Staged {
+    bytes: Box<[u8]>,
+    nodes: u32,
+    text: u32,
+    compressed: bool,
 }
 
-/// A file to learn from or code: its language index, its text and its nodes.
-pub(crate) type FileView<'t> = (usize, &'t [u8], Nodes<'t>);
+/// zstd level of the staged files: the fastest, since every pass of `finish()` decompresses them again.
+const LEVEL: i32 = 1;
 
-/// Calls `f` with every file's index, language, text and records, in order, unstaging staged files into one
-/// reused buffer.
-pub(crate) fn each<'t>(files: &[FileView<'t>], mut f: impl FnMut(usize, usize, &'t [u8], &[Flat])) {
-    let mut buffer = Vec::new();
-    for (i, &(lang, text, nodes)) in files.iter().enumerate() {
+impl Staged {
+    /// `text` and `flat` (records that passed `flatten`'s checks) staged, compressed with `cctx` (a
+    /// magicless compressor at [`LEVEL`]: [`compressor`]) if that is shorter; exactly sized.
+    pub fn new(cctx: &mut CCtx<'_>, text: &[u8], flat: &[Flat]) -> Staged {
+        let mut raw = stage(flat);
+        let nodes = raw.len() as u32;
+        raw.extend_from_slice(text);
+        let compressed = literal::compress(cctx, &raw);
+        let (bytes, compressed) = match compressed {
+            Some(c) => (c.into_boxed_slice(), true),
+            None => (raw.into_boxed_slice(), false),
+        };
+        Staged {
+            bytes,
+            nodes,
+            text: text.len() as u32,
+            compressed,
+        }
+    }
+
+    /// Bytes this staged file holds.
+    #[cfg(test)]
+    pub fn held(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+/// The compressor [`Staged::new`] takes.
+pub(crate) fn compressor() -> CCtx<'static> {
+    literal::compressor(None, LEVEL, true)
+}
+
+/// The nodes of one file, as a pass over the files sees them: its text and records already flattened, or
+/// a staged file.
+#[derive(Clone, Copy)]
+pub(crate) enum Nodes<'t> {
+    Flat(&'t [u8], &'t [Flat]),
+    Staged(&'t Staged),
+}
+
+/// A file to learn from or code: its language index and its nodes.
+pub(crate) type FileView<'t> = (usize, Nodes<'t>);
+
+/// Calls `f` with every file's index, language, text and records, in order, unstaging staged files into
+/// one [`Unstager`]'s buffers.
+pub(crate) fn each(files: &[FileView<'_>], mut f: impl FnMut(usize, usize, &[u8], &[Flat])) {
+    let mut unstager = Unstager::default();
+    for (i, &(lang, nodes)) in files.iter().enumerate() {
         match nodes {
-            Nodes::Flat(flat) => f(i, lang, text, flat),
-            Nodes::Staged(bytes) => {
-                unstage(bytes, &mut buffer);
-                f(i, lang, text, &buffer);
+            Nodes::Flat(text, flat) => f(i, lang, text, flat),
+            Nodes::Staged(staged) => {
+                let (text, records) = unstager.unstage(staged);
+                f(i, lang, text, records);
             }
         }
+    }
+}
+
+/// Reused buffers (and a zstd decompression context) to unstage files one at a time.
+#[derive(Default)]
+pub(crate) struct Unstager {
+    records: Vec<Flat>,
+    raw: Vec<u8>,
+    dctx: Option<DCtx<'static>>,
+}
+
+impl Unstager {
+    /// The text and records of `staged`, decompressed (about 1 ms per MB) and unstaged into this
+    /// unstager's buffers. Staged bytes are this crate's own; bytes that do not decompress to their
+    /// recorded sizes give an empty file, never a panic.
+    pub fn unstage<'a>(&'a mut self, staged: &'a Staged) -> (&'a [u8], &'a [Flat]) {
+        let bytes: &[u8] = if staged.compressed {
+            self.raw.clear();
+            let expected = staged.nodes as usize + staged.text as usize;
+            self.raw.reserve(expected);
+            let dctx = self.dctx.get_or_insert_with(literal::decompressor);
+            if dctx.decompress(&mut self.raw, &staged.bytes).is_err() || self.raw.len() != expected
+            {
+                self.raw.clear();
+            }
+            &self.raw
+        } else {
+            &staged.bytes
+        };
+        let (nodes, text) = bytes.split_at(bytes.len().min(staged.nodes as usize));
+        unstage(nodes, &mut self.records);
+        (text, &self.records)
     }
 }
 
@@ -63,8 +142,8 @@ fn get(bytes: &[u8], at: &mut usize) -> u32 {
 /// Whether a head says a field byte follows.
 const FIELD: u32 = 4;
 
-/// Stages `flat` (records that passed `flatten`'s checks) as bytes, exactly sized.
-pub(crate) fn stage(flat: &[Flat]) -> Box<[u8]> {
+/// Stages `flat` (records that passed `flatten`'s checks) as bytes.
+pub(crate) fn stage(flat: &[Flat]) -> Vec<u8> {
     let mut out = Vec::with_capacity(flat.len() * 5);
     let mut pos = 0u32;
     let mut open: Vec<usize> = Vec::new();
@@ -98,7 +177,7 @@ pub(crate) fn stage(flat: &[Flat]) -> Box<[u8]> {
         }
     }
     close(&mut open, flat.len(), &mut pos, &mut out);
-    out.into_boxed_slice()
+    out
 }
 
 /// Rebuilds the records `stage` staged into `out` (cleared first).
@@ -150,13 +229,15 @@ pub(crate) fn unstage(bytes: &[u8], out: &mut Vec<Flat>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{stage, unstage};
+    use super::{compressor, each, stage, unstage, Nodes, Staged};
     use crate::codec::flatten;
     use cst_measure::Language;
 
-    /// Every record comes back as it was, for files of each language (and an empty one).
+    /// Every record comes back as it was, for files of each language (and an empty one), staged alone and
+    /// staged with the text, compressed.
     #[test]
     fn staged_records_come_back_whole() {
+        let long = "def g(x):\n    return [x * i for i in range(10)]\n".repeat(40);
         let sources = [
             (
                 Language::Python,
@@ -172,22 +253,45 @@ mod tests {
             ),
             (Language::Python, ""),
             (Language::Rust, "fn broken( { let"),
+            (Language::Python, &long),
         ];
+        let mut cctx = compressor();
         for (language, source) in sources {
             let tree = language.parse(source);
             let flat = flatten(&tree, source.len()).expect("representable");
             let staged = stage(&flat);
             let mut back = Vec::new();
             unstage(&staged, &mut back);
-            assert_eq!(back.len(), flat.len(), "{source:?}");
-            for (a, b) in flat.iter().zip(&back) {
-                assert_eq!(
-                    (a.start, a.end, a.next, a.kind, a.field, a.flags),
-                    (b.start, b.end, b.next, b.kind, b.field, b.flags),
-                    "{source:?}"
+            let same = |back: &[crate::codec::Flat]| {
+                assert_eq!(back.len(), flat.len(), "{source:?}");
+                for (a, b) in flat.iter().zip(back) {
+                    assert_eq!(
+                        (a.start, a.end, a.next, a.kind, a.field, a.flags),
+                        (b.start, b.end, b.next, b.kind, b.field, b.flags),
+                        "{source:?}"
+                    );
+                }
+            };
+            same(&back);
+            assert!(staged.len() < flat.len() * 8, "{} bytes", staged.len());
+            let packed = Staged::new(&mut cctx, source.as_bytes(), &flat);
+            if source.len() > 1000 {
+                assert!(
+                    packed.held() * 4 < staged.len() + source.len(),
+                    "{} bytes",
+                    packed.held()
                 );
             }
-            assert!(staged.len() < flat.len() * 8, "{} bytes", staged.len());
+            let mut seen = 0;
+            each(
+                &[(language.index(), Nodes::Staged(&packed))],
+                |_, lang, text, records| {
+                    assert_eq!((lang, text), (language.index(), source.as_bytes()));
+                    same(records);
+                    seen += 1;
+                },
+            );
+            assert_eq!(seen, 1);
         }
     }
 }

@@ -102,9 +102,10 @@ pub fn breakdown(files: &[(Language, &str)]) -> (Breakdown, (usize, usize)) {
     let views: Vec<crate::staging::FileView<'_>> = flats
         .iter()
         .zip(files)
-        .map(|(f, (l, t))| (l.index(), t.as_bytes(), crate::staging::Nodes::Flat(&f[..])))
+        .map(|(f, (l, t))| (l.index(), crate::staging::Nodes::Flat(t.as_bytes(), &f[..])))
         .collect();
-    let (kinds, lexicon, inline) = codec::learn(&views, crate::INLINE_LITERALS, codec::BLOCK_NODES);
+    let (kinds, inline) = codec::learn(&views, crate::INLINE_LITERALS, codec::BLOCK_NODES);
+    let lexicon = kinds.lexicon_index();
     let cx = codec::Context {
         kinds: &kinds,
         lexicon: &lexicon,

@@ -92,17 +92,27 @@ pub(crate) struct Start<'s> {
     /// The inner nodes open at the block's end (the next block's frames): they give the ends of the block's
     /// nodes that the block does not close.
     pub after: &'s [Frame],
+    /// A whole blob (its trailing gap follows its nodes), not a block.
+    pub whole: bool,
+    /// Most text bytes the thaw may make: a whole blob's recorded text length (`u32::MAX`: unbounded).
+    pub text_limit: u32,
 }
 
 impl Start<'_> {
-    pub const WHOLE: Start<'static> = Start {
-        first: 0,
-        pos: 0,
-        indent: 0,
-        frames: &[],
-        count: u32::MAX,
-        after: &[],
-    };
+    /// A whole blob of `count` nodes and `text` bytes, as its header records them: a thaw that would open
+    /// more nodes or make more text (a forged stream) stops there and thaws nothing.
+    pub fn whole(count: u32, text: u32) -> Start<'static> {
+        Start {
+            first: 0,
+            pos: 0,
+            indent: 0,
+            frames: &[],
+            count,
+            after: &[],
+            whole: true,
+            text_limit: text,
+        }
+    }
 }
 
 /// A thawed file, or one block of it, and the scratch its thaw reuses: nothing here is allocated per thaw
@@ -282,6 +292,8 @@ impl Contexts {
 /// What the out-of-line paths of a thaw read and write besides the decoder and the text: leaf texts (the
 /// interner), long gaps, literal bytes.
 struct Side<'a, 'b> {
+    /// Most text bytes the thaw may make ([`Start::text_limit`]): no run is made longer than one past it.
+    limit: usize,
     model: &'a Model,
     kinds: &'a Kinds,
     /// The lexicon's texts decompressed (when the store holds them compressed).
@@ -380,6 +392,7 @@ impl Side<'_, '_> {
             *at = end;
             return;
         }
+        let len = self.bounded(text, len);
         if self.tolerant {
             // A tolerant blob's literal bytes carry escape flags.
             let key = key(LEN, self.lang, LIT + group, 0);
@@ -417,6 +430,13 @@ impl Side<'_, '_> {
         }
     }
 
+    /// `n` bytes more, or as many as take `text` one past the limit (a forged length or indentation makes no
+    /// run longer than that; the thaw then stops).
+    #[inline]
+    fn bounded(&self, text: &[u8], n: usize) -> usize {
+        n.min((self.limit + 1).saturating_sub(text.len()))
+    }
+
     /// A gap of class `class` (from a node symbol) other than 0 and 1; a long one reads its own symbol in
     /// context (`tag`, `a`, `b`).
     #[inline(never)]
@@ -428,7 +448,7 @@ impl Side<'_, '_> {
         text: &mut Vec<u8>,
     ) {
         if class <= 255 {
-            text.resize(text.len() + class as usize, b' ');
+            text.resize(text.len() + self.bounded(text, class as usize), b' ');
         } else if class == LONG_GAP {
             self.gap(key(tag, self.lang, a, b), dec, text);
         } else {
@@ -437,7 +457,7 @@ impl Side<'_, '_> {
                 text.push(b'\n');
             }
             self.indent = (i64::from(self.indent) + delta) as u32;
-            text.resize(text.len() + self.indent as usize, b' ');
+            text.resize(text.len() + self.bounded(text, self.indent as usize), b' ');
         }
     }
 
@@ -445,7 +465,7 @@ impl Side<'_, '_> {
         let v = self.symbol(key, dec);
         match v & (3 << 24) {
             0 => {}
-            GAP_SPACES => text.resize(text.len() + (v & 0xff) as usize, b' '),
+            GAP_SPACES => text.resize(text.len() + self.bounded(text, (v & 0xff) as usize), b' '),
             GAP_LINES => {
                 let newline: &[u8] = if v & (1 << 21) != 0 { b"\r\n" } else { b"\n" };
                 for _ in 0..(v >> 9) & 0xf {
@@ -453,7 +473,7 @@ impl Side<'_, '_> {
                 }
                 self.indent = (i64::from(self.indent) + i64::from(v & 0x1ff) - 256) as u32;
                 let unit = if v & (1 << 20) != 0 { b'\t' } else { b' ' };
-                text.resize(text.len() + self.indent as usize, unit);
+                text.resize(text.len() + self.bounded(text, self.indent as usize), unit);
             }
             _ => {
                 let len = self.length(self::key(LEN, self.lang, GAP_TEXT, 0), dec);
@@ -678,6 +698,7 @@ pub(crate) fn thaw(
     let node_cache = &mut node_cache[..];
     let infos = kinds.infos(lang as usize);
     let mut side = Side {
+        limit: start.text_limit as usize,
         model,
         kinds,
         lexicon,
@@ -731,8 +752,12 @@ pub(crate) fn thaw(
     // Where a block ends: after its last node and as many ends as close the nodes the next block's
     // checkpoint does not list.
     let (count, depth_after) = (start.count as usize, start.after.len());
+    let text_limit = start.text_limit as usize;
     loop {
         if nodes.len() >= count && (nodes.len() > count || stack.len() + 1 == depth_after) {
+            break;
+        }
+        if text.len() > text_limit {
             break;
         }
         let packed = grandparent | (parent << 10) | (last << 20) | (lang << 30);
@@ -844,15 +869,23 @@ pub(crate) fn thaw(
             last = kind_slot;
         }
     }
-    if start.count == u32::MAX {
+    if start.whole {
         side.gap(key(TRAIL, lang, ROOT, root_kind), &mut dec, &mut text);
     }
+    // A whole blob's stream that opens more nodes or makes more text than its header records is forged
+    // (or damaged): it thaws nothing.
+    let over = start.whole && (nodes.len() > count || text.len() > start.text_limit as usize);
     // The nodes the block leaves open: their ends from the next block's checkpoint.
     for f in start.after {
         if let Some(node) = nodes.get_mut(f.index.wrapping_sub(first) as usize) {
             node.end = f.node.end;
             node.next = f.node.next;
         }
+    }
+    if over {
+        nodes.clear();
+        lists.clear();
+        text.clear();
     }
     out.nodes = nodes;
     out.stack = stack;

@@ -336,6 +336,59 @@ fn without_section(bytes: &[u8], tag: u32) -> Vec<u8> {
     rewritten(header, sections)
 }
 
+/// Where the `n` LEB128 varints from `at` end.
+fn past_varints(bytes: &[u8], mut at: usize, n: usize) -> usize {
+    for _ in 0..n {
+        while bytes[at] & 0x80 != 0 {
+            at += 1;
+        }
+        at += 1;
+    }
+    at
+}
+
+fn varint(mut v: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+    out
+}
+
+/// The file with file `f`'s recorded node count and text length (a whole blob's, after its header byte)
+/// replaced by `change`'s, the blobs after it moved and the starts made right, every checksum made right
+/// again: a forged blob that only frozen's own checks can catch.
+fn with_counts(bytes: &[u8], f: usize, change: impl FnOnce(u64, u64) -> (u64, u64)) -> Vec<u8> {
+    let (header, mut sections) = parts(bytes);
+    let find = |sections: &[(u32, Vec<u8>)], tag| sections.iter().position(|s| s.0 == tag).unwrap();
+    let (b, s) = (find(&sections, BLOBS), find(&sections, STARTS));
+    let at = u32_at(&sections[s].1, f * 4) as usize;
+    let blobs = &sections[b].1;
+    assert_eq!(blobs[at] & 64, 0, "file {f} is a whole blob");
+    let (mut end, mut values) = (at + 1, [0u64; 2]);
+    for v in &mut values {
+        let from = end;
+        end = past_varints(blobs, from, 1);
+        *v = blobs[from..end]
+            .iter()
+            .rev()
+            .fold(0, |v, &b| v << 7 | u64::from(b & 0x7f));
+    }
+    let (nodes, text) = change(values[0], values[1]);
+    let mut counts = varint(nodes);
+    counts.extend(varint(text));
+    let moved = counts.len() as i64 - (end - at - 1) as i64;
+    sections[b].1.splice(at + 1..end, counts);
+    let starts = &mut sections[s].1;
+    for g in f + 1..starts.len() / 4 {
+        let start = u32_at(starts, g * 4) as i64 + moved;
+        set_u32(starts, g * 4, start as u32);
+    }
+    rewritten(header, sections)
+}
+
 fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
 }
@@ -380,7 +433,7 @@ fn every_container_refusal_path_fires() {
     );
     check(
         with_header(good, |h| h.backend_format += 1),
-        "saved format version 4",
+        "saved format version 5, this build reads 4",
     );
     check(with_header(good, |h| h.tables_hash ^= 1), "stale");
     check(
@@ -475,13 +528,15 @@ fn every_frozen_refusal_path_fires_with_valid_checksums() {
         .map(|f| u32_at(&starts, f * 4) as usize)
         .find(|&at| blobs[at] & 8 == 0)
         .expect("a blob with a literal stream");
+    // The literal stream's lengths follow the whole blob's node count and text length.
+    let lengths = past_varints(&blobs, big + 1, 2);
     check(
-        with_section(good, BLOBS, |b| b[big + 1..big + 11].fill(0xff)),
+        with_section(good, BLOBS, |b| b[lengths..lengths + 10].fill(0xff)),
         "blob header has a length past 2^63",
     );
     check(
         with_section(good, BLOBS, |b| {
-            b[big + 1..big + 6].copy_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f])
+            b[lengths..lengths + 5].copy_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f])
         }),
         "claims a literal stream of 4294967295 bytes",
     );
@@ -639,6 +694,52 @@ fn every_frozen_refusal_path_fires_with_valid_checksums() {
         with_section(good, STATUSES, |s| s.push(0)),
         "holds more than its files' companions",
     );
+}
+
+/// A whole blob records its node count and text length: open refuses a count above what the file's size
+/// allows or a text length that is not the file's, and a thaw whose stream would open more nodes than the
+/// blob records (a forged blob, its checksums made right) stops there and thaws nothing, so that a stream
+/// forged to keep opening nodes cannot thaw until memory runs out.
+#[test]
+fn a_forged_node_count_is_refused_or_stops_the_thaw() {
+    let (files, good) = good();
+    let largest = (0..files.len())
+        .filter(|&f| files[f].2.len() < 30_000)
+        .max_by_key(|&f| files[f].2.len())
+        .unwrap();
+    let size = files[largest].2.len() as u64;
+    let what = refusal(with_counts(good, largest, |_, text| {
+        (17 * (size + 1), text)
+    }));
+    assert!(what.contains("nodes a byte"), "{what}");
+    let what = refusal(with_counts(good, largest, |nodes, text| (nodes, text + 1)));
+    assert!(what.contains("records"), "{what}");
+    // Fewer nodes recorded than the stream opens: the file opens (the count is within bounds) and every
+    // thaw of it stops at the count, giving nothing rather than more.
+    let mut recorded = 0;
+    let forged = with_counts(good, largest, |nodes, text| {
+        recorded = nodes;
+        (nodes / 2, text)
+    });
+    assert!(recorded > 100, "{recorded} nodes");
+    let opened = open(forged).expect("the forged count is within bounds");
+    let store = &opened.store;
+    let (_, language, text) = &files[largest];
+    let tree = language.parse(text);
+    assert!(verify_file(store, largest, *language, text, &tree).is_err());
+    assert_eq!(store.text(largest), "");
+    let mut walked = 0u64;
+    store.fold_preorder(largest, (), |(), _, _| walked += 1);
+    assert!(walked <= 1, "{walked} nodes walked");
+    // The other files are untouched.
+    verify_file(
+        store,
+        0,
+        files[0].1,
+        &files[0].2,
+        &files[0].1.parse(&files[0].2),
+    )
+    .unwrap();
 }
 
 #[test]
