@@ -1,6 +1,7 @@
 //! The backend registry. To add a backend, write its crate (implementing `cst_measure::Backend`), add it to
 //! this crate's `Cargo.toml`, and add one line to [`ALL`]: `cargo xtask compare` then measures it and the
-//! conformance suite in `tests/conformance.rs` tests it. [`TEXT_REFERENCES`] are the rows that hold the text
+//! conformance suite in `tests/conformance.rs` tests it. Every row runs the shipped query files
+//! ([`cst_query::ops::ShippedQueries`], set with `with_operations`) after the harness's own operations. [`TEXT_REFERENCES`] are the rows that hold the text
 //! alone (no tree), measured beside the backends for scale.
 //!
 //! Both are `static` tables of a few entries: [`find`] is a scan of [`ALL`]'s names, and nothing here

@@ -264,8 +264,13 @@ pub fn compare(
 }
 
 /// Text per language over which the compare run times each query file beside `QueryCursor` (an even spread of
-/// the language's files, all of them when the whole is within it).
-pub const QUERY_TIMING_BYTES: u64 = 300_000;
+/// the language's files, all of them when the whole is within it). With at most [`QUERY_TIMING_REPETITIONS`]
+/// repetitions' turns, this keeps the queries' share of a built-in compare run to a few seconds per row.
+pub const QUERY_TIMING_BYTES: u64 = 100_000;
+
+/// The repetitions (of the run's, each [`cst_measure::harness::PAIR_TURNS_PER_REPETITION`] turns) a query's
+/// pair takes at most.
+pub const QUERY_TIMING_REPETITIONS: usize = 2;
 
 /// The compare run's query operations: every shipped query file on every file of its language in the store,
 /// answers compared with `QueryCursor`'s, `matches` timed beside it (see the module's description).
@@ -431,7 +436,7 @@ fn run_query<S: CstStore>(
             let pair = time_beside(
                 &mut || our_pass(store, &mut table, &mut cursor, &query, &timed),
                 &mut || their_pass(&mut theirs_cursor, &theirs_query, &trees),
-                options.repetitions,
+                options.repetitions.min(QUERY_TIMING_REPETITIONS),
                 options.budget,
             );
             drop((table, trees));
