@@ -79,6 +79,9 @@ pub struct QueryTiming {
     /// Files of the language, and their visible nodes, whose answers were compared.
     pub files: u64,
     pub nodes: u64,
+    /// Files of the language left out for their size (`cst_query::ops::QUERY_FILE_NODES`).
+    #[serde(default)]
+    pub left_out: u64,
     /// Matches and captures `QueryCursor` gives over those files.
     pub matches: u64,
     pub captures: u64,

@@ -1329,6 +1329,19 @@ fn walk_beside_section(r: &CompareReport, w: &mut String) {
     }
 }
 
+/// A query row's files, and those left out for their size.
+fn files_cell(q: &crate::measurement::QueryTiming) -> String {
+    if q.left_out == 0 {
+        thousands(q.files)
+    } else {
+        format!(
+            "{} ({} left out)",
+            thousands(q.files),
+            thousands(q.left_out)
+        )
+    }
+}
+
 /// The shipped query files on every row: answers against `QueryCursor`, time beside it, working memory.
 fn queries_section(r: &CompareReport, w: &mut String) {
     if r.backends.iter().all(|b| b.queries.is_empty()) {
@@ -1387,7 +1400,7 @@ fn queries_section(r: &CompareReport, w: &mut String) {
                 b.name,
                 q.language,
                 q.query,
-                thousands(q.files),
+                files_cell(q),
                 thousands(q.nodes),
                 thousands(q.matches),
                 thousands(q.timed_files),

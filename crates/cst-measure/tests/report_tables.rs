@@ -123,6 +123,7 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
             query: "highlights".into(),
             files: 2,
             nodes: 9,
+            left_out: 0,
             matches: 5,
             captures: 6,
             timed_files: 2,
