@@ -1,6 +1,7 @@
 //! The backend registry. To add a backend, write its crate (implementing `cst_measure::Backend`), add it to
 //! this crate's `Cargo.toml`, and add one line to [`ALL`]: `cargo xtask compare` then measures it and the
-//! conformance suite in `tests/conformance.rs` tests it. [`TEXT_REFERENCES`] are the rows that hold the text
+//! conformance suite in `tests/conformance.rs` tests it. Every row runs the shipped query files
+//! ([`cst_query::ops::ShippedQueries`], set with `with_operations`) after the harness's own operations. [`TEXT_REFERENCES`] are the rows that hold the text
 //! alone (no tree), measured beside the backends for scale.
 //!
 //! Both are `static` tables of a few entries: [`find`] is a scan of [`ALL`]'s names, and nothing here
@@ -8,17 +9,26 @@
 //! ([`backend_frozen::TEXT_REFERENCE_LEVEL`]; a test ties them).
 
 use cst_measure::harness::BackendEntry;
+use cst_query::ops::ShippedQueries;
 
 /// Every backend, in table order.
 pub const ALL: &[BackendEntry] = &[
-    BackendEntry::of::<backend_tree_sitter::TreeSitter>(),
-    BackendEntry::of::<backend_rowan::Rowan>(),
-    BackendEntry::of::<backend_rowan::RowanSharedCache>(),
-    BackendEntry::of::<backend_arena::Arena>(),
-    BackendEntry::of::<backend_cstree::Cstree>(),
-    BackendEntry::of::<backend_cstree::CstreeShared>(),
-    BackendEntry::of::<backend_syntree::Syntree>(),
-    BackendEntry::of::<backend_frozen::Frozen>(),
+    BackendEntry::of::<backend_tree_sitter::TreeSitter>()
+        .with_operations::<backend_tree_sitter::TreeSitter, ShippedQueries>(),
+    BackendEntry::of::<backend_rowan::Rowan>()
+        .with_operations::<backend_rowan::Rowan, ShippedQueries>(),
+    BackendEntry::of::<backend_rowan::RowanSharedCache>()
+        .with_operations::<backend_rowan::RowanSharedCache, ShippedQueries>(),
+    BackendEntry::of::<backend_arena::Arena>()
+        .with_operations::<backend_arena::Arena, ShippedQueries>(),
+    BackendEntry::of::<backend_cstree::Cstree>()
+        .with_operations::<backend_cstree::Cstree, ShippedQueries>(),
+    BackendEntry::of::<backend_cstree::CstreeShared>()
+        .with_operations::<backend_cstree::CstreeShared, ShippedQueries>(),
+    BackendEntry::of::<backend_syntree::Syntree>()
+        .with_operations::<backend_syntree::Syntree, ShippedQueries>(),
+    BackendEntry::of::<backend_frozen::Frozen>()
+        .with_operations::<backend_frozen::Frozen, ShippedQueries>(),
 ];
 
 /// A row that holds the text alone, no tree: what a cold tier is judged against.

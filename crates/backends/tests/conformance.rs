@@ -119,6 +119,51 @@ fn the_registry_is_complete() {
     );
 }
 
+/// Every backend answers every shipped query file as tree-sitter's `QueryCursor` does (matches as a multiset,
+/// captures as a sequence) on a spread of built-in files of each language: the compare run's query operations,
+/// which fail the row on a mismatch.
+#[test]
+fn every_backend_answers_the_shipped_queries_as_query_cursor_does() {
+    let generated = builtin_corpus::generate();
+    let files: Vec<CorpusFile> = generated
+        .iter()
+        .step_by(generated.len() / 24)
+        .filter_map(|f| {
+            let language = Language::from_path(std::path::Path::new(&f.path))?;
+            Some(CorpusFile::in_memory(
+                f.path.clone(),
+                language,
+                f.text.clone(),
+            ))
+        })
+        .collect();
+    let languages = corpus(files.clone()).languages();
+    let expected = cst_query::ops::shipped()
+        .into_iter()
+        .filter(|q| languages.contains(&q.language))
+        .count();
+    assert!(expected >= 7, "python, rust and typescript are all there");
+    for m in measure_all(&corpus(files), 1) {
+        assert_eq!(m.queries.len(), expected, "{}", m.name);
+        for q in &m.queries {
+            assert!(
+                q.answered,
+                "{}: {} {} not answered",
+                m.name, q.language, q.query
+            );
+            assert!(
+                q.answers_agree && q.mismatch.is_none(),
+                "{}: {} {}: {:?}",
+                m.name,
+                q.language,
+                q.query,
+                q.mismatch
+            );
+            assert!(q.files > 0 && q.matches > 0, "{}: {q:?}", m.name);
+        }
+    }
+}
+
 #[test]
 fn snippets_round_trip_with_identical_answers() {
     let files = snippets()

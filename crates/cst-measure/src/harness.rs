@@ -43,8 +43,8 @@ use crate::measurement::{
     PAIR_FAST_SIDE_SECONDS, PAIR_SIDE_SECONDS,
 };
 pub use crate::measurement::{
-    BackendMeasurement, FileFailure, NoProgress, OperationTiming, Progress, ScalingPoint,
-    WalkBesideTreeSitter, BESIDE_TREE_SITTER_BYTES,
+    BackendMeasurement, FileFailure, NoProgress, OperationTiming, Progress, QueryTiming,
+    ScalingPoint, WalkBesideTreeSitter, BESIDE_TREE_SITTER_BYTES,
 };
 use crate::native::TreeSitterStore;
 use crate::ops::{self, KindTables, Operation, OPERATIONS};
@@ -250,8 +250,46 @@ fn release<S>(store: S, retained_bytes: u64, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Operations that a crate above the harness times on a built and verified store, in the same process, after
+/// the harness's own (the shipped queries of `cst-query`: the harness cannot depend on it). Set on a row by
+/// [`BackendEntry::with_operations`]; whole-corpus mode only.
+pub trait StoreOperations {
+    /// Times the operations on `store`, whose files are `files` (store position, text, language), into `m`.
+    fn measure<S: CstStore>(
+        store: &S,
+        files: &[(usize, &str, Language)],
+        options: &MeasureOptions,
+        m: &mut BackendMeasurement,
+        progress: &mut dyn Progress,
+    ) -> anyhow::Result<()>;
+}
+
+/// No operations beyond the harness's own.
+pub struct NoStoreOperations;
+
+impl StoreOperations for NoStoreOperations {
+    fn measure<S: CstStore>(
+        _: &S,
+        _: &[(usize, &str, Language)],
+        _: &MeasureOptions,
+        _: &mut BackendMeasurement,
+        _: &mut dyn Progress,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
 /// Measures backend `B` on `corpus`.
 pub fn measure<B: Backend>(
+    corpus: &Corpus,
+    options: &MeasureOptions,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<BackendMeasurement> {
+    measure_with::<B, NoStoreOperations>(corpus, options, progress)
+}
+
+/// Measures backend `B` on `corpus`, with the operations `X` timed on its store beside the harness's own.
+pub fn measure_with<B: Backend, X: StoreOperations>(
     corpus: &Corpus,
     options: &MeasureOptions,
     progress: &mut dyn Progress,
@@ -295,7 +333,7 @@ pub fn measure<B: Backend>(
     if options.per_file {
         measure_per_file::<B>(corpus, options, &references, &mut m, progress)?;
     } else {
-        measure_whole::<B>(corpus, options, &references, &mut m, progress)?;
+        measure_whole::<B, X>(corpus, options, &references, &mut m, progress)?;
     }
     if options.edit.edits > 0 {
         m.edits = Some(measure_edits::<B>(corpus, &options.edit, progress)?);
@@ -304,7 +342,8 @@ pub fn measure<B: Backend>(
     Ok(m)
 }
 
-fn record_failure(m: &mut BackendMeasurement, failure: FileFailure) {
+/// Counts one failed file, listing it among the first [`LISTED_FAILURES`].
+pub fn record_failure(m: &mut BackendMeasurement, failure: FileFailure) {
     m.failed_files += 1;
     if m.failures.len() < LISTED_FAILURES {
         m.failures.push(failure);
@@ -358,7 +397,7 @@ impl ScalingPoint {
 }
 
 /// Whole-corpus mode: every CST alive at once, as an application holding them would have them.
-fn measure_whole<B: Backend>(
+fn measure_whole<B: Backend, X: StoreOperations>(
     corpus: &Corpus,
     options: &MeasureOptions,
     references: &References,
@@ -444,6 +483,13 @@ fn measure_whole<B: Backend>(
             m,
             progress,
         )?;
+        let files: Vec<(usize, &str, Language)> = built
+            .held
+            .iter()
+            .enumerate()
+            .map(|(position, &index)| (position, all[index].1, all[index].2))
+            .collect();
+        X::measure(&store, &files, options, m, progress)?;
     }
     release(store, retained, "whole corpus").context(B::NAME)?;
     if options.repetitions > 0 && !built.held.is_empty() {
@@ -648,7 +694,7 @@ fn hold_timing_lock(path: &Path) -> anyhow::Result<std::fs::File> {
 
 /// Every n-th of the files of `sizes` (store positions), n the least that keeps their total near `cap`
 /// (all of them when the whole is within it).
-fn spread_sample(sizes: &[u64], cap: u64) -> impl Iterator<Item = usize> {
+pub fn spread_sample(sizes: &[u64], cap: u64) -> impl Iterator<Item = usize> {
     let total: u64 = sizes.iter().sum();
     let step = total.div_ceil(cap.max(1)).max(1) as usize;
     (0..sizes.len()).step_by(step)
@@ -745,6 +791,19 @@ fn time_pair<S: CstStore>(
         turns,
         budget,
     )?;
+    Ok(paired(&times[0], &times[1], answers[0] == answers[1]))
+}
+
+/// Times `ours` and `theirs` (tree-sitter answering the same question on its own trees of the same files) in
+/// turns as every operation's pair is timed ([`in_turns`], the turns `repetitions` asks for): for operations
+/// timed outside the harness ([`StoreOperations`]). Call it with counting off, as the harness does.
+pub fn time_beside(
+    ours: &mut dyn FnMut() -> ops::Answer,
+    theirs: &mut dyn FnMut() -> ops::Answer,
+    repetitions: usize,
+    budget: Duration,
+) -> anyhow::Result<PairedTiming> {
+    let (times, answers) = in_turns(&mut [ours, theirs], pair_turns(repetitions), budget)?;
     Ok(paired(&times[0], &times[1], answers[0] == answers[1]))
 }
 
@@ -1092,6 +1151,14 @@ impl BackendEntry {
             measure: measure::<B>,
             measure_edits: measure_edits::<B>,
             saved: crate::restart::SavedOps::of::<B>(),
+        }
+    }
+
+    /// This entry (of backend `B`) with the operations `X` timed on its store too ([`measure_with`]).
+    pub const fn with_operations<B: Backend, X: StoreOperations>(self) -> BackendEntry {
+        BackendEntry {
+            measure: measure_with::<B, X>,
+            ..self
         }
     }
 }

@@ -69,6 +69,38 @@ pub struct OperationTiming {
     pub beside: Option<PairedTiming>,
 }
 
+/// One query file's `matches` over every file of its language in a store, beside tree-sitter's `QueryCursor`
+/// on its own trees of the same files.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct QueryTiming {
+    /// The language's name and the query file's ("highlights", "tags", ...).
+    pub language: String,
+    pub query: String,
+    /// Files of the language, and their visible nodes, whose answers were compared.
+    pub files: u64,
+    pub nodes: u64,
+    /// Files of the language left out for their size (`cst_query::ops::QUERY_FILE_NODES`).
+    #[serde(default)]
+    pub left_out: u64,
+    /// Matches and captures `QueryCursor` gives over those files.
+    pub matches: u64,
+    pub captures: u64,
+    /// The files timed (every file, or an even spread of them), and their nodes.
+    pub timed_files: u64,
+    pub timed_nodes: u64,
+    /// Working memory of `matches` over every file: the highest bytes live above the store (the query
+    /// table, the matcher's states and answers), freed or not.
+    pub working_bytes: u64,
+    /// `matches` over the timed files in turns with `QueryCursor::matches` on tree-sitter's own trees.
+    pub beside: Option<PairedTiming>,
+    /// Whether the store could answer at all (it keeps query statuses).
+    pub answered: bool,
+    /// Whether every file's matches (as a multiset) and captures (as a sequence) equal `QueryCursor`'s.
+    pub answers_agree: bool,
+    /// The first mismatch: file, query and pattern.
+    pub mismatch: Option<String>,
+}
+
 /// One operation timed in turns with tree-sitter's answer to it, in one process, on the same files.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct PairedTiming {
@@ -212,6 +244,9 @@ pub struct BackendMeasurement {
     /// What those tables are ([`crate::Backend::STATIC_TABLES`]).
     #[serde(default)]
     pub static_tables: String,
+    /// The shipped query files run on the store (empty where the row runs none).
+    #[serde(default)]
+    pub queries: Vec<QueryTiming>,
 }
 
 /// What editing cost one backend.

@@ -139,6 +139,9 @@ pub struct BackendRow {
     pub scaling: Vec<ScalingPoint>,
     /// The walk timed beside tree-sitter's in the backend's own process.
     pub walk_beside_tree_sitter: Option<WalkBesideTreeSitter>,
+    /// The shipped query files run on the store (see [`crate::measurement::QueryTiming`]).
+    #[serde(default)]
+    pub queries: Vec<crate::measurement::QueryTiming>,
     /// The build timed again with counting off.
     pub uncounted: Option<UncountedBuild>,
     /// The first edits replayed with counting off.
@@ -215,6 +218,7 @@ impl BackendRow {
             failures: m.failures.clone(),
             scaling: m.scaling.clone(),
             walk_beside_tree_sitter: m.walk_beside_tree_sitter.clone(),
+            queries: m.queries.clone(),
             uncounted: m.uncounted.clone(),
             uncounted_edits: m.edits.as_ref().and_then(|e| e.uncounted.clone()),
         }
@@ -597,6 +601,7 @@ pub fn render_markdown(r: &CompareReport) -> String {
     memory_section(r, w, true);
     build_section(r, w);
     operations_section(r, w);
+    queries_section(r, w);
     edits_section(r, w);
     crate::restart::render_markdown(&r.restart, w);
     scaling_section(r, w);
@@ -1324,6 +1329,105 @@ fn walk_beside_section(r: &CompareReport, w: &mut String) {
             yes_no(beside.answers_agree)
         );
     }
+}
+
+/// A query row's files, and those left out for their size.
+fn files_cell(q: &crate::measurement::QueryTiming) -> String {
+    if q.left_out == 0 {
+        thousands(q.files)
+    } else {
+        format!(
+            "{} ({} left out)",
+            thousands(q.files),
+            thousands(q.left_out)
+        )
+    }
+}
+
+/// The shipped query files on every row: answers against `QueryCursor`, time beside it, working memory.
+fn queries_section(r: &CompareReport, w: &mut String) {
+    if r.backends.iter().all(|b| b.queries.is_empty()) {
+        return;
+    }
+    let _ = writeln!(
+        w,
+        "## Queries
+"
+    );
+    let _ = writeln!(
+        w,
+        "The query files the grammar crates ship (TypeScript's and TSX's combined with tree-sitter-javascript's \
+         as tree-sitter-typescript's `tree-sitter.json` lists them), run by `cst-query` on each backend's store \
+         (one preorder walk of the file into a table, reading the query statuses the store keeps, then the \
+         matcher). On every file of the language the answers are compared with tree-sitter's `QueryCursor` on \
+         its own tree (`matches` as a multiset of pattern and captured nodes by preorder index, `captures` as a \
+         sequence); a mismatch fails the row. `matches` is then timed on an even spread of the files (*timed \
+         files*) in turns with `QueryCursor::matches` on tree-sitter's own trees of them in the same process, \
+         the side that goes first rotating, in CPU time: *ratio* is the median over the turns of the backend's \
+         time over `QueryCursor`'s (below 1 is faster), with its lowest and highest. *Matches* are \
+         `QueryCursor`'s over every file. *Working memory* is the most live above the store during `matches` \
+         over every file (the table and the matcher's states), shown beside the row's in-use bytes, not in \
+         them.\n"
+    );
+    let _ = writeln!(
+        w,
+        "| backend | language | query | files | nodes | matches | timed files | per node | per file | ratio to QueryCursor | spread | working memory | answers agree |"
+    );
+    let _ = writeln!(w, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|");
+    for b in &r.backends {
+        for q in &b.queries {
+            if !q.answered {
+                let _ = writeln!(
+                    w,
+                    "| {} | {} | {} | {} | — | — | — | — | — | — | — | — | not answered (no query statuses) |",
+                    b.name, q.language, q.query, thousands(q.files)
+                );
+                continue;
+            }
+            let (per_node, per_file, ratio, spread) = match &q.beside {
+                Some(p) => (
+                    per_item(p.backend_seconds * 1e9 / q.timed_nodes.max(1) as f64),
+                    format!(
+                        "{:.1} µs",
+                        p.backend_seconds * 1e6 / q.timed_files.max(1) as f64
+                    ),
+                    format!("{:.2}x", p.ratio),
+                    format!("{:.2}–{:.2}x", p.ratio_low, p.ratio_high),
+                ),
+                None => ("—".into(), "—".into(), "—".into(), "—".into()),
+            };
+            let _ = writeln!(
+                w,
+                "| {} | {} | {} | {} | {} | {} | {} | {per_node} | {per_file} | {ratio} | {spread} | {} | {} |",
+                b.name,
+                q.language,
+                q.query,
+                files_cell(q),
+                thousands(q.nodes),
+                thousands(q.matches),
+                thousands(q.timed_files),
+                bytes(q.working_bytes),
+                yes_no(q.answers_agree && q.beside.as_ref().is_none_or(|p| p.answers_agree))
+            );
+        }
+    }
+    let mismatches: Vec<String> = r
+        .backends
+        .iter()
+        .flat_map(|b| {
+            b.queries
+                .iter()
+                .filter_map(move |q| Some(format!("- {}: {}", b.name, q.mismatch.as_ref()?)))
+        })
+        .collect();
+    if !mismatches.is_empty() {
+        let _ = writeln!(
+            w,
+            "\nFirst mismatch per row and query:\n\n{}",
+            mismatches.join("\n")
+        );
+    }
+    let _ = writeln!(w);
 }
 
 /// Counted against uncounted times, per phase and row.

@@ -5,7 +5,7 @@ use cst_measure::corpus::{Corpus, CorpusFile, Skipped};
 use cst_measure::harness::{
     BackendMeasurement, FileFailure, OperationTiming, ScalingPoint, WalkBesideTreeSitter,
 };
-use cst_measure::measurement::{PairedTiming, UncountedBuild, UncountedEdits};
+use cst_measure::measurement::{PairedTiming, QueryTiming, UncountedBuild, UncountedEdits};
 use cst_measure::ops::Operation;
 use cst_measure::report::{render_markdown, CompareReport};
 use cst_measure::session::EditMeasurement;
@@ -118,6 +118,22 @@ fn measurement(name: &str, retained: u64, walk_seconds: f64, failed: bool) -> Ba
                 beside: pair(walk_seconds / 2.0, 0.5, !failed),
             },
         ],
+        queries: vec![QueryTiming {
+            language: "python".into(),
+            query: "highlights".into(),
+            files: 2,
+            nodes: 9,
+            left_out: 0,
+            matches: 5,
+            captures: 6,
+            timed_files: 2,
+            timed_nodes: 9,
+            working_bytes: 600,
+            beside: pair(walk_seconds * 3.0, 0.8, !failed),
+            answered: name != "small",
+            answers_agree: !failed && name != "small",
+            mismatch: failed.then(|| "file 1: python highlights pattern 3: matches differ".into()),
+        }],
         // Side by side, tree-sitter's walk of the same files took 20 times this backend's (its own, as long).
         walk_beside_tree_sitter: Some(WalkBesideTreeSitter {
             files: 2,

@@ -12,6 +12,10 @@
 //! - [`steps`]: the step program tree-sitter's query compiler builds (guaranteed flags read from
 //!   tree-sitter's own compilation of the same source: an analysis of the grammar, not of a tree);
 //! - [`matcher`]: [`QueryCursor`], `matches` and `captures`, a port of tree-sitter's query execution;
+//! - [`store_tree`]: [`StoreTree`], any backend's stored file behind [`QueryTree`] (one preorder walk of
+//!   the store into a flat table, reading the statuses the store keeps);
+//! - [`ops`]: the query files the grammar crates ship ([`ops::shipped`]), the comparison of answers with
+//!   tree-sitter's `QueryCursor`, and the compare run's query operations ([`ops::ShippedQueries`]);
 //! - [`statuses`] (from `cst_measure::query_status`): the query cursor's field and supertypes per node of
 //!   a tree-sitter tree, which [`TsTree`] reads.
 //!
@@ -32,10 +36,12 @@
 pub mod ast;
 pub mod error;
 pub mod matcher;
+pub mod ops;
 pub mod parse;
 pub mod predicate;
 pub mod query;
 pub mod steps;
+pub mod store_tree;
 pub mod tree;
 pub mod ts_tree;
 
@@ -44,5 +50,6 @@ pub use error::{QueryError, QueryErrorKind, Unsupported};
 pub use matcher::{Capture, Match, QueryCursor};
 pub use predicate::{QueryPredicate, QueryPredicateArg, QueryProperty};
 pub use query::Query;
+pub use store_tree::{NotAnswered, StoreTree};
 pub use tree::QueryTree;
 pub use ts_tree::TsTree;

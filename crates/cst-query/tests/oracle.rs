@@ -1,11 +1,8 @@
 //! The matcher against tree-sitter's `QueryCursor` on the same trees: `matches` as a multiset of
 //! (pattern, captures with nodes by preorder index), `captures` as a sequence.
 
-use cst_query::{Query, QueryCursor, QueryTree, TsTree};
+use cst_query::{ops, Query, QueryCursor, QueryTree, TsTree};
 use std::collections::HashMap;
-use tree_sitter::StreamingIterator;
-
-type Answer = (usize, Vec<(u32, usize)>);
 
 struct File {
     language: tree_sitter::Language,
@@ -52,55 +49,6 @@ fn corpus() -> Vec<File> {
         .collect()
 }
 
-/// tree-sitter's matches and captures, nodes by preorder index.
-fn oracle(query: &tree_sitter::Query, file: &File, ours: &TsTree) -> (Vec<Answer>, Vec<Answer>) {
-    let index: HashMap<usize, usize> = (0..ours.node_count())
-        .map(|i| (ours.node(i).id(), i))
-        .collect();
-    let mut cursor = tree_sitter::QueryCursor::new();
-    let mut matches = Vec::new();
-    let mut it = cursor.matches(query, file.tree.root_node(), file.text.as_bytes());
-    while let Some(m) = it.next() {
-        let captures = m
-            .captures()
-            .iter()
-            .map(|c| (c.index, index[&c.node.id()]))
-            .collect();
-        matches.push((m.pattern_index, captures));
-    }
-    let mut captures = Vec::new();
-    let mut it = cursor.captures(query, file.tree.root_node(), file.text.as_bytes());
-    while let Some((m, i)) = it.next() {
-        let c = m.captures()[*i];
-        captures.push((m.pattern_index, vec![(c.index, index[&c.node.id()])]));
-    }
-    (matches, captures)
-}
-
-/// Our matches, and our captures unless refused.
-fn ours(query: &Query, tree: &TsTree) -> (Vec<Answer>, Option<Vec<Answer>>) {
-    let mut cursor = QueryCursor::new();
-    let matches = cursor
-        .matches(query, tree)
-        .expect("supported")
-        .into_iter()
-        .map(|m| {
-            let captures = m.captures.iter().map(|c| (c.index, c.node)).collect();
-            (m.pattern_index, captures)
-        })
-        .collect();
-    let captures = cursor.captures(query, tree).ok().map(|captures| {
-        captures
-            .into_iter()
-            .map(|(m, i)| {
-                let c = m.captures[i];
-                (m.pattern_index, vec![(c.index, c.node)])
-            })
-            .collect()
-    });
-    (matches, captures)
-}
-
 /// What one query's comparison covered: matches compared, files whose captures we refused.
 #[derive(Default)]
 struct Covered {
@@ -108,11 +56,12 @@ struct Covered {
     refused_captures: usize,
 }
 
-/// Runs `source` (for the language named) on every file of that language; returns the first mismatch.
+/// Runs `source` (for the language named) on every file of that language with the library's comparison
+/// ([`cst_query::ops::compare`], the one the compare run uses); returns the first mismatch.
 fn compare(files: &[File], language_name: &str, source: &str) -> Result<Covered, String> {
-    let mut compared = 0;
-    let mut refused_captures = 0;
+    let mut covered = Covered::default();
     let mut compiled: Option<(Query, tree_sitter::Query)> = None;
+    let mut cursor = QueryCursor::new();
     for file in files.iter().filter(|f| f.language_name == language_name) {
         let (query, theirs_query) = compiled.get_or_insert_with(|| {
             (
@@ -121,70 +70,23 @@ fn compare(files: &[File], language_name: &str, source: &str) -> Result<Covered,
             )
         });
         let tree = TsTree::new(&file.tree, file.text.as_bytes());
-        let (mut their_matches, their_captures) = oracle(theirs_query, file, &tree);
-        let (mut our_matches, our_captures) = ours(query, &tree);
-        their_matches.sort();
-        our_matches.sort();
-        if their_matches != our_matches {
-            let missing: Vec<_> = their_matches
-                .iter()
-                .filter(|m| !our_matches.contains(m))
-                .take(3)
-                .collect();
-            let extra: Vec<_> = our_matches
-                .iter()
-                .filter(|m| !their_matches.contains(m))
-                .take(3)
-                .collect();
-            return Err(format!(
-                "{source:?} on {}: matches differ ({} theirs, {} ours); missing {missing:?}, extra {extra:?}",
-                file.path,
-                their_matches.len(),
-                our_matches.len()
-            ));
+        let theirs = ops::theirs(theirs_query, &file.tree, file.text.as_bytes());
+        let ours = ops::ours(&mut cursor, query, &tree);
+        ops::compare(&theirs, &ours, |n| {
+            format!("n{n} {:?} {}", tree.byte_range(n), tree.node(n).kind())
+        })
+        .map_err(|m| {
+            format!(
+                "{source:?} on {}: pattern {}: {}",
+                file.path, m.pattern, m.what
+            )
+        })?;
+        if ours.captures.is_none() {
+            covered.refused_captures += 1;
         }
-        let Some(our_captures) = our_captures else {
-            refused_captures += 1;
-            compared += their_matches.len();
-            continue;
-        };
-        if their_captures != our_captures {
-            let at = their_captures
-                .iter()
-                .zip(&our_captures)
-                .position(|(a, b)| a != b);
-            let window = |v: &[Answer]| {
-                let from = at.unwrap_or(0).saturating_sub(2);
-                v.iter()
-                    .skip(from)
-                    .take(6)
-                    .map(|(p, c)| {
-                        let r = tree.byte_range(c[0].1);
-                        format!(
-                            "p{p} c{} n{} {:?} {}",
-                            c[0].0,
-                            c[0].1,
-                            r,
-                            tree.node(c[0].1).kind()
-                        )
-                    })
-                    .collect::<Vec<_>>()
-            };
-            return Err(format!(
-                "{source:?} on {}: captures differ ({} theirs, {} ours), first at {at:?}: theirs {:?} ours {:?}",
-                file.path,
-                their_captures.len(),
-                our_captures.len(),
-                window(&their_captures),
-                window(&our_captures)
-            ));
-        }
-        compared += their_matches.len();
+        covered.matches += theirs.matches.len();
     }
-    Ok(Covered {
-        matches: compared,
-        refused_captures,
-    })
+    Ok(covered)
 }
 
 const PATTERNS: &[(&str, &str)] = &[
@@ -237,42 +139,23 @@ const PATTERNS: &[(&str, &str)] = &[
     ("rust", "(call_expression function: [(identifier) @f (scoped_identifier name: (identifier) @f) (field_expression field: (field_identifier) @m)])"),
 ];
 
-/// Every file the grammar crates ship, for the languages of the built-in corpus.
-fn shipped() -> Vec<(&'static str, &'static str, &'static str)> {
-    vec![
-        (
-            "python highlights",
-            "python",
-            tree_sitter_python::HIGHLIGHTS_QUERY,
-        ),
-        ("python tags", "python", tree_sitter_python::TAGS_QUERY),
-        (
-            "rust highlights",
-            "rust",
-            tree_sitter_rust::HIGHLIGHTS_QUERY,
-        ),
-        ("rust tags", "rust", tree_sitter_rust::TAGS_QUERY),
-        (
-            "rust injections",
-            "rust",
-            tree_sitter_rust::INJECTIONS_QUERY,
-        ),
-        (
-            "typescript highlights",
-            "typescript",
-            tree_sitter_typescript::HIGHLIGHTS_QUERY,
-        ),
-        (
-            "typescript locals",
-            "typescript",
-            tree_sitter_typescript::LOCALS_QUERY,
-        ),
-        (
-            "typescript tags",
-            "typescript",
-            tree_sitter_typescript::TAGS_QUERY,
-        ),
-    ]
+/// Every file the grammar crates ship for the languages of the built-in corpus ([`ops::shipped`]), and
+/// TypeScript's locals, which no shipped list combines.
+fn shipped() -> Vec<(String, &'static str, String)> {
+    let mut all: Vec<(String, &'static str, String)> = ops::shipped()
+        .into_iter()
+        .filter(|q| q.language != cst_measure::Language::Tsx)
+        .map(|q| {
+            let name = q.language.name();
+            (format!("{name} {}", q.name), name, q.source)
+        })
+        .collect();
+    all.push((
+        "typescript locals".into(),
+        "typescript",
+        tree_sitter_typescript::LOCALS_QUERY.into(),
+    ));
+    all
 }
 
 /// Every shipped query file, whole, on every file of its language: matches as `QueryCursor`'s, and
@@ -283,7 +166,7 @@ fn shipped_query_files_answer_as_query_cursor_does() {
     let mut failures = Vec::new();
     let mut summary = Vec::new();
     for (name, language, source) in shipped() {
-        match compare(&files, language, source) {
+        match compare(&files, language, &source) {
             Ok(covered) => summary.push(format!(
                 "{name}: {} matches equal; captures refused on {} files",
                 covered.matches, covered.refused_captures
