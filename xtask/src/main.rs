@@ -12,6 +12,9 @@
 //! - `cargo xtask save [--corpus DIR] --backend B --out FILE` builds a corpus's store and saves it;
 //!   `cargo xtask open FILE [--verify DIR]` says what a saved file holds and, given its corpus, verifies it
 //!   (listing the files that changed since the save instead).
+//! - `cargo xtask query --corpus DIR --query FILE.scm [--language L] [--backends A,B]` runs a query file on
+//!   every backend over a directory and compares each backend's answers with tree-sitter's `QueryCursor`
+//!   (`query.rs`); it fails on a mismatch or a query that does not compile.
 //! - `cargo xtask compare-runs A B` prints every ratio to tree-sitter of two compare runs side by side and how
 //!   many agree within ±15% (`runs.rs`).
 //!
@@ -22,6 +25,7 @@ mod charts;
 mod compare;
 mod corpora;
 mod output;
+mod query;
 mod runs;
 mod saved;
 
@@ -156,6 +160,23 @@ enum Command {
     /// Print every ratio to tree-sitter of two compare runs (their output directories or compare.json files)
     /// side by side, and how many agree within ±15%.
     CompareRuns { a: PathBuf, b: PathBuf },
+    /// Run a query file on every backend over a directory, compare each backend's `matches` and `captures`
+    /// with tree-sitter's `QueryCursor`, and print times and mismatches; fails on a mismatch or a query that
+    /// does not compile (printed with its row and column). `; inherits:` lines are not resolved.
+    Query {
+        #[command(flatten)]
+        corpus: CorpusArgs,
+        /// The query file (`.scm`).
+        #[arg(long, value_name = "FILE")]
+        query: PathBuf,
+        /// The language to compile it for (python, rust, typescript, tsx) [default: every language of the
+        /// corpus it compiles for].
+        #[arg(long, value_name = "L")]
+        language: Option<String>,
+        /// Backends to run, comma-separated (default: all registered).
+        #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+        backends: Vec<String>,
+    },
     /// Write the built-in corpus to a directory.
     Corpus {
         #[arg(long, value_name = "DIR")]
@@ -269,6 +290,12 @@ fn main() -> ExitCode {
             root,
         } => compare::run(&corpus, out.as_deref(), &backends, root.as_deref()),
         Command::CompareRuns { a, b } => runs::run(&a, &b),
+        Command::Query {
+            corpus,
+            query,
+            language,
+            backends,
+        } => query::run(&corpus, &query, language.as_deref(), &backends),
         Command::Corpus { out } => compare::write_builtin_corpus(&out).map(|()| true),
         Command::BadInputs { out } => compare::write_bad_inputs(&out).map(|()| true),
         Command::CheckCorpora {

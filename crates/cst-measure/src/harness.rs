@@ -88,6 +88,8 @@ pub struct MeasureOptions {
     /// tree-sitter, so that no two processes' pairs run at once on the shared cores and memory (the compare
     /// run passes one to every backend's process); `None` takes no lock.
     pub timing_lock: Option<PathBuf>,
+    /// Query files to run in place of the shipped ones (`cargo xtask query`); `None` runs the shipped ones.
+    pub queries: Option<Vec<QuerySource>>,
 }
 
 /// Default offsets per file at which lookups are verified.
@@ -109,6 +111,7 @@ impl Default for MeasureOptions {
             references: None,
             edit: EditOptions::default(),
             timing_lock: None,
+            queries: None,
         }
     }
 }
@@ -238,6 +241,56 @@ fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build
     }
 }
 
+/// The held files of a build, as [`StoreOperations`] are given them.
+fn stored_files<'a>(
+    held: &[usize],
+    all: &[(usize, &'a str, Language)],
+    corpus: &'a Corpus,
+) -> Vec<StoredFile<'a>> {
+    held.iter()
+        .enumerate()
+        .map(|(position, &index)| StoredFile {
+            position,
+            path: &corpus.files[index].path,
+            text: all[index].1,
+            language: all[index].2,
+        })
+        .collect()
+}
+
+/// Builds backend `B`'s store of `corpus` and runs only the operations `X` on it (`cargo xtask query`): no
+/// memory figures, no verification beyond what `X` checks, no other operation. Files that do not build are
+/// recorded as failures.
+pub fn run_store_operations<B: Backend, X: StoreOperations>(
+    corpus: &Corpus,
+    options: &MeasureOptions,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<BackendMeasurement> {
+    let mut m = BackendMeasurement {
+        name: B::NAME.to_string(),
+        ..BackendMeasurement::default()
+    };
+    progress.phase("loading", corpus.files.len() as u64);
+    let texts: Vec<Cow<'_, str>> = corpus
+        .files
+        .iter()
+        .map(CorpusFile::text)
+        .collect::<anyhow::Result<_>>()?;
+    let all: Vec<(usize, &str, Language)> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| (i, &**text, corpus.files[i].language))
+        .collect();
+    progress.phase("building", 1);
+    let built = build::<B>(&all, corpus);
+    for failure in built.failures {
+        record_failure(&mut m, failure);
+    }
+    let files = stored_files(&built.held, &all, corpus);
+    X::measure(&built.store, &files, options, &mut m, progress)?;
+    Ok(m)
+}
+
 /// Drops a store and checks that it frees exactly the bytes it was measured to retain: none leaked, and none
 /// gained after the measurement (which would make the retained figure an understatement).
 fn release<S>(store: S, retained_bytes: u64, what: &str) -> anyhow::Result<()> {
@@ -250,14 +303,34 @@ fn release<S>(store: S, retained_bytes: u64, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One file of a built store, as [`StoreOperations`] are given it.
+#[derive(Clone, Copy, Debug)]
+pub struct StoredFile<'a> {
+    /// The file's position in the store.
+    pub position: usize,
+    /// Its corpus path, for reports.
+    pub path: &'a str,
+    pub text: &'a str,
+    pub language: Language,
+}
+
+/// A query file given to a run in place of the shipped ones ([`MeasureOptions::queries`]).
+#[derive(Clone, Debug)]
+pub struct QuerySource {
+    pub language: Language,
+    /// What reports call it (the file's name).
+    pub name: String,
+    pub source: String,
+}
+
 /// Operations that a crate above the harness times on a built and verified store, in the same process, after
 /// the harness's own (the shipped queries of `cst-query`: the harness cannot depend on it). Set on a row by
-/// [`BackendEntry::with_operations`]; whole-corpus mode only.
+/// [`BackendEntry::with_operations`]; whole-corpus mode only, or alone ([`run_store_operations`]).
 pub trait StoreOperations {
-    /// Times the operations on `store`, whose files are `files` (store position, text, language), into `m`.
+    /// Times the operations on `store`, whose files are `files`, into `m`.
     fn measure<S: CstStore>(
         store: &S,
-        files: &[(usize, &str, Language)],
+        files: &[StoredFile<'_>],
         options: &MeasureOptions,
         m: &mut BackendMeasurement,
         progress: &mut dyn Progress,
@@ -270,7 +343,7 @@ pub struct NoStoreOperations;
 impl StoreOperations for NoStoreOperations {
     fn measure<S: CstStore>(
         _: &S,
-        _: &[(usize, &str, Language)],
+        _: &[StoredFile<'_>],
         _: &MeasureOptions,
         _: &mut BackendMeasurement,
         _: &mut dyn Progress,
@@ -483,12 +556,7 @@ fn measure_whole<B: Backend, X: StoreOperations>(
             m,
             progress,
         )?;
-        let files: Vec<(usize, &str, Language)> = built
-            .held
-            .iter()
-            .enumerate()
-            .map(|(position, &index)| (position, all[index].1, all[index].2))
-            .collect();
+        let files = stored_files(&built.held, &all, corpus);
         X::measure(&store, &files, options, m, progress)?;
     }
     release(store, retained, "whole corpus").context(B::NAME)?;
@@ -1140,6 +1208,10 @@ pub struct BackendEntry {
         fn(&Corpus, &EditOptions, &mut dyn Progress) -> anyhow::Result<EditMeasurement>,
     /// Saving, opening and the restart measurement ([`crate::restart`]).
     pub saved: crate::restart::SavedOps,
+    /// The row's [`StoreOperations`] alone on a fresh store ([`run_store_operations`]; none unless
+    /// [`BackendEntry::with_operations`] set them).
+    pub store_operations:
+        fn(&Corpus, &MeasureOptions, &mut dyn Progress) -> anyhow::Result<BackendMeasurement>,
 }
 
 impl BackendEntry {
@@ -1151,6 +1223,7 @@ impl BackendEntry {
             measure: measure::<B>,
             measure_edits: measure_edits::<B>,
             saved: crate::restart::SavedOps::of::<B>(),
+            store_operations: run_store_operations::<B, NoStoreOperations>,
         }
     }
 
@@ -1158,6 +1231,7 @@ impl BackendEntry {
     pub const fn with_operations<B: Backend, X: StoreOperations>(self) -> BackendEntry {
         BackendEntry {
             measure: measure_with::<B, X>,
+            store_operations: run_store_operations::<B, X>,
             ..self
         }
     }

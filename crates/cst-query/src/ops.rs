@@ -20,7 +20,7 @@ use crate::tree::QueryTree;
 use cst_measure::alloc;
 use cst_measure::harness::{
     record_failure, spread_sample, time_beside, BackendMeasurement, FileFailure, MeasureOptions,
-    Progress, QueryTiming, StoreOperations,
+    Progress, QueryTiming, StoreOperations, StoredFile,
 };
 use cst_measure::{CstStore, Language};
 use std::collections::HashMap;
@@ -30,8 +30,8 @@ use tree_sitter::StreamingIterator;
 #[derive(Clone, Debug)]
 pub struct ShippedQuery {
     pub language: Language,
-    /// "highlights", "tags", "injections".
-    pub name: &'static str,
+    /// "highlights", "tags", "injections" (or, for a query file given to `cargo xtask query`, its name).
+    pub name: String,
     /// The source, concatenated as the grammar's `tree-sitter.json` lists its files.
     pub source: String,
 }
@@ -59,9 +59,9 @@ pub fn shipped() -> Vec<ShippedQuery> {
         tree_sitter_typescript::HIGHLIGHTS_QUERY,
     ]
     .concat();
-    let q = |language, name, source: &str| ShippedQuery {
+    let q = |language, name: &str, source: &str| ShippedQuery {
         language,
-        name,
+        name: name.to_string(),
         source: source.to_string(),
     };
     vec![
@@ -284,21 +284,32 @@ pub struct ShippedQueries;
 impl StoreOperations for ShippedQueries {
     fn measure<S: CstStore>(
         store: &S,
-        files: &[(usize, &str, Language)],
+        files: &[StoredFile<'_>],
         options: &MeasureOptions,
         m: &mut BackendMeasurement,
         progress: &mut dyn Progress,
     ) -> anyhow::Result<()> {
-        let queries: Vec<ShippedQuery> = shipped()
+        let queries: Vec<ShippedQuery> = match &options.queries {
+            Some(given) => given
+                .iter()
+                .map(|q| ShippedQuery {
+                    language: q.language,
+                    name: q.name.clone(),
+                    source: q.source.clone(),
+                })
+                .collect(),
+            None => shipped(),
+        };
+        let queries: Vec<ShippedQuery> = queries
             .into_iter()
-            .filter(|q| files.iter().any(|f| f.2 == q.language))
+            .filter(|q| files.iter().any(|f| f.language == q.language))
             .collect();
         progress.phase("queries", queries.len() as u64);
         for (done, shipped) in queries.iter().enumerate() {
-            let of_language: Vec<(usize, &str)> = files
+            let of_language: Vec<StoredFile<'_>> = files
                 .iter()
-                .filter(|f| f.2 == shipped.language)
-                .map(|f| (f.0, f.1))
+                .filter(|f| f.language == shipped.language)
+                .copied()
                 .collect();
             let timing = run_query(store, shipped, &of_language, options, m)?;
             m.queries.push(timing);
@@ -345,7 +356,7 @@ fn their_pass(
 fn run_query<S: CstStore>(
     store: &S,
     shipped: &ShippedQuery,
-    files: &[(usize, &str)],
+    files: &[StoredFile<'_>],
     options: &MeasureOptions,
     m: &mut BackendMeasurement,
 ) -> anyhow::Result<QueryTiming> {
@@ -360,17 +371,18 @@ fn run_query<S: CstStore>(
         answers_agree: true,
         ..QueryTiming::default()
     };
-    let files: Vec<(usize, &str)> = files
+    let files: Vec<StoredFile<'_>> = files
         .iter()
         .copied()
-        .filter(|&(file, _)| {
-            let small = store.fold_preorder(file, 0usize, |n, _, _| n + 1) <= QUERY_FILE_NODES;
+        .filter(|f| {
+            let small =
+                store.fold_preorder(f.position, 0usize, |n, _, _| n + 1) <= QUERY_FILE_NODES;
             timing.left_out += u64::from(!small);
             small
         })
         .collect();
     let files = &files[..];
-    let positions: Vec<usize> = files.iter().map(|f| f.0).collect();
+    let positions: Vec<usize> = files.iter().map(|f| f.position).collect();
     if positions
         .iter()
         .any(|&file| store.query_status(file).is_none())
@@ -391,7 +403,8 @@ fn run_query<S: CstStore>(
     // Every file's answers against QueryCursor's.
     let mut parser = shipped.language.parser();
     let mut table = StoreTree::default();
-    for &(file, text) in files {
+    for stored in files {
+        let (file, text) = (stored.position, stored.text);
         table.load(store, file)?;
         let ours = ours(&mut cursor, &query, &table);
         let tree = alloc::without_counting(|| parser.parse(text, None).expect("a parser parses"));
@@ -405,28 +418,31 @@ fn run_query<S: CstStore>(
         });
         alloc::without_counting(|| drop((tree, theirs)));
         if let Err(mismatch) = compared {
+            // Rows as tree-sitter's errors give them: 1-based.
+            let row = crate::parse::pattern_row(
+                &shipped.source,
+                query.start_byte_for_pattern(
+                    mismatch
+                        .pattern
+                        .min(query.pattern_count().saturating_sub(1)),
+                ),
+            ) + 1;
+            let error = format!(
+                "query {} {}, pattern {} (row {row}): {}",
+                shipped.language.name(),
+                shipped.name,
+                mismatch.pattern,
+                mismatch.what
+            );
             if timing.answers_agree {
-                timing.mismatch = Some(format!(
-                    "file {}: {} {} pattern {}: {}",
-                    file,
-                    shipped.language.name(),
-                    shipped.name,
-                    mismatch.pattern,
-                    mismatch.what
-                ));
+                timing.mismatch = Some(format!("{}: {error}", stored.path));
             }
             timing.answers_agree = false;
             record_failure(
                 m,
                 FileFailure {
-                    path: format!("store file {file}"),
-                    error: format!(
-                        "query {} {}, pattern {}: {}",
-                        shipped.language.name(),
-                        shipped.name,
-                        mismatch.pattern,
-                        mismatch.what
-                    ),
+                    path: stored.path.to_string(),
+                    error,
                 },
             );
         }
@@ -434,13 +450,18 @@ fn run_query<S: CstStore>(
     drop(table);
     // `matches` beside QueryCursor on an even spread of the files.
     if options.repetitions > 1 && !files.is_empty() {
-        let sizes: Vec<u64> = files.iter().map(|f| f.1.len() as u64).collect();
+        let sizes: Vec<u64> = files.iter().map(|f| f.text.len() as u64).collect();
         let sample: Vec<usize> = spread_sample(&sizes, QUERY_TIMING_BYTES).collect();
-        let timed: Vec<usize> = sample.iter().map(|&i| files[i].0).collect();
+        let timed: Vec<usize> = sample.iter().map(|&i| files[i].position).collect();
         let pair = alloc::without_counting(|| {
             let trees: Vec<(tree_sitter::Tree, &str)> = sample
                 .iter()
-                .map(|&i| (parser.parse(files[i].1, None).expect("parses"), files[i].1))
+                .map(|&i| {
+                    (
+                        parser.parse(files[i].text, None).expect("parses"),
+                        files[i].text,
+                    )
+                })
                 .collect();
             let nodes: u64 = trees
                 .iter()
