@@ -191,3 +191,33 @@ fn missing_paths_and_unknown_names_are_refused() {
         text(&run)
     );
 }
+
+#[test]
+fn supertype_patterns_agree_on_typescript() {
+    // TypeScript's grammar (ABI 14) lists no supertypes through the binding: the adapter reads them from the
+    // symbol metadata, as the query cursor does.
+    let dir = tempfile::tempdir().unwrap();
+    let code = dir.path().join("code");
+    corpus(&code);
+    let scm = query(
+        dir.path(),
+        "supertypes.scm",
+        "(expression) @e\n(primary_expression/identifier) @p\n",
+    );
+    let run = xtask(&[
+        "query",
+        "--corpus",
+        code.to_str().unwrap(),
+        "--query",
+        &scm,
+        "--language",
+        "typescript",
+        "--backends",
+        "arena,frozen",
+        "--repetitions",
+        "0",
+    ]);
+    let out = text(&run);
+    assert!(run.status.success(), "{out}");
+    assert_eq!(out.matches("same as QueryCursor").count(), 2, "{out}");
+}

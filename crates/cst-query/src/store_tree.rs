@@ -78,7 +78,7 @@ impl<'s> StoreTree<'s> {
         let language = store.language(file);
         if self.language != Some(language) {
             let grammar = language.grammar();
-            self.supertype_ids = grammar.supertypes().to_vec();
+            self.supertype_ids = cst_measure::query_status::supertype_symbols(&grammar);
             self.named = (0..grammar.node_kind_count() as u16)
                 .map(|k| grammar.node_kind_is_named(k))
                 .collect();
