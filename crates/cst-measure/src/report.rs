@@ -89,9 +89,10 @@ pub struct BackendRow {
     pub static_tables: String,
     /// What a process pays to hold the store at rest: its footprint plus the static tables.
     pub paid_bytes: u64,
-    /// Working memory: the most any timed operation had live above the store, and that operation.
+    /// Working memory: the most any timed operation (the shipped queries' passes included) had live above
+    /// the store, and that operation's name.
     pub working_bytes: u64,
-    pub working_operation: Option<Operation>,
+    pub working_operation: Option<String>,
     /// What a process pays to use the store: at rest, static tables, the largest operation's working memory
     /// and the parsers' footprint. The target is judged on this.
     pub in_use_bytes: u64,
@@ -154,12 +155,19 @@ impl BackendRow {
         let paid = paid_bytes as f64;
         let bytes_per_cst = ratio(paid, m.files as f64);
         let build_seconds = m.parse_seconds + m.convert_seconds + m.free_seconds;
+        // The largest of the operations' and the query passes' working memory (an operation wins a tie).
         let working = m
             .operations
             .iter()
-            .max_by_key(|o| o.working_bytes)
-            .filter(|o| o.working_bytes > 0);
-        let working_bytes = working.map_or(0, |o| o.working_bytes);
+            .map(|o| (o.working_bytes, o.operation.name().to_string()))
+            .chain(
+                m.queries
+                    .iter()
+                    .map(|q| (q.working_bytes, format!("{} {} query", q.language, q.query))),
+            )
+            .filter(|(bytes, _)| *bytes > 0)
+            .reduce(|best, next| if next.0 > best.0 { next } else { best });
+        let working_bytes = working.as_ref().map_or(0, |w| w.0);
         let in_use_bytes = paid_bytes + working_bytes + m.parser_footprint;
         let build_peak_bytes = m.peak_bytes + m.static_bytes;
         // What is left for the CSTs themselves once the process has its parsers, tables and working memory.
@@ -183,7 +191,7 @@ impl BackendRow {
             static_tables: m.static_tables.clone(),
             paid_bytes,
             working_bytes,
-            working_operation: working.map(|o| o.operation),
+            working_operation: working.map(|w| w.1),
             in_use_bytes,
             build_peak_bytes,
             builds_within_target: build_peak_bytes <= TARGET_BYTES,
@@ -893,8 +901,8 @@ fn memory_section(r: &CompareReport, w: &mut String, full: bool) {
         let _ = writeln!(w, "|---|--:|--:|--:|--:|--:|:-:|:-:|");
     }
     for b in &r.backends {
-        let working = match b.working_operation {
-            Some(op) if full => format!("{} ({})", bytes(b.working_bytes), op.name()),
+        let working = match &b.working_operation {
+            Some(op) if full => format!("{} ({op})", bytes(b.working_bytes)),
             _ => bytes(b.working_bytes),
         };
         if full {
@@ -980,8 +988,8 @@ fn memory_section(r: &CompareReport, w: &mut String, full: bool) {
          parsers are dropped (its 8-byte chunk headers and 16-byte rounding included; tree-sitter's C blocks as its \
          own `malloc` calls would take them). *Static tables* are the read-only tables a row reads beyond the \
          grammars' own, for this corpus's languages, measured from the tables themselves. *Working memory* is the \
-         most any timed operation had live above the store while it ran (a cursor's caches, thaw buffers, \
-         scratch), on every thread that served it. *Fits 5 MB* judges what a process pays to use the store: at rest \
+         most any timed operation or query pass had live above the store while it ran (a cursor's caches, thaw \
+         buffers, scratch, a query's table and states), on every thread that served it. *Fits 5 MB* judges what a process pays to use the store: at rest \
          + static tables + working memory + the parsers' footprint{}. *Build peak* is the most live while \
          building (requested bytes: parsers and transient trees included) plus the static tables, judged apart as \
          *builds in 5 MB*. Per CST, per node and × source are of what is paid at rest, static tables included. The \
@@ -1366,8 +1374,8 @@ fn queries_section(r: &CompareReport, w: &mut String) {
          the side that goes first rotating, in CPU time: *ratio* is the median over the turns of the backend's \
          time over `QueryCursor`'s (below 1 is faster), with its lowest and highest. *Matches* are \
          `QueryCursor`'s over every file. *Working memory* is the most live above the store during `matches` \
-         over every file (the table and the matcher's states), shown beside the row's in-use bytes, not in \
-         them.\n"
+         over every file (the table and the matcher's states); the memory table's working memory is the largest \
+         of these and the operations'.\n"
     );
     let _ = writeln!(
         w,

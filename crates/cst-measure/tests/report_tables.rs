@@ -256,7 +256,10 @@ fn the_target_counts_static_tables_working_memory_and_the_build_peak() {
     // 1,000,112 + 1,500,000 + 2,600,000 + 21,000 = 5,121,112: past 5 MB, though the store alone is 1 MB.
     assert_eq!(heavy.in_use_bytes, 5_121_112);
     assert!(!heavy.fits_target && !heavy.builds_within_target);
-    assert_eq!(heavy.working_operation, Some(Operation::NodeAtOffset));
+    assert_eq!(
+        heavy.working_operation.as_deref(),
+        Some(Operation::NodeAtOffset.name())
+    );
     // Per node and × source count the static tables with the store.
     assert_eq!(heavy.paid_bytes, 2_500_112);
     assert!((heavy.overhead_x - 2_500_112.0 / 19.0).abs() < 1e-6);
