@@ -241,6 +241,23 @@ fn build<B: Backend>(files: &[(usize, &str, Language)], paths: &Corpus) -> Build
     }
 }
 
+/// Every file's text, read (or borrowed) once.
+fn load_texts(corpus: &Corpus) -> anyhow::Result<Vec<Cow<'_, str>>> {
+    corpus.files.iter().map(CorpusFile::text).collect()
+}
+
+/// Each file as its corpus index, text and language: what [`build`] takes.
+fn indexed_files<'a>(
+    texts: &'a [Cow<'a, str>],
+    corpus: &Corpus,
+) -> Vec<(usize, &'a str, Language)> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| (i, &**text, corpus.files[i].language))
+        .collect()
+}
+
 /// The held files of a build, as [`StoreOperations`] are given them.
 fn stored_files<'a>(
     held: &[usize],
@@ -271,16 +288,8 @@ pub fn run_store_operations<B: Backend, X: StoreOperations>(
         ..BackendMeasurement::default()
     };
     progress.phase("loading", corpus.files.len() as u64);
-    let texts: Vec<Cow<'_, str>> = corpus
-        .files
-        .iter()
-        .map(CorpusFile::text)
-        .collect::<anyhow::Result<_>>()?;
-    let all: Vec<(usize, &str, Language)> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, text)| (i, &**text, corpus.files[i].language))
-        .collect();
+    let texts = load_texts(corpus)?;
+    let all = indexed_files(&texts, corpus);
     progress.phase("building", 1);
     let built = build::<B>(&all, corpus);
     for failure in built.failures {
@@ -478,16 +487,8 @@ fn measure_whole<B: Backend, X: StoreOperations>(
     progress: &mut dyn Progress,
 ) -> anyhow::Result<()> {
     progress.phase("loading", corpus.files.len() as u64);
-    let texts: Vec<Cow<'_, str>> = corpus
-        .files
-        .iter()
-        .map(CorpusFile::text)
-        .collect::<anyhow::Result<_>>()?;
-    let all: Vec<(usize, &str, Language)> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, text)| (i, &**text, corpus.files[i].language))
-        .collect();
+    let texts = load_texts(corpus)?;
+    let all = indexed_files(&texts, corpus);
     let spread_steps: Vec<usize> = options
         .scaling_steps
         .iter()
