@@ -4,30 +4,14 @@
 //! non-zero exit and an error that says where.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn xtask(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .output()
-        .expect("xtask runs")
-}
+mod common;
 
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use common::{text, xtask};
 
 /// A small corpus: every 200th built-in file, in a directory of its own.
 fn corpus(dir: &Path) {
-    for f in builtin_corpus::generate().iter().step_by(200) {
-        let path = dir.join(&f.path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, &f.text).unwrap();
-    }
+    common::write_corpus(dir, 200);
 }
 
 fn query(dir: &Path, name: &str, source: &str) -> String {
