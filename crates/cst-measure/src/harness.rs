@@ -27,12 +27,14 @@
 //! Operations are timed twice. First counted: each run inside an [`alloc::Watch`], whose peak is the
 //! operation's working memory (every thread's allocations). Then with counting off
 //! ([`alloc::without_counting`]): the headline medians and the pairs, fair to rows that allocate a lot and to
-//! rows that allocate little alike. The build is timed again after the store is dropped, counted and
-//! uncounted in turns on the same warm heap ([`UncountedBuild`]), for what counting costs it. The uncounted
-//! phases free everything they allocate, and no memory figure is read inside them.
+//! rows that allocate little alike. The build of the sample is timed again after the store is dropped,
+//! counted and uncounted in turns on the same warm heap ([`UncountedBuild`]), for what counting costs it.
+//! The uncounted phases free everything they allocate, and no memory figure is read inside them. One
+//! repetition asked for is a quick check (the test suite's): no uncounted phase, no pair.
 //!
 //! Cost: the pairs and the uncounted phase at most double a backend's operation time (each under the same
-//! repetitions and budget); the extra builds add four parses and conversions of the corpus.
+//! repetitions and budget; a side whose one run takes the whole budget runs once more at most); the extra
+//! builds add two to four parses and conversions of the sample (up to about 4 MB of text).
 
 use crate::alloc;
 use crate::backend::{Backend, CstStore};
@@ -561,12 +563,23 @@ fn measure_whole<B: Backend, X: StoreOperations>(
         X::measure(&store, &files, options, m, progress)?;
     }
     release(store, retained, "whole corpus").context(B::NAME)?;
-    if options.repetitions > 0 && !built.held.is_empty() {
+    if options.repetitions > 1 && !built.held.is_empty() {
         // The build again, counted and uncounted in turns on the same warm heap (every block allocated and
-        // freed within each build): what counting costs it.
-        let files: Vec<(usize, &str, Language)> = built.held.iter().map(|&i| all[i]).collect();
+        // freed within each build): what counting costs it. On the files timed beside tree-sitter (all, or
+        // every n-th up to about BESIDE_TREE_SITTER_BYTES), one build each way, then more while they fit the
+        // operations' budget: a large corpus or a pathological file is not built four times more. (One
+        // repetition asked for is a quick check: not timed.)
+        let sizes = sizes_of(&built.held, corpus);
+        let files: Vec<(usize, &str, Language)> = spread_sample(&sizes, BESIDE_TREE_SITTER_BYTES)
+            .map(|p| all[built.held[p]])
+            .collect();
         let mut best = [(Duration::MAX, Duration::MAX); 2];
+        let (started, mut slowest) = (Instant::now(), Duration::ZERO);
         for turn in 0..2 * COUNTER_COST_BUILDS.min(options.repetitions) {
+            if turn >= 2 && started.elapsed() + slowest > options.budget {
+                break;
+            }
+            let clock = Instant::now();
             let uncounted = turn % 2 == 1;
             let (parse, convert) = if uncounted {
                 alloc::without_counting(|| uncounted_build::<B>(&files))
@@ -575,6 +588,7 @@ fn measure_whole<B: Backend, X: StoreOperations>(
             };
             let slot = &mut best[usize::from(uncounted)];
             *slot = (slot.0.min(parse), slot.1.min(convert));
+            slowest = slowest.max(clock.elapsed());
         }
         m.uncounted = Some(UncountedBuild {
             counted_parse_seconds: best[0].0.as_secs_f64(),
@@ -789,8 +803,11 @@ const PAIR_MOST_RUNS: usize = 100_000;
 /// Runs each of `sides` once (the answers) and then in turns, each side of a turn repeated as often as it
 /// takes the slowest side to run for [`PAIR_SIDE_SECONDS`] and the fastest for [`PAIR_FAST_SIDE_SECONDS`]
 /// (the same count for every side; one run when one turn is asked for: a quick check), the side that goes
-/// first rotating, in this thread's CPU time ([`crate::clock`]: waiting for a core counts for neither side); as many turns as [`repeat_within`] allows. Each side's seconds per run, per turn,
-/// and its answer; an error when a side's answer changes.
+/// first rotating, in this thread's CPU time ([`crate::clock`]: waiting for a core counts for neither side);
+/// as many turns as [`repeat_within`] allows. When a side's run for the answers alone took `budget` or more,
+/// those runs are the one turn (on pathological files a turn more would double the pair's time and change
+/// nothing but the spread). Each side's seconds per run, per turn, and its answer; an error when a side's
+/// answer changes.
 fn in_turns(
     sides: &mut [&mut dyn FnMut() -> ops::Answer],
     turns: usize,
@@ -801,17 +818,20 @@ fn in_turns(
     let mut times: Vec<Vec<f64>> = (0..sides.len())
         .map(|_| Vec::with_capacity(turns))
         .collect();
-    for (side, times) in sides.iter_mut().zip(&mut times) {
+    let mut first: Vec<f64> = Vec::with_capacity(sides.len());
+    for side in sides.iter_mut() {
         let clock = CpuClock::now();
         answers.push(side());
         let took = clock.elapsed().as_secs_f64().max(1e-9);
         (fastest, slowest) = (fastest.min(took), slowest.max(took));
-        if turns <= 1 {
-            // A quick check: this run is the one turn.
+        first.push(took);
+    }
+    // A quick check, or sides so slow that the answers' runs took the whole budget (pathological files): the
+    // answers' runs are the one turn.
+    if turns <= 1 || slowest >= budget.as_secs_f64() {
+        for (times, took) in times.iter_mut().zip(first) {
             times.push(took);
         }
-    }
-    if turns <= 1 {
         return Ok((times, answers));
     }
     let runs = (PAIR_SIDE_SECONDS / slowest)

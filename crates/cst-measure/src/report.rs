@@ -1476,13 +1476,15 @@ fn counter_cost_section(r: &CompareReport, w: &mut String) {
          with counting switched off for this thread (a runtime switch: its allocations go straight to the system \
          allocator; the memory limit's one atomic add per allocation and the 16-byte size header of tree-sitter's \
          C blocks stay, so that any block can be freed on either side of the switch), in a phase that frees \
-         everything it allocates, beside the same phase counted: the whole corpus parsed and converted again \
-         after the store is dropped, up to {} times each way in turns, the fastest of each kept (both on the same warm \
-         heap, which the first, measured build did not find); every operation (the sum of their medians) on the \
+         everything it allocates, beside the same phase counted: the files timed beside tree-sitter (every file, \
+         or every n-th up to about {} of text) parsed and converted again after the store is dropped, once each way \
+         in turns and up to {} times while within the operations' time budget, the fastest of each kept (both on the \
+         same warm heap, which the first, measured build did not find); every operation (the sum of their medians) on the \
          store; every edit of a spread of up to {} edited files replayed in a fresh store of them, without \
          verification, once each way. Cells are counted / uncounted (counted over uncounted). The operations' \
          times, ratios and the walks above are uncounted, fair to every row; the build-time table's and the \
          editing table's are counted, and their slowdown is given here.\n",
+        mb(BESIDE_TREE_SITTER_BYTES as f64),
         crate::measurement::COUNTER_COST_BUILDS,
         crate::measurement::UNCOUNTED_EDIT_FILES
     );

@@ -269,8 +269,12 @@ pub fn compare(
 pub const QUERY_TIMING_BYTES: u64 = 100_000;
 
 /// Files of more visible nodes than this are left out of the query operations (counted in
-/// [`QueryTiming::left_out`]): the matcher is not yet shown to take time linear in the nodes on 100,000-deep
-/// nesting and megabyte lines (the conformance suite's fixtures).
+/// [`QueryTiming::left_out`]) for their working memory, not their time: a pass holds the file's whole
+/// [`StoreTree`] table and every match found (about 74 bytes a node in all on `cargo xtask bad-inputs`'
+/// Python: 306 MB for its 8 MB file of 4.1 million nodes), where `QueryCursor` keeps states bounded by the
+/// depth. Time is linear: on those files (100,000-deep nesting, 100,000 siblings, the 8 MB file; 4.95
+/// million nodes) the arena's highlights pass took 0.62x `QueryCursor`'s, with the same answers. A matcher
+/// reading the store's cursor as it goes, as `QueryCursor` reads a `TreeCursor`, would lift the bound.
 pub const QUERY_FILE_NODES: usize = 100_000;
 
 /// The repetitions (of the run's, each [`cst_measure::harness::PAIR_TURNS_PER_REPETITION`] turns) a query's
