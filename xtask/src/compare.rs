@@ -522,13 +522,13 @@ pub fn run(
         measure_all(args, &corpus, &entries)?;
     let parse_seconds = References::open(references.path())?.parse_seconds;
     drop(references);
-    // The restarts, in a process of their own once the others are done (so that it has a core to itself).
+    // The restarts, in processes of their own once the others are done (one per core at most).
     let restart_names: Vec<&str> = measurements.iter().map(|m| m.name.as_str()).collect();
     let restart = if restart_names.is_empty() {
         Vec::new()
     } else {
         eprintln!("measuring restarts: {}", restart_names.join(", "));
-        crate::saved::run_restart_child(args, &restart_names)?
+        crate::saved::run_restart_children(args, &restart_names)?
     };
     let mut report = CompareReport::with_references(
         &corpus,

@@ -116,12 +116,47 @@ pub fn measure_restart(args: &CorpusArgs, names: &[String], json: &Path) -> anyh
         .with_context(|| format!("cannot write {}", json.display()))
 }
 
-/// Runs the restart child for `names` (after the other measuring processes, so that it has a core to
-/// itself) and reads its figures.
-pub fn run_restart_child(
+/// Runs the restart children for `names` (after the other measuring processes): the names dealt round
+/// among `--processes` children at once (each on a core of its own, as the measuring processes are; a
+/// restart and tree-sitter's parse alternate within each child, so their ratio is a same-process pair), and
+/// reads their figures, in the order of `names`.
+pub fn run_restart_children(
     args: &CorpusArgs,
     names: &[&str],
 ) -> anyhow::Result<Vec<RestartMeasurement>> {
+    let children = args.processes().min(names.len()).max(1);
+    let groups: Vec<Vec<&str>> = (0..children)
+        .map(|c| names.iter().copied().skip(c).step_by(children).collect())
+        .collect();
+    let started: Vec<_> = groups
+        .iter()
+        .map(|group| start_restart_child(args, group))
+        .collect::<anyhow::Result<_>>()?;
+    // Every child is waited for before any failure is reported, so that none outlives the run.
+    let finished: Vec<_> = started
+        .into_iter()
+        .map(|(mut child, json)| (child.wait(), json))
+        .collect();
+    let mut rows = Vec::with_capacity(names.len());
+    for (status, json) in finished {
+        let status = status.context("cannot wait for the restart measurement's process")?;
+        if !status.success() {
+            bail!("the restart measurement failed ({status})");
+        }
+        let text = std::fs::read(json.path())?;
+        let group: Vec<RestartMeasurement> = serde_json::from_slice(&text)
+            .context("unreadable figures from the restart measurement")?;
+        rows.extend(group);
+    }
+    rows.sort_by_key(|r| names.iter().position(|&n| n == r.backend));
+    Ok(rows)
+}
+
+/// Starts one restart child for `names`; its figures go to the returned file.
+fn start_restart_child(
+    args: &CorpusArgs,
+    names: &[&str],
+) -> anyhow::Result<(std::process::Child, tempfile::NamedTempFile)> {
     let json = tempfile::NamedTempFile::new()?;
     let mut command = Command::new(std::env::current_exe()?);
     command
@@ -141,12 +176,8 @@ pub fn run_restart_child(
     if let Some(limit) = args.limit {
         command.args(["--limit", &limit.to_string()]);
     }
-    let status = command
-        .status()
+    let child = command
+        .spawn()
         .context("cannot start the restart measurement's process")?;
-    if !status.success() {
-        bail!("the restart measurement failed ({status})");
-    }
-    let text = std::fs::read(json.path())?;
-    serde_json::from_slice(&text).context("unreadable figures from the restart measurement")
+    Ok((child, json))
 }
