@@ -74,7 +74,7 @@ impl Default for Params {
             fallback_min: 0.0,
             pair_symbol_min: 40.0,
             fallback_symbol_min: 20.0,
-            global_symbol_min: 3.0,
+            global_symbol_min: 1.0,
             family_min: 4000.0,
             exclusion: true,
         }

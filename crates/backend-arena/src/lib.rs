@@ -34,7 +34,7 @@
 //! | **raw body** | after the last escape | 3 (leaf, last, missing) + 16 (kind) + 1 (+ 16: field) + 1 (sign) + gap + 1 (+ length), numbers raw: 6 bits of bit length and the bits below the leading one. `MISSING` nodes, negative gaps, field ids past 255 and kinds the model lacks come this way. |
 //! | **gap** | gap mode coded | start minus the *base* (the parent's start for a first child, the previous sibling's end otherwise): a number of the kind's gap code |
 //! | **length** | end mode coded | end minus start: a number of the kind's length code (leaf and inner kinds have their own) |
-//! | **size** | inner node, not its parent's last child | the bits of its descendants' records, or 0 for a node of at most [`SKIP_DESCENDANTS`] (8) descendants (a reader that must step past it decodes them): a number of the size code |
+//! | **size** | inner node, not its parent's last child | the bits of its descendants' records, or 0 for a node of at most [`SKIP_DESCENDANTS`] (16) descendants (a reader that must step past it decodes them): a number of the size code |
 //!
 //! A number is one of 44 symbols (values 0 to 15 exactly, then one per bit length from 5 to 32 bits) under an
 //! 8-bit Huffman code, followed for values of 16 and more by the bits below their leading one. So a
@@ -47,8 +47,8 @@
 //! `examples/gen_tables.rs` into `tables/*.model`, expanded by `build.rs` into tables compiled into the
 //! binary, never allocated, and nothing is shared between files. A process pays for the models of the
 //! grammars it uses, so they are counted as the row's static bytes ([`Arena::static_bytes`], the
-//! `size_of_val` of every array a model reads): 32.2 KB for Python, 45.0 KB for Rust, 40.2 KB for TypeScript
-//! and 41.3 KB for TSX (0.12 MB for the built-in corpus's three, against the grammars' own parse tables'
+//! `size_of_val` of every array a model reads): 34.4 KB for Python, 47.2 KB for Rust, 43.0 KB for TypeScript
+//! and 44.3 KB for TSX (0.12 MB for the built-in corpus's three, against the grammars' own parse tables'
 //! 4.4 MB). Per context 8 bytes (its decoding table's descriptor, its first symbol, its symbol count), per
 //! decoding slot 2, per symbol 16 (its entry), per number code 512 (its decoding slots), per pair context 6
 //! and per fallback 4 (their sorted keys). What only the encoder reads (each symbol's code and its next
@@ -58,7 +58,7 @@
 //! the grammar on.
 //! They are that small because the generator gives table space only to what occurs often enough in the
 //! training code (per 1,000,000 bytes of it: a (parent, previous sibling) context 400 times, a symbol 40
-//! times in such a context, 20 in its parent's fallback, 3 in the global context, a kind's own number code
+//! times in such a context, 20 in its parent's fallback, 1 in the global context, a kind's own number code
 //! 4,000 values) and trains each fallback only on what its pair contexts leave to it: see
 //! `examples/gen_tables.rs`. A model only makes records shorter: whatever it lacks is escaped, so
 //! correctness never depends on it.
@@ -79,7 +79,7 @@
 //!   [`SKIP_DESCENDANTS`] descendants stores no size: unless a walk below it has reached its last
 //!   descendant (whose end `goto_parent` hands up), its end is found by decoding those few records in
 //!   stream order on a stack of frames on the call stack (`codec::small_subtree_end`). O(1) either way: at
-//!   most 8 records are decoded to skip a subtree.
+//!   most 16 records are decoded to skip a subtree.
 //! - `goto_parent`: pops a frame, handing a last child's subtree end to a parent that stores no size. O(1).
 //! - `fold_preorder` (what the compare run's full walk reads): decodes the records one after another in
 //!   stream order, which is preorder, with a stack of the open parents (16 bytes each: the parent's parent's
@@ -96,7 +96,7 @@
 //!   tried to shorten the chain (none kept) are in `NOTES.md` beside this crate's `Cargo.toml`.
 //! - `text()` of a node, `CstStore::text` and `language` of a file: O(1) slices (no copy).
 //! - `seek` (node at offset): the descent of [`cst_measure::backend::descend_to_offset`], decoding one
-//!   record per child passed at each level (subtrees skipped by their sizes, a small one of at most 8
+//!   record per child passed at each level (subtrees skipped by their sizes, a small one of at most 16
 //!   descendants by decoding them), pushing each level's frame so
 //!   that `goto_parent` climbs back to the root. Linear in the children passed for nodes of at most 64
 //!   children; for a wider node the scan starts at the last sampled child (every 32nd) whose previous
@@ -202,9 +202,10 @@ pub struct Arena;
 /// An inner node with at most this many descendants stores no subtree size (a size of 0 says so): a reader
 /// that needs its subtree's end decodes those records instead (see `codec.rs`). Held out by package on the
 /// training TypeScript (`gen_tables --holdout-packages --skip-descendants K`), records take 7.354 bits a
-/// node with every size stored, 7.102 with K = 4, 6.804 with 8, 6.633 with 12, 6.500 with 16; the node-at-
-/// offset lookups pay for it (`NOTES.md`).
-pub const SKIP_DESCENDANTS: u32 = 8;
+/// node with every size stored, 7.102 with K = 4, 6.804 with 8, 6.633 with 12, 6.500 with 16 (with the
+/// global context keeping every symbol seen once per MB of training code, 6.223); the node-at-offset
+/// lookups pay for it (`NOTES.md`).
+pub const SKIP_DESCENDANTS: u32 = 16;
 
 impl Backend for Arena {
     const NAME: &'static str = "arena";
@@ -229,7 +230,7 @@ impl Backend for Arena {
     }
     const LOOKUP: &'static str =
         "the descent through the records, decoding one record per child passed at each level and \
-         skipping subtrees by their stored sizes (one of at most 8 descendants, which stores none, by \
+         skipping subtrees by their stored sizes (one of at most 16 descendants, which stores none, by \
          decoding them); a node with more than 64 children starts its scan at \
          the last of every 32nd child whose previous sibling ends before the offset (binary search in \
          the file's wide-node index): at most about 32 siblings passed at such a level";
