@@ -367,7 +367,7 @@ fn decode_entry(
     out.children = p as u32;
     out.subtree_end = subtree_end;
     out.next = model.next_descriptor(entry, parent.kind_field as u16);
-    out.child = entry.child;
+    out.child = model.child_descriptor(entry);
 }
 
 /// The record after an escape to context `context` at bit `at`: more escapes, a symbol, or a raw record.
@@ -566,7 +566,7 @@ impl Iterator for Preorder<'_> {
             } else {
                 model.next_descriptor(entry, self.parent_kind as u16)
             };
-            child = entry.child;
+            child = model.child_descriptor(entry);
         } else {
             let parent = Frame {
                 kind_field: self.parent_kind,

@@ -50,7 +50,7 @@
 //! `size_of_val` of every array a model reads): 34.4 KB for Python, 47.2 KB for Rust, 43.0 KB for TypeScript
 //! and 44.3 KB for TSX (0.12 MB for the built-in corpus's three, against the grammars' own parse tables'
 //! 4.4 MB). Per context 8 bytes (its decoding table's descriptor, its first symbol, its symbol count), per
-//! decoding slot 2, per symbol 16 (its entry), per number code 512 (its decoding slots), per pair context 6
+//! decoding slot 2, per symbol 12 (its entry), per kind 4 (its first child's context), per number code 512 (its decoding slots), per pair context 6
 //! and per fallback 4 (their sorted keys). What only the encoder reads (each symbol's code and its next
 //! context's id, each number code's 44 codes, each kind's first-child context) is not static: the encoder
 //! derives it from the decoding tables (`encode::Tables`, O(symbols + slots), about 8 KB a grammar) into
