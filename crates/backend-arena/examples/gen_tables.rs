@@ -33,7 +33,9 @@
 //!   symbols (add-one smoothed, at most 8 bits) per kind with enough values ([`Params`]), one shared code
 //!   for the other kinds; gaps, leaf lengths and inner-node lengths each have their own; subtree sizes one.
 //! - **subtree sizes**: a node that is not its parent's last child stores the bit size of its descendants'
-//!   records (one size code).
+//!   records (one size code), or 0 when it has at most `backend_arena::SKIP_DESCENDANTS` of them (the size
+//!   code learns how often; `--skip-descendants N` costs another choice of that constant, which the format
+//!   fixes: tables trained with another value code worse, never wrongly).
 
 use cst_measure::corpus::{Corpus, DEFAULT_MAX_FILE_BYTES};
 use cst_measure::Language;

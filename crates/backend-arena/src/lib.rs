@@ -47,11 +47,11 @@
 //! `examples/gen_tables.rs` into `tables/*.model`, expanded by `build.rs` into tables compiled into the
 //! binary, never allocated, and nothing is shared between files. A process pays for the models of the
 //! grammars it uses, so they are counted as the row's static bytes ([`Arena::static_bytes`], the
-//! `size_of_val` of every array a model reads): 34.4 KB for Python, 47.2 KB for Rust, 43.0 KB for TypeScript
-//! and 44.3 KB for TSX (0.12 MB for the built-in corpus's three, against the grammars' own parse tables'
+//! `size_of_val` of every array a model reads): 30.2 KB for Python, 41.0 KB for Rust, 37.2 KB for TypeScript
+//! and 38.3 KB for TSX (0.11 MB for the built-in corpus's three, against the grammars' own parse tables'
 //! 4.4 MB). Per context 8 bytes (its decoding table's descriptor, its first symbol, its symbol count), per
-//! decoding slot 2, per symbol 12 (its entry), per kind 4 (its first child's context), per number code 512 (its decoding slots), per pair context 6
-//! and per fallback 4 (their sorted keys). What only the encoder reads (each symbol's code and its next
+//! decoding slot 2, per symbol 12 (its entry), per kind 4 (the descriptor of its first child's context),
+//! per number code 512 (its decoding slots), per pair context 6 and per fallback 4 (their sorted keys). What only the encoder reads (each symbol's code and its next
 //! context's id, each number code's 44 codes, each kind's first-child context) is not static: the encoder
 //! derives it from the decoding tables (`encode::Tables`, O(symbols + slots), about 8 KB a grammar) into
 //! its scratch when a build first encodes the grammar, and an edited store keeps it from its first edit of
