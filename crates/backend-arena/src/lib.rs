@@ -1061,6 +1061,38 @@ impl CstCursor for ArenaCursor<'_> {
 mod tests {
     use super::*;
 
+    /// A small subtree that is not its parent's last child stores no size: its frame's end is unknown until a
+    /// reader steps past it (by decoding its records) or a walk below it climbs back (from its last child),
+    /// and both reach the same next sibling.
+    #[test]
+    fn a_small_subtree_stores_no_size_and_both_ways_past_it_agree() {
+        let text = "f(a, b)\ng(c)\n";
+        let mut store = Arena::new_store();
+        store
+            .add(Language::Python, text, Language::Python.parse(text))
+            .unwrap();
+        store.finish();
+        // Stepping past it: its end is found by decoding its descendants.
+        let mut past = store.cursor(0);
+        assert!(past.goto_first_child());
+        assert_eq!(past.current().subtree_end, codec::UNKNOWN);
+        assert!(past.goto_next_sibling());
+        // Walking below it to its last descendant and climbing back: the end is handed up.
+        let mut below = store.cursor(0);
+        assert!(below.goto_first_child());
+        let statement = below.depth;
+        while below.goto_first_child() {
+            while below.goto_next_sibling() {}
+        }
+        while below.depth > statement {
+            assert!(below.goto_parent());
+        }
+        assert_ne!(below.current().subtree_end, codec::UNKNOWN);
+        assert!(below.goto_next_sibling());
+        assert_eq!(below.node(), past.node());
+        assert_eq!(below.node().start, 8);
+    }
+
     /// An update copies the unchanged subtrees' records, and the stream it writes is the one a full encode of
     /// the new tree writes, byte for byte.
     #[test]
