@@ -354,7 +354,6 @@ fn generate(name: &str, spec: &Spec) -> String {
                 Some(p) => (resolve(p, e.kind), ""),
                 None => (0, " | LOOKUP"),
             };
-            let child = resolve(e.kind, NONE);
             let (fixed, end_code) = match e.end.chars().next() {
                 Some('f') => (end, 0),
                 Some('p') => (0, 0),
@@ -362,11 +361,10 @@ fn generate(name: &str, spec: &Spec) -> String {
             };
             writeln!(
                 entries,
-                "    e({}, {}{lookup}, {gap_code}, {end_code}, {fixed}, {}, {}),",
+                "    e({}, {}{lookup}, {gap_code}, {end_code}, {fixed}, {}),",
                 e.kind | (e.field << 16),
                 flags(e),
                 descriptors[next],
-                descriptors[child],
             )
             .unwrap();
             writeln!(codes, "    {},", (canonical_codes[rank] << 4) | e.length).unwrap();
@@ -376,7 +374,7 @@ fn generate(name: &str, spec: &Spec) -> String {
             Some(f) => (descriptors[f as usize].to_string(), f.to_string()),
             None => ("RAW_DESCRIPTOR".to_string(), "RAW".to_string()),
         };
-        writeln!(entries, "    e(0, ESCAPE, 0, 0, 0, {fallback}, 0),").unwrap();
+        writeln!(entries, "    e(0, ESCAPE, 0, 0, 0, {fallback}),").unwrap();
         writeln!(
             codes,
             "    {},",
@@ -480,6 +478,14 @@ fn generate(name: &str, spec: &Spec) -> String {
         list(&mut first.iter().map(usize::to_string))
     )
     .unwrap();
+    // The same as descriptors: what a decoded node's first child is decoded with (per kind, not per entry).
+    writeln!(
+        out,
+        "static FIRST_CHILDREN: [u32; {}] = [{}];",
+        first.len(),
+        list(&mut first.iter().map(|&c| descriptors[c].to_string()))
+    )
+    .unwrap();
     writeln!(
         out,
         "static KINDS: [(u16, bool, &str); {}] = [{}];",
@@ -505,10 +511,11 @@ fn generate(name: &str, spec: &Spec) -> String {
         "{name}: root context"
     );
     // The tables' bytes, counted from what was written (element sizes as `src/model.rs` declares them:
-    // `Context` 8, `Entry` 16, a slot 2; the arrays compiled for tests only aside), for the test that checks
-    // `Model::static_bytes` against it.
+    // `Context` 8, `Entry` 12, a slot 2, a first child's descriptor 4; the arrays compiled for tests only
+    // aside), for the test that checks `Model::static_bytes` against it.
     let counted = spec.contexts.len() * 8
-        + entry_count * 16
+        + entry_count * 12
+        + first.len() * 4
         + slots.len() * 2
         + number_slots.len() * 2
         + pairs.len() * (4 + 2)
@@ -539,6 +546,7 @@ fn generate(name: &str, spec: &Spec) -> String {
         fallback_contexts: &FALLBACK_CONTEXTS,
         #[cfg(test)]
         first_contexts: &FIRST_CONTEXTS,
+        first_children: &FIRST_CHILDREN,
         global: {global},
         root: {},
         root_descriptor: {},

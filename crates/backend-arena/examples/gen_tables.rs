@@ -33,13 +33,16 @@
 //!   symbols (add-one smoothed, at most 8 bits) per kind with enough values ([`Params`]), one shared code
 //!   for the other kinds; gaps, leaf lengths and inner-node lengths each have their own; subtree sizes one.
 //! - **subtree sizes**: a node that is not its parent's last child stores the bit size of its descendants'
-//!   records (one size code).
+//!   records (one size code), or 0 when it has at most `backend_arena::SKIP_DESCENDANTS` of them (the size
+//!   code learns how often; `--skip-descendants N` costs another choice of that constant, which the format
+//!   fixes: tables trained with another value code worse, never wrongly).
 
 use cst_measure::corpus::{Corpus, DEFAULT_MAX_FILE_BYTES};
 use cst_measure::Language;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// What decides the model's size: how often a context, a symbol or a number code must occur in the training
 /// code to get table space of its own, in occurrences per 1,000,000 bytes of training code (so that a
@@ -73,7 +76,7 @@ impl Default for Params {
             fallback_min: 0.0,
             pair_symbol_min: 40.0,
             fallback_symbol_min: 20.0,
-            global_symbol_min: 3.0,
+            global_symbol_min: 1.0,
             family_min: 4000.0,
             exclusion: true,
         }
@@ -94,11 +97,15 @@ impl Params {
             "--global-symbol-min" => self.global_symbol_min = value,
             "--family-min" => self.family_min = value,
             "--exclusion" => self.exclusion = value != 0.0,
+            "--skip-descendants" => SKIP.store(value as u32, Ordering::Relaxed),
             _ => return false,
         }
         true
     }
 }
+/// Subtrees of at most this many descendants store no size (0 instead; the format's
+/// [`backend_arena::SKIP_DESCENDANTS`], which `--skip-descendants N` overrides to compare choices).
+static SKIP: AtomicU32 = AtomicU32::new(backend_arena::SKIP_DESCENDANTS);
 /// Longest number code.
 const NUMBER_LIMIT: u32 = 8;
 /// Symbol codes: at least this long a limit, longer only when a context has more symbols than it holds.
@@ -666,13 +673,18 @@ impl Costs {
         }
         // Sizes, bottom-up: `after[i]` is the bits of records i.. to the end.
         let size_code = &model.families[model.size_family];
+        let skip = SKIP.load(Ordering::Relaxed);
         let mut after = vec![0u64; nodes.len() + 1];
         for i in (0..nodes.len()).rev() {
             let n = &nodes[i];
             let mut bits = u64::from(record[i]);
             if !n.leaf && !n.last {
                 let end = i + 1 + n.descendants as usize;
-                let value = (after[i + 1] - after[end]) as u32;
+                let value = if n.descendants <= skip {
+                    0
+                } else {
+                    (after[i + 1] - after[end]) as u32
+                };
                 let x = u64::from(size_code.cost(value));
                 c.size += x;
                 bits += x;

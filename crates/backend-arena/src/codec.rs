@@ -18,7 +18,11 @@
 //!   previous sibling's end otherwise, as a number of the symbol's gap code.
 //! - **length** (coded mode): end minus start, a number of the symbol's length code.
 //! - **size**, for an inner node that is not its parent's last child: the bits of its descendants' records,
-//!   a number of the model's size code, so that its next sibling is found without decoding them.
+//!   a number of the model's size code, so that its next sibling is found without decoding them; 0 (never
+//!   a real size: a descendant's record takes at least a bit) for a node of at most
+//!   [`crate::SKIP_DESCENDANTS`] descendants, whose frame then says [`UNKNOWN`] and whose end a reader finds
+//!   by decoding those records ([`subtree_end`]). An update never copies such a subtree (its records are
+//!   few), so that every copied subtree stores its size as a full encoding would.
 //!
 //! Numbers (gaps, lengths, sizes) are coded as a symbol of a 44-symbol alphabet, values 0 to 15 exactly and
 //! then one symbol per bit length from 5 to 32 bits followed by the bits below the leading one, under an
@@ -33,6 +37,10 @@ use cst_measure::NodeInfo;
 
 /// [`Frame::flags`] of a node inserted by error recovery (only raw records have it).
 pub(crate) const MISSING: u8 = 1 << 2;
+/// [`Frame::subtree_end`] of an inner node whose record stores no size (at most
+/// [`crate::SKIP_DESCENDANTS`] descendants), and of the last children below it until a walk that reached
+/// their end tells: [`subtree_end`] finds it.
+pub(crate) const UNKNOWN: u32 = u32::MAX;
 /// Bytes a reader may read past a file's last record: the arena ends with this many zero bytes.
 pub(crate) const PADDING: usize = 8;
 
@@ -52,7 +60,7 @@ pub(crate) struct Frame {
     /// Bit offset of the first child's record (the end of this node's record).
     pub(crate) children: u32,
     /// Bit offset just past this node's subtree (a leaf's record end; a non-last inner node's stored
-    /// size; a last child's parent's subtree end).
+    /// size; a last child's parent's subtree end), or [`UNKNOWN`].
     pub(crate) subtree_end: u32,
     /// Descriptor of the context of the next sibling's record.
     pub(crate) next: u32,
@@ -236,6 +244,61 @@ pub(crate) fn decode(
     decode_entry(ahead, entry, base, parent, model, out);
 }
 
+/// The bit just past the subtree of `node`: its frame's, or for an inner node whose record stores no size
+/// ([`UNKNOWN`]), found by decoding its descendants' records ([`small_subtree_end`]). A stream that is not
+/// the encoder's (a forged saved file) can make this wrong or make a bounds-checked read panic, never read
+/// out of bounds or loop.
+#[inline(always)]
+pub(crate) fn subtree_end(bytes: &[u8], node: &Frame, model: &Model) -> u32 {
+    if node.subtree_end != UNKNOWN {
+        node.subtree_end
+    } else {
+        skipped_subtree_end(bytes, node, model)
+    }
+}
+
+#[inline(never)]
+fn skipped_subtree_end(bytes: &[u8], node: &Frame, model: &Model) -> u32 {
+    small_subtree_end(bytes, node, model).unwrap_or(node.children)
+}
+
+/// The bit just past the subtree of the inner node `node` if it has at most [`crate::SKIP_DESCENDANTS`]
+/// descendants, else `None`: their records decoded in stream order (at most that many and one more), on a
+/// stack of frames that lives on the call stack. O(1): bounded by that constant. Every record moves on by at
+/// least one bit.
+pub(crate) fn small_subtree_end(bytes: &[u8], node: &Frame, model: &Model) -> Option<u32> {
+    const MOST: usize = crate::SKIP_DESCENDANTS as usize;
+    let mut parents = [Frame::default(); MOST + 1];
+    parents[0] = *node;
+    let (mut depth, mut records) = (0, 0);
+    let (mut at, mut context, mut base) = (node.children, node.child, node.start);
+    let mut child = Frame::default();
+    loop {
+        if records == MOST {
+            return None;
+        }
+        records += 1;
+        decode(bytes, at, context, base, &parents[depth], model, &mut child);
+        if !child.is_leaf() {
+            depth += 1;
+            parents[depth] = child;
+            (at, context, base) = (child.children, child.child, child.start);
+            continue;
+        }
+        at = child.subtree_end;
+        // Climb past every parent whose last child this closes; the node's own children end the walk.
+        let mut closed = child;
+        while closed.is_last() {
+            if depth == 0 {
+                return Some(at);
+            }
+            closed = parents[depth];
+            depth -= 1;
+        }
+        (context, base) = (closed.next, closed.end);
+    }
+}
+
 /// [`decode`] into a new frame.
 #[inline(always)]
 pub(crate) fn decoded(
@@ -291,8 +354,10 @@ fn decode_entry(
     } else if flags & LAST != 0 {
         parent.subtree_end
     } else {
-        let size = ahead.number(model.size_code, model);
-        (ahead.at as u32).wrapping_add(size)
+        match ahead.number(model.size_code, model) {
+            0 => UNKNOWN,
+            size => (ahead.at as u32).wrapping_add(size),
+        }
     };
     let p = ahead.at;
     out.kind_field = entry.kind_field;
@@ -302,7 +367,7 @@ fn decode_entry(
     out.children = p as u32;
     out.subtree_end = subtree_end;
     out.next = model.next_descriptor(entry, parent.kind_field as u16);
-    out.child = entry.child;
+    out.child = model.child_descriptor(entry);
 }
 
 /// The record after an escape to context `context` at bit `at`: more escapes, a symbol, or a raw record.
@@ -383,8 +448,10 @@ fn decode_raw(bytes: &[u8], at: usize, base: u32, parent: &Frame, model: &Model)
     } else if flags & u32::from(LAST) != 0 {
         parent.subtree_end
     } else {
-        let size = read_raw_number(bytes, &mut p);
-        (p as u32).wrapping_add(size)
+        match read_raw_number(bytes, &mut p) {
+            0 => UNKNOWN,
+            size => (p as u32).wrapping_add(size),
+        }
     };
     Frame {
         kind_field: u32::from(kind) | (field << 16),
@@ -499,7 +566,7 @@ impl Iterator for Preorder<'_> {
             } else {
                 model.next_descriptor(entry, self.parent_kind as u16)
             };
-            child = entry.child;
+            child = model.child_descriptor(entry);
         } else {
             let parent = Frame {
                 kind_field: self.parent_kind,

@@ -956,10 +956,11 @@ fn prepend_record(
     flat: &[Flat],
     i: usize,
     copied: u32,
+    holds_copy: bool,
     writer: &mut ReverseWriter<'_>,
 ) -> u32 {
     let node = &flat[i];
-    let size = size_of(flat, i, copied);
+    let size = size_of(flat, i, copied, holds_copy);
     let mut bits = 0;
     if node.entry == RAW_ENTRY {
         let mut pieces = Pieces::default();
@@ -1004,11 +1005,17 @@ fn prepend_record(
 
 /// The subtree size node `i`'s record stores (inner nodes that are not last): the bits of its descendants'
 /// records, known once they are written (`copied`: those copied from a previous stream, for a node whose
-/// descendants are not in `flat`).
+/// descendants are not in `flat`), or 0 for a node with at most [`crate::SKIP_DESCENDANTS`] descendants (a
+/// reader decodes them to find its end). `holds_copy`: the node or one of its descendants has its
+/// descendants copied (only subtrees of more than [`crate::SKIP_DESCENDANTS`] descendants are), so that it
+/// has more descendants than `flat` shows.
 #[inline(always)]
-fn size_of(flat: &[Flat], i: usize, copied: u32) -> Option<u32> {
+fn size_of(flat: &[Flat], i: usize, copied: u32, holds_copy: bool) -> Option<u32> {
     let node = &flat[i];
     (node.flags & (LEAF | LAST) == 0).then(|| {
+        if !holds_copy && node.next - i as u32 - 1 <= crate::SKIP_DESCENDANTS {
+            return 0;
+        }
         let end = flat.get(node.next as usize).map_or(0, |n| n.written);
         // Wrapping: past the format's limit the sums are clamped and the file is refused anyway.
         flat.get(i + 1)
@@ -1105,6 +1112,9 @@ fn write<'s>(
         count: 0,
     };
     let mut after = 0u64;
+    // The first node after `i` whose descendants are copied (they are more than `SKIP_DESCENDANTS`, so that
+    // a node holding one stores its size).
+    let mut next_copy = u32::MAX;
     for i in (0..flat.len()).rev() {
         let mut copied = 0;
         if let Some(&(_, from, bits)) = copies.next_if(|c| c.0 as usize == i) {
@@ -1112,7 +1122,11 @@ fn write<'s>(
             after += u64::from(bits);
             copied = bits;
         }
-        let bits = prepend_record(model, flat, i, copied, &mut writer);
+        let holds_copy = copied > 0 || next_copy < flat[i].next;
+        let bits = prepend_record(model, flat, i, copied, holds_copy, &mut writer);
+        if copied > 0 {
+            next_copy = i as u32;
+        }
         flat[i].bits = bits;
         after += u64::from(bits);
         // Past the format's limit the stream is refused; keep the sums in range until then.
@@ -1203,7 +1217,7 @@ pub(crate) fn part_bits(
             context = model.links[escape];
         }
         parts.escape_bits += escapes;
-        let size = size_of(flat, i, 0);
+        let size = size_of(flat, i, 0, false);
         if node.entry == RAW_ENTRY {
             let size_bits = size.map_or(0, |s| u64::from(codec::raw_number_length(s)));
             parts.raw_records += 1;
@@ -1214,10 +1228,19 @@ pub(crate) fn part_bits(
         let index = usize::from(node.entry);
         let e = &model.entries[index];
         parts.symbol_bits += u64::from(model.codes[index] & 15);
+        parts
+            .counts
+            .push((0, u32::from(context), index as u32, node.kind));
         if e.flags & GAP_CODED != 0 {
             parts.gap_bits += u64::from(number_length(node.gap, e.gap_code, model));
+            parts
+                .counts
+                .push((1, u32::from(e.gap_code), node.gap, node.kind));
         }
         if e.flags & END_MASK == END_CODED {
+            parts
+                .counts
+                .push((2, u32::from(e.end_code), node.len, node.kind));
             let bits = u64::from(number_length(node.len, e.end_code, model));
             if node.flags & LEAF != 0 {
                 parts.leaf_length_bits += bits;
@@ -1226,6 +1249,12 @@ pub(crate) fn part_bits(
             }
         }
         if let Some(size) = size {
+            parts
+                .counts
+                .push((3, u32::from(model.size_code), size, node.kind));
+            parts
+                .counts
+                .push((4, size, flat[i].next - i as u32 - 1, node.kind));
             parts.size_bits += u64::from(number_length(size, model.size_code, model));
         }
     }
@@ -1365,7 +1394,7 @@ mod tests {
                 }
                 child = decoded(
                     bytes,
-                    child.subtree_end,
+                    crate::codec::subtree_end(bytes, &child, model),
                     child.next,
                     child.end,
                     parent,

@@ -34,7 +34,7 @@
 //! | **raw body** | after the last escape | 3 (leaf, last, missing) + 16 (kind) + 1 (+ 16: field) + 1 (sign) + gap + 1 (+ length), numbers raw: 6 bits of bit length and the bits below the leading one. `MISSING` nodes, negative gaps, field ids past 255 and kinds the model lacks come this way. |
 //! | **gap** | gap mode coded | start minus the *base* (the parent's start for a first child, the previous sibling's end otherwise): a number of the kind's gap code |
 //! | **length** | end mode coded | end minus start: a number of the kind's length code (leaf and inner kinds have their own) |
-//! | **size** | inner node, not its parent's last child | the bits of its descendants' records: a number of the size code |
+//! | **size** | inner node, not its parent's last child | the bits of its descendants' records, or 0 for a node of at most [`SKIP_DESCENDANTS`] (16) descendants (a reader that must step past it decodes them): a number of the size code |
 //!
 //! A number is one of 44 symbols (values 0 to 15 exactly, then one per bit length from 5 to 32 bits) under an
 //! 8-bit Huffman code, followed for values of 16 and more by the bits below their leading one. So a
@@ -47,18 +47,18 @@
 //! `examples/gen_tables.rs` into `tables/*.model`, expanded by `build.rs` into tables compiled into the
 //! binary, never allocated, and nothing is shared between files. A process pays for the models of the
 //! grammars it uses, so they are counted as the row's static bytes ([`Arena::static_bytes`], the
-//! `size_of_val` of every array a model reads): 32.2 KB for Python, 45.0 KB for Rust, 40.2 KB for TypeScript
-//! and 41.3 KB for TSX (0.12 MB for the built-in corpus's three, against the grammars' own parse tables'
+//! `size_of_val` of every array a model reads): 30.2 KB for Python, 41.0 KB for Rust, 37.2 KB for TypeScript
+//! and 38.3 KB for TSX (0.11 MB for the built-in corpus's three, against the grammars' own parse tables'
 //! 4.4 MB). Per context 8 bytes (its decoding table's descriptor, its first symbol, its symbol count), per
-//! decoding slot 2, per symbol 16 (its entry), per number code 512 (its decoding slots), per pair context 6
-//! and per fallback 4 (their sorted keys). What only the encoder reads (each symbol's code and its next
+//! decoding slot 2, per symbol 12 (its entry), per kind 4 (the descriptor of its first child's context),
+//! per number code 512 (its decoding slots), per pair context 6 and per fallback 4 (their sorted keys). What only the encoder reads (each symbol's code and its next
 //! context's id, each number code's 44 codes, each kind's first-child context) is not static: the encoder
 //! derives it from the decoding tables (`encode::Tables`, O(symbols + slots), about 8 KB a grammar) into
 //! its scratch when a build first encodes the grammar, and an edited store keeps it from its first edit of
 //! the grammar on.
 //! They are that small because the generator gives table space only to what occurs often enough in the
 //! training code (per 1,000,000 bytes of it: a (parent, previous sibling) context 400 times, a symbol 40
-//! times in such a context, 20 in its parent's fallback, 3 in the global context, a kind's own number code
+//! times in such a context, 20 in its parent's fallback, 1 in the global context, a kind's own number code
 //! 4,000 values) and trains each fallback only on what its pair contexts leave to it: see
 //! `examples/gen_tables.rs`. A model only makes records shorter: whatever it lacks is escaped, so
 //! correctness never depends on it.
@@ -75,9 +75,12 @@
 //! - `goto_first_child`: decodes one record (the child's symbol in the context the parent's frame gives,
 //!   then at most three numbers). O(1).
 //! - `goto_next_sibling`: decodes the record at the current node's subtree end, which its frame holds (a
-//!   leaf's record end, an inner node's stored size, a last child has no next sibling). O(1): a subtree is
-//!   never decoded to be skipped.
-//! - `goto_parent`: pops a frame. O(1).
+//!   leaf's record end, an inner node's stored size, a last child has no next sibling). A node of at most
+//!   [`SKIP_DESCENDANTS`] descendants stores no size: unless a walk below it has reached its last
+//!   descendant (whose end `goto_parent` hands up), its end is found by decoding those few records in
+//!   stream order on a stack of frames on the call stack (`codec::small_subtree_end`). O(1) either way: at
+//!   most 16 records are decoded to skip a subtree.
+//! - `goto_parent`: pops a frame, handing a last child's subtree end to a parent that stores no size. O(1).
 //! - `fold_preorder` (what the compare run's full walk reads): decodes the records one after another in
 //!   stream order, which is preorder, with a stack of the open parents (16 bytes each: the parent's parent's
 //!   kind and end, its next sibling's context and gap base) instead of a cursor's 32-byte frames: no subtree
@@ -93,7 +96,8 @@
 //!   tried to shorten the chain (none kept) are in `NOTES.md` beside this crate's `Cargo.toml`.
 //! - `text()` of a node, `CstStore::text` and `language` of a file: O(1) slices (no copy).
 //! - `seek` (node at offset): the descent of [`cst_measure::backend::descend_to_offset`], decoding one
-//!   record per child passed at each level (subtrees skipped by their sizes), pushing each level's frame so
+//!   record per child passed at each level (subtrees skipped by their sizes, a small one of at most 16
+//!   descendants by decoding them), pushing each level's frame so
 //!   that `goto_parent` climbs back to the root. Linear in the children passed for nodes of at most 64
 //!   children; for a wider node the scan starts at the last sampled child (every 32nd) whose previous
 //!   sibling ends before the offset, found by binary search in the file's wide-node index (over its wide
@@ -195,6 +199,14 @@ use wide::WideIndex;
 /// The arena backend.
 pub struct Arena;
 
+/// An inner node with at most this many descendants stores no subtree size (a size of 0 says so): a reader
+/// that needs its subtree's end decodes those records instead (see `codec.rs`). Held out by package on the
+/// training TypeScript (`gen_tables --holdout-packages --skip-descendants K`), records take 7.354 bits a
+/// node with every size stored, 7.102 with K = 4, 6.804 with 8, 6.633 with 12, 6.500 with 16 (with the
+/// global context keeping every symbol seen once per MB of training code, 6.223); the node-at-offset
+/// lookups pay for it (`NOTES.md`).
+pub const SKIP_DESCENDANTS: u32 = 16;
+
 impl Backend for Arena {
     const NAME: &'static str = "arena";
     const RETAINS: &'static str =
@@ -218,7 +230,8 @@ impl Backend for Arena {
     }
     const LOOKUP: &'static str =
         "the descent through the records, decoding one record per child passed at each level and \
-         skipping subtrees by their stored sizes; a node with more than 64 children starts its scan at \
+         skipping subtrees by their stored sizes (one of at most 16 descendants, which stores none, by \
+         decoding them); a node with more than 64 children starts its scan at \
          the last of every 32nd child whose previous sibling ends before the offset (binary search in \
          the file's wide-node index): at most about 32 siblings passed at such a level";
     const UPDATE: &'static str =
@@ -497,8 +510,11 @@ impl ArenaStore {
 /// The bits each part of a file's records takes, as the encoder writes them: for the report's accounting
 /// of where the bytes go (not part of the backend's interface).
 #[doc(hidden)]
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct RecordParts {
+    /// Every coded part as (what: 0 symbol, 1 gap, 2 length, 3 size; the context or number code; the entry
+    /// or the value; the node's kind): for the accounting of codes adapted to a corpus.
+    pub counts: Vec<(u8, u32, u32, u16)>,
     pub nodes: u64,
     pub leaves: u64,
     /// Escapes to wider contexts (and to raw records).
@@ -542,6 +558,7 @@ impl RecordParts {
         self.size_bits += other.size_bits;
         self.header_bits += other.header_bits;
         self.index_bytes += other.index_bytes;
+        self.counts.extend_from_slice(&other.counts);
     }
 }
 
@@ -833,7 +850,13 @@ fn reusable(
     loop {
         let node = *cursor.current();
         if node.start == old_start && node.end == old_end && node.kind_field as u16 == kind {
-            if node.is_leaf() || cursor.index.any_in(node.children, node.subtree_end) {
+            // A subtree of at most `SKIP_DESCENDANTS` descendants is walked: its root's record stores no size,
+            // which a copy (that does not count them) would store. A larger one's end is known: no sized
+            // ancestor stands between it and a sized node or the root.
+            if node.is_leaf()
+                || codec::small_subtree_end(cursor.bytes, &node, cursor.model).is_some()
+                || cursor.index.any_in(node.children, node.subtree_end)
+            {
                 return None;
             }
             let first = cursor.step_toward(old_start)?;
@@ -947,7 +970,7 @@ impl ArenaCursor<'_> {
             }
             child = codec::decoded(
                 self.bytes,
-                child.subtree_end,
+                codec::subtree_end(self.bytes, &child, self.model),
                 child.next,
                 end,
                 parent,
@@ -1003,7 +1026,8 @@ impl CstCursor for ArenaCursor<'_> {
         // A node that is not last is a leaf (its subtree ends with its record) or has a stored size.
         let (above, below) = self.frames.split_at_mut(depth);
         let node = &mut below[0];
-        let (at, context, base) = (node.subtree_end, node.next, node.end);
+        let at = codec::subtree_end(self.bytes, node, self.model);
+        let (context, base) = (node.next, node.end);
         codec::decode(
             self.bytes,
             at,
@@ -1022,6 +1046,12 @@ impl CstCursor for ArenaCursor<'_> {
         if depth <= 1 {
             return false;
         }
+        // A last child's end is its parent's: tell a parent that stores no size (a walk that goes on to its
+        // next sibling then decodes nothing twice).
+        let (child, parent) = (self.frames[depth], &mut self.frames[depth - 1]);
+        if child.is_last() && parent.subtree_end == codec::UNKNOWN {
+            parent.subtree_end = child.subtree_end;
+        }
         self.depth = depth - 1;
         true
     }
@@ -1030,6 +1060,38 @@ impl CstCursor for ArenaCursor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A small subtree that is not its parent's last child stores no size: its frame's end is unknown until a
+    /// reader steps past it (by decoding its records) or a walk below it climbs back (from its last child),
+    /// and both reach the same next sibling.
+    #[test]
+    fn a_small_subtree_stores_no_size_and_both_ways_past_it_agree() {
+        let text = "f(a, b)\ng(c)\n";
+        let mut store = Arena::new_store();
+        store
+            .add(Language::Python, text, Language::Python.parse(text))
+            .unwrap();
+        store.finish();
+        // Stepping past it: its end is found by decoding its descendants.
+        let mut past = store.cursor(0);
+        assert!(past.goto_first_child());
+        assert_eq!(past.current().subtree_end, codec::UNKNOWN);
+        assert!(past.goto_next_sibling());
+        // Walking below it to its last descendant and climbing back: the end is handed up.
+        let mut below = store.cursor(0);
+        assert!(below.goto_first_child());
+        let statement = below.depth;
+        while below.goto_first_child() {
+            while below.goto_next_sibling() {}
+        }
+        while below.depth > statement {
+            assert!(below.goto_parent());
+        }
+        assert_ne!(below.current().subtree_end, codec::UNKNOWN);
+        assert!(below.goto_next_sibling());
+        assert_eq!(below.node(), past.node());
+        assert_eq!(below.node().start, 8);
+    }
 
     /// An update copies the unchanged subtrees' records, and the stream it writes is the one a full encode of
     /// the new tree writes, byte for byte.

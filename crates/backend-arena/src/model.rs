@@ -78,8 +78,6 @@ pub(crate) struct Entry {
     /// Descriptor of the next sibling's context (unless [`LOOKUP`]); for the escape, the fallback
     /// context's or [`RAW_DESCRIPTOR`].
     pub(crate) next: u32,
-    /// Descriptor of the first child's context.
-    pub(crate) child: u32,
     /// [`LEAF`], [`LAST`], gap and end modes, [`ESCAPE`], [`LOOKUP`].
     pub(crate) flags: u8,
     /// The number codes of the gap ([`GAP_CODED`]) and of the length ([`END_CODED`]).
@@ -89,7 +87,7 @@ pub(crate) struct Entry {
     pub(crate) fixed: u8,
 }
 
-const _: () = assert!(std::mem::size_of::<Entry>() == 16);
+const _: () = assert!(std::mem::size_of::<Entry>() == 12);
 
 impl Entry {
     /// What the encoder looks a node up by: `kind << 16 | field << 8 | last << 1 | leaf`.
@@ -102,19 +100,10 @@ impl Entry {
 }
 
 /// Builds an [`Entry`] (short, for the generated tables).
-const fn e(
-    kind_field: u32,
-    flags: u8,
-    gap_code: u8,
-    end_code: u8,
-    fixed: u8,
-    next: u32,
-    child: u32,
-) -> Entry {
+const fn e(kind_field: u32, flags: u8, gap_code: u8, end_code: u8, fixed: u8, next: u32) -> Entry {
     Entry {
         kind_field,
         next,
-        child,
         flags,
         gap_code,
         end_code,
@@ -152,6 +141,10 @@ pub(crate) struct Model {
     /// `build.rs` wrote them (the encoder derives its own; for the test that checks it).
     #[cfg(test)]
     pub(crate) first_contexts: &'static [u16],
+    /// The descriptor of `resolve(kind, NONE)`, the context of a node's first child, for every kind id up to
+    /// the largest the model names, then for `ERROR`: what every entry of those kinds decodes its first
+    /// child with (4 bytes a kind, instead of 4 an entry).
+    pub(crate) first_children: &'static [u32],
     pub(crate) global: u16,
     /// The context of a file's root, and its descriptor.
     pub(crate) root: u16,
@@ -179,6 +172,15 @@ impl Model {
             + size_of_val(self.pair_contexts)
             + size_of_val(self.fallback_kinds)
             + size_of_val(self.fallback_contexts)
+            + size_of_val(self.first_children)
+    }
+
+    /// The descriptor of the first child's context of a node decoded as `entry` (whose kind the model names,
+    /// or is `ERROR`, the last of [`Model::first_children`]).
+    #[inline(always)]
+    pub(crate) fn child_descriptor(&self, entry: &Entry) -> u32 {
+        let last = self.first_children.len() - 1;
+        self.first_children[(entry.kind_field as u16 as usize).min(last)]
     }
 
     /// The model of a grammar.
@@ -333,6 +335,16 @@ mod tests {
                             language.name()
                         );
                     }
+                }
+                // Each symbol's first child decodes in its kind's first-child context, from the per-kind table.
+                for e in &model.entries[first..first + count - 1] {
+                    assert_eq!(
+                        model.child_descriptor(e),
+                        model.descriptor(model.resolve(e.kind_field as u16, super::NONE)),
+                        "{} kind {}",
+                        language.name(),
+                        e.kind_field as u16
+                    );
                 }
                 // The escape leads to a wider context (whose descriptor it carries) or to a raw record.
                 let (escape, fallback) = (

@@ -40,8 +40,8 @@ const STREAM_STARTS: u32 = 19;
 const STATUSES: u32 = 20;
 
 /// The version of this layout (the header records it): 3 since section 20 leads with the query-status
-/// model.
-pub(crate) const FORMAT: u32 = 3;
+/// model, 4 since a subtree of at most [`crate::SKIP_DESCENDANTS`] descendants stores a size of 0.
+pub(crate) const FORMAT: u32 = 4;
 
 /// Adds the store's sections: its buffers, borrowed when no file was edited.
 pub(crate) fn save<'s>(store: &'s ArenaStore, sections: &mut Sections<'s>) -> Result<(), String> {

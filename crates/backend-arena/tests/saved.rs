@@ -243,7 +243,12 @@ fn every_refusal_path_fires() {
     );
     check(
         with_header(&good, |h| h.backend_format += 1),
-        "saved format version 4",
+        "saved format version 5",
+    );
+    // A file of format 3, whose small subtrees stored their sizes, is refused too.
+    check(
+        with_header(&good, |h| h.backend_format -= 1),
+        "saved format version 3",
     );
     check(with_header(&good, |h| h.tables_hash ^= 1), "stale");
     // The query-status companions (section 20): cut short, or with bytes after the last file's.
