@@ -170,6 +170,7 @@ mod reference;
 mod saved;
 mod staging;
 mod stats;
+mod statuses;
 mod thaw;
 
 pub use codec::BLOCK_NODES;
@@ -177,7 +178,9 @@ pub use reference::{measure_text_reference, TextReference, TEXT_REFERENCE_LEVEL}
 pub use stats::{breakdown, Breakdown, PARTS};
 
 use codec::{Flat, Kinds, LEAF, MISSING, NO_LIST};
-use cst_measure::query_status::{contexts_of, FileStatus, QueryStatuses, StatusStream};
+use cst_measure::query_status::{
+    contexts_of, FileStatus, ModelBuilder, QueryStatuses, StatusStream,
+};
 use cst_measure::{Backend, BuildError, CstCursor, CstStore, FileEdit, Language, NodeInfo};
 use model::{Counts, Model};
 use std::borrow::Cow;
@@ -296,9 +299,24 @@ pub struct FrozenStore {
     edited: Vec<(u32, Arc<Edition>)>,
     shared: Option<Shared>,
     thaw_budget: ThawBudget,
-    /// Every file's query-status companion ([`cst_measure::query_status`]), beside its blob.
-    statuses: QueryStatuses,
+    /// Every file's query-status companion ([`cst_measure::query_status`]) until `finish()`, against the
+    /// empty model; empty after it.
+    building: QueryStatuses,
+    /// Every file's query-status companion from `finish()` on, coded (`statuses.rs`).
+    statuses: statuses::Companion,
     block_nodes: BlockNodes,
+}
+
+/// What a store's query-status companion holds ([`FrozenStore::status_parts`]), in requested bytes: the
+/// coded model and its entries, the per-file lengths and marks, the streams, and how many files have
+/// exceptions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatusParts {
+    pub model_entries: usize,
+    pub model_bytes: usize,
+    pub start_bytes: usize,
+    pub stream_bytes: usize,
+    pub files_with_exceptions: usize,
 }
 
 /// Nodes per block of the files `finish()` codes in blocks ([`codec::BLOCK_NODES`] unless set; 0: none).
@@ -609,6 +627,48 @@ impl FrozenStore {
             }
         }
         (files, blocks, bytes)
+    }
+
+    /// Learns the query-status model from every file (the statuses `add` kept against the empty model, read
+    /// in the contexts of the store's own walk) and codes each file's companion against it: two walks per
+    /// file, O(nodes); the entries weighed at what they take coded ([`statuses::ENTRY_BYTES`]).
+    fn learn_statuses(&self) -> statuses::Companion {
+        let decoded = |f: usize| {
+            let language = self.language(f);
+            let contexts = contexts_of(self, f);
+            let statuses = self
+                .building
+                .get(f, language)
+                .decode(contexts.iter().copied());
+            (language, statuses, contexts)
+        };
+        let mut builder = ModelBuilder::default();
+        for f in 0..self.len() {
+            let (language, statuses, contexts) = decoded(f);
+            builder.count(language, &statuses, &contexts);
+        }
+        let model = builder.build_with(statuses::ENTRY_BYTES);
+        let streams = (0..self.len()).map(|f| {
+            let (language, statuses, contexts) = decoded(f);
+            FileStatus::encode_with(&statuses, &contexts, language, &model)
+        });
+        statuses::Companion::new(&model, streams)
+    }
+
+    /// What the query-status companion holds: its model's entries and bytes, the per-file starts' bytes, and
+    /// the streams' bytes (with how many files have a non-empty stream).
+    pub fn status_parts(&self) -> StatusParts {
+        let (model_bytes, model_entries, start_bytes, stream_bytes) = self.statuses.parts();
+        let files_with_exceptions = (0..self.len())
+            .filter(|&f| self.statuses.owned(f).bytes() > 0)
+            .count();
+        StatusParts {
+            model_entries,
+            model_bytes,
+            start_bytes,
+            stream_bytes,
+            files_with_exceptions,
+        }
     }
 
     /// Makes the cursor's block index that of `file` (empty when the file is not coded in blocks).
@@ -1073,7 +1133,7 @@ impl CstStore for FrozenStore {
             )));
         }
         let flat = codec::flatten(&tree, source.len())?;
-        let status = self.statuses.status_of(language, &tree);
+        let status = self.building.status_of(language, &tree);
         drop(tree);
         // Each node costs at most a few escaped symbols, each text byte one literal byte.
         let bound = self.bound + source.len() as u64 + 40 * flat.len() as u64 + 64;
@@ -1090,7 +1150,7 @@ impl CstStore for FrozenStore {
             language: language.index() as u8,
             staged,
         });
-        self.statuses.push_status(status);
+        self.building.push_status(status);
         Ok(())
     }
 
@@ -1220,9 +1280,8 @@ impl CstStore for FrozenStore {
             dictionary: packed.dictionary.map(saved::Bytes::Owned),
         });
         self.pending = Vec::new();
-        let mut statuses = std::mem::take(&mut self.statuses);
-        statuses.learn(self.len(), |f| (self.language(f), contexts_of(self, f)));
-        self.statuses = statuses;
+        self.statuses = self.learn_statuses();
+        self.building = QueryStatuses::default();
     }
 
     fn len(&self) -> usize {
@@ -1257,11 +1316,15 @@ impl CstStore for FrozenStore {
 
     fn restore(&mut self, file: usize, version: &FrozenVersion) {
         self.set_blob(file, version.0.clone());
-        self.statuses.restore(file, &version.1);
+        self.statuses.replace(file, version.1.clone());
     }
 
     fn query_status(&self, file: usize) -> Option<StatusStream<'_>> {
-        Some(self.statuses.get(file, self.language(file)))
+        let language = self.language(file);
+        Some(match self.shared {
+            Some(_) => self.statuses.get(file, language),
+            None => self.building.get(file, language),
+        })
     }
 
     fn replace(
@@ -1278,7 +1341,10 @@ impl CstStore for FrozenStore {
             )));
         }
         let flat = codec::flatten(&tree, source.len())?;
-        let status = self.statuses.status_of(language, &tree);
+        let status = match self.shared {
+            Some(_) => self.statuses.status_of(language, &tree),
+            None => self.building.status_of(language, &tree),
+        };
         drop(tree);
         if self.shared.is_none() {
             // Not frozen yet: the file waits for `finish()` like any other (its bound counted again: an upper
@@ -1295,7 +1361,7 @@ impl CstStore for FrozenStore {
                 language: language.index() as u8,
                 staged: staging::Staged::new(cctx, source.as_bytes(), &flat),
             };
-            self.statuses.replace(file, status);
+            self.building.replace(file, status);
             return Ok(());
         }
         let blob = self.freeze_one(file, language, source, &flat);

@@ -433,7 +433,7 @@ fn every_container_refusal_path_fires() {
     );
     check(
         with_header(good, |h| h.backend_format += 1),
-        "saved format version 5, this build reads 4",
+        "saved format version 6, this build reads 5",
     );
     check(with_header(good, |h| h.tables_hash ^= 1), "stale");
     check(
@@ -663,32 +663,50 @@ fn every_frozen_refusal_path_fires_with_valid_checksums() {
         }),
         "zstd refuses the dictionary",
     );
-    // The query-status companions: the model's count or a file's length past the section, a model entry
-    // damaged or out of order, and bytes after the last file's.
+    // The query-status companion: the coded model's length past the section, its four language parts not
+    // filling it, a part damaged (no prediction for its entries to index), a file's length past the
+    // section or the lengths summing past it, and bytes after the last file's stream.
     let (_, sections) = parts(good);
     let statuses = &sections.iter().find(|s| s.0 == STATUSES).unwrap().1;
-    let entries = u64::from_le_bytes(statuses[..8].try_into().unwrap()) as usize;
-    assert!(entries >= 2, "the store learned a query-status model");
+    let model_at = past_varints(statuses, 0, 1);
+    let model_len = statuses[..model_at]
+        .iter()
+        .rev()
+        .fold(0, |v, &b| v << 7 | usize::from(b & 0x7f));
+    let lengths_at = model_at + model_len;
+    // Python's part (the first) is not empty: the store learned a model for it.
+    let python_at = past_varints(statuses, model_at, 1);
+    assert!(python_at < lengths_at && statuses[model_at] != 0);
     check(
         with_section(good, STATUSES, |s| {
-            s[..8].copy_from_slice(&u64::MAX.to_le_bytes())
+            s.splice(..model_at, [0xff, 0xff, 0xff, 0xff, 0x0f]);
         }),
         "query-status model runs past its section",
     );
     check(
         with_section(good, STATUSES, |s| {
-            let first = 8 + 16 * entries;
-            s[first..first + 8].copy_from_slice(&u64::MAX.to_le_bytes())
+            s.splice(..model_at, varint(model_len as u64 + 1));
+            s.insert(
+                lengths_at + varint(model_len as u64 + 1).len() - model_at,
+                0,
+            );
         }),
-        "query status runs past its section",
+        "holds more than its four languages' parts",
     );
     check(
-        with_section(good, STATUSES, |s| s[23] = 0xff),
-        "query-status model entry 0 is damaged",
+        with_section(good, STATUSES, |s| s[python_at] = 0),
+        "query-status model of language 0 is damaged",
     );
     check(
-        with_section(good, STATUSES, |s| s.copy_within(8..16, 24)),
-        "query-status model entry 1 is out of order",
+        with_section(good, STATUSES, |s| {
+            s.truncate(lengths_at);
+            s.push(0x80);
+        }),
+        "file 0's query status runs past its section",
+    );
+    check(
+        with_section(good, STATUSES, |s| s[lengths_at] = 0x7f),
+        "query statuses run past their section",
     );
     check(
         with_section(good, STATUSES, |s| s.push(0)),
