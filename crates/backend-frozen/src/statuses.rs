@@ -7,17 +7,19 @@
 //! | what | contents | bytes |
 //! | --- | --- | --- |
 //! | `model` | the status model learned at `finish()`, coded: per language the byte length of its part (LEB128), then each part: its distinct predictions (count, then each as a varint), its entries (count, then per entry in key order: the kind's rise from the previous entry's, the parent kind plus one (0: the kind's fallback, which has no field), the walk field, the prediction's index), all LEB128 | about 4 per entry and the predictions |
-//! | `lengths` | each file's stream length, LEB128 | 1 per file with at most 127 bytes of exceptions |
+//! | `present` | a bit per file: whether it has exceptions | 1 per 8 files |
+//! | `lengths` | the stream length of each file with exceptions, LEB128 | 1 per such file with at most 127 bytes of them |
 //! | `streams` | every file's exception stream (`cst_measure::query_status::FileStatus`'s format), end to end | the exceptions' |
-//! | `marks` | every 64th file's stream start and length offset (`u32` each), derived from `lengths` | 8 per 64 files |
+//! | `marks` | every 64th file's stream start and length offset (`u32` each), derived from `present` and `lengths` | 8 per 64 files |
 //! | `edited` | the current stream of each file edited since `finish()` | empty until an edit |
 //!
 //! Against `QueryStatuses` (16 bytes per model entry and its index held decoded, a `u32` start per file),
-//! this holds the model at about a quarter of its bytes and a file's start at about a quarter. What it
+//! this holds the model at about a quarter of its bytes and a file's start in about a bit (most files have no
+//! exception). What it
 //! costs: [`Companion::model_of`] decodes one language's part of the model into the `StatusModel` a reader
 //! predicts with (16 bytes per entry of that language and its index), on every
 //! `CstStore::query_status` call: a few microseconds and a few kilobytes, which are the query pass's
-//! working memory, not the store's; finding a file's stream reads at most 63 lengths from its mark. The
+//! working memory, not the store's; finding a file's stream reads at most 64 bits and 63 lengths from its mark. The
 //! model's entries are weighed at [`ENTRY_BYTES`] by `cst_measure::query_status::ModelBuilder::build_with`,
 //! what an entry takes coded here, so the model keeps the contexts whose exceptions cost more than that.
 
@@ -42,6 +44,7 @@ pub(crate) struct Companion {
     model: Box<[u8]>,
     /// Where each language's part of `model` lies.
     parts: [(u32, u32); 4],
+    present: Vec<u8>,
     lengths: Vec<u8>,
     streams: Vec<u8>,
     /// Per 64 files, the first one's stream start and length offset.
@@ -209,15 +212,28 @@ impl Companion {
             ..Companion::default()
         };
         for status in streams {
-            write_varint(&mut companion.lengths, status.bytes() as u64);
-            companion.streams.extend_from_slice(status.as_bytes());
+            if companion.files.is_multiple_of(8) {
+                companion.present.push(0);
+            }
+            if status.bytes() > 0 {
+                *companion.present.last_mut().expect("a byte per 8 files") |=
+                    1 << (companion.files % 8);
+                write_varint(&mut companion.lengths, status.bytes() as u64);
+                companion.streams.extend_from_slice(status.as_bytes());
+            }
             companion.files += 1;
         }
         companion.mark();
         companion
     }
 
-    /// Derives the marks from `lengths` (and checks them: exactly `files` lengths, their sum the streams').
+    /// Whether file `file` has exceptions.
+    fn has(&self, file: usize) -> bool {
+        self.present[file / 8] >> (file % 8) & 1 != 0
+    }
+
+    /// Derives the marks from `present` and `lengths` (checked before: a bit per file, a length per bit
+    /// set, their sum the streams').
     fn mark(&mut self) {
         self.marks.clear();
         let (mut at, mut start) = (0usize, 0u64);
@@ -225,8 +241,11 @@ impl Companion {
             if f % MARK_EVERY == 0 {
                 self.marks.push((start as u32, at as u32));
             }
-            start += read_varint(&self.lengths, &mut at).expect("a length per file");
+            if self.has(f) {
+                start += read_varint(&self.lengths, &mut at).expect("a length per file");
+            }
         }
+        self.present.shrink_to_fit();
         self.lengths.shrink_to_fit();
         self.streams.shrink_to_fit();
         self.marks.shrink_to_fit();
@@ -243,8 +262,13 @@ impl Companion {
     fn frozen_bytes(&self, file: usize) -> &[u8] {
         let (start, at) = self.marks[file / MARK_EVERY];
         let (mut start, mut at) = (start as usize, at as usize);
-        for _ in file / MARK_EVERY * MARK_EVERY..file {
-            start += read_varint(&self.lengths, &mut at).expect("checked lengths") as usize;
+        for g in file / MARK_EVERY * MARK_EVERY..file {
+            if self.has(g) {
+                start += read_varint(&self.lengths, &mut at).expect("checked lengths") as usize;
+            }
+        }
+        if !self.has(file) {
+            return &[];
         }
         let len = read_varint(&self.lengths, &mut at).expect("checked lengths") as usize;
         &self.streams[start..start + len]
@@ -291,19 +315,30 @@ impl Companion {
         (
             self.model.len(),
             entries,
-            self.lengths.len() + 8 * self.marks.len(),
+            self.present.len() + self.lengths.len() + 8 * self.marks.len(),
             self.streams.len(),
         )
     }
 
-    /// The companion as a saved section: the coded model's length (LEB128) and the model, then every
-    /// file's stream length and the streams (the current ones: an edited file's, `current` gives).
+    /// The companion as a saved section: the coded model's length (LEB128) and the model, then a bit per
+    /// file (whether it has exceptions), the stream length of every file with exceptions (LEB128) and their
+    /// streams: the current ones (an edited file's, once edited).
     pub(crate) fn to_section(&self, files: usize) -> Vec<u8> {
         let mut section = Vec::new();
         write_varint(&mut section, self.model.len() as u64);
         section.extend_from_slice(&self.model);
+        let mut present = vec![0u8; files.div_ceil(8)];
         for f in 0..files {
-            write_varint(&mut section, self.bytes_of(f).len() as u64);
+            if !self.bytes_of(f).is_empty() {
+                present[f / 8] |= 1 << (f % 8);
+            }
+        }
+        section.extend_from_slice(&present);
+        for f in 0..files {
+            let len = self.bytes_of(f).len();
+            if len > 0 {
+                write_varint(&mut section, len as u64);
+            }
         }
         for f in 0..files {
             section.extend_from_slice(self.bytes_of(f));
@@ -312,7 +347,8 @@ impl Companion {
     }
 
     /// The companion of `files` files from a section [`Companion::to_section`] wrote, checked before use:
-    /// the model's parts each decode, every length within the section, and the streams exactly the rest.
+    /// the model's parts each decode, a bit per file (none set past the last), a length per bit set within
+    /// the section, and the streams exactly the rest.
     pub(crate) fn from_section(section: &[u8], files: usize) -> Result<Companion, String> {
         let mut at = 0;
         let model_len = read_varint(section, &mut at)
@@ -324,9 +360,20 @@ impl Companion {
         for (language, &(start, len)) in parts.iter().enumerate() {
             decode_part(language, &model[start as usize..(start + len) as usize])?;
         }
+        let Some(present) = section.get(at..at + files.div_ceil(8)) else {
+            return Err("the query-status bits run past their section".into());
+        };
+        let present = present.to_vec();
+        at += present.len();
+        if !files.is_multiple_of(8) && present.last().is_some_and(|&b| b >> (files % 8) != 0) {
+            return Err("the query-status bits mark a file past the last".into());
+        }
         let lengths_start = at;
         let mut total = 0u64;
         for f in 0..files {
+            if present[f / 8] >> (f % 8) & 1 == 0 {
+                continue;
+            }
             let len = read_varint(section, &mut at)
                 .ok_or_else(|| format!("file {f}'s query status runs past its section"))?;
             total = total.saturating_add(len);
@@ -341,6 +388,7 @@ impl Companion {
         let mut companion = Companion {
             model,
             parts,
+            present,
             lengths,
             streams: section[at..].to_vec(),
             marks: Vec::new(),

@@ -481,7 +481,8 @@ fn every_container_refusal_path_fires() {
 /// or written by a faulty build) is refused by the decoders themselves.
 #[test]
 fn every_frozen_refusal_path_fires_with_valid_checksums() {
-    let good = &good().1;
+    let (files, good) = good();
+    let files = files.len();
     let check = |bytes: Vec<u8>, expected: &str| {
         let what = refusal(bytes);
         assert!(what.contains(expected), "{what:?} lacks {expected:?}");
@@ -664,8 +665,9 @@ fn every_frozen_refusal_path_fires_with_valid_checksums() {
         "zstd refuses the dictionary",
     );
     // The query-status companion: the coded model's length past the section, its four language parts not
-    // filling it, a part damaged (no prediction for its entries to index), a file's length past the
-    // section or the lengths summing past it, and bytes after the last file's stream.
+    // filling it, a part damaged (no prediction for its entries to index), the bits of the files with
+    // exceptions past the section or marking a file past the last, a file's length past the section or the
+    // lengths summing past it, and bytes after the last file's stream.
     let (_, sections) = parts(good);
     let statuses = &sections.iter().find(|s| s.0 == STATUSES).unwrap().1;
     let model_at = past_varints(statuses, 0, 1);
@@ -697,15 +699,29 @@ fn every_frozen_refusal_path_fires_with_valid_checksums() {
         with_section(good, STATUSES, |s| s[python_at] = 0),
         "query-status model of language 0 is damaged",
     );
-    check(
-        with_section(good, STATUSES, |s| {
-            s.truncate(lengths_at);
-            s.push(0x80);
-        }),
-        "file 0's query status runs past its section",
+    let (bits, lengths) = (lengths_at, lengths_at + files.div_ceil(8));
+    assert!(
+        statuses[bits..lengths].iter().any(|&b| b != 0) && lengths < statuses.len(),
+        "some file has exceptions"
     );
     check(
-        with_section(good, STATUSES, |s| s[lengths_at] = 0x7f),
+        with_section(good, STATUSES, |s| s.truncate(lengths - 1)),
+        "query-status bits run past their section",
+    );
+    if !files.is_multiple_of(8) {
+        check(
+            with_section(good, STATUSES, |s| s[lengths - 1] |= 0x80),
+            "mark a file past the last",
+        );
+    }
+    check(
+        with_section(good, STATUSES, |s| s.truncate(lengths)),
+        "query status runs past its section",
+    );
+    check(
+        with_section(good, STATUSES, |s| {
+            s.pop();
+        }),
         "query statuses run past their section",
     );
     check(
