@@ -648,11 +648,14 @@ impl FrozenStore {
             builder.count(language, &statuses, &contexts);
         }
         let model = builder.build_with(statuses::ENTRY_BYTES);
-        let streams = (0..self.len()).map(|f| {
-            let (language, statuses, contexts) = decoded(f);
-            FileStatus::encode_with(&statuses, &contexts, language, &model)
-        });
-        statuses::Companion::new(&model, streams)
+        let streams: Vec<(Language, FileStatus)> = (0..self.len())
+            .map(|f| {
+                let (language, statuses, contexts) = decoded(f);
+                let status = FileStatus::encode_with(&statuses, &contexts, language, &model);
+                (language, status)
+            })
+            .collect();
+        statuses::Companion::new(&model, &streams)
     }
 
     /// What the query-status companion holds: its model's entries and bytes, the per-file starts' bytes, and
@@ -660,7 +663,7 @@ impl FrozenStore {
     pub fn status_parts(&self) -> StatusParts {
         let (model_bytes, model_entries, start_bytes, stream_bytes) = self.statuses.parts();
         let files_with_exceptions = (0..self.len())
-            .filter(|&f| self.statuses.owned(f).bytes() > 0)
+            .filter(|&f| self.statuses.owned(f, self.language(f)).bytes() > 0)
             .count();
         StatusParts {
             model_entries,
@@ -1311,7 +1314,10 @@ impl CstStore for FrozenStore {
 
     fn version(&self, file: usize) -> FrozenVersion {
         assert!(self.shared.is_some(), "versions are taken after finish()");
-        FrozenVersion(self.edition(file).cloned(), self.statuses.owned(file))
+        FrozenVersion(
+            self.edition(file).cloned(),
+            self.statuses.owned(file, self.language(file)),
+        )
     }
 
     fn restore(&mut self, file: usize, version: &FrozenVersion) {

@@ -245,7 +245,12 @@ pub(crate) fn save<'s>(store: &'s FrozenStore, sections: &mut Sections<'s>) -> R
     if let Some(dictionary) = &shared.dictionary {
         sections.add(DICTIONARY, dictionary.section());
     }
-    sections.add(STATUSES, store.statuses.to_section(store.len()));
+    sections.add(
+        STATUSES,
+        store
+            .statuses
+            .to_section(store.len(), |f| store.language(f)),
+    );
     Ok(())
 }
 
@@ -274,8 +279,11 @@ pub(crate) fn open(opened: &Opened, mut store: FrozenStore) -> Result<FrozenStor
         None
     };
     check_structure(opened, &store)?;
+    let languages: Vec<Language> = (0..opened.file_count())
+        .map(|f| opened.file(f).language)
+        .collect();
     store.statuses =
-        crate::statuses::Companion::from_section(&opened.section(STATUSES)?, opened.file_count())?;
+        crate::statuses::Companion::from_section(&opened.section(STATUSES)?, &languages)?;
     store.shared = Some(Shared {
         model,
         kinds,

@@ -693,7 +693,7 @@ fn every_frozen_refusal_path_fires_with_valid_checksums() {
                 0,
             );
         }),
-        "holds more than its four languages' parts",
+        "query-status model holds more than its parts",
     );
     check(
         with_section(good, STATUSES, |s| s[python_at] = 0),
@@ -723,6 +723,50 @@ fn every_frozen_refusal_path_fires_with_valid_checksums() {
             s.pop();
         }),
         "query statuses run past their section",
+    );
+    // A language's stream code damaged (an order past 39), and a file's coded stream ending inside an
+    // exception (all zeros but its last bit: a code's prefix of zeros with nothing after its one).
+    let value = |at: &mut usize| {
+        let end = past_varints(statuses, *at, 1);
+        let v = statuses[*at..end]
+            .iter()
+            .rev()
+            .fold(0, |v, &b| v << 7 | usize::from(b & 0x7f));
+        *at = end;
+        v
+    };
+    let mut at = model_at;
+    for _ in 0..4 {
+        let len = value(&mut at);
+        at += len;
+    }
+    let (language, code_at) = (0..4)
+        .find_map(|l| {
+            let len = value(&mut at);
+            let found = (len > 0).then_some((l, at));
+            at += len;
+            found
+        })
+        .expect("some language has a stream code");
+    check(
+        with_section(good, STATUSES, |s| s[code_at] = 40),
+        &format!("query-status code of language {language} is damaged"),
+    );
+    let mut at = lengths;
+    let first = value(&mut at);
+    let streams = past_varints(statuses, lengths, {
+        let bits: u32 = statuses[bits..lengths].iter().map(|b| b.count_ones()).sum();
+        bits as usize
+    });
+    let file = (0..files)
+        .find(|&f| statuses[bits + f / 8] >> (f % 8) & 1 != 0)
+        .unwrap();
+    check(
+        with_section(good, STATUSES, |s| {
+            s[streams..streams + first].fill(0);
+            s[streams + first - 1] = 1;
+        }),
+        &format!("file {file}'s query status is damaged"),
     );
     check(
         with_section(good, STATUSES, |s| s.push(0)),
