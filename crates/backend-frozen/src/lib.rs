@@ -17,6 +17,7 @@
 //! | the model (`model.rs`) | per kept context, its symbols and 15-bit frequencies; an open-addressing index | 8 per index slot (load 4/5), 6 per table entry; a context with one symbol lives in its slot |
 //! | the kinds (`codec.rs`) | per language and leaf kind: its default text and interner class; the lexicon of texts that recur across files | 4 per kind up to the highest leaf kind, the default texts, 1 per lexicon text, 4 per 32 lexicon texts, and the lexicon's texts as one zstd frame (level 19, the store's dictionary; plain if they take under 16 KiB or the frame is not shorter) |
 //! | the dictionary | the literal streams' zstd dictionary, if one pays | its size, searched from 1 to 112 KiB |
+//! | the query-status companion (`statuses.rs`) | what tree-sitter's query cursor sees beyond a walk (`cst_measure::query_status`), coded: the status model learned at `finish()` (LEB128 entries per language), each language's stream code, a bit per file with exceptions, their lengths and exp-Golomb coded exception streams | about 4 per model entry, a bit per file, about 2 per exception: 2.9 kB on 8.65 MB of training Rust |
 //!
 //! A file of at least twice [`BLOCK_NODES`] (16,384) nodes is coded in *blocks* (see *Blocks* below);
 //! every other file's blob is one *part*. A part is a header byte (the language; whether the literal bytes are inline, in a compressed stream or in
@@ -64,6 +65,12 @@
 //! increasing, ranges and subtrees nested and holding the block's start) before it uses them; a damaged one
 //! thaws an empty block (a wrong answer, never a panic). On real TypeScript with a 2.24 MB file the blocks
 //! cost 4.5% more bytes at rest than the same files coded whole (`NOTES.md`).
+//!
+//! The companion is handed out by `CstStore::query_status` decoded for the caller: the file's language's
+//! model (16 bytes per entry of it and an index, as `StatusModel` holds it) and the file's exceptions in
+//! `FileStatus`'s format, a few kilobytes and microseconds per call, counted in the query pass's working
+//! memory, not at rest. Until `finish()` the companions are kept as `cst_measure::query_status::QueryStatuses`
+//! against the empty model (what `add` computes from the tree), then learned from and coded.
 //!
 //! # Thawing and navigation
 //!
@@ -200,9 +207,9 @@ impl Backend for Frozen {
          at build time (context tables, default texts, lexicon (its texts zstd-compressed: a cursor \
          decompresses them on first need), the literal streams' zstd dictionary); no process statics. Thawing a file into navigable records is part of every operation's time, and its buffers are a \
          cursor's working memory (the thaw budget bounds what a cursor keeps besides the file it is on); and \
-         each file's query-status companion (cst_measure::query_status: the stream of what a status model \
-         learned from the corpus at finish() mispredicts, a u32 start per file, and the model, 16 bytes per \
-         context it predicts for)";
+         each file's query-status companion (cst_measure::query_status: what a status model learned from the \
+         corpus at finish() mispredicts, coded: the model, about 4 bytes per context it predicts for, a bit per \
+         file with exceptions, their lengths and exp-Golomb coded exceptions, decoded per query pass)";
     const INCLUDES_SOURCE: bool = true;
     const SHARES_ACROSS_FILES: bool = true;
     const LOOKUP: &'static str =

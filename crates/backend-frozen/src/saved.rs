@@ -8,7 +8,7 @@
 //! | 18 | the model: `wild_a`, slot and entry counts, the slots, the entries' values and frequencies (`Model::to_section`) | 12, 8 per slot, 6 per entry | decoded and checked |
 //! | 19 | the kinds: default texts, classes, the lexicon (its texts plain or as a zstd frame) (`Kinds::to_section`) | about the kinds' own | decoded and checked |
 //! | 20 | the literal streams' zstd dictionary, if the store has one | its size | borrowed from the mapping, loaded once into a zstd context to check it |
-//! | 21 | the query-status companion (`statuses.rs`): the coded model's length (LEB128) and the model (per language its part's length, then its distinct predictions and its entries, LEB128), then every file's stream length (LEB128) and the streams end to end | about 4 per model entry, 1 per file and the streams (about 0.01 per node) | copied; the model's parts each decoded and checked (then dropped), every length checked, the streams exactly the rest |
+//! | 21 | the query-status companion (`statuses.rs`): the length (LEB128) of its model buffer (per language its coded model, then per language its stream code, each with its length) and the buffer, a bit per file (whether it has exceptions), the coded stream length of each file with exceptions (LEB128) and the coded streams end to end | about 4 per model entry, a bit per file, about 2 per exception | copied; every part decoded and checked (then dropped), every length checked, the streams exactly the rest and each decoded once with its language's code |
 //!
 //! The plain buffers (16 and 17, and any other buffer the store keeps beside them) are listed once, in
 //! [`plain_buffers!`]: one more buffer is one more line there, with its tag and its field (whose type

@@ -23,7 +23,8 @@
 //!   stream as a store hands it out ([`crate::CstStore::query_status`]), borrowed or built.
 //! - [`QueryStatuses`]: the companions of a whole store in two blocks (streams end to end, a `u32` start
 //!   per file) and the store's model, learned at `finish()` ([`QueryStatuses::learn`]: every stream
-//!   re-encoded against it), for stores that keep no per-file entry of their own (the arena, frozen); rowan,
+//!   re-encoded against it), for stores that keep no per-file entry of their own (the arena; frozen keeps the same model and streams
+//!   coded, handing each out through [`StatusStream::new`]); rowan,
 //!   cstree and syntree keep a [`FileStatus`] (16 bytes and its stream) in their file entries.
 //!
 //! Costs: built once per `add`/`replace`/`update` from the tree given (a walk, 0.25x the parse on the
