@@ -54,4 +54,17 @@ fn main() {
         parts.files_with_exceptions,
         parts.model_bytes + parts.start_bytes + parts.stream_bytes
     );
+    // What handing a file's companion out costs (its language's model and its exceptions decoded).
+    let start = std::time::Instant::now();
+    let mut entries = 0usize;
+    for _ in 0..10 {
+        for f in 0..store.len() {
+            let status = store.query_status(f).expect("frozen keeps statuses");
+            entries += std::hint::black_box(status.reader())
+                .next(Default::default())
+                .supertypes as usize;
+        }
+    }
+    let per = start.elapsed().as_secs_f64() / (10 * store.len().max(1)) as f64;
+    println!("query_status: {:.2} us per call ({entries})", per * 1e6);
 }
