@@ -82,3 +82,14 @@ fn the_update_gives_the_chain_length_the_delta_bound_and_the_level() {
         "one whose delta would take more than a byte per source byte plus 1 KiB,",
     );
 }
+
+#[test]
+fn the_retains_gives_what_a_status_model_entry_is_weighed_at() {
+    says(
+        Frozen::RETAINS,
+        &format!(
+            "the model, about {} bytes per context it predicts for",
+            crate::statuses::ENTRY_BYTES
+        ),
+    );
+}

@@ -17,6 +17,7 @@
 //! | the model (`model.rs`) | per kept context, its symbols and 15-bit frequencies; an open-addressing index | 8 per index slot (load 4/5), 6 per table entry; a context with one symbol lives in its slot |
 //! | the kinds (`codec.rs`) | per language and leaf kind: its default text and interner class; the lexicon of texts that recur across files | 4 per kind up to the highest leaf kind, the default texts, 1 per lexicon text, 4 per 32 lexicon texts, and the lexicon's texts as one zstd frame (level 19, the store's dictionary; plain if they take under 16 KiB or the frame is not shorter) |
 //! | the dictionary | the literal streams' zstd dictionary, if one pays | its size, searched from 1 to 112 KiB |
+//! | the query-status companion (`statuses.rs`) | what tree-sitter's query cursor sees beyond a walk (`cst_measure::query_status`), coded: the status model learned at `finish()` (LEB128 entries per language), each language's stream code, a bit per file with exceptions, their lengths and exp-Golomb coded exception streams | about 4 per model entry, a bit per file, about 2 per exception: 2.9 kB on 8.65 MB of training Rust |
 //!
 //! A file of at least twice [`BLOCK_NODES`] (16,384) nodes is coded in *blocks* (see *Blocks* below);
 //! every other file's blob is one *part*. A part is a header byte (the language; whether the literal bytes are inline, in a compressed stream or in
@@ -64,6 +65,12 @@
 //! increasing, ranges and subtrees nested and holding the block's start) before it uses them; a damaged one
 //! thaws an empty block (a wrong answer, never a panic). On real TypeScript with a 2.24 MB file the blocks
 //! cost 4.5% more bytes at rest than the same files coded whole (`NOTES.md`).
+//!
+//! The companion is handed out by `CstStore::query_status` decoded for the caller: the file's language's
+//! model (16 bytes per entry of it and an index, as `StatusModel` holds it) and the file's exceptions in
+//! `FileStatus`'s format, a few kilobytes and microseconds per call, counted in the query pass's working
+//! memory, not at rest. Until `finish()` the companions are kept as `cst_measure::query_status::QueryStatuses`
+//! against the empty model (what `add` computes from the tree), then learned from and coded.
 //!
 //! # Thawing and navigation
 //!
@@ -170,6 +177,7 @@ mod reference;
 mod saved;
 mod staging;
 mod stats;
+mod statuses;
 mod thaw;
 
 pub use codec::BLOCK_NODES;
@@ -177,7 +185,9 @@ pub use reference::{measure_text_reference, TextReference, TEXT_REFERENCE_LEVEL}
 pub use stats::{breakdown, Breakdown, PARTS};
 
 use codec::{Flat, Kinds, LEAF, MISSING, NO_LIST};
-use cst_measure::query_status::{contexts_of, FileStatus, QueryStatuses, StatusStream};
+use cst_measure::query_status::{
+    contexts_of, FileStatus, ModelBuilder, QueryStatuses, StatusStream,
+};
 use cst_measure::{Backend, BuildError, CstCursor, CstStore, FileEdit, Language, NodeInfo};
 use model::{Counts, Model};
 use std::borrow::Cow;
@@ -197,9 +207,9 @@ impl Backend for Frozen {
          at build time (context tables, default texts, lexicon (its texts zstd-compressed: a cursor \
          decompresses them on first need), the literal streams' zstd dictionary); no process statics. Thawing a file into navigable records is part of every operation's time, and its buffers are a \
          cursor's working memory (the thaw budget bounds what a cursor keeps besides the file it is on); and \
-         each file's query-status companion (cst_measure::query_status: the stream of what a status model \
-         learned from the corpus at finish() mispredicts, a u32 start per file, and the model, 16 bytes per \
-         context it predicts for)";
+         each file's query-status companion (cst_measure::query_status: what a status model learned from the \
+         corpus at finish() mispredicts, coded: the model, about 4 bytes per context it predicts for, a bit per \
+         file with exceptions, their lengths and exp-Golomb coded exceptions, decoded per query pass)";
     const INCLUDES_SOURCE: bool = true;
     const SHARES_ACROSS_FILES: bool = true;
     const LOOKUP: &'static str =
@@ -296,9 +306,24 @@ pub struct FrozenStore {
     edited: Vec<(u32, Arc<Edition>)>,
     shared: Option<Shared>,
     thaw_budget: ThawBudget,
-    /// Every file's query-status companion ([`cst_measure::query_status`]), beside its blob.
-    statuses: QueryStatuses,
+    /// Every file's query-status companion ([`cst_measure::query_status`]) until `finish()`, against the
+    /// empty model; empty after it.
+    building: QueryStatuses,
+    /// Every file's query-status companion from `finish()` on, coded (`statuses.rs`).
+    statuses: statuses::Companion,
     block_nodes: BlockNodes,
+}
+
+/// What a store's query-status companion holds ([`FrozenStore::status_parts`]), in requested bytes: the
+/// coded model and its entries, the per-file lengths and marks, the streams, and how many files have
+/// exceptions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatusParts {
+    pub model_entries: usize,
+    pub model_bytes: usize,
+    pub start_bytes: usize,
+    pub stream_bytes: usize,
+    pub files_with_exceptions: usize,
 }
 
 /// Nodes per block of the files `finish()` codes in blocks ([`codec::BLOCK_NODES`] unless set; 0: none).
@@ -609,6 +634,51 @@ impl FrozenStore {
             }
         }
         (files, blocks, bytes)
+    }
+
+    /// Learns the query-status model from every file (the statuses `add` kept against the empty model, read
+    /// in the contexts of the store's own walk) and codes each file's companion against it: two walks per
+    /// file, O(nodes); the entries weighed at what they take coded ([`statuses::ENTRY_BYTES`]).
+    fn learn_statuses(&self) -> statuses::Companion {
+        let decoded = |f: usize| {
+            let language = self.language(f);
+            let contexts = contexts_of(self, f);
+            let statuses = self
+                .building
+                .get(f, language)
+                .decode(contexts.iter().copied());
+            (language, statuses, contexts)
+        };
+        let mut builder = ModelBuilder::default();
+        for f in 0..self.len() {
+            let (language, statuses, contexts) = decoded(f);
+            builder.count(language, &statuses, &contexts);
+        }
+        let model = builder.build_with(statuses::ENTRY_BYTES);
+        let streams: Vec<(Language, FileStatus)> = (0..self.len())
+            .map(|f| {
+                let (language, statuses, contexts) = decoded(f);
+                let status = FileStatus::encode_with(&statuses, &contexts, language, &model);
+                (language, status)
+            })
+            .collect();
+        statuses::Companion::new(&model, &streams)
+    }
+
+    /// What the query-status companion holds: its model's entries and bytes, the per-file starts' bytes, and
+    /// the streams' bytes (with how many files have a non-empty stream).
+    pub fn status_parts(&self) -> StatusParts {
+        let (model_bytes, model_entries, start_bytes, stream_bytes) = self.statuses.parts();
+        let files_with_exceptions = (0..self.len())
+            .filter(|&f| self.statuses.owned(f, self.language(f)).bytes() > 0)
+            .count();
+        StatusParts {
+            model_entries,
+            model_bytes,
+            start_bytes,
+            stream_bytes,
+            files_with_exceptions,
+        }
     }
 
     /// Makes the cursor's block index that of `file` (empty when the file is not coded in blocks).
@@ -1073,7 +1143,7 @@ impl CstStore for FrozenStore {
             )));
         }
         let flat = codec::flatten(&tree, source.len())?;
-        let status = self.statuses.status_of(language, &tree);
+        let status = self.building.status_of(language, &tree);
         drop(tree);
         // Each node costs at most a few escaped symbols, each text byte one literal byte.
         let bound = self.bound + source.len() as u64 + 40 * flat.len() as u64 + 64;
@@ -1090,7 +1160,7 @@ impl CstStore for FrozenStore {
             language: language.index() as u8,
             staged,
         });
-        self.statuses.push_status(status);
+        self.building.push_status(status);
         Ok(())
     }
 
@@ -1220,9 +1290,8 @@ impl CstStore for FrozenStore {
             dictionary: packed.dictionary.map(saved::Bytes::Owned),
         });
         self.pending = Vec::new();
-        let mut statuses = std::mem::take(&mut self.statuses);
-        statuses.learn(self.len(), |f| (self.language(f), contexts_of(self, f)));
-        self.statuses = statuses;
+        self.statuses = self.learn_statuses();
+        self.building = QueryStatuses::default();
     }
 
     fn len(&self) -> usize {
@@ -1252,16 +1321,23 @@ impl CstStore for FrozenStore {
 
     fn version(&self, file: usize) -> FrozenVersion {
         assert!(self.shared.is_some(), "versions are taken after finish()");
-        FrozenVersion(self.edition(file).cloned(), self.statuses.owned(file))
+        FrozenVersion(
+            self.edition(file).cloned(),
+            self.statuses.owned(file, self.language(file)),
+        )
     }
 
     fn restore(&mut self, file: usize, version: &FrozenVersion) {
         self.set_blob(file, version.0.clone());
-        self.statuses.restore(file, &version.1);
+        self.statuses.replace(file, version.1.clone());
     }
 
     fn query_status(&self, file: usize) -> Option<StatusStream<'_>> {
-        Some(self.statuses.get(file, self.language(file)))
+        let language = self.language(file);
+        Some(match self.shared {
+            Some(_) => self.statuses.get(file, language),
+            None => self.building.get(file, language),
+        })
     }
 
     fn replace(
@@ -1278,7 +1354,10 @@ impl CstStore for FrozenStore {
             )));
         }
         let flat = codec::flatten(&tree, source.len())?;
-        let status = self.statuses.status_of(language, &tree);
+        let status = match self.shared {
+            Some(_) => self.statuses.status_of(language, &tree),
+            None => self.building.status_of(language, &tree),
+        };
         drop(tree);
         if self.shared.is_none() {
             // Not frozen yet: the file waits for `finish()` like any other (its bound counted again: an upper
@@ -1295,7 +1374,7 @@ impl CstStore for FrozenStore {
                 language: language.index() as u8,
                 staged: staging::Staged::new(cctx, source.as_bytes(), &flat),
             };
-            self.statuses.replace(file, status);
+            self.building.replace(file, status);
             return Ok(());
         }
         let blob = self.freeze_one(file, language, source, &flat);

@@ -8,7 +8,7 @@
 //! | 18 | the model: `wild_a`, slot and entry counts, the slots, the entries' values and frequencies (`Model::to_section`) | 12, 8 per slot, 6 per entry | decoded and checked |
 //! | 19 | the kinds: default texts, classes, the lexicon (its texts plain or as a zstd frame) (`Kinds::to_section`) | about the kinds' own | decoded and checked |
 //! | 20 | the literal streams' zstd dictionary, if the store has one | its size | borrowed from the mapping, loaded once into a zstd context to check it |
-//! | 21 | the query-status model (its entry count, `u64`, then per entry its key and its prediction, `u64` each), then every file's query-status companion (`cst_measure::query_status`), each its length (`u64`) then its stream | 16 per model entry, 8 per file and the streams (about 0.01 per node) | copied; the model's count, order and values and every length checked |
+//! | 21 | the query-status companion (`statuses.rs`): the length (LEB128) of its model buffer (per language its coded model, then per language its stream code, each with its length) and the buffer, a bit per file (whether it has exceptions), the coded stream length of each file with exceptions (LEB128) and the coded streams end to end | about 4 per model entry, a bit per file, about 2 per exception | copied; every part decoded and checked (then dropped), every length checked, the streams exactly the rest and each decoded once with its language's code |
 //!
 //! The plain buffers (16 and 17, and any other buffer the store keeps beside them) are listed once, in
 //! [`plain_buffers!`]: one more buffer is one more line there, with its tag and its field (whose type
@@ -46,7 +46,6 @@
 use crate::codec::{Flat, Kinds};
 use crate::model::Model;
 use crate::{FrozenStore, Shared, BLOCKED, COMPRESSED, EDITED, INLINE, LEXICON, TOLERANT};
-use cst_measure::query_status::QueryStatuses;
 use cst_measure::saved::{Opened, Sections, SharedBytes};
 use cst_measure::{CstStore, Language};
 use std::borrow::Cow;
@@ -59,9 +58,9 @@ const KINDS: u32 = 19;
 const DICTIONARY: u32 = 20;
 const STATUSES: u32 = 21;
 
-/// The version of this layout (the header records it): 4 since section 21 leads with the query-status
-/// model and whole blobs record their node count and text length.
-pub(crate) const FORMAT: u32 = 4;
+/// The version of this layout (the header records it): 5 since section 21 holds the query-status model
+/// coded and a varint length per file (4: the model as 16-byte entries and a `u64` length per file).
+pub(crate) const FORMAT: u32 = 5;
 
 /// Most nodes a whole blob may record per byte of its file, counting one byte more (tree-sitter's trees
 /// have fewer than one per byte but for zero-width nodes: MISSING leaves and empty inner nodes, which this
@@ -246,7 +245,12 @@ pub(crate) fn save<'s>(store: &'s FrozenStore, sections: &mut Sections<'s>) -> R
     if let Some(dictionary) = &shared.dictionary {
         sections.add(DICTIONARY, dictionary.section());
     }
-    sections.add(STATUSES, store.statuses.to_section(store.len()));
+    sections.add(
+        STATUSES,
+        store
+            .statuses
+            .to_section(store.len(), |f| store.language(f)),
+    );
     Ok(())
 }
 
@@ -275,7 +279,11 @@ pub(crate) fn open(opened: &Opened, mut store: FrozenStore) -> Result<FrozenStor
         None
     };
     check_structure(opened, &store)?;
-    store.statuses = QueryStatuses::from_section(&opened.section(STATUSES)?, opened.file_count())?;
+    let languages: Vec<Language> = (0..opened.file_count())
+        .map(|f| opened.file(f).language)
+        .collect();
+    store.statuses =
+        crate::statuses::Companion::from_section(&opened.section(STATUSES)?, &languages)?;
     store.shared = Some(Shared {
         model,
         kinds,

@@ -433,7 +433,7 @@ fn every_container_refusal_path_fires() {
     );
     check(
         with_header(good, |h| h.backend_format += 1),
-        "saved format version 5, this build reads 4",
+        "saved format version 6, this build reads 5",
     );
     check(with_header(good, |h| h.tables_hash ^= 1), "stale");
     check(
@@ -481,7 +481,8 @@ fn every_container_refusal_path_fires() {
 /// or written by a faulty build) is refused by the decoders themselves.
 #[test]
 fn every_frozen_refusal_path_fires_with_valid_checksums() {
-    let good = &good().1;
+    let (files, good) = good();
+    let files = files.len();
     let check = |bytes: Vec<u8>, expected: &str| {
         let what = refusal(bytes);
         assert!(what.contains(expected), "{what:?} lacks {expected:?}");
@@ -663,32 +664,109 @@ fn every_frozen_refusal_path_fires_with_valid_checksums() {
         }),
         "zstd refuses the dictionary",
     );
-    // The query-status companions: the model's count or a file's length past the section, a model entry
-    // damaged or out of order, and bytes after the last file's.
+    // The query-status companion: the coded model's length past the section, its four language parts not
+    // filling it, a part damaged (no prediction for its entries to index), the bits of the files with
+    // exceptions past the section or marking a file past the last, a file's length past the section or the
+    // lengths summing past it, and bytes after the last file's stream.
     let (_, sections) = parts(good);
     let statuses = &sections.iter().find(|s| s.0 == STATUSES).unwrap().1;
-    let entries = u64::from_le_bytes(statuses[..8].try_into().unwrap()) as usize;
-    assert!(entries >= 2, "the store learned a query-status model");
+    let model_at = past_varints(statuses, 0, 1);
+    let model_len = statuses[..model_at]
+        .iter()
+        .rev()
+        .fold(0, |v, &b| v << 7 | usize::from(b & 0x7f));
+    let lengths_at = model_at + model_len;
+    // Python's part (the first) is not empty: the store learned a model for it.
+    let python_at = past_varints(statuses, model_at, 1);
+    assert!(python_at < lengths_at && statuses[model_at] != 0);
     check(
         with_section(good, STATUSES, |s| {
-            s[..8].copy_from_slice(&u64::MAX.to_le_bytes())
+            s.splice(..model_at, [0xff, 0xff, 0xff, 0xff, 0x0f]);
         }),
         "query-status model runs past its section",
     );
     check(
         with_section(good, STATUSES, |s| {
-            let first = 8 + 16 * entries;
-            s[first..first + 8].copy_from_slice(&u64::MAX.to_le_bytes())
+            s.splice(..model_at, varint(model_len as u64 + 1));
+            s.insert(
+                lengths_at + varint(model_len as u64 + 1).len() - model_at,
+                0,
+            );
         }),
+        "query-status model holds more than its parts",
+    );
+    check(
+        with_section(good, STATUSES, |s| s[python_at] = 0),
+        "query-status model of language 0 is damaged",
+    );
+    let (bits, lengths) = (lengths_at, lengths_at + files.div_ceil(8));
+    assert!(
+        statuses[bits..lengths].iter().any(|&b| b != 0) && lengths < statuses.len(),
+        "some file has exceptions"
+    );
+    check(
+        with_section(good, STATUSES, |s| s.truncate(lengths - 1)),
+        "query-status bits run past their section",
+    );
+    if !files.is_multiple_of(8) {
+        check(
+            with_section(good, STATUSES, |s| s[lengths - 1] |= 0x80),
+            "mark a file past the last",
+        );
+    }
+    check(
+        with_section(good, STATUSES, |s| s.truncate(lengths)),
         "query status runs past its section",
     );
     check(
-        with_section(good, STATUSES, |s| s[23] = 0xff),
-        "query-status model entry 0 is damaged",
+        with_section(good, STATUSES, |s| {
+            s.pop();
+        }),
+        "query statuses run past their section",
     );
+    // A language's stream code damaged (an order past 39), and a file's coded stream ending inside an
+    // exception (all zeros but its last bit: a code's prefix of zeros with nothing after its one).
+    let value = |at: &mut usize| {
+        let end = past_varints(statuses, *at, 1);
+        let v = statuses[*at..end]
+            .iter()
+            .rev()
+            .fold(0, |v, &b| v << 7 | usize::from(b & 0x7f));
+        *at = end;
+        v
+    };
+    let mut at = model_at;
+    for _ in 0..4 {
+        let len = value(&mut at);
+        at += len;
+    }
+    let (language, code_at) = (0..4)
+        .find_map(|l| {
+            let len = value(&mut at);
+            let found = (len > 0).then_some((l, at));
+            at += len;
+            found
+        })
+        .expect("some language has a stream code");
     check(
-        with_section(good, STATUSES, |s| s.copy_within(8..16, 24)),
-        "query-status model entry 1 is out of order",
+        with_section(good, STATUSES, |s| s[code_at] = 40),
+        &format!("query-status code of language {language} is damaged"),
+    );
+    let mut at = lengths;
+    let first = value(&mut at);
+    let streams = past_varints(statuses, lengths, {
+        let bits: u32 = statuses[bits..lengths].iter().map(|b| b.count_ones()).sum();
+        bits as usize
+    });
+    let file = (0..files)
+        .find(|&f| statuses[bits + f / 8] >> (f % 8) & 1 != 0)
+        .unwrap();
+    check(
+        with_section(good, STATUSES, |s| {
+            s[streams..streams + first].fill(0);
+            s[streams + first - 1] = 1;
+        }),
+        &format!("file {file}'s query status is damaged"),
     );
     check(
         with_section(good, STATUSES, |s| s.push(0)),

@@ -23,7 +23,8 @@
 //!   stream as a store hands it out ([`crate::CstStore::query_status`]), borrowed or built.
 //! - [`QueryStatuses`]: the companions of a whole store in two blocks (streams end to end, a `u32` start
 //!   per file) and the store's model, learned at `finish()` ([`QueryStatuses::learn`]: every stream
-//!   re-encoded against it), for stores that keep no per-file entry of their own (the arena, frozen); rowan,
+//!   re-encoded against it), for stores that keep no per-file entry of their own (the arena; frozen keeps the same model and streams
+//!   coded, handing each out through [`StatusStream::new`]); rowan,
 //!   cstree and syntree keep a [`FileStatus`] (16 bytes and its stream) in their file entries.
 //!
 //! Costs: built once per `add`/`replace`/`update` from the tree given (a walk, 0.25x the parse on the
@@ -577,8 +578,8 @@ fn mode(counts: &[(u64, u64)], baseline: u64) -> (u64, u64, u64) {
 
 /// Whether an entry predicting `best` (seen `best_n` times) instead of `base` (seen `base_n` times) saves
 /// more stream bytes than it takes.
-fn worth(best: u64, best_n: u64, base: u64, base_n: u64) -> bool {
-    best != base && (best_n - base_n) * EXCEPTION_BYTES > ENTRY_BYTES
+fn worth(best: u64, best_n: u64, base: u64, base_n: u64, entry_bytes: u64) -> bool {
+    best != base && (best_n - base_n) * EXCEPTION_BYTES > entry_bytes
 }
 
 impl ModelBuilder {
@@ -600,8 +601,15 @@ impl ModelBuilder {
         self.counts.len()
     }
 
-    /// The model.
+    /// The model, each entry weighed at 16 bytes (a key and a value, as a [`StatusModel`]
+    /// holds and saves it).
     pub fn build(self) -> StatusModel {
+        self.build_with(ENTRY_BYTES)
+    }
+
+    /// The model, an entry kept only where the exceptions it saves (about 3 bytes each) outweigh
+    /// `entry_bytes` (what the store keeping the model pays for one: less where it keeps the model coded).
+    pub fn build_with(self, entry_bytes: u64) -> StatusModel {
         let mut pairs: Vec<((u64, u64), u64)> = self
             .counts
             .into_iter()
@@ -621,7 +629,7 @@ impl ModelBuilder {
                 }
             }
             let (best, best_n, base_n) = mode(&kind_counts, DEFAULT);
-            let base = if worth(best, best_n, DEFAULT, base_n) {
+            let base = if worth(best, best_n, DEFAULT, base_n, entry_bytes) {
                 best
             } else {
                 DEFAULT
@@ -630,7 +638,7 @@ impl ModelBuilder {
                 context_counts.clear();
                 context_counts.extend(context.iter().map(|&((_, status), n)| (status, n)));
                 let (best, best_n, base_n) = mode(&context_counts, base);
-                if worth(best, best_n, base, base_n) {
+                if worth(best, best_n, base, base_n, entry_bytes) {
                     keys.push(context[0].0 .0);
                     values.push(best);
                 }
@@ -745,7 +753,7 @@ impl FileStatus {
         StatusStream {
             stream: Cow::Borrowed(&self.stream),
             language: Language::Python,
-            model: &EMPTY,
+            model: Cow::Borrowed(&EMPTY),
         }
     }
 
@@ -754,7 +762,7 @@ impl FileStatus {
         StatusStream {
             stream: Cow::Borrowed(&self.stream),
             language,
-            model,
+            model: Cow::Borrowed(model),
         }
     }
 
@@ -763,7 +771,7 @@ impl FileStatus {
         StatusStream {
             stream: Cow::Owned(self.stream.into_vec()),
             language: Language::Python,
-            model: &EMPTY,
+            model: Cow::Borrowed(&EMPTY),
         }
     }
 
@@ -791,13 +799,27 @@ impl FileStatus {
 pub struct StatusStream<'a> {
     stream: Cow<'a, [u8]>,
     language: Language,
-    model: &'a StatusModel,
+    model: Cow<'a, StatusModel>,
 }
 
-impl StatusStream<'_> {
+impl<'a> StatusStream<'a> {
+    /// A stream of a file of `language` encoded against `model`, each borrowed or owned (a store that keeps
+    /// its model coded decodes it for the caller: what the caller then holds is its working memory).
+    pub fn new(
+        stream: Cow<'a, [u8]>,
+        language: Language,
+        model: Cow<'a, StatusModel>,
+    ) -> StatusStream<'a> {
+        StatusStream {
+            stream,
+            language,
+            model,
+        }
+    }
+
     /// A reader for a preorder walk from the root.
     pub fn reader(&self) -> StatusReader<'_> {
-        reader_of(&self.stream, self.language, self.model)
+        reader_of(&self.stream, self.language, &self.model)
     }
 
     /// Every node's status, in preorder, for nodes in these contexts.
@@ -943,7 +965,7 @@ impl QueryStatuses {
         StatusStream {
             stream: Cow::Borrowed(self.bytes_of(file)),
             language,
-            model: &self.model,
+            model: Cow::Borrowed(&self.model),
         }
     }
 
