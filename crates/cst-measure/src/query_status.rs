@@ -243,9 +243,19 @@ pub fn statuses_by_query(tree: &tree_sitter::Tree, language: Language) -> Vec<No
 /// Every visible node's status in preorder, as tree-sitter's query cursor sees it, with each node's
 /// [`StatusContext`] beside it (what [`FileStatus::of`] predicts from): one walk, O(nodes).
 pub fn statuses_with_contexts(tree: &tree_sitter::Tree) -> (Vec<NodeStatus>, Vec<StatusContext>) {
+    let (mut out, mut contexts) = (Vec::new(), Vec::new());
+    for_each_status(tree, |status, context| {
+        out.push(status);
+        contexts.push(context);
+    });
+    (out, contexts)
+}
+
+/// Calls `visit` with every visible node's status and context, in preorder: one walk, O(nodes), holding
+/// nothing but the walk's path.
+pub fn for_each_status(tree: &tree_sitter::Tree, mut visit: impl FnMut(NodeStatus, StatusContext)) {
     let grammar = tree.language();
     let grammar_supertypes = supertype_symbols(&grammar);
-    let (mut out, mut contexts) = (Vec::new(), Vec::new());
     let mut parents: Vec<u16> = Vec::new();
     let mut cursor = Some(tree.walk());
     loop {
@@ -258,17 +268,19 @@ pub fn statuses_with_contexts(tree: &tree_sitter::Tree) -> (Vec<NodeStatus>, Vec
                 bits |= 1 << bit;
             }
         }
-        out.push(NodeStatus {
-            query_field: field,
-            supertypes: bits,
-            extra: walk.node().is_extra(),
-        });
         let kind = walk.node().kind_id();
-        contexts.push(StatusContext {
-            kind,
-            parent_kind: parents.last().copied().unwrap_or(StatusContext::NO_PARENT),
-            walk_field: walk.field_id().map_or(0, |f| f.get()),
-        });
+        visit(
+            NodeStatus {
+                query_field: field,
+                supertypes: bits,
+                extra: walk.node().is_extra(),
+            },
+            StatusContext {
+                kind,
+                parent_kind: parents.last().copied().unwrap_or(StatusContext::NO_PARENT),
+                walk_field: walk.field_id().map_or(0, |f| f.get()),
+            },
+        );
         let mut done = false;
         if walk.goto_first_child() {
             parents.push(kind);
@@ -285,7 +297,7 @@ pub fn statuses_with_contexts(tree: &tree_sitter::Tree) -> (Vec<NodeStatus>, Vec
             }
         }
         if done {
-            return (out, contexts);
+            return;
         }
         cursor = Some(walk);
     }
@@ -556,7 +568,7 @@ impl StatusModel {
 /// Costs: O(nodes) to count, into one map entry (24 bytes) per distinct (context, status) pair (1,223 on the
 /// built-in corpus); [`ModelBuilder::build`] turns the map into one sorted array of them (contexts of a kind
 /// side by side) and reads it once, O(pairs log pairs).
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct ModelBuilder {
     counts: std::collections::HashMap<(u64, u64), u64>,
 }
@@ -591,9 +603,14 @@ impl ModelBuilder {
         contexts: &[StatusContext],
     ) {
         for (&status, &context) in statuses.iter().zip(contexts) {
-            let pair = (key(language, context), pack(status, context.walk_field));
-            *self.counts.entry(pair).or_default() += 1;
+            self.count_one(language, status, context);
         }
+    }
+
+    /// Counts one node.
+    pub fn count_one(&mut self, language: Language, status: NodeStatus, context: StatusContext) {
+        let pair = (key(language, context), pack(status, context.walk_field));
+        *self.counts.entry(pair).or_default() += 1;
     }
 
     /// How many distinct (context, status) pairs it has counted.
@@ -658,6 +675,51 @@ impl ModelBuilder {
     }
 }
 
+/// Builds a companion's stream node by node in preorder: each node's status against its prediction, only
+/// the mispredicted ones written.
+#[derive(Default)]
+struct Encoder {
+    stream: Vec<u8>,
+    /// Nodes seen, and the index after the last exception written.
+    node: usize,
+    next: usize,
+}
+
+impl Encoder {
+    fn push(&mut self, status: NodeStatus, predicted: NodeStatus) {
+        let i = self.node;
+        self.node += 1;
+        if status == predicted {
+            return;
+        }
+        let mut tag = 0;
+        if status.extra {
+            tag |= TAG_EXTRA;
+        }
+        if status.query_field != predicted.query_field {
+            tag |= TAG_FIELD;
+        }
+        if status.supertypes != predicted.supertypes {
+            tag |= TAG_SUPERTYPES;
+        }
+        push_varint(&mut self.stream, (i - self.next) as u64);
+        self.stream.push(tag);
+        if tag & TAG_FIELD != 0 {
+            push_varint(&mut self.stream, u64::from(status.query_field));
+        }
+        if tag & TAG_SUPERTYPES != 0 {
+            push_varint(&mut self.stream, u64::from(status.supertypes));
+        }
+        self.next = i + 1;
+    }
+
+    fn finish(self) -> FileStatus {
+        FileStatus {
+            stream: self.stream.into_boxed_slice(),
+        }
+    }
+}
+
 /// One file's query statuses, as exceptions to a prediction (see the module's description).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FileStatus {
@@ -683,8 +745,7 @@ static EMPTY: StatusModel = StatusModel {
 impl FileStatus {
     /// The companion of `tree`, against the empty model (the walk's prediction).
     pub fn of(tree: &tree_sitter::Tree) -> FileStatus {
-        let (statuses, contexts) = statuses_with_contexts(tree);
-        FileStatus::encode(&statuses, &contexts)
+        FileStatus::of_with(tree, Language::Python, &EMPTY)
     }
 
     /// The companion of `tree` (a file of `language`), against `model`.
@@ -693,8 +754,12 @@ impl FileStatus {
         language: Language,
         model: &StatusModel,
     ) -> FileStatus {
-        let (statuses, contexts) = statuses_with_contexts(tree);
-        FileStatus::encode_with(&statuses, &contexts, language, model)
+        // Encoded as the walk goes: no status or context is held (a build's peak is at its largest file).
+        let mut encoder = Encoder::default();
+        for_each_status(tree, |status, context| {
+            encoder.push(status, model.predict(language, context));
+        });
+        encoder.finish()
     }
 
     /// The companion of nodes with these statuses and contexts (in preorder), against the empty model.
@@ -710,36 +775,11 @@ impl FileStatus {
         language: Language,
         model: &StatusModel,
     ) -> FileStatus {
-        let mut stream = Vec::new();
-        let mut next = 0usize;
-        for (i, (status, &context)) in statuses.iter().zip(contexts).enumerate() {
-            let predicted = model.predict(language, context);
-            if *status == predicted {
-                continue;
-            }
-            let mut tag = 0;
-            if status.extra {
-                tag |= TAG_EXTRA;
-            }
-            if status.query_field != predicted.query_field {
-                tag |= TAG_FIELD;
-            }
-            if status.supertypes != predicted.supertypes {
-                tag |= TAG_SUPERTYPES;
-            }
-            push_varint(&mut stream, (i - next) as u64);
-            stream.push(tag);
-            if tag & TAG_FIELD != 0 {
-                push_varint(&mut stream, u64::from(status.query_field));
-            }
-            if tag & TAG_SUPERTYPES != 0 {
-                push_varint(&mut stream, u64::from(status.supertypes));
-            }
-            next = i + 1;
+        let mut encoder = Encoder::default();
+        for (status, &context) in statuses.iter().zip(contexts) {
+            encoder.push(*status, model.predict(language, context));
         }
-        FileStatus {
-            stream: stream.into_boxed_slice(),
-        }
+        encoder.finish()
     }
 
     /// A reader for a preorder walk from the root, against the empty model.
@@ -908,8 +948,15 @@ impl StatusReader<'_> {
 /// The companions of a store's files, by file index: what a store holds beside its own structure. Laid out
 /// as one buffer of every file's stream end to end with a `u32` start per file (4 bytes per file and the
 /// streams' bytes, in two blocks), the files replaced since in a map of their own streams, and the
-/// store's [`StatusModel`], which every stream is encoded against (empty until [`QueryStatuses::learn`]).
-#[derive(Clone, Debug, Default)]
+/// store's [`StatusModel`], which every stream is encoded against once [`QueryStatuses::learn`] has run.
+///
+/// Before that (while a store is being built), [`QueryStatuses::push`] counts every file's statuses and
+/// encodes its stream against a provisional model learned from the files pushed before it (after the 16th,
+/// 64th, 256th and 1,024th file; the first 16 against the empty model): the streams then stay near what the final
+/// model gives instead of about a byte a node, which would sit in a build's peak. A byte per file says which
+/// model its stream is encoded against; `learn` re-encodes every stream against the store's one model and
+/// drops the provisional ones and the counts.
+#[derive(Clone, Default)]
 pub struct QueryStatuses {
     streams: Vec<u8>,
     /// Where each file's stream starts in `streams`; the next file's start (or the end) ends it.
@@ -917,12 +964,94 @@ pub struct QueryStatuses {
     /// The current companion of each file replaced or restored since it was added.
     edited: std::collections::HashMap<u32, FileStatus>,
     model: StatusModel,
+    /// Until `learn`: the counts of every file pushed, the provisional models, and for each file pushed
+    /// the model its stream is encoded against (0: `model`, `i`: `provisional[i - 1]`).
+    building: Option<Box<Provisional>>,
 }
 
+#[derive(Clone, Default)]
+struct Provisional {
+    counts: ModelBuilder,
+    models: Vec<StatusModel>,
+    coded_with: Vec<u8>,
+}
+
+impl std::fmt::Debug for QueryStatuses {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryStatuses")
+            .field("files", &self.starts.len())
+            .field("stream_bytes", &self.streams.len())
+            .field("edited", &self.edited.len())
+            .field("model", &self.model)
+            .finish()
+    }
+}
+
+/// The first file whose stream is encoded against a provisional model; the next one is learned after
+/// four times as many files, and so on.
+const FIRST_PROVISIONAL: usize = 16;
+
+/// Provisional models learned at most (after 16, 64, 256 and 1,024 files); the counts are dropped with the
+/// last (a model from a thousand files predicts nearly as well as the store's).
+const PROVISIONAL_MODELS: usize = 4;
+
 impl QueryStatuses {
-    /// Adds the next file's companion, built from its tree (a file of `language`).
+    /// Adds the next file's companion, built from its tree (a file of `language`): against the store's
+    /// model once it has learned one, else against the latest provisional model (see the type's docs).
     pub fn push(&mut self, language: Language, tree: &tree_sitter::Tree) {
-        self.push_status(self.status_of(language, tree));
+        let learned = !self.starts.is_empty() && self.building.is_none();
+        if learned {
+            self.push_status(self.status_of(language, tree));
+            return;
+        }
+        let mut building = self.building.take().unwrap_or_default();
+        let status = {
+            let model = building.models.last().unwrap_or(&self.model);
+            let mut encoder = Encoder::default();
+            let counting = building.models.len() < PROVISIONAL_MODELS;
+            let counts = &mut building.counts;
+            for_each_status(tree, |status, context| {
+                if counting {
+                    counts.count_one(language, status, context);
+                }
+                encoder.push(status, model.predict(language, context));
+            });
+            encoder.finish()
+        };
+        building.coded_with.push(building.models.len() as u8);
+        self.push_status(status);
+        let pushed = self.starts.len();
+        // After 16, 64, 256, ... files: 16 times a power of four.
+        if pushed.is_multiple_of(FIRST_PROVISIONAL)
+            && (pushed / FIRST_PROVISIONAL).is_power_of_two()
+            && (pushed / FIRST_PROVISIONAL)
+                .trailing_zeros()
+                .is_multiple_of(2)
+            && building.models.len() < PROVISIONAL_MODELS
+        {
+            let model = if building.models.len() + 1 == PROVISIONAL_MODELS {
+                // The last: the counts are not needed any more.
+                std::mem::take(&mut building.counts).build()
+            } else {
+                building.counts.clone().build()
+            };
+            building.models.push(model);
+        }
+        self.building = Some(building);
+    }
+
+    /// The model file `file`'s stream is encoded against.
+    fn model_of(&self, file: usize) -> &StatusModel {
+        if self.edited.contains_key(&(file as u32)) {
+            return &self.model;
+        }
+        match &self.building {
+            Some(b) => match b.coded_with.get(file).copied().unwrap_or(0) {
+                0 => &self.model,
+                i => &b.models[usize::from(i) - 1],
+            },
+            None => &self.model,
+        }
     }
 
     /// The companion of `tree` (a file of `language`) against this store's model: what
@@ -935,7 +1064,14 @@ impl QueryStatuses {
     pub fn push_status(&mut self, status: FileStatus) {
         let start = u32::try_from(self.streams.len()).expect("query statuses under 4 GiB");
         self.starts.push(start);
-        self.streams.extend_from_slice(status.as_bytes());
+        // Grown by an eighth, not doubled: before `learn` the streams are against the empty model (about a
+        // byte a node), and their spare room would sit in a build's peak.
+        let bytes = status.as_bytes();
+        if self.streams.capacity() - self.streams.len() < bytes.len() {
+            self.streams
+                .reserve_exact(bytes.len().max(self.streams.len() / 8).max(4096));
+        }
+        self.streams.extend_from_slice(bytes);
     }
 
     /// Replaces file `file`'s companion (one [`QueryStatuses::status_of`] gave).
@@ -965,7 +1101,7 @@ impl QueryStatuses {
         StatusStream {
             stream: Cow::Borrowed(self.bytes_of(file)),
             language,
-            model: Cow::Borrowed(&self.model),
+            model: Cow::Borrowed(self.model_of(file)),
         }
     }
 
