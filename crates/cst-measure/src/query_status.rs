@@ -32,7 +32,10 @@
 //! model the stream is 0.414 bytes per node on the built-in corpus (the 41,582 nodes under a supertype are
 //! most of it); against a learned model the streams and the model together are about 0.01 bytes per node
 //! there and on the training sets of real code (see NOTES.md). A file added or edited after `finish()` is
-//! encoded against the model as it is (what it mispredicts becomes exceptions).
+//! encoded against the model as it is (what it mispredicts becomes exceptions). While a store is built,
+//! [`QueryStatuses::push`] encodes each file as the walk goes (nothing held per node) against provisional
+//! models learned from the files before it, so that a build's peak holds streams of about the learned size,
+//! not a byte a node.
 
 use crate::Language;
 use std::borrow::Cow;
