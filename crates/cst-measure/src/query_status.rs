@@ -990,13 +990,10 @@ impl std::fmt::Debug for QueryStatuses {
     }
 }
 
-/// The first file whose stream is encoded against a provisional model; the next one is learned after
-/// four times as many files, and so on.
-const FIRST_PROVISIONAL: usize = 16;
-
-/// Provisional models learned at most (after 16, 64, 256 and 1,024 files); the counts are dropped with the
-/// last (a model from a thousand files predicts nearly as well as the store's).
-const PROVISIONAL_MODELS: usize = 4;
+/// The numbers of files after which a provisional model is learned (the counts are dropped with the last: a
+/// model from a thousand files predicts nearly as well as the store's); the first 16 files are encoded
+/// against the empty model.
+const PROVISIONAL_AFTER: [usize; 4] = [16, 64, 256, 1_024];
 
 impl QueryStatuses {
     /// Adds the next file's companion, built from its tree (a file of `language`): against the store's
@@ -1011,7 +1008,7 @@ impl QueryStatuses {
         let status = {
             let model = building.models.last().unwrap_or(&self.model);
             let mut encoder = Encoder::default();
-            let counting = building.models.len() < PROVISIONAL_MODELS;
+            let counting = building.models.len() < PROVISIONAL_AFTER.len();
             let counts = &mut building.counts;
             for_each_status(tree, |status, context| {
                 if counting {
@@ -1024,15 +1021,8 @@ impl QueryStatuses {
         building.coded_with.push(building.models.len() as u8);
         self.push_status(status);
         let pushed = self.starts.len();
-        // After 16, 64, 256, ... files: 16 times a power of four.
-        if pushed.is_multiple_of(FIRST_PROVISIONAL)
-            && (pushed / FIRST_PROVISIONAL).is_power_of_two()
-            && (pushed / FIRST_PROVISIONAL)
-                .trailing_zeros()
-                .is_multiple_of(2)
-            && building.models.len() < PROVISIONAL_MODELS
-        {
-            let model = if building.models.len() + 1 == PROVISIONAL_MODELS {
+        if PROVISIONAL_AFTER.get(building.models.len()) == Some(&pushed) {
+            let model = if building.models.len() + 1 == PROVISIONAL_AFTER.len() {
                 // The last: the counts are not needed any more.
                 std::mem::take(&mut building.counts).build()
             } else {
